@@ -1,0 +1,205 @@
+"""Where the token comes from, and how it is renewed.
+
+Sources, first wins: the ``token`` argument, ``NEMO_TOKEN``, the cached anonymous token, a new
+anonymous token. Anonymous tokens are cached per API host and client id under the config dir
+(mode 0600, written atomically) so that a notebook restart does not spend the quota of one anonymous
+token per client per 7 days. On code 1001 an anonymous token is renewed once; however many requests
+fail at the same moment, a single refresh runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._config import ClientConfig
+from ._fsutil import atomic_write_bytes, create_once
+from .errors import AuthenticationError
+
+log = logging.getLogger("nemovideo.auth")
+
+CLIENT_ID_FILE = "client_id"
+_EXPIRY_MARGIN = 60.0
+
+FetchAnonymous = Callable[[str], Awaitable[Mapping[str, Any]]]
+
+
+def _valid_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_time(value: Any) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@attrs.frozen
+class AnonymousToken:
+    """A token handed out by ``/api/auth/anonymous-token``; ``token`` is kept out of ``repr``."""
+
+    token: str = attrs.field(repr=False)
+    user_id: str | None
+    expires_at: float | None
+
+    def usable(self, now: float | None = None) -> bool:
+        if self.expires_at is None:
+            return True
+        return (time.time() if now is None else now) < self.expires_at - _EXPIRY_MARGIN
+
+    @classmethod
+    def from_response(cls, data: Mapping[str, Any]) -> AnonymousToken:
+        token = data.get("token")
+        if not isinstance(token, str) or not token:
+            raise AuthenticationError("The anonymous-token answer carried no token.")
+        user_id = data.get("user_id")
+        return cls(
+            token=token,
+            user_id=user_id if isinstance(user_id, str) else None,
+            expires_at=_parse_time(data.get("expires_at")),
+        )
+
+
+class ClientIdStore:
+    """The client id: argument or ``NEMO_CLIENT_ID``, else a UUID persisted under the config dir."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._explicit = config.client_id
+        self._path = config.config_dir / CLIENT_ID_FILE
+        self._value: str | None = config.client_id
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def get(self) -> str:
+        if self._value:
+            return self._value
+        try:
+            stored = self._path.read_text(encoding="ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            stored = ""
+        if not _valid_uuid(stored):
+            if stored:
+                log.warning("Ignoring malformed client id file %s; creating a new id", self._path)
+                self._path.unlink(missing_ok=True)
+            stored = create_once(self._path, str(uuid.uuid4()).encode()).decode().strip()
+        self._value = stored
+        return stored
+
+    def renew(self) -> str:
+        """Make a new id (the server refused the old one as missing)."""
+        new = str(uuid.uuid4())
+        if not self._explicit:
+            atomic_write_bytes(self._path, new.encode())
+        self._value = new
+        return new
+
+
+class TokenProvider:
+    """Hands the transport a token and renews anonymous ones exactly once per expiry."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._config = config
+        self._explicit: str | None = config.token or None
+        self._current: AnonymousToken | None = None
+        self._lock = asyncio.Lock()
+        self.client_ids = ClientIdStore(config)
+
+    def __repr__(self) -> str:
+        source = "explicit" if self._explicit else "anonymous"
+        return f"<TokenProvider {source} token, user_id={self.user_id!r}>"
+
+    @property
+    def user_id(self) -> str | None:
+        return self._current.user_id if self._current else None
+
+    @property
+    def renewable(self) -> bool:
+        return self._explicit is None
+
+    def _cache_path(self) -> Path:
+        key = f"{self._config.base_url}|{self.client_ids.get()}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self._config.config_dir / f"token-{digest}.json"
+
+    def _load_cached(self) -> AnonymousToken | None:
+        path = self._cache_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            cached = AnonymousToken(
+                token=data["token"], user_id=data.get("user_id"), expires_at=data.get("expires_at")
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("Ignoring unreadable token cache %s", path)
+            return None
+        return cached if cached.usable() else None
+
+    def _store(self, tok: AnonymousToken) -> None:
+        payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,
+                   "base_url": self._config.base_url}  # fmt: skip
+        try:
+            atomic_write_bytes(self._cache_path(), json.dumps(payload).encode())
+        except OSError as exc:
+            log.warning("Could not cache the anonymous token: %s", exc.strerror)
+
+    async def token(self, fetch: FetchAnonymous) -> str:
+        """The token to send now, fetching an anonymous one if there is none."""
+        if self._explicit:
+            return self._explicit
+        current = self._current
+        if current is not None and current.usable():
+            return current.token
+        async with self._lock:
+            if self._current is not None and self._current.usable():
+                return self._current.token
+            cached = await asyncio.to_thread(self._load_cached)
+            if cached is not None:
+                self._current = cached
+                return cached.token
+            return await self._fetch(fetch)
+
+    async def refresh(self, stale: str, fetch: FetchAnonymous) -> str:
+        """Renew after a 1001 on ``stale``; callers that lost the race get the winner's token."""
+        if self._explicit:
+            raise AuthenticationError(
+                "The token given by argument or NEMO_TOKEN was rejected (invalid or expired). "
+                "Set a valid token, or unset it to use an anonymous one.",
+                code=1001,
+            )
+        async with self._lock:
+            if self._current is not None and self._current.token != stale:
+                return self._current.token
+            return await self._fetch(fetch)
+
+    async def _fetch(self, fetch: FetchAnonymous) -> str:
+        log.info("Requesting an anonymous token")
+        tok = AnonymousToken.from_response(await fetch(self.client_ids.get()))
+        self._current = tok
+        await asyncio.to_thread(self._store, tok)
+        return tok.token
+
+    def note_user_id(self, user_id: str) -> None:
+        if self._current is not None and self._current.user_id is None:
+            self._current = attrs.evolve(self._current, user_id=user_id)

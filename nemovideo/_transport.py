@@ -1,0 +1,479 @@
+"""The one place that talks HTTP.
+
+Everything that reaches the network goes through :class:`Transport`: it owns the
+``aiohttp.ClientSession``, sets the ``Authorization`` and attribution headers, decodes both response
+envelopes, maps failures to typed errors (``errors.error_for``) and retries what is safe to retry:
+
+- 429: wait ``Retry-After`` (else ``rate_limit_wait``), then once more;
+- 5xx and network errors: idempotent requests only, exponential backoff with jitter, up to
+  ``max_retries``; a connection that could not be opened is retried for any request (nothing was sent);
+- 1001: renew an anonymous token once and replay.
+
+Chat (``/run_sse``) is sent with ``send_once=True``: after the request may have reached the server
+it is never sent again, because a second message is a second charge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Literal
+
+import aiohttp
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+from yarl import URL
+
+from ._auth import TokenProvider
+from ._config import ClientConfig
+from ._version import __version__
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ClientClosedError,
+    MissingClientIdError,
+    NemoError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    error_for,
+    parse_retry_after,
+)
+
+log = logging.getLogger("nemovideo.transport")
+
+Envelope = Literal["code", "render", "none"]
+BodyFactory = Callable[[], Any]
+
+ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
+_MAX_RATE_LIMIT_WAIT = 120.0
+_MAX_REDIRECTS = 5
+_CONNECT_ERRORS = (aiohttp.ClientConnectorError,)
+_NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def _message_of(obj: Any, fallback: str) -> str:
+    if isinstance(obj, Mapping):
+        for key in ("message", "msg", "error", "detail", "errorMessage"):
+            value = obj.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return fallback
+
+
+def _as_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+class Transport:
+    """HTTP for one client. Not public: reach the API through ``NemoClient``."""
+
+    def __init__(
+        self, config: ClientConfig, *, session: aiohttp.ClientSession | None = None
+    ) -> None:
+        self.config = config
+        self.auth = TokenProvider(config)
+        self._api = URL(config.base_url)
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._session_user_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.config.base_url} closed={self._closed}>"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("This NemoClient is closed; create a new one.")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(
+                    total=self.config.request_timeout, connect=self.config.connect_timeout
+                ),
+                headers={"User-Agent": f"nemovideo-python/{__version__}"},
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    # -- URLs and headers ---------------------------------------------------------------------
+
+    def url(self, path: str) -> URL:
+        return self._api.with_path(self._api.path.rstrip("/") + path, encoded=False)
+
+    def is_api_url(self, url: URL) -> bool:
+        return (url.scheme, url.host, url.port) == (self._api.scheme, self._api.host, self._api.port)
+
+    def attribution_headers(self) -> dict[str, str]:
+        return {
+            "X-Skill-Source": self.config.skill_name,
+            "X-Skill-Version": self.config.skill_version,
+            "X-Skill-Platform": self.config.skill_platform,
+        }
+
+    @property
+    def user_id(self) -> str | None:
+        return self.auth.user_id or self._session_user_id
+
+    def note_user_id(self, user_id: Any) -> None:
+        if isinstance(user_id, str) and user_id:
+            self._session_user_id = user_id
+            self.auth.note_user_id(user_id)
+
+    def registration_url(self) -> str | None:
+        uid = self.user_id
+        if uid and (uid.startswith("anon") or self.auth.renewable):
+            return str(URL(self.config.web_url + "/register").with_query(bind=uid))
+        return None
+
+    # -- JSON requests ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        idempotent: bool | None = None,
+        envelope: Envelope = "code",
+        timeout: float | None = None,
+    ) -> Any:
+        """Send one API request and return the envelope's ``data``.
+
+        ``body`` is a factory so a retry sends a fresh payload (a file reopened from its start),
+        never a half-consumed stream.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        token = await self._token() if auth else None
+        try:
+            return await self._retrying(
+                method, path, token, json_body, body, headers, idempotent, envelope, timeout
+            )
+        except AuthenticationError:
+            if token is None or not self.auth.renewable:
+                raise
+            log.info("Token rejected (1001); renewing the anonymous token once")
+            token = await self.auth.refresh(token, self._fetch_anonymous)
+            return await self._retrying(
+                method, path, token, json_body, body, headers, idempotent, envelope, timeout
+            )
+
+    async def _token(self) -> str:
+        return await self.auth.token(self._fetch_anonymous)
+
+    async def _fetch_anonymous(self, client_id: str) -> Mapping[str, Any]:
+        try:
+            data = await self._retrying(
+                "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
+                {"X-Client-Id": client_id}, False, "code", None,
+            )  # fmt: skip
+        except MissingClientIdError:
+            client_id = self.auth.client_ids.renew()
+            data = await self._retrying(
+                "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
+                {"X-Client-Id": client_id}, False, "code", None,
+            )  # fmt: skip
+        if not isinstance(data, Mapping):
+            raise APIError("The anonymous-token answer was not an object.", http_status=200)
+        return data
+
+    async def _retrying(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        json_body: Any,
+        body: BodyFactory | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool,
+        envelope: Envelope,
+        timeout: float | None,
+    ) -> Any:
+        rate_limited = 0
+        failures = 0
+
+        def should_retry(exc: BaseException) -> bool:
+            nonlocal rate_limited, failures
+            if isinstance(exc, RateLimitError):
+                rate_limited += 1
+                return rate_limited <= 1 and self._rate_limit_wait(exc) is not None
+            never_sent = isinstance(exc, TransportError) and isinstance(
+                exc.__cause__, _CONNECT_ERRORS
+            )
+            if never_sent or (idempotent and isinstance(exc, (ServerError, TransportError))):
+                failures += 1
+                return failures <= self.config.max_retries
+            return False
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(should_retry),
+            wait=self._wait,
+            stop=stop_after_attempt(self.config.max_retries + 2),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._send(
+                    method, path, token, json_body, body, headers, envelope, timeout
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rate_limit_wait(self, exc: RateLimitError) -> float | None:
+        wait = self.config.rate_limit_wait if exc.retry_after is None else exc.retry_after
+        return wait if wait <= max(_MAX_RATE_LIMIT_WAIT, self.config.rate_limit_wait) else None
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitError):
+            return self._rate_limit_wait(exc) or 0.0
+        backoff = wait_exponential_jitter(
+            initial=self.config.retry_backoff,
+            max=self.config.retry_backoff_max,
+            jitter=self.config.retry_backoff,
+        )
+        return float(backoff(state))
+
+    def _headers(self, token: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = self.attribution_headers()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if extra:
+            headers.update(extra)
+        return headers
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        json_body: Any,
+        body: BodyFactory | None,
+        headers: Mapping[str, str] | None,
+        envelope: Envelope,
+        timeout: float | None,
+    ) -> Any:
+        started = time.perf_counter()
+        kwargs: dict[str, Any] = {"headers": self._headers(token, headers),
+                                  "allow_redirects": False}  # fmt: skip
+        if json_body is not None:
+            kwargs["json"] = json_body
+        elif body is not None:
+            kwargs["data"] = body()
+        if timeout is not None:
+            kwargs["timeout"] = aiohttp.ClientTimeout(
+                total=timeout, connect=self.config.connect_timeout
+            )
+        try:
+            async with self._http().request(method, self.url(path), **kwargs) as resp:
+                result = await self._decode(resp, envelope)
+        except NemoError:
+            raise
+        except _NETWORK_ERRORS as exc:
+            raise self._network_error(method, path, exc) from exc
+        finally:
+            log.debug("%s %s in %.0f ms", method, path, (time.perf_counter() - started) * 1000)
+        return result
+
+    @staticmethod
+    def _network_error(method: str, path: str, exc: BaseException) -> TransportError:
+        if isinstance(exc, asyncio.TimeoutError):
+            return TransportError(f"{method} {path} timed out")
+        return TransportError(f"{method} {path} failed: {type(exc).__name__}: {exc}")
+
+    async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
+        limit = self.config.max_response_bytes
+        if resp.content_length is not None and resp.content_length > limit:
+            raise APIError(
+                f"Response of {resp.content_length} bytes exceeds the {limit}-byte cap",
+                http_status=resp.status,
+            )
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise APIError(f"Response exceeds the {limit}-byte cap", http_status=resp.status)
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def _decode(self, resp: aiohttp.ClientResponse, envelope: Envelope) -> Any:
+        raw = await self._read_body(resp)
+        obj: Any = None
+        if raw.strip():
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                obj = None
+        status = resp.status
+        if 300 <= status < 400:
+            raise APIError(
+                f"Unexpected redirect ({status}) from the API; redirects are not followed "
+                "so the token cannot leak to another host.",
+                http_status=status,
+            )
+        if obj is None and status < 400:
+            if envelope == "none" or not raw.strip():
+                return None
+            raise APIError(f"The API answered {status} with a body that is not JSON",
+                           http_status=status)  # fmt: skip
+        if isinstance(obj, Mapping):
+            if "code" in obj and _as_code(obj.get("code")) is not None:
+                code = _as_code(obj["code"])
+                if code == 0 and status < 400:
+                    return obj.get("data")
+                raise self._error(resp, code, _message_of(obj, ""), obj)
+            if envelope == "render" and "success" in obj:
+                if obj.get("success") and status < 400:
+                    return obj.get("data", {})
+                raise self._error(resp, None, _message_of(obj, "Render request failed"), obj)
+        if status >= 400:
+            text = raw[:500].decode("utf-8", "replace").strip()
+            raise self._error(resp, None, _message_of(obj, text or resp.reason or ""), obj)
+        return obj
+
+    def _error(
+        self, resp: aiohttp.ClientResponse, code: int | None, message: str, obj: Any
+    ) -> APIError:
+        data = obj.get("data") if isinstance(obj, Mapping) else None
+        return error_for(
+            code=code,
+            http_status=resp.status,
+            message=message or None,
+            data=data if isinstance(data, Mapping) else None,
+            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+            registration_url=self.registration_url(),
+            max_upload_bytes=self.config.max_upload_bytes,
+        )
+
+    # -- streams ------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        send_once: bool = True,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Open a streaming API response (chat). Pre-stream failures raise typed errors.
+
+        With ``send_once`` the request is repeated only on answers proving the server refused it
+        (429, 1001) or a connection that never opened; never after it may have been processed.
+        """
+        token = await self._token()
+        for attempt in range(3):
+            try:
+                resp = await self._open_stream(method, path, token, json_body, headers)
+            except AuthenticationError:
+                if attempt or not self.auth.renewable:
+                    raise
+                token = await self.auth.refresh(token, self._fetch_anonymous)
+                continue
+            except RateLimitError as exc:
+                wait = self._rate_limit_wait(exc)
+                if attempt or wait is None:
+                    raise
+                await asyncio.sleep(wait)
+                continue
+            except TransportError as exc:
+                if attempt or not isinstance(exc.__cause__, _CONNECT_ERRORS) or not send_once:
+                    raise
+                await asyncio.sleep(self.config.retry_backoff)
+                continue
+            try:
+                yield resp
+            finally:
+                resp.release()
+            return
+
+    async def _open_stream(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> aiohttp.ClientResponse:
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.config.connect_timeout, sock_read=None
+        )
+        try:
+            resp = await self._http().request(
+                method, self.url(path), json=json_body, headers=self._headers(token, headers),
+                timeout=timeout, allow_redirects=False,
+            )  # fmt: skip
+        except _NETWORK_ERRORS as exc:
+            raise self._network_error(method, path, exc) from exc
+        if resp.status >= 300 or "json" in (resp.content_type or ""):
+            try:
+                data = await self._decode(resp, "code")
+            except _NETWORK_ERRORS as exc:
+                raise self._network_error(method, path, exc) from exc
+            finally:
+                resp.release()
+            raise APIError(
+                f"Expected an event stream, got JSON: {str(data)[:200]}", http_status=resp.status
+            )
+        return resp
+
+    @contextlib.asynccontextmanager
+    async def download(self, url: str | URL) -> AsyncIterator[aiohttp.ClientResponse]:
+        """GET a file, following redirects by hand: the token goes only to the API's own origin."""
+        target = URL(url) if isinstance(url, str) else url
+        if not target.is_absolute():
+            target = self.url(str(target))
+        token = await self._token()
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.config.connect_timeout, sock_read=self.config.request_timeout
+        )
+        for _ in range(_MAX_REDIRECTS + 1):
+            headers = self._headers(token if self.is_api_url(target) else None, None)
+            if not self.is_api_url(target):
+                headers = {}
+            try:
+                resp = await self._http().get(
+                    target, headers=headers, timeout=timeout, allow_redirects=False
+                )
+            except _NETWORK_ERRORS as exc:
+                raise self._network_error("GET", target.path, exc) from exc
+            if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                resp.release()
+                target = target.join(URL(resp.headers["Location"]))
+                continue
+            if resp.status >= 400:
+                try:
+                    await self._decode(resp, "code")
+                finally:
+                    resp.release()
+            try:
+                yield resp
+            finally:
+                resp.release()
+            return
+        raise TransportError(f"Too many redirects downloading {target.path}")

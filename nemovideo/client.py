@@ -1,0 +1,133 @@
+"""``NemoClient``: the entry point. One client, one HTTP connection pool, one token.
+
+Example::
+
+    async with NemoClient() as client:            # token from NEMO_TOKEN or anonymous
+        print(await client.credits())
+        session = await client.create_session()
+        print(session.claim_url)
+
+Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import attrs
+
+from ._config import ClientConfig
+from ._transport import Transport
+from .errors import APIError, ValidationError
+from .session import Session
+
+_CREATE_SESSION = "/api/tasks/me/with-session/nemo_agent"
+_CREDITS = "/api/credits/balance/simple"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@attrs.frozen
+class Credits:
+    """The account balance. ``frozen`` is reserved by work in progress; ``total = available + frozen``."""
+
+    available: int
+    frozen: int
+    total: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> Credits:
+        if not isinstance(data, dict):
+            raise APIError("The credits answer was not an object.", http_status=200)
+        available, frozen = _int(data.get("available")), _int(data.get("frozen"))
+        total = _int(data.get("total")) if data.get("total") is not None else available + frozen
+        return cls(available=available, frozen=frozen, total=total)
+
+
+class NemoClient:
+    """Async client for the NemoVideo API.
+
+    Settings come from keyword arguments (any :class:`ClientConfig` field), else the environment,
+    else ``config.json`` in the config dir, else defaults; or pass a whole ``config=``.
+    ``http_session`` lets an app share its own ``aiohttp.ClientSession`` (the client will not close
+    it).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: ClientConfig | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        **overrides: Any,
+    ) -> None:
+        if config is not None and overrides:
+            config = config.evolve(**overrides)
+        elif config is None:
+            config = ClientConfig.from_env(**overrides)
+        self.config = config
+        self._transport = Transport(config, session=http_session)
+        self._uploader: Any = None
+        self._renderer: Any = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._transport.closed else "open"
+        return f"<NemoClient {self.config.base_url} {state}>"
+
+    async def __aenter__(self) -> NemoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Further calls raise ``ClientClosedError``."""
+        await self._transport.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    @property
+    def user_id(self) -> str | None:
+        """The account's user id, once the API has told it (``anon_…`` for anonymous users)."""
+        return self._transport.user_id
+
+    async def credits(self) -> Credits:
+        """The credit balance: ``Credits(available, frozen, total)``."""
+        return Credits.from_json(await self._transport.request("GET", _CREDITS))
+
+    async def create_session(self, *, language: str = "en", task_name: str = "project") -> Session:
+        """Start a new editing session (a project) and return it."""
+        if not language or not isinstance(language, str):
+            raise ValidationError("language must be a non-empty string such as 'en'")
+        data = await self._transport.request(
+            "POST", _CREATE_SESSION, json_body={"task_name": task_name, "language": language}
+        )
+        if not isinstance(data, dict) or not data.get("session_id"):
+            raise APIError("The create-session answer carried no session_id.", http_status=200)
+        self._transport.note_user_id(data.get("user_id"))
+        return Session(
+            self,
+            str(data["session_id"]),
+            task_id=str(data["task_id"]) if data.get("task_id") else None,
+            user_id=data.get("user_id") if isinstance(data.get("user_id"), str) else None,
+        )
+
+    def session(self, session_id: str, *, task_id: str | None = None) -> Session:
+        """Reattach to an existing session by id (no request is made)."""
+        session_id = str(session_id).strip()
+        if not session_id or not session_id.isdigit():
+            raise ValidationError(f"Session ids are numeric strings, got {session_id!r}")
+        return Session(self, session_id, task_id=task_id, user_id=None)

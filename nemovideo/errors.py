@@ -1,0 +1,337 @@
+"""The exception hierarchy, and the only place that knows NemoVideo's error codes.
+
+Every exception raised by ``nemovideo`` derives from :class:`NemoError`, so one ``except`` clause
+catches them all, while each documented code has a class of its own so callers can react to the one
+they care about::
+
+    NemoError
+    ├── ValidationError              bad input caught before a byte is sent (also a ValueError)
+    │   └── InsecureURLError         plain http:// to a non-loopback API host
+    ├── ClientClosedError            the client was closed (also a RuntimeError)
+    ├── TransportError               the network failed (connection refused, reset, timeout)
+    │   ├── StreamTimeoutError       a chat stream went quiet (heartbeats only) or ran too long
+    │   ├── StreamDecodeError        a stream broke the SSE rules or a size cap
+    │   └── ChatRecoveryError        a dropped chat stream could not be recovered (never re-sent)
+    ├── APIError                     the server answered with a failure: .code, .http_status, .message
+    │   ├── AuthenticationError      1001  token bad or expired
+    │   ├── SessionNotFoundError     1002  unknown session
+    │   ├── InsufficientCreditsError 2001  .registration_url
+    │   ├── UnsupportedFileError     4001  .supported_formats (also a ValidationError)
+    │   ├── FileTooLargeError        4002  .limit_bytes (also a ValidationError)
+    │   ├── MissingClientIdError     400   X-Client-Id missing
+    │   ├── ExportBlockedError       402   the plan does not allow export (not a credit problem)
+    │   ├── RateLimitError           429   .retry_after
+    │   ├── NotFoundError            404   without a documented code
+    │   └── ServerError              5xx
+    ├── RenderFailedError            the render job failed: .job_id, .reason
+    └── RenderTimeoutError           polling gave up; the job may still finish: .job_id
+
+Example::
+
+    try:
+        await session.export()
+    except nemovideo.InsufficientCreditsError as e:
+        print("Out of credits, register here:", e.registration_url)
+    except nemovideo.NemoError as e:
+        print("Failed:", e)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "mp4", "mov", "avi", "webm", "mkv",
+    "jpg", "jpeg", "png", "gif", "webp",
+    "mp3", "wav", "m4a", "aac",
+)  # fmt: skip
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+_REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
+
+
+class NemoError(Exception):
+    """Root of every error raised by nemovideo."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(NemoError, ValueError):
+    """Bad input, caught before anything was sent."""
+
+
+class InsecureURLError(ValidationError):
+    """A plain ``http://`` API URL for a host that is not loopback, without ``allow_insecure_http``."""
+
+
+class ClientClosedError(NemoError, RuntimeError):
+    """The client (or its session) was used after ``aclose()``."""
+
+
+class TransportError(NemoError):
+    """The network failed: the request may or may not have reached the server."""
+
+
+class StreamTimeoutError(TransportError, TimeoutError):
+    """A chat stream sent nothing but heartbeats for ``stream_idle_timeout``, or ran past
+    ``stream_timeout``."""
+
+
+class StreamDecodeError(TransportError):
+    """The event stream broke the SSE rules or exceeded a size cap."""
+
+
+class ChatRecoveryError(TransportError):
+    """A dropped chat stream could not be recovered by polling state. The message was NOT re-sent."""
+
+
+class APIError(NemoError):
+    """The server answered with a failure.
+
+    ``code`` is the envelope's code when it had one, else the HTTP status; ``http_status`` is the
+    HTTP status of the answer (200 when the failure came inside a successful response).
+    """
+
+    default_message: ClassVar[str] = "The NemoVideo API reported an error."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message or self.default_message)
+        self.code = code
+        self.http_status = http_status
+        self.data: Mapping[str, Any] = data or {}
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, http_status={self.http_status!r}, "
+            f"message={self.message!r})"
+        )
+
+
+class AuthenticationError(APIError):
+    """1001: the token is bad or expired. Anonymous tokens are refreshed once automatically."""
+
+    default_message = "The token is invalid or expired."
+
+
+class NotFoundError(APIError):
+    """404 without a documented code."""
+
+    default_message = "Not found."
+
+
+class SessionNotFoundError(NotFoundError):
+    """1002: the session does not exist (or belongs to another user). Start a new session."""
+
+    default_message = "Session not found. Create a new session with client.create_session()."
+
+
+class InsufficientCreditsError(APIError):
+    """2001: no credits left. ``registration_url`` is where an anonymous user can register."""
+
+    default_message = "Not enough credits."
+
+    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.registration_url = registration_url
+        hint = (
+            f"Register to get more credits: {registration_url}"
+            if registration_url
+            else _REGISTERED_TOP_UP
+        )
+        base = message or self.default_message
+        super().__init__(f"{base} {hint}", **kwargs)
+
+
+class UnsupportedFileError(APIError, ValidationError):
+    """4001: the file's format is not supported. ``supported_formats`` lists what is."""
+
+    default_message = "Unsupported file format."
+
+    def __init__(self, message: str | None = None, *, filename: str | None = None,
+                 supported_formats: tuple[str, ...] = SUPPORTED_FORMATS,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.filename = filename
+        self.supported_formats = supported_formats
+        base = message or self.default_message
+        if filename and filename not in base:
+            base = f"{filename}: {base}"
+        super().__init__(f"{base} Supported formats: {', '.join(supported_formats)}.", **kwargs)
+
+
+class FileTooLargeError(APIError, ValidationError):
+    """4002: the file is over the size limit (``limit_bytes``)."""
+
+    default_message = "File too large."
+
+    def __init__(self, message: str | None = None, *, filename: str | None = None,
+                 limit_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, size_bytes: int | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.filename = filename
+        self.limit_bytes = limit_bytes
+        self.size_bytes = size_bytes
+        base = message or self.default_message
+        if filename and filename not in base:
+            base = f"{filename}: {base}"
+        mb = limit_bytes / (1024 * 1024)
+        hint = f"The limit is {mb:g} MB; compress the file or trim it, then upload again."
+        super().__init__(f"{base} {hint}", **kwargs)
+
+
+class MissingClientIdError(APIError):
+    """400: the anonymous-token call lacked ``X-Client-Id``."""
+
+    default_message = "The X-Client-Id header is missing."
+
+
+class ExportBlockedError(APIError):
+    """402: the account's plan does not allow export. This is not a credit problem."""
+
+    default_message = "Export is not available on the free plan."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        base = message or self.default_message
+        super().__init__(f"{base} Register or upgrade your plan to export.", **kwargs)
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the advertised wait in seconds, if any."""
+
+    default_message = "Rate limited."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.retry_after = retry_after
+        super().__init__(message or self.default_message, **kwargs)
+
+
+class ServerError(APIError):
+    """5xx: the server failed. Idempotent requests were already retried."""
+
+    default_message = "The NemoVideo server failed."
+
+
+class RenderFailedError(NemoError):
+    """The render job ended in ``failed``; ``reason`` is the server's explanation."""
+
+    def __init__(self, job_id: str, reason: str | None) -> None:
+        self.job_id = job_id
+        self.reason = reason
+        super().__init__(f"Render {job_id} failed: {reason or 'no reason given'}")
+
+
+class RenderTimeoutError(NemoError, TimeoutError):
+    """Polling stopped before the job finished. It may still complete: resume it by id."""
+
+    def __init__(self, job_id: str, polls: int, status: str | None) -> None:
+        self.job_id = job_id
+        self.polls = polls
+        self.status = status
+        super().__init__(
+            f"Render {job_id} still {status or 'unfinished'} after {polls} polls; "
+            f"resume later with client.renderer.resume({job_id!r})."
+        )
+
+
+_BY_CODE: dict[int, type[APIError]] = {
+    1001: AuthenticationError,
+    1002: SessionNotFoundError,
+    2001: InsufficientCreditsError,
+    4001: UnsupportedFileError,
+    4002: FileTooLargeError,
+    400: MissingClientIdError,
+    401: AuthenticationError,
+    402: ExportBlockedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Read a ``Retry-After`` header: delta seconds (decimals tolerated) or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_for(
+    *,
+    code: int | None,
+    http_status: int,
+    message: str | None,
+    data: Mapping[str, Any] | None = None,
+    retry_after: float | None = None,
+    registration_url: str | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+) -> APIError:
+    """Build the typed error for a failed answer.
+
+    The envelope code wins over the HTTP status: a 402 whose body says 2001 is a credit problem,
+    not a plan problem.
+    """
+    key = code if code is not None else http_status
+    kwargs: dict[str, Any] = {"code": key, "http_status": http_status, "data": data}
+    cls = _BY_CODE.get(key)
+    if cls is None and key >= 500:
+        cls = ServerError
+    if cls is None and code is None and http_status >= 500:
+        cls = ServerError
+    if cls is InsufficientCreditsError:
+        return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if cls is FileTooLargeError:
+        return FileTooLargeError(message, limit_bytes=max_upload_bytes, **kwargs)
+    if cls is NotFoundError and message and "session" in message.lower():
+        cls = SessionNotFoundError
+    return (cls or APIError)(message, **kwargs)
+
+
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "APIError",
+    "AuthenticationError",
+    "ChatRecoveryError",
+    "ClientClosedError",
+    "ExportBlockedError",
+    "FileTooLargeError",
+    "InsecureURLError",
+    "InsufficientCreditsError",
+    "MissingClientIdError",
+    "NemoError",
+    "NotFoundError",
+    "RateLimitError",
+    "RenderFailedError",
+    "RenderTimeoutError",
+    "ServerError",
+    "SessionNotFoundError",
+    "StreamDecodeError",
+    "StreamTimeoutError",
+    "TransportError",
+    "UnsupportedFileError",
+    "ValidationError",
+    "error_for",
+    "parse_retry_after",
+]

@@ -1,0 +1,79 @@
+"""``Session``: one editing project on the server, addressed by its numeric session id.
+
+Example::
+
+    session = await client.create_session(language="en")
+    state = await session.state()
+    print(state.draft.summary())
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from yarl import URL
+
+from .errors import APIError
+from .state import SessionState
+
+if TYPE_CHECKING:
+    from ._transport import Transport
+    from .client import NemoClient
+
+_STATE = "/api/state/nemo_agent/me/{sid}/latest"
+_CLAIM = "/api/auth/claim-token"
+
+
+class Session:
+    """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call."""
+
+    def __init__(
+        self, client: NemoClient, session_id: str, *, task_id: str | None, user_id: str | None
+    ) -> None:
+        self._client = client
+        self.id = session_id
+        self.task_id = task_id
+        self.user_id = user_id
+
+    def __repr__(self) -> str:
+        return f"<Session id={self.id!r} task_id={self.task_id!r}>"
+
+    @property
+    def client(self) -> NemoClient:
+        return self._client
+
+    @property
+    def _transport(self) -> Transport:
+        return self._client._transport
+
+    @property
+    def claim_url(self) -> str:
+        """Browser link to open this session in the NemoVideo web app (no API call needed)."""
+        cfg = self._client.config
+        query = {
+            "task": self.task_id or "",
+            "session": self.id,
+            "skill_name": cfg.skill_name,
+            "skill_version": cfg.skill_version,
+            "skill_source": cfg.skill_platform,
+        }
+        return str(URL(cfg.web_url + "/workspace/claim").with_query(query))
+
+    async def claim_link(self) -> str:
+        """A one-time link (valid 7 days) that lets a user claim this session into an account."""
+        data = await self._transport.request(
+            "POST", _CLAIM, json_body={"task_id": self.task_id, "session_id": self.id}
+        )
+        token = data.get("claim_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise APIError("The claim-token answer carried no claim_token.", http_status=200)
+        web = self._client.config.web_url
+        return str(URL(web + "/workspace/claim").with_query(ct=token))
+
+    async def state(self) -> SessionState:
+        """The latest server-side state: draft timeline, uploaded media, canvas."""
+        data = await self._transport.request("GET", _STATE.format(sid=self.id))
+        state = SessionState.from_json(data if isinstance(data, dict) else {})
+        if self.task_id is None and state.task_id:
+            self.task_id = state.task_id
+        return state
