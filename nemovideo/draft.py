@@ -1,0 +1,381 @@
+"""The draft: NemoVideo's compact editing timeline, decoded without losing a byte.
+
+The server keeps the timeline as ``{"t": [track, ...], "d": ms, "m": {...}}`` where a track is
+``{"tt": 0 | 1 | 7, "sg": [segment, ...], "m": {...}}``. Export posts the draft back verbatim and no
+public source documents every segment field, so ``Draft`` keeps the raw mapping untouched and
+derives read-only views from it (common spellings accepted, unknown keys kept)::
+
+    draft = Draft.from_json(state["draft"])
+    print(draft.summary())        # Timeline (3 tracks): 1. Video: city timelapse (0-10s) ...
+    for line in before.diff(draft):
+        print(line)               # BGM volume 35% -> 50%
+    assert Draft.from_json(d).to_json() == d
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import json
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from . import _draft_read as rd
+
+__all__ = ["Draft", "Segment", "Track", "TrackType"]
+
+
+class TrackType(enum.IntEnum):
+    """Track types the protocol documents. Unknown numbers are kept as plain ``int``."""
+
+    VIDEO = 0
+    AUDIO = 1
+    TEXT = 7
+
+    @classmethod
+    def coerce(cls, value: object) -> TrackType | int | None:
+        """``1``, ``"1"``, ``1.0`` or ``"audio"`` -> ``TrackType.AUDIO``; ``3`` -> ``3``; junk -> None."""
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in rd.TYPE_WORDS:
+                return cls(rd.TYPE_WORDS[word])
+        number = rd.number(value)
+        if number is None or number != int(number):
+            return None
+        try:
+            return cls(int(number))
+        except ValueError:
+            return int(number)
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@attrs.frozen(repr=False)
+class Segment:
+    """One clip on a track. ``raw`` is the segment exactly as the server sent it.
+
+    ``start_ms`` and ``duration_ms`` are resolved by ``Track``: read from the common spellings, or,
+    when the draft gives no start, right after the previous segment.
+    """
+
+    raw: Any
+    index: int = 0
+    start_ms: float = 0.0
+    duration_ms: float = 0.0
+
+    @classmethod
+    def from_json(cls, raw: Any, *, index: int = 0, after_ms: float = 0.0) -> Segment:
+        start = rd.pick(raw, rd.START_MS, rd.ms)
+        if start is None:
+            start = rd.pick(raw, rd.START_S, rd.seconds)
+        start = after_ms if start is None else start
+        duration = rd.pick(raw, rd.DUR_MS, rd.ms)
+        if duration is None:
+            duration = rd.pick(raw, rd.DUR_S, rd.seconds)
+        if duration is None:
+            end = rd.pick(raw, rd.END_MS, rd.ms)
+            end = rd.pick(raw, rd.END_S, rd.seconds) if end is None else end
+            duration = 0.0 if end is None else end - start
+        return cls(raw, index, start, max(duration, 0.0))
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        return rd.meta(self.raw)
+
+    @property
+    def id(self) -> str | None:
+        return rd.pick(self.raw, ("id", "segment_id", "segmentId"), rd.string)
+
+    @property
+    def end_ms(self) -> float:
+        return self.start_ms + self.duration_ms
+
+    @property
+    def start(self) -> float:
+        return self.start_ms / 1000
+
+    @property
+    def end(self) -> float:
+        return self.end_ms / 1000
+
+    @property
+    def duration(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
+    def name(self) -> str | None:
+        return rd.pick(self.raw, rd.NAME, rd.string)
+
+    @property
+    def src(self) -> str | None:
+        return rd.pick(self.raw, rd.SRC, rd.string)
+
+    @property
+    def media_id(self) -> str | None:
+        return rd.pick(self.raw, rd.MEDIA_ID, rd.string)
+
+    @property
+    def volume(self) -> float | None:
+        """0-1 (1 = 100%), whether the draft says ``0.35`` or ``35``."""
+        return rd.pick(self.raw, rd.VOLUME, rd.volume)
+
+    @property
+    def text(self) -> str | None:
+        return rd.pick(self.raw, rd.TEXT, rd.nonempty_text)
+
+    @property
+    def role(self) -> str | None:
+        return rd.pick(self.raw, ("role",), rd.string)
+
+    @property
+    def kind(self) -> str | None:
+        return rd.pick(self.raw, rd.KIND, rd.string)
+
+    @property
+    def label(self) -> str:
+        """What a person would call this clip: its text, name, file name, or ``clip N``."""
+        if self.text:
+            return rd.quote(self.text)
+        name = self.name or (self.src.rstrip("/").rsplit("/", 1)[-1] if self.src else None)
+        return rd.one_line(name) if name and name.strip() else f"clip {self.index + 1}"
+
+    @property
+    def span(self) -> str:
+        return f"{rd.fmt_seconds(self.start_ms)}-{rd.fmt_seconds(self.end_ms)}s"
+
+    def __repr__(self) -> str:
+        ident = f" {self.id}" if self.id else ""
+        return f"<Segment{ident} {self.span} {self.label}>"
+
+
+@attrs.frozen(repr=False)
+class Track:
+    """One lane of the timeline; ``segments`` are the clips that decode as objects."""
+
+    raw: Any
+    index: int = 0
+    segments: tuple[Segment, ...] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        segments: list[Segment] = []
+        cursor = 0.0
+        for i, item in enumerate(rd.items(self.raw, rd.SEGMENT_LISTS)):
+            if isinstance(item, Mapping):
+                segments.append(Segment.from_json(item, index=i, after_ms=cursor))
+                cursor = segments[-1].end_ms
+        object.__setattr__(self, "segments", tuple(segments))
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        return rd.meta(self.raw)
+
+    @property
+    def id(self) -> str | None:
+        return rd.pick(self.raw, ("id", "track_id", "trackId"), rd.string)
+
+    @property
+    def type(self) -> TrackType | int:
+        """``tt`` as a ``TrackType`` (unknown numbers kept); guessed from the clips when absent."""
+        found = rd.pick(
+            self.raw, ("tt", "type", "track_type", "trackType", "kind"), TrackType.coerce
+        )
+        if found is not None:
+            return found
+        if any(s.text for s in self.segments):
+            return TrackType.TEXT
+        if any(s.volume is not None or s.role in ("bgm", "music") for s in self.segments):
+            return TrackType.AUDIO
+        return TrackType.VIDEO
+
+    @property
+    def role(self) -> str | None:
+        own = rd.pick(self.raw, ("role",), rd.string)
+        return own or next((s.role for s in self.segments if s.role), None)
+
+    @property
+    def own_name(self) -> str | None:
+        return rd.pick(self.raw, ("name", "label", "title"), rd.string)
+
+    @property
+    def name(self) -> str:
+        """The track's own name, else its first clip's, else ``N clips``."""
+        own = self.own_name
+        first = self.segments[0].name if self.segments else None
+        if own or first:
+            return rd.one_line(own or first or "")
+        return f"{len(self.segments)} clip{'' if len(self.segments) == 1 else 's'}"
+
+    @property
+    def volume(self) -> float | None:
+        found = next((s.volume for s in self.segments if s.volume is not None), None)
+        return found if found is not None else rd.pick(self.raw, rd.VOLUME, rd.volume)
+
+    @property
+    def label(self) -> str:
+        """``Video``, ``BGM``, ``Audio``, ``Title``, ``Subtitle``, ``Text`` or ``Type N``."""
+        kind, role = self.type, (self.role or "").lower()
+        if kind == TrackType.VIDEO:
+            return "Video"
+        if kind == TrackType.AUDIO:
+            return "BGM" if role in ("", "bgm", "music", "background") else "Audio"
+        if kind == TrackType.TEXT:
+            return {"title": "Title", "subtitle": "Subtitle", "subtitles": "Subtitle"}.get(
+                role, "Text"
+            )
+        return f"Type {int(kind)}"
+
+    @property
+    def start_ms(self) -> float:
+        return min((s.start_ms for s in self.segments), default=0.0)
+
+    @property
+    def end_ms(self) -> float:
+        return max((s.end_ms for s in self.segments), default=0.0)
+
+    @property
+    def duration_ms(self) -> float:
+        return self.end_ms - self.start_ms
+
+    def describe(self) -> str:
+        """``BGM: Lo-fi (0-10s, 35%)``, the track's part of ``Draft.summary()``."""
+        texts = [s.text for s in self.segments if s.text]
+        title = self.name
+        if texts and (self.label == "Title" or (len(self.segments) == 1 and not self.own_name)):
+            title = rd.quote(texts[0])
+        details = [f"{rd.fmt_seconds(self.start_ms)}-{rd.fmt_seconds(self.end_ms)}s"]
+        if not self.segments:
+            details = ["empty"]
+        if self.type == TrackType.AUDIO and self.volume is not None:
+            details.append(rd.fmt_percent(self.volume))
+        return f"{self.label}: {title} ({', '.join(details)})"
+
+    def __repr__(self) -> str:
+        return f"<Track {self.index} {self.describe()}>"
+
+
+def _copy_raw(obj: object) -> dict[str, Any]:
+    if obj is None:
+        return {"t": []}
+    if isinstance(obj, str | bytes):
+        obj = json.loads(obj)
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"a draft is a JSON object, not {type(obj).__name__}")
+    return copy.deepcopy(dict(obj))
+
+
+@attrs.frozen(repr=False)
+class Draft:
+    """The whole timeline. ``raw`` is the server's mapping (a private copy); views derive from it.
+
+    Treat ``raw`` as read-only; ``to_json()`` hands out a fresh copy. Change a draft with
+    ``attrs.evolve(draft, raw=new_mapping)``.
+    """
+
+    raw: dict[str, Any] = attrs.field(converter=_copy_raw, default=None)
+    tracks: tuple[Track, ...] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        tracks = (
+            Track(item, i)
+            for i, item in enumerate(rd.items(self.raw, ("t", "tracks")))
+            if isinstance(item, Mapping)
+        )
+        object.__setattr__(self, "tracks", tuple(tracks))
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any] | str | bytes | None) -> Draft:
+        """Decode a draft (``None`` is the empty draft; a JSON string is parsed)."""
+        return cls(obj)
+
+    @classmethod
+    def empty(cls) -> Draft:
+        return cls(None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The draft exactly as decoded: ``Draft.from_json(d).to_json() == d``."""
+        return copy.deepcopy(self.raw)
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        return rd.meta(self.raw)
+
+    @property
+    def title(self) -> str | None:
+        return rd.string(self.meta.get("title"))
+
+    @property
+    def width(self) -> int | None:
+        number = rd.number(self.meta.get("width"))
+        return None if number is None else int(number)
+
+    @property
+    def height(self) -> int | None:
+        number = rd.number(self.meta.get("height"))
+        return None if number is None else int(number)
+
+    @property
+    def fps(self) -> float | None:
+        return rd.number(self.meta.get("fps"))
+
+    @property
+    def aspect_ratio(self) -> str | None:
+        """``"16:9"``: as the metadata says, else reduced from width and height."""
+        given = rd.pick(self.meta, ("aspect_ratio", "aspectRatio", "ratio", "aspect"), rd.string)
+        if given or not self.width or not self.height or self.width <= 0 or self.height <= 0:
+            return given
+        divisor = math.gcd(self.width, self.height)
+        return f"{self.width // divisor}:{self.height // divisor}"
+
+    @property
+    def duration_ms(self) -> float:
+        """The draft's ``d`` when given, else where the last clip ends."""
+        given = rd.pick(self.raw, ("d", "duration", "duration_ms"), rd.ms)
+        return given if given is not None else max((t.end_ms for t in self.tracks), default=0.0)
+
+    @property
+    def duration(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
+    def ready_for_export(self) -> bool:
+        """True when a track has at least one segment (what the server needs to render)."""
+        return any(t.segments for t in self.tracks)
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def __iter__(self) -> Iterator[Track]:
+        return iter(self.tracks)
+
+    def summary(self) -> str:
+        """``Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) ...``"""
+        count = f"{len(self)} track{'' if len(self) == 1 else 's'}"
+        parts = [f"{n}. {track.describe()}" for n, track in enumerate(self.tracks, 1)]
+        return f"Timeline ({count}): {' '.join(parts) or 'empty'}"
+
+    def diff(self, other: Draft) -> list[str]:
+        """What changed from this draft to ``other``, one readable line per change."""
+        from ._draft_diff import diff_drafts
+
+        return diff_drafts(self, other)
+
+    def to_svg(self, *, width: int = 760) -> str:
+        """The timeline as a standalone SVG document (lanes, clips to scale, seconds ruler)."""
+        from ._draft_svg import render_svg
+
+        return render_svg(self, width=width)
+
+    def _repr_html_(self) -> str:
+        return self.to_svg()
+
+    def __repr__(self) -> str:
+        count = f"{len(self)} track{'' if len(self) == 1 else 's'}"
+        return f"<Draft {count}, {self.duration_ms / 1000:.1f}s>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
