@@ -1,10 +1,10 @@
 """nemovideo: the asyncio-first SDK for the NemoVideo cloud video API.
 
-    import nemovideo
+import nemovideo
 
-    async with nemovideo.NemoClient() as client:
-        session = await client.create_session()
-        print(await client.credits())
+async with nemovideo.NemoClient() as client:
+    session = await client.create_session()
+    print(await client.credits())
 """
 
 from ._config import ClientConfig

@@ -180,14 +180,19 @@ class TokenProvider:
                 return cached.token
             return await self._fetch(fetch)
 
+    def explicit_rejected(self, http_status: int | None = None) -> AuthenticationError:
+        """The error for a rejected token the caller chose, which the SDK must not replace."""
+        return AuthenticationError(
+            "The token given by argument or NEMO_TOKEN was rejected (invalid or expired). "
+            "Set a valid token, or unset it to use an anonymous one.",
+            code=1001,
+            http_status=http_status,
+        )
+
     async def refresh(self, stale: str, fetch: FetchAnonymous) -> str:
         """Renew after a 1001 on ``stale``; callers that lost the race get the winner's token."""
         if self._explicit:
-            raise AuthenticationError(
-                "The token given by argument or NEMO_TOKEN was rejected (invalid or expired). "
-                "Set a valid token, or unset it to use an anonymous one.",
-                code=1001,
-            )
+            raise self.explicit_rejected()
         async with self._lock:
             if self._current is not None and self._current.token != stale:
                 return self._current.token

@@ -136,9 +136,7 @@ class ClientConfig:
         return frozenset(a.name for a in attrs.fields(cls))
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> ClientConfig:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
         """Build a config: ``overrides`` > environment > ``<config_dir>/config.json`` > defaults."""
         env = os.environ if environ is None else environ
         unknown = set(overrides) - cls.field_names()

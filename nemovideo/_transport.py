@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
+from tenacity.wait import wait_random_exponential
 from yarl import URL
 
 from ._auth import TokenProvider
@@ -123,7 +123,11 @@ class Transport:
         return self._api.with_path(self._api.path.rstrip("/") + path, encoded=False)
 
     def is_api_url(self, url: URL) -> bool:
-        return (url.scheme, url.host, url.port) == (self._api.scheme, self._api.host, self._api.port)
+        return (url.scheme, url.host, url.port) == (
+            self._api.scheme,
+            self._api.host,
+            self._api.port,
+        )
 
     def attribution_headers(self) -> dict[str, str]:
         return {
@@ -174,9 +178,11 @@ class Transport:
             return await self._retrying(
                 method, path, token, json_body, body, headers, idempotent, envelope, timeout
             )
-        except AuthenticationError:
-            if token is None or not self.auth.renewable:
+        except AuthenticationError as exc:
+            if token is None:
                 raise
+            if not self.auth.renewable:
+                raise self.auth.explicit_rejected(exc.http_status) from None
             log.info("Token rejected (1001); renewing the anonymous token once")
             token = await self.auth.refresh(token, self._fetch_anonymous)
             return await self._retrying(
@@ -250,10 +256,8 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimitError):
             return self._rate_limit_wait(exc) or 0.0
-        backoff = wait_exponential_jitter(
-            initial=self.config.retry_backoff,
-            max=self.config.retry_backoff_max,
-            jitter=self.config.retry_backoff,
+        backoff = wait_random_exponential(
+            multiplier=self.config.retry_backoff, max=self.config.retry_backoff_max
         )
         return float(backoff(state))
 
@@ -390,8 +394,10 @@ class Transport:
         for attempt in range(3):
             try:
                 resp = await self._open_stream(method, path, token, json_body, headers)
-            except AuthenticationError:
-                if attempt or not self.auth.renewable:
+            except AuthenticationError as exc:
+                if not self.auth.renewable:
+                    raise self.auth.explicit_rejected(exc.http_status) from None
+                if attempt:
                     raise
                 token = await self.auth.refresh(token, self._fetch_anonymous)
                 continue

@@ -1,7 +1,7 @@
 """The ``nemovideo`` command line.
 
-    nemovideo demo            # the main job, offline, against the embedded emulator
-    nemovideo emulator        # serve the emulator on 127.0.0.1 for your own app
+nemovideo demo            # the main job, offline, against the embedded emulator
+nemovideo emulator        # serve the emulator on 127.0.0.1 for your own app
 """
 
 from __future__ import annotations

@@ -163,15 +163,17 @@ async def test_explicit_token_is_not_replaced(emulator: Emulator, tmp_path: Path
     assert emulator.requests_to("/api/auth/anonymous-token") == []
 
 
+def _file_modes(directory: Path) -> dict[str, int]:
+    return {f.name: stat.S_IMODE(f.stat().st_mode) for f in directory.iterdir()}
+
+
 async def test_identity_files_are_private_and_reused(emulator: Emulator, tmp_path: Path) -> None:
     async with make_client(emulator, tmp_path) as client:
         await client.credits()
         user = client.user_id
-    files = sorted(tmp_path.iterdir())
-    names = [f.name for f in files]
-    assert "client_id" in names and any(n.startswith("token-") for n in names)
-    for f in files:
-        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    modes = _file_modes(tmp_path)
+    assert "client_id" in modes and any(n.startswith("token-") for n in modes)
+    assert set(modes.values()) == {0o600}, modes
     # A restarted notebook reuses the cached token: no second anonymous-token call.
     async with make_client(emulator, tmp_path) as again:
         await again.credits()
@@ -258,7 +260,12 @@ async def test_token_never_in_repr_logs_or_errors(
     await client.credits()
     token = await client._transport._token()
     assert token.startswith("nmv_usr_")
-    texts = [repr(client), repr(client.config), repr(client._transport), repr(client._transport.auth)]
+    texts = [
+        repr(client),
+        repr(client.config),
+        repr(client._transport),
+        repr(client._transport.auth),
+    ]
     emulator.faults.error(2001, times=1)
     emulator.faults.error(1001, times=2)
     for _ in range(2):

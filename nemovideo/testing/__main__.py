@@ -1,0 +1,66 @@
+"""``python -m nemovideo.testing``: serve the emulator until Ctrl-C.
+
+    $ python -m nemovideo.testing --port 8765
+    NemoVideo emulator API: http://127.0.0.1:8765
+    NemoVideo emulator CDN: http://127.0.0.1:41234
+    $ NEMO_API_URL=http://127.0.0.1:8765 nemovideo credits
+
+It answers without real authentication, so it binds to loopback only unless ``--allow-external``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import sys
+
+from ._app import Emulator
+
+__all__ = ["main", "serve"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def serve(host: str, port: int, cdn_port: int = 0) -> None:
+    """Run an emulator on ``host:port`` (CDN on ``cdn_port``) until cancelled."""
+    async with Emulator(host=host, port=port, cdn_port=cdn_port) as emu:
+        print(f"NemoVideo emulator API: {emu.url}", flush=True)
+        print(f"NemoVideo emulator CDN: {emu.cdn_url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nemovideo.testing", description="Serve the NemoVideo emulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--cdn-port", type=int, default=0)
+    parser.add_argument(
+        "--allow-external", action="store_true", help="allow a host other than loopback"
+    )
+    args = parser.parse_args(argv)
+    if not args.allow_external and not _is_loopback(args.host):
+        print(
+            f"Refusing to serve on {args.host}: the emulator has no real authentication. "
+            "Use a loopback host, or --allow-external.",
+            file=sys.stderr,
+        )
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port, args.cdn_port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
