@@ -373,7 +373,8 @@ class Transport:
                 raise self._error(resp, code, _message_of(obj, ""), obj)
             if envelope == "render" and "success" in obj:
                 if obj.get("success") and status < 400:
-                    return obj.get("data", {})
+                    data = obj.get("data")
+                    return obj if data is None else data
                 raise self._error(resp, None, _message_of(obj, "Render request failed"), obj)
         if status >= 400:
             text = raw[:500].decode("utf-8", "replace").strip()

@@ -13,7 +13,7 @@ Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
@@ -22,6 +22,11 @@ from ._config import ClientConfig
 from ._transport import Transport
 from .errors import APIError, ValidationError
 from .session import Session
+
+if TYPE_CHECKING:
+    from .assistant import Assistant
+    from .render import Renderer
+    from .upload import Uploader
 
 _CREATE_SESSION = "/api/tasks/me/with-session/nemo_agent"
 _CREDITS = "/api/credits/balance/simple"
@@ -73,8 +78,8 @@ class NemoClient:
             config = ClientConfig.from_env(**overrides)
         self.config = config
         self._transport = Transport(config, session=http_session)
-        self._uploader: Any = None
-        self._renderer: Any = None
+        self._uploader: Uploader | None = None
+        self._renderer: Renderer | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._transport.closed else "open"
@@ -103,6 +108,34 @@ class NemoClient:
     def user_id(self) -> str | None:
         """The account's user id, once the API has told it (``anon_…`` for anonymous users)."""
         return self._transport.user_id
+
+    @property
+    def uploader(self) -> Uploader:
+        """Uploads for callers that hold session ids rather than ``Session`` objects."""
+        if self._uploader is None:
+            from .upload import Uploader
+
+            self._uploader = Uploader(self._transport)
+        return self._uploader
+
+    @property
+    def renderer(self) -> Renderer:
+        """Render jobs by id: ``await client.renderer.resume(job_id)`` after a restart."""
+        if self._renderer is None:
+            from .render import Renderer
+
+            self._renderer = Renderer(self)
+        return self._renderer
+
+    def assistant(self, **options: Any) -> Assistant:
+        """The skill's conversation on this client: ``await client.assistant().handle("余额")``.
+
+        ``options`` go to :class:`nemovideo.assistant.Assistant` (``session``, ``download_dir``,
+        ``on_notice``, ``on_progress``, ``language``).
+        """
+        from .assistant import Assistant
+
+        return Assistant(self, **options)
 
     async def credits(self) -> Credits:
         """The credit balance: ``Credits(available, frozen, total)``."""

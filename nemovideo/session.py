@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from yarl import URL
@@ -18,7 +19,13 @@ from .state import SessionState
 
 if TYPE_CHECKING:
     from ._transport import Transport
+    from .chat import ChatReply, ChatStream, WaitingCallback
     from .client import NemoClient
+    from .draft import Draft
+    from .render import RenderJob
+    from .upload import FileInput, UploadedMedia
+
+ProgressCallback = Callable[[int, int], None]
 
 _STATE = "/api/state/nemo_agent/me/{sid}/latest"
 _CLAIM = "/api/auth/claim-token"
@@ -77,3 +84,44 @@ class Session:
         if self.task_id is None and state.task_id:
             self.task_id = state.task_id
         return state
+
+    async def upload(
+        self, files: Iterable[FileInput], *, progress: ProgressCallback | None = None
+    ) -> list[UploadedMedia]:
+        """Upload local files (paths, ``(name, bytes)`` pairs or binary file objects), streamed.
+
+        Every file is checked (format, size, readable) before the first byte is sent.
+        ``progress(bytes_sent, total_bytes)`` is called as bytes go out.
+        """
+        return await self._client.uploader.upload(self.id, files, progress=progress)
+
+    async def upload_urls(self, urls: Sequence[str]) -> list[UploadedMedia]:
+        """Have the server fetch media from http(s) URLs."""
+        return await self._client.uploader.upload_urls(self.id, urls)
+
+    def chat(self, text: str, *, on_waiting: WaitingCallback | None = None) -> ChatStream:
+        """Send one instruction and stream the backend's events::
+
+            async with session.chat("add lo-fi BGM at 35%") as stream:
+                async for event in stream:
+                    ...
+
+        The message is POSTed once when iteration starts and never re-sent.
+        """
+        from .chat import ChatStream
+
+        return ChatStream(self, text, on_waiting=on_waiting)
+
+    async def send(self, text: str, *, on_waiting: WaitingCallback | None = None) -> ChatReply:
+        """Send one instruction, wait for the whole answer, and return it as a ``ChatReply``."""
+        from .chat import send_message
+
+        return await send_message(self, text, on_waiting=on_waiting)
+
+    async def export(
+        self, *, format: str = "mp4", quality: str = "high", draft: Draft | None = None
+    ) -> RenderJob:
+        """Submit the draft (the latest from the server when not given) for rendering."""
+        return await self._client.renderer.export(
+            self.id, format=format, quality=quality, draft=draft
+        )

@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import _chat, _render, _upload
+from ._agent import ChatControls
 from ._store import (
     DEFAULT_MESSAGES,
     STATUS_FOR_CODE,
@@ -93,6 +94,7 @@ class Emulator:
         self.error_style = error_style
         self.store = Store(initial_credits=initial_credits)
         self.faults = Faults(self)
+        self.chat = ChatControls()
         self.requests: list[RecordedRequest] = []
         self.cdn_requests: list[RecordedRequest] = []
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None

@@ -1,45 +1,195 @@
-"""The render proxy: submit, poll and the download fallback, in the ``{"success", "data"}`` envelope.
+"""The render proxy: submit, poll, cancel and the download fallback, rendering real MP4s with ffmpeg.
 
-Minimal renderer: a submitted job completes at once and its output is a small *placeholder* file
-(text, not a real MP4) served by the CDN origin. Export costs no credits; it answers 402 when an
-attribution header is missing or exports are blocked for the user (``emu.block_exports()``).
+    POST /api/render/proxy/lambda              {"id", "sessionId", "draft", "output"}
+         -> {"success": true, "data": {"id", "status": "pending", "progress": 5}}
+    GET  /api/render/proxy/lambda/<id>         the job, in poll shape 1, 2 or 3 (PROTOCOL.md)
+    POST /api/render/proxy/lambda/<id>/cancel  stop a pending or processing job
+    GET  /api/render/proxy/<id>/download       the MP4 bytes (bearer auth)
 
-    POST /api/render/proxy/lambda          {"id", "sessionId", "draft", "output"}
-    GET  /api/render/proxy/lambda/<id>     {"success": true, "data": {"id", "status", "progress",
-                                            "outputUrl", "createdAt", "completedAt"}}
-    GET  /api/render/proxy/<id>/download   the output bytes (bearer auth)
+A job goes ``pending`` -> ``processing`` (progress follows ffmpeg) -> ``completed`` or ``failed``
+(with ``error``) in a background task; its output is written under ``emu.files_dir`` and its URL
+points at the emulator's CDN origin. Export costs no credits; it answers 402 when an attribution
+header is missing or exports are blocked for the user (``emu.block_exports()``); a draft with no
+segments is refused (422, ``{"success": false, "error": …}``). Tests steer it through
+:func:`render_controls`::
+
+    controls = render_controls(emu)
+    controls.width, controls.height, controls.fps = 320, 180, 10   # fast test renders
+    controls.poll_shape = 3                     # answer polls in the first version's shape
+    controls.fail_next("out of GPU memory")     # the next job fails with that reason
+    controls.hold()                             # jobs stay "processing" until release()
+    controls.cdn_missing = True                 # outputs are not published on the CDN
+    controls.truncate_downloads = 1             # the next fallback download is cut halfway
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
+import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from aiohttp import web
 
+from ..draft import Draft
+from ._ffmpeg import render_draft
 from ._store import DEFAULT_MESSAGES, APIFailure, iso_time
 
 if TYPE_CHECKING:
     from ._app import Emulator
 
-__all__ = ["add_routes"]
+__all__ = ["RenderControls", "add_routes", "render_controls"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_POLL_KEYS = ("id", "status", "progress", "outputUrl", "createdAt", "completedAt", "error")
+_MAX_SIDE = 1920
+_CHUNK = 64 * 1024
+_CONTROLS: weakref.WeakKeyDictionary[Emulator, RenderControls] = weakref.WeakKeyDictionary()
 
 
-def _not_found(job_id: str) -> web.Response:
-    return web.json_response(
-        {"success": False, "error": f"Render job not found: {job_id}"}, status=404
-    )
+@attrs.define
+class RenderControls:
+    """How one emulator renders; every field can be changed at any time (see the module doc).
+
+    ``width``/``height``/``fps``: the output size and rate (``None``: the draft's, at most 1920 on
+    the long side). ``pending_s``: how long a job stays ``pending`` before it starts.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    pending_s: float = 0.0
+    poll_shape: int = 1
+    cdn_missing: bool = False
+    truncate_downloads: int = 0
+    failures: list[str] = attrs.Factory(list)
+    _release: asyncio.Event | None = None
+
+    def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
+        """The next job submitted fails with ``reason`` as its ``error``."""
+        self.failures.append(reason)
+
+    def hold(self) -> None:
+        """Keep jobs ``processing`` (their output unpublished) until :meth:`release`."""
+        self._release = asyncio.Event()
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release.set()
+        self._release = None
+
+    async def wait_released(self) -> None:
+        while self._release is not None:
+            await self._release.wait()
+
+    def size_for(self, draft: Draft) -> tuple[int, int, int]:
+        width = self.width or draft.width or 1920
+        height = self.height or draft.height or 1080
+        if self.width is None and self.height is None and max(width, height) > _MAX_SIDE:
+            scale = _MAX_SIDE / max(width, height)
+            width, height = round(width * scale), round(height * scale)
+        fps = self.fps or round(draft.fps or 30)
+        return width, height, max(1, fps)
+
+
+def render_controls(emu: Emulator) -> RenderControls:
+    """The render settings and faults of ``emu`` (created on first use)."""
+    controls = _CONTROLS.get(emu)
+    if controls is None:
+        controls = _CONTROLS[emu] = RenderControls()
+    return controls
+
+
+def _fail(status: int, message: str) -> web.Response:
+    return web.json_response({"success": False, "error": message}, status=status)
+
+
+def _poll_answer(job: dict[str, Any], shape: int) -> dict[str, Any]:
+    if shape == 2:
+        answer = {"status": job["status"], "progress": job["progress"]}
+        if job.get("outputUrl"):
+            answer["output"] = {"url": job["outputUrl"]}
+    elif shape == 3:
+        answer = {"taskId": job["id"], "status": job["status"], "progress": job["progress"]}
+        if job.get("outputUrl"):
+            answer["output"] = {"url": job["outputUrl"], "duration": job.get("duration"),
+                                "size": job.get("size")}  # fmt: skip
+    else:
+        keys = ("id", "status", "progress", "outputUrl", "createdAt", "completedAt")
+        return {"success": True, "data": {k: job[k] for k in (*keys, "error") if k in job}}
+    if "error" in job:
+        answer["error"] = job["error"]
+    return answer
+
+
+class _Jobs:
+    """The render jobs of one emulator and the background tasks running them."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def run(self, job: dict[str, Any], failure: str | None) -> None:
+        emu, controls = self.emu, render_controls(self.emu)
+        try:
+            if controls.pending_s:
+                await asyncio.sleep(controls.pending_s)
+            job.update(status="processing", progress=10)
+            if failure is not None:
+                raise RuntimeError(failure)
+            draft = Draft.from_json(job["draft"])
+            width, height, fps = controls.size_for(draft)
+
+            def on_progress(fraction: float) -> None:
+                job["progress"] = max(job["progress"], min(95, 10 + int(fraction * 85)))
+
+            out = emu.files_dir / f".{job['file']}"
+            await render_draft(job["draft"], emu.files_dir, out, width=width, height=height,
+                               fps=fps, progress=on_progress)  # fmt: skip
+            await controls.wait_released()
+            final = out
+            if not controls.cdn_missing:
+                final = out.replace(emu.files_dir / job["file"])
+            job.update(
+                status="completed",
+                progress=100,
+                outputUrl=emu.cdn_file_url(job["file"]),
+                completedAt=iso_time(time.time()),
+                duration=round(draft.duration, 3),
+                size=final.stat().st_size,
+                path=str(final),
+            )
+        except asyncio.CancelledError:
+            job.update(status="failed", error="Render cancelled")
+            raise
+        except Exception as exc:
+            job.update(status="failed", error=str(exc) or type(exc).__name__)
+        finally:
+            self.tasks.pop(job["id"], None)
+
+    async def close(self, _: web.Application) -> None:
+        tasks = list(self.tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def add_routes(app: web.Application, emu: Emulator) -> None:
+    jobs = _Jobs(emu)
+    app.on_cleanup.append(jobs.close)
+
     def job_of(request: web.Request) -> dict[str, Any] | None:
         user = emu.authenticate(request)
         job = emu.store.render_jobs.get(request.match_info["job_id"])
         return job if isinstance(job, dict) and job.get("user_id") == user.user_id else None
+
+    def not_found(request: web.Request) -> web.Response:
+        return _fail(404, f"Render job not found: {request.match_info['job_id']}")
 
     async def submit(request: web.Request) -> web.Response:
         user = emu.authenticate(request)
@@ -52,26 +202,32 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             raise APIFailure(402, DEFAULT_MESSAGES[402])
         body = await emu.json_body(request)
         session = emu.store.session_for(user, body.get("sessionId"))
+        draft = body.get("draft")
+        if not isinstance(draft, dict):
+            draft = session.state.get("draft")
+        if not isinstance(draft, dict) or not Draft.from_json(draft).ready_for_export:
+            return _fail(422, "The draft is empty: add media to the timeline before exporting")
         job_id = body.get("id")
         if not isinstance(job_id, str) or not job_id:
             job_id = f"render_{int(time.time() * 1000)}"
-        if job_id not in emu.store.render_jobs:
-            name = _UNSAFE.sub("_", job_id) + ".mp4"
-            (emu.files_dir / name).write_bytes(f"placeholder render output {job_id}\n".encode())
-            now = time.time()
-            emu.store.render_jobs[job_id] = {
+        job = emu.store.render_jobs.get(job_id)
+        if job is not None and job.get("user_id") != user.user_id:
+            return _fail(409, f"Render id already in use: {job_id}")
+        if job is None:
+            controls = render_controls(emu)
+            failure = controls.failures.pop(0) if controls.failures else None
+            job = emu.store.render_jobs[job_id] = {
                 "id": job_id,
                 "user_id": user.user_id,
                 "session_id": session.session_id,
-                "draft": body.get("draft", session.state["draft"]),
+                "draft": draft,
                 "output": body.get("output", {}),
-                "file": name,
-                "status": "completed",
-                "progress": 100,
-                "outputUrl": emu.cdn_file_url(name),
-                "createdAt": iso_time(now),
-                "completedAt": iso_time(now),
+                "file": _UNSAFE.sub("_", job_id) + ".mp4",
+                "status": "pending",
+                "progress": 5,
+                "createdAt": iso_time(time.time()),
             }
+            jobs.tasks[job_id] = asyncio.create_task(jobs.run(job, failure))
         return web.json_response(
             {"success": True, "data": {"id": job_id, "status": "pending", "progress": 5}}
         )
@@ -79,16 +235,41 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
     async def poll(request: web.Request) -> web.Response:
         job = job_of(request)
         if job is None:
-            return _not_found(request.match_info["job_id"])
-        data = {k: job[k] for k in _POLL_KEYS if k in job}
-        return web.json_response({"success": True, "data": data})
+            return not_found(request)
+        return web.json_response(_poll_answer(job, render_controls(emu).poll_shape))
+
+    async def cancel(request: web.Request) -> web.Response:
+        job = job_of(request)
+        if job is None:
+            return not_found(request)
+        task = jobs.tasks.get(job["id"])
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return web.json_response(
+            {"success": True, "data": {k: job.get(k) for k in ("id", "status", "progress")}}
+        )
 
     async def download(request: web.Request) -> web.StreamResponse:
         job = job_of(request)
         if job is None or job.get("status") != "completed":
-            return _not_found(request.match_info["job_id"])
-        return web.FileResponse(emu.files_dir / job["file"])
+            return not_found(request)
+        controls = render_controls(emu)
+        path = Path(job["path"])
+        if controls.truncate_downloads <= 0:
+            return web.FileResponse(path)
+        controls.truncate_downloads -= 1
+        data = await asyncio.to_thread(path.read_bytes)
+        resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        resp.content_length = len(data)
+        await resp.prepare(request)
+        await resp.write(data[: len(data) // 2])
+        if request.transport is not None:
+            request.transport.abort()
+        return resp
 
     app.router.add_post("/api/render/proxy/lambda", submit)
     app.router.add_get("/api/render/proxy/lambda/{job_id}", poll)
+    app.router.add_post("/api/render/proxy/lambda/{job_id}/cancel", cancel)
     app.router.add_get("/api/render/proxy/{job_id}/download", download)

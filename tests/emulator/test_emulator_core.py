@@ -15,6 +15,8 @@ import pytest
 
 from nemovideo.testing import Emulator, Faults, RecordedRequest
 from nemovideo.testing.__main__ import main, serve
+from nemovideo.testing._drafts import example_draft
+from nemovideo.testing._render import render_controls
 
 ATTRIBUTION = {"X-Skill-Source": "test-skill", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "unknown"}  # fmt: skip
 TOKEN_PATH = "/api/auth/anonymous-token"
@@ -402,10 +404,12 @@ async def test_run_sse_streams_two_adk_events(api: Api, emulator: Emulator) -> N
     assert status == 422 and "detail" in body
 
 
-async def test_render_placeholder_attribution_and_blocking(api: Api, emulator: Emulator) -> None:
+async def test_render_attribution_blocking_and_real_output(api: Api, emulator: Emulator) -> None:
     tok = (await api.token())["token"]
     sid = (await api.session(tok))["session_id"]
-    job = {"id": "render_1", "sessionId": sid, "draft": {"t": []}, "output": {"format": "mp4"}}
+    render_controls(emulator).width, render_controls(emulator).height = 320, 180
+    draft = example_draft()
+    job = {"id": "render_1", "sessionId": sid, "draft": draft, "output": {"format": "mp4"}}
     _, body, _ = await api.call(
         "POST", "/api/render/proxy/lambda", tok, json=job, headers={"X-Skill-Platform": ""}
     )
@@ -416,12 +420,17 @@ async def test_render_placeholder_attribution_and_blocking(api: Api, emulator: E
     assert (status, body["code"]) == (402, 402)
     emulator.block_exports(blocked=False)
     _, body, _ = await api.call("POST", "/api/render/proxy/lambda", tok, json=job)
-    assert body == {"success": True, "data": {"id": "render_1", "status": "pending", "progress": 5}}
-    _, body, _ = await api.call("GET", "/api/render/proxy/lambda/render_1", tok)
-    assert body["data"]["status"] == "completed" and body["data"]["progress"] == 100
-    assert body["data"]["outputUrl"].startswith(emulator.cdn_url)
+    assert body["success"] is True and body["data"]["id"] == "render_1"
+    assert body["data"]["status"] == "pending"
+    for _ in range(500):
+        _, body, _ = await api.call("GET", "/api/render/proxy/lambda/render_1", tok)
+        data = body.get("data", body)
+        if data.get("status") in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.02)
+    assert data["status"] == "completed" and data["progress"] == 100
     status, raw, _ = await api.call("GET", "/api/render/proxy/render_1/download", tok)
-    assert status == 200 and b"placeholder" in raw
+    assert status == 200 and raw[4:8] == b"ftyp"
     other = (await api.token())["token"]
     assert (await api.call("GET", "/api/render/proxy/lambda/render_1", other))[0] == 404
 

@@ -1,0 +1,107 @@
+"""Streaming a render's MP4 to disk: constant memory, atomic rename, verified length.
+
+Kept apart from ``render.py`` so the file-system rules live in one small place:
+
+- the bytes go to a temp file beside the target and are renamed into place only when complete, so a
+  partial file is never left under the final name (a failed attempt deletes its temp file);
+- the byte count is checked against ``Content-Length``;
+- a file name that comes from the server must stay inside the target directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+from ._transport import Transport
+from .errors import TransportError, ValidationError
+
+ProgressCallback = Callable[[int, int], None]
+
+_CHUNK = 256 * 1024
+_FILE_MODE = 0o644
+
+
+def server_file_name(url: str | None, fallback: str) -> str:
+    """The file name a download URL suggests, or ``fallback``; refuses names that leave the dir."""
+    name = URL(url).name if url else ""
+    if not name:
+        return fallback
+    if name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise ValidationError(
+            f"Refusing the server's file name {name!r}: it would write outside the target directory"
+        )
+    return name if name.lower().endswith(".mp4") else f"{name}.mp4"
+
+
+def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: str) -> Path:
+    """Where to save: ``path`` itself, or ``path`` (a directory, default ``.``) / the server's name.
+
+    ``path`` is a directory when it is one already, ends with a separator, or has no suffix
+    (``"videos"``); ``"out.mp4"`` is a file.
+    """
+    if path is not None:
+        given = Path(path)
+        is_dir = given.is_dir() or str(path).endswith(("/", os.sep)) or not given.suffix
+        if not is_dir:
+            return given
+    directory = Path(path) if path is not None else Path.cwd()
+    target = directory / server_file_name(url, fallback)
+    if target.resolve().parent != directory.resolve():
+        raise ValidationError(f"Refusing to write {target}: it is outside {directory}")
+    return target
+
+
+async def stream_to_file(
+    transport: Transport, url: str | URL, final: Path, progress: ProgressCallback | None
+) -> int:
+    """GET ``url`` (token only to the API origin) into ``final`` atomically; return the byte count."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    done = 0
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        async with transport.download(url) as resp:
+            total = resp.content_length
+            if progress is not None:
+                progress(0, total or 0)
+            try:
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    _write_all(fd, chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total or done)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise TransportError(
+                    f"Download of {URL(url).path} broke after {done} bytes: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            if total is not None and done != total:
+                raise TransportError(
+                    f"Download of {URL(url).path} is incomplete: {done} of {total} bytes"
+                )
+        await asyncio.to_thread(os.fsync, fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, final)
+    except BaseException:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return done
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

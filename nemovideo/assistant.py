@@ -1,0 +1,274 @@
+"""The skill's conversation as a library: one sentence in, the right action out.
+
+``Assistant`` routes what a user says (``intents.route``) to an action - export, credits, state,
+upload, or a chat message to the backend agent - runs it on one session, and answers in plain
+language. Apps get the published skill's behaviour without re-implementing it::
+
+    async with NemoClient() as client:
+        assistant = client.assistant()
+        reply = await assistant.handle("turn these images into a 15-second video",
+                                       files=["a.jpg", "b.jpg"])
+        print(reply.text)            # what to show the user
+        reply = await assistant.handle("export 1080p mp4")
+        print(reply.path)            # the downloaded MP4
+
+Why a separate layer: the client methods raise typed errors and never guess; a conversation needs the
+opposite - an expired session is replaced (and the user told), 2001 becomes a registration link, the
+backend's GUI talk ("click the Export button") becomes what the client will do. Nothing here ever
+re-sends a chat message: a dropped stream is recovered by polling state inside ``chat``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import (
+    ExportBlockedError,
+    FileTooLargeError,
+    InsufficientCreditsError,
+    NemoError,
+    SessionNotFoundError,
+    UnsupportedFileError,
+)
+from .intents import Intent, route, translate_gui
+
+if TYPE_CHECKING:
+    from .client import NemoClient
+    from .draft import Draft
+    from .render import RenderResult
+    from .session import Session
+    from .upload import FileInput, UploadedMedia
+
+log = logging.getLogger("nemovideo.assistant")
+
+Action = Literal["export", "credits", "state", "upload", "chat"]
+Notice = Callable[[str], "Awaitable[None] | None"]
+Progress = Callable[[int, int], None]
+
+
+@attrs.frozen
+class AssistantReply:
+    """What happened, for a user (``text``) and for code (everything else).
+
+    ``error`` is the typed error when the action failed; ``text`` then carries the advice (register,
+    upgrade, supported formats, compress or trim) so an app can show it as is.
+    """
+
+    text: str
+    action: Action
+    summary: str | None = None
+    changes: tuple[str, ...] = ()
+    media: tuple[UploadedMedia, ...] = ()
+    render: RenderResult | None = None
+    path: Path | None = None
+    credits: Any = None
+    error: NemoError | None = attrs.field(default=None, eq=False)
+    new_session: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Assistant:
+    """One conversation on one session (created lazily; replaced on 1002, and the user is told).
+
+    ``on_notice`` receives progress lines meant for the user ("Still working... 2 min"), at the
+    ``heartbeat_notice_interval`` of the client's config; ``on_progress(done, total)`` gets upload
+    and render progress; exports are downloaded into ``download_dir``.
+    """
+
+    def __init__(
+        self,
+        client: NemoClient,
+        *,
+        session: Session | None = None,
+        download_dir: str | Path = ".",
+        on_notice: Notice | None = None,
+        on_progress: Progress | None = None,
+        language: str = "en",
+    ) -> None:
+        self.client = client
+        self.session = session
+        self.download_dir = Path(download_dir)
+        self.language = language
+        self._on_notice = on_notice
+        self._on_progress = on_progress
+
+    def __repr__(self) -> str:
+        sid = self.session.id if self.session else None
+        return f"<Assistant session={sid!r}>"
+
+    async def handle(self, text: str, files: Sequence[FileInput] = ()) -> AssistantReply:
+        """Do what ``text`` asks (uploading ``files`` first) and say what happened.
+
+        Expected failures come back as a reply with ``error`` set and advice in ``text``; only
+        programming errors and cancellation propagate.
+        """
+        intent = route(text, attachments=files)
+        try:
+            return await self._dispatch(intent, text, files)
+        except SessionNotFoundError:
+            old = self.session.id if self.session else None
+            self.session = None
+            log.info("Session %s is gone; opening a new one", old)
+            try:
+                reply = await self._dispatch(intent, text, files)
+            except NemoError as exc:
+                return self._failed(intent.action, exc)
+            note = "Your previous session was not found, so I started a new one."
+            return attrs.evolve(reply, text=f"{note}\n{reply.text}", new_session=True)
+        except NemoError as exc:
+            return self._failed(intent.action, exc)
+
+    async def _session(self) -> Session:
+        if self.session is None:
+            self.session = await self.client.create_session(language=self.language)
+        return self.session
+
+    async def _dispatch(
+        self, intent: Intent, text: str, files: Sequence[FileInput]
+    ) -> AssistantReply:
+        """Run ``intent`` and every chained ``then`` ("upload, then make the video"), in order."""
+        reply = await self._one(intent, text, files)
+        step = intent.then
+        while step is not None:
+            nxt = await self._one(step, text, files)
+            reply = attrs.evolve(
+                nxt, text=f"{reply.text}\n{nxt.text}", media=reply.media + nxt.media
+            )
+            step = step.then
+        return reply
+
+    async def _one(self, intent: Intent, text: str, files: Sequence[FileInput]) -> AssistantReply:
+        if intent.action == "credits":
+            return await self._credits()
+        if intent.action == "state":
+            return await self._state()
+        if intent.action == "export":
+            return await self._export(intent)
+        if intent.action == "upload":
+            if files:
+                return await self._upload(files)
+            return AssistantReply(
+                text="Attach the files to upload (images, videos or audio).", action="upload"
+            )
+        return await self._chat(text)
+
+    async def _credits(self) -> AssistantReply:
+        bal = await self.client.credits()
+        return AssistantReply(
+            text=f"You have {bal.available} credits available ({bal.frozen} reserved).",
+            action="credits",
+            credits=bal,
+        )
+
+    async def _state(self) -> AssistantReply:
+        draft = await self._draft()
+        return AssistantReply(text=draft.summary(), action="state", summary=draft.summary())
+
+    async def _draft(self) -> Draft:
+        session = await self._session()
+        return (await session.state()).draft
+
+    async def _upload(self, files: Sequence[FileInput]) -> AssistantReply:
+        session = await self._session()
+        media = tuple(await session.upload(files, progress=self._on_progress))
+        names = ", ".join(m.name for m in media)
+        return AssistantReply(
+            text=f"Uploaded {len(media)} file{'s' if len(media) != 1 else ''}: {names}.",
+            action="upload",
+            media=media,
+        )
+
+    async def _export(self, intent: Intent) -> AssistantReply:
+        session = await self._session()
+        draft = (await session.state()).draft
+        if not draft.ready_for_export:
+            return AssistantReply(
+                text="There is nothing to export yet: upload media and tell me what video to make.",
+                action="export",
+                summary=draft.summary(),
+            )
+        job = await session.export(
+            format=intent.params.get("format", "mp4"), quality=intent.params.get("quality", "high")
+        )
+        await self._notice(f"Rendering {draft.summary()} ...")
+        result = await job.wait(progress=self._render_progress)
+        path = await job.download(self.download_dir, progress=self._on_progress)
+        return AssistantReply(
+            text=f"Video ready! Saved to {path}",
+            action="export",
+            summary=draft.summary(),
+            render=result,
+            path=path,
+        )
+
+    def _render_progress(self, percent: int, total: int = 100) -> None:
+        if self._on_progress is not None:
+            self._on_progress(percent, total)
+
+    async def _chat(self, text: str) -> AssistantReply:
+        from .chat import send_message
+
+        session = await self._session()
+        reply = await send_message(session, text, on_waiting=self._waiting)
+        shown = translate_gui(reply.text) if reply.text else None
+        lines = [shown.text] if shown and shown.text else []
+        if reply.silent or not lines:
+            lines.append(
+                "Done. What changed:\n" + "\n".join(f"- {c}" for c in reply.changes)
+                if reply.changes
+                else "The backend finished without a reply or a change to the timeline."
+            )
+        if shown is not None and shown.action in ("state", "credits"):
+            extra = await (self._state() if shown.action == "state" else self._credits())
+            lines.append(extra.text)
+        elif shown is not None and shown.hint:
+            lines.append(shown.hint)
+        for err in reply.errors:
+            lines.append(f"The backend reported a problem: {err.message}")
+        return AssistantReply(
+            text="\n".join(lines),
+            action="chat",
+            summary=reply.draft.summary(),
+            changes=reply.changes,
+        )
+
+    async def _waiting(self, elapsed: float) -> None:
+        await self._notice(f"Still working... ({elapsed / 60:.0f} min so far)")
+
+    async def _notice(self, line: str) -> None:
+        if self._on_notice is None:
+            return
+        result = self._on_notice(line)
+        if result is not None:
+            await result
+
+    def _failed(self, action: Action, exc: NemoError) -> AssistantReply:
+        return AssistantReply(text=advice_for(exc), action=action, error=exc)
+
+
+def advice_for(exc: NemoError) -> str:
+    """Plain-language advice for an error a user can act on (the error texts already say how)."""
+    if isinstance(exc, InsufficientCreditsError):
+        return f"You are out of credits. {_tail(exc)}"
+    if isinstance(exc, ExportBlockedError):
+        return f"Your plan cannot export videos. {_tail(exc)}"
+    if isinstance(exc, (UnsupportedFileError, FileTooLargeError)):
+        return f"I could not upload that file. {exc}"
+    return f"That did not work: {exc}"
+
+
+def _tail(exc: NemoError) -> str:
+    message = str(exc)
+    base = getattr(exc, "default_message", "")
+    return message[len(base) :].strip() if base and message.startswith(base) else message

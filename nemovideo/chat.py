@@ -1,0 +1,395 @@
+"""Chat over SSE: ``ChatStream`` (events as they arrive) and ``send_message`` (the whole reply).
+
+One message is one ``POST /run_sse``, sent exactly once. The answer streams back as typed events::
+
+    async with session.chat("add lo-fi BGM at 35%") as stream:
+        async for event in stream:
+            if isinstance(event, nemovideo.TextEvent) and not event.partial:
+                print(event.text)
+    print(stream.text)
+
+    reply = await session.send("make it 10 seconds")     # drives a ChatStream to its end
+    print(reply.text or "\\n".join(reply.changes))
+
+Rules it keeps (PROTOCOL "Chat stream"):
+
+- **Never re-sent.** If the connection drops after the request may have reached the server, the
+  stream does not POST again (that would charge twice). It waits ``recovery_first_wait``, reads
+  the session state, and if the draft changed it ends with a :class:`DraftUpdatedEvent`; if not it
+  waits ``recovery_wait`` and looks again, up to ``recovery_max_polls`` times, then raises
+  :class:`~nemovideo.errors.ChatRecoveryError`. To know what "changed" means, the draft is read
+  once before the message is sent (an unknown session therefore fails before anything is charged).
+- **Bounded.** ``stream_idle_timeout`` without content (heartbeats do not count) or
+  ``stream_timeout`` overall raise :class:`~nemovideo.errors.StreamTimeoutError`; SSE lines and
+  events over ``sse_max_line_bytes`` / ``sse_max_event_bytes`` raise ``StreamDecodeError``.
+- **Patient, audibly.** Every ``heartbeat_notice_interval`` without content, ``on_waiting(elapsed)``
+  is called (sync or async; default: a "Still working..." log line).
+- **Released.** ``async with``, ``aclose()``, or breaking out of the loop (once the stream is
+  garbage) closes the connection; the server keeps working on the edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import aiohttp
+import attrs
+
+from ._chat_events import (
+    ChatEvent,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    RawEvent,
+    TextEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    decode_data,
+)
+from ._sse import SSEComment, SSEDecoder
+from .draft import Draft
+from .errors import (
+    ChatRecoveryError,
+    StreamDecodeError,
+    StreamTimeoutError,
+    TransportError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = [
+    "CHAT_PATH",
+    "ChatEvent",
+    "ChatReply",
+    "ChatStream",
+    "DraftUpdatedEvent",
+    "ErrorEvent",
+    "HeartbeatEvent",
+    "RawEvent",
+    "TextEvent",
+    "ToolCallEvent",
+    "ToolResultEvent",
+    "WaitingCallback",
+    "send_message",
+]
+
+log = logging.getLogger("nemovideo.chat")
+
+CHAT_PATH = "/run_sse"
+APP_NAME = "nemo_agent"
+WaitingCallback = Callable[[float], "Awaitable[None] | None"]
+"""``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
+
+_TEMPORARY_ISSUE = "i encountered a temporary issue"
+_DROPPED = (aiohttp.ClientError, ConnectionError)
+
+
+def _log_waiting(elapsed: float) -> None:
+    log.info("Still working... (%.0f s)", elapsed)
+
+
+class _Transcript:
+    """Joins text events the way a reader expects: deltas merged, finals kept, no duplicates."""
+
+    def __init__(self) -> None:
+        self._final: list[str] = []
+        self._deltas: list[str] = []
+
+    def add(self, event: TextEvent) -> None:
+        if event.partial:
+            self._deltas.append(event.text)
+        else:
+            self._final.append(event.text)
+            self._deltas.clear()
+
+    @property
+    def text(self) -> str:
+        parts = [*self._final, "".join(self._deltas)]
+        parts = [p.strip() for p in parts if p.strip()]
+        if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
+            parts.pop()
+        return "\n".join(parts)
+
+
+class ChatStream:
+    """One message and its streamed answer. Iterate it once; see the module docstring.
+
+    Attributes after (or during) iteration: ``events`` (every event so far), ``text`` (the reply
+    text), ``draft_before`` (the draft read before sending), ``recovered`` and ``recovered_draft``
+    (set when a dropped stream was completed by polling state).
+    """
+
+    def __init__(
+        self, session: Session, text: str, *, on_waiting: WaitingCallback | None = None
+    ) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("A chat message must hold some text.")
+        self._session = session
+        self.message = text
+        self._on_waiting: WaitingCallback = on_waiting or _log_waiting
+        self.events: list[ChatEvent] = []
+        self.draft_before: Draft | None = None
+        self.recovered = False
+        self.recovered_draft: Draft | None = None
+        self._transcript = _Transcript()
+        self._gen: AsyncGenerator[list[ChatEvent], None] | None = None
+        self._ready: collections.deque[ChatEvent] = collections.deque()
+
+    def __repr__(self) -> str:
+        state = "new" if self._gen is None else f"{len(self.events)} events"
+        return f"<ChatStream session={self._session.id!r} {state}>"
+
+    @property
+    def text(self) -> str:
+        """The reply's text so far: partial chunks merged, a trailing "temporary issue" dropped."""
+        return self._transcript.text
+
+    # -- iteration ----------------------------------------------------------------------------
+
+    def __aiter__(self) -> ChatStream:
+        if self._gen is not None:
+            raise RuntimeError(
+                "A ChatStream can be iterated only once (its message was already sent); "
+                "read stream.events, or send a new message."
+            )
+        self._gen = self._run()
+        return self
+
+    async def __anext__(self) -> ChatEvent:
+        if self._gen is None:
+            self.__aiter__()
+        assert self._gen is not None
+        while not self._ready:
+            self._ready.extend(await self._gen.__anext__())
+        return self._ready.popleft()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (the server still finishes the edit)."""
+        if self._gen is None:
+            self._gen = self._run()
+        self._ready.clear()
+        await self._gen.aclose()
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the work -----------------------------------------------------------------------------
+
+    async def _run(self) -> AsyncGenerator[list[ChatEvent], None]:
+        """Yields the events in batches (one per network chunk): one await per chunk, not per event."""
+        transport = self._session._transport
+        self.draft_before = (await self._session.state()).draft
+        body = {
+            "app_name": APP_NAME,
+            "user_id": "me",
+            "session_id": self._session.id,
+            "new_message": {"role": "user", "parts": [{"text": self.message}]},
+        }
+        headers = {"Accept": "text/event-stream"}
+        try:
+            async with transport.stream("POST", CHAT_PATH, json_body=body, headers=headers) as resp:
+                async for batch in self._read(resp):
+                    yield batch
+            return
+        except TransportError as exc:
+            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or _never_sent(exc):
+                raise
+            reason = str(exc)
+        except _DROPPED as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
+        yield [await self._recover(reason)]
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[list[ChatEvent], None]:
+        config = self._session._transport.config
+        decoder = SSEDecoder(
+            max_line_bytes=config.sse_max_line_bytes,
+            max_event_bytes=config.sse_max_event_bytes,
+            emit_comments=True,
+        )
+        clock = _Clock(config.stream_timeout, config.stream_idle_timeout,
+                       config.heartbeat_notice_interval)  # fmt: skip
+        content = resp.content
+        while True:
+            chunk = content.read_nowait()
+            if not chunk:
+                if content.at_eof():
+                    break
+                try:
+                    chunk = await asyncio.wait_for(content.readany(), clock.wait())
+                except asyncio.TimeoutError:
+                    await self._tick(clock)
+                    continue
+                if not chunk:
+                    break
+            batch: list[ChatEvent] = []
+            for item in decoder.feed(chunk):
+                if isinstance(item, SSEComment):
+                    batch.append(HeartbeatEvent(None, item.text))
+                else:
+                    batch.extend(decode_data(item.data, item.event, item.id))
+            content_seen = False
+            for event in batch:
+                if isinstance(event, TextEvent):
+                    self._transcript.add(event)
+                    content_seen = True
+                elif not isinstance(event, HeartbeatEvent):
+                    content_seen = True
+            if content_seen:
+                clock.content()
+            self.events.extend(batch)
+            if batch:
+                yield batch
+            await self._tick(clock)
+        decoder.close()
+
+    async def _tick(self, clock: _Clock) -> None:
+        clock.check()
+        if clock.notice_due():
+            result = self._on_waiting(clock.elapsed())
+            if inspect.isawaitable(result):
+                await result
+
+    async def _recover(self, reason: str) -> DraftUpdatedEvent:
+        config = self._session._transport.config
+        before = Draft.empty() if self.draft_before is None else self.draft_before
+        waits = [config.recovery_first_wait] + [config.recovery_wait] * (
+            config.recovery_max_polls - 1
+        )
+        for polls, wait in enumerate(waits, 1):
+            await asyncio.sleep(wait)
+            try:
+                draft = (await self._session.state()).draft
+            except TransportError as exc:
+                log.info("Recovery poll %d failed: %s", polls, exc)
+                continue
+            if draft.raw != before.raw:
+                self.recovered = True
+                self.recovered_draft = draft
+                event = DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
+                self.events.append(event)
+                return event
+        raise ChatRecoveryError(
+            f"The chat stream dropped ({reason}) and the draft did not change in "
+            f"{config.recovery_max_polls} state checks. The message was NOT re-sent (that would "
+            "charge twice); send it again yourself if you want to retry."
+        )
+
+
+def _never_sent(exc: TransportError) -> bool:
+    return isinstance(exc.__cause__, aiohttp.ClientConnectorError)
+
+
+class _Clock:
+    """The stream's deadlines: overall, idle (time without content), and the next waiting notice."""
+
+    def __init__(self, total: float, idle: float, notice: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.started = self._loop.time()
+        self.total, self.idle, self.notice = total, idle, notice
+        self.last_content = self.started
+        self.next_notice = self.started + notice
+
+    def elapsed(self) -> float:
+        return self._loop.time() - self.started
+
+    def content(self) -> None:
+        self.last_content = self._loop.time()
+        self.next_notice = self.last_content + self.notice
+
+    def wait(self) -> float:
+        deadline = min(self.started + self.total, self.last_content + self.idle, self.next_notice)
+        return max(deadline - self._loop.time(), 0.0)
+
+    def check(self) -> None:
+        now = self._loop.time()
+        if now >= self.started + self.total:
+            raise StreamTimeoutError(
+                f"The chat stream ran past stream_timeout={self.total:g}s; it was closed."
+            )
+        if now >= self.last_content + self.idle:
+            raise StreamTimeoutError(
+                f"The chat stream sent no content (heartbeats only) for "
+                f"stream_idle_timeout={self.idle:g}s; it was closed."
+            )
+
+    def notice_due(self) -> bool:
+        if self._loop.time() < self.next_notice:
+            return False
+        self.next_notice += self.notice
+        return True
+
+
+@attrs.frozen
+class ChatReply:
+    """A whole answer: what the backend said, did, and left in the draft.
+
+    ``changes`` lists what changed in the draft since before the message (readable lines), so a
+    reply is never empty even when the backend said nothing (``silent``). ``recovered`` is true when
+    the stream dropped and the result was read from state instead.
+    """
+
+    text: str
+    events: tuple[ChatEvent, ...]
+    draft: Draft
+    before: Draft = attrs.field(repr=False)
+    changes: tuple[str, ...] = ()
+    silent: bool = False
+    recovered: bool = False
+
+    @property
+    def errors(self) -> tuple[ErrorEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, ErrorEvent))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, ToolCallEvent))
+
+    def __str__(self) -> str:
+        return self.text or "\n".join(self.changes) or "(no reply and no change)"
+
+
+async def send_message(
+    session: Session, text: str, *, on_waiting: WaitingCallback | None = None
+) -> ChatReply:
+    """Send ``text``, wait for the whole answer, then read the draft it left.
+
+    A silent answer (no text) whose draft looks unchanged is checked once more after
+    ``poll_interval``, since the server may still be saving the edit.
+    """
+    stream = ChatStream(session, text, on_waiting=on_waiting)
+    async with stream:
+        async for _ in stream:
+            pass
+    before = Draft.empty() if stream.draft_before is None else stream.draft_before
+    after = stream.recovered_draft
+    if after is None:
+        after = (await session.state()).draft
+        if not stream.text and after.raw == before.raw:
+            await asyncio.sleep(session._transport.config.poll_interval)
+            after = (await session.state()).draft
+    return ChatReply(
+        text=stream.text,
+        events=tuple(stream.events),
+        draft=after,
+        before=before,
+        changes=tuple(before.diff(after)),
+        silent=not stream.text,
+        recovered=stream.recovered,
+    )

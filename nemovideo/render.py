@@ -1,0 +1,357 @@
+"""Export: submit a draft for rendering, poll the job, download the MP4.
+
+Rendering takes 30-90 s and keeps running when the client goes away, so a job is addressed by its id
+alone and can be picked up again after a restart::
+
+    job = await session.export(format="mp4", quality="high")
+    save_somewhere(job.id)                                  # e.g. "render_1718000000000"
+    result = await job.wait(progress=lambda pct, total: print(f"{pct}%"))
+    path = await job.download("out.mp4", progress=lambda done, total: ...)
+
+    # later, in another process
+    job = await client.renderer.resume("render_1718000000000")
+    await job.download("videos/")                            # a directory: the server's file name
+
+Polls honour ``config.poll_interval`` and ``config.max_polls`` (30 s and 10 by default); giving up
+raises :class:`~nemovideo.errors.RenderTimeoutError` carrying the id to resume with. The poll
+answer is read in each of its three documented shapes (PROTOCOL.md "Render").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from . import _render_download as dl
+from .draft import Draft
+from .errors import (
+    APIError,
+    NemoError,
+    RenderFailedError,
+    RenderTimeoutError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from ._transport import Transport
+    from .client import NemoClient
+
+__all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Renderer"]
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(done, total)``: percent of 100 while rendering, bytes while downloading."""
+
+_SUBMIT = "/api/render/proxy/lambda"
+_POLL = "/api/render/proxy/lambda/{id}"
+_CANCEL = "/api/render/proxy/lambda/{id}/cancel"
+_FALLBACK = "/api/render/proxy/{id}/download"
+
+_DONE = frozenset({"completed", "complete", "success", "succeeded", "done", "finished"})
+_FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "aborted"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_last_id_ms = 0
+
+
+def _new_render_id() -> str:
+    """``render_<ms timestamp>``, strictly increasing within this process (unique per submit)."""
+    global _last_id_ms
+    _last_id_ms = max(int(time.time() * 1000), _last_id_ms + 1)
+    return f"render_{_last_id_ms}"
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, Mapping):
+        return _text(value.get("message") or value.get("error") or value.get("detail"))
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    return None
+
+
+def _submit_failed(exc: NemoError) -> bool:
+    """A submit failure worth one retry with a new id: the service, not the request, failed."""
+    return isinstance(exc, (TransportError, ServerError)) or type(exc) is APIError
+
+
+@attrs.frozen
+class RenderStatus:
+    """One poll answer, whichever of the three shapes it came in.
+
+    ``state`` is normalised: ``"completed"``, ``"failed"`` or the server's in-progress word.
+    """
+
+    job_id: str
+    state: str
+    progress: int | None = None
+    url: str | None = None
+    error: str | None = None
+    size: int | None = None
+    duration: float | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("completed", "failed")
+
+    @classmethod
+    def from_json(cls, job_id: str, data: Any) -> RenderStatus:
+        """Read shape 1 (``data.outputUrl``), 2 (``output.url``) or 3 (``taskId`` + ``output``)."""
+        if not isinstance(data, Mapping):
+            raise TransportError(f"Render {job_id}: the poll answer was not an object: {data!r}")
+        given = data.get("output")
+        output: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        raw_state = str(data.get("status") or data.get("state") or "unknown").strip().lower()
+        state = (
+            "completed" if raw_state in _DONE else "failed" if raw_state in _FAILED else raw_state
+        )
+        url = next(
+            (
+                v
+                for v in (
+                    data.get("outputUrl"),
+                    data.get("output_url"),
+                    data.get("downloadUrl"),
+                    data.get("url"),
+                    output.get("url"),
+                    data.get("output"),
+                )
+                if isinstance(v, str) and v
+            ),
+            None,
+        )
+        progress = _number(data.get("progress"))
+        size = _number(output.get("size", data.get("size")))
+        duration = _number(output.get("duration", data.get("duration")))
+        error = _text(data.get("error")) or _text(data.get("errorMessage"))
+        if state == "failed" and error is None:
+            error = _text(data.get("message")) or (None if raw_state == "failed" else raw_state)
+        return cls(
+            job_id=str(data.get("id") or data.get("taskId") or job_id),
+            state=state,
+            progress=None if progress is None else max(0, min(100, round(progress))),
+            url=url,
+            error=error,
+            size=None if size is None else int(size),
+            duration=duration,
+            raw=dict(data),
+        )
+
+
+@attrs.frozen
+class RenderResult:
+    """A finished render: where to fetch it, and what the server said about it."""
+
+    job_id: str
+    status: str
+    url: str | None
+    size: int | None = None
+    duration: float | None = None
+
+    def _repr_html_(self) -> str:
+        if not self.url:
+            return f"<p>Render {html.escape(self.job_id)}: {html.escape(self.status)}</p>"
+        src = html.escape(self.url, quote=True)
+        return f'<video src="{src}" controls style="max-width:100%"></video>'
+
+
+class RenderJob:
+    """A render job on the server, by id. Cheap: holds the id and the last poll answer."""
+
+    def __init__(self, renderer: Renderer, job_id: str, *, session_id: str | None = None) -> None:
+        self._renderer = renderer
+        self.id = job_id
+        self.session_id = session_id
+        self.last: RenderStatus | None = None
+        self.result: RenderResult | None = None
+
+    def __repr__(self) -> str:
+        state = self.last.state if self.last else "submitted"
+        return f"<RenderJob id={self.id!r} session_id={self.session_id!r} {state}>"
+
+    @property
+    def status(self) -> str | None:
+        return self.last.state if self.last else None
+
+    @property
+    def progress(self) -> int | None:
+        return self.last.progress if self.last else None
+
+    @property
+    def _transport(self) -> Transport:
+        return self._renderer._transport
+
+    async def refresh(self) -> RenderStatus:
+        """Poll once and return the job's status."""
+        data = await self._transport.request("GET", _POLL.format(id=self.id), envelope="render")
+        status = RenderStatus.from_json(self.id, data)
+        self.last = status
+        if status.state == "completed":
+            self.result = RenderResult(self.id, "completed", status.url, status.size,
+                                       status.duration)  # fmt: skip
+        return status
+
+    async def wait(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        poll_interval: float | None = None,
+        max_polls: int | None = None,
+    ) -> RenderResult:
+        """Poll until ``completed`` (returns the result) or ``failed`` (``RenderFailedError``).
+
+        ``progress(percent, 100)`` is called whenever the server reports a percentage. After
+        ``max_polls`` unfinished answers, ``RenderTimeoutError`` names the job id to resume with.
+        """
+        if self.result is not None:
+            return self.result
+        config = self._transport.config
+        interval = config.poll_interval if poll_interval is None else poll_interval
+        limit = config.max_polls if max_polls is None else max_polls
+        if limit < 1:
+            raise ValidationError(f"max_polls must be >= 1, got {limit}")
+        reported: int | None = None
+        polls = 0
+        while True:
+            status = await self.refresh()
+            polls += 1
+            percent = 100 if status.state == "completed" else status.progress
+            if progress is not None and percent is not None and percent != reported:
+                progress(percent, 100)
+                reported = percent
+            if self.result is not None:
+                return self.result
+            if status.state == "failed":
+                raise RenderFailedError(self.id, status.error)
+            if polls >= limit:
+                raise RenderTimeoutError(self.id, polls, status.state)
+            await asyncio.sleep(interval)
+
+    async def cancel(self) -> RenderStatus:
+        """Ask the server to stop the job (one protocol version documents this endpoint)."""
+        await self._transport.request("POST", _CANCEL.format(id=self.id), envelope="render")
+        return await self.refresh()
+
+    async def download(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Save the MP4 and return its path; waits for the job first if it has not finished.
+
+        ``path``: a file (``"out.mp4"``), or a directory (default: the current one; an existing
+        directory or a name without a suffix, created if needed) to save under the server's file
+        name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
+        fallback ``/api/render/proxy/<id>/download`` (bearer auth). Failed attempts are retried
+        (``config.max_retries``); a partial file never appears under the final name.
+        ``progress(bytes_done, bytes_total)`` follows the bytes.
+        """
+        result = self.result or await self.wait()
+        fallback_name = _UNSAFE.sub("_", self.id) + ".mp4"
+        final = dl.target_path(path, result.url, fallback_name)
+        sources = [s for s in (result.url, _FALLBACK.format(id=self.id)) if s]
+        attempts = 1 + self._transport.config.max_retries
+        error: NemoError | None = None
+        for source in sources:
+            for _ in range(attempts):
+                try:
+                    await dl.stream_to_file(self._transport, source, final, progress)
+                    return final
+                except (TransportError, ServerError) as exc:
+                    error = exc
+                except APIError as exc:
+                    error = exc
+                    break
+        assert error is not None
+        raise error
+
+
+class Renderer:
+    """Submits drafts and reattaches to jobs; reach it as ``client.renderer``."""
+
+    def __init__(self, client: NemoClient) -> None:
+        self._client = client
+
+    @property
+    def _transport(self) -> Transport:
+        return self._client._transport
+
+    async def export(
+        self,
+        session_id: str,
+        *,
+        format: str = "mp4",
+        quality: str = "high",
+        draft: Draft | Mapping[str, Any] | None = None,
+    ) -> RenderJob:
+        """Submit ``draft`` (the session's latest when ``None``) and return the job.
+
+        A draft with no clips is refused before anything is sent. A submit that fails (5xx, a
+        network error, ``success: false``) is retried once with a new id; a 402
+        (``ExportBlockedError``) or an unknown session is not.
+        """
+        if not isinstance(format, str) or not format.strip():
+            raise ValidationError("format must be a non-empty string such as 'mp4'")
+        if not isinstance(quality, str) or not quality.strip():
+            raise ValidationError("quality must be a non-empty string such as 'high'")
+        if draft is None:
+            draft = (await self._client.session(session_id).state()).draft
+        model = draft if isinstance(draft, Draft) else Draft.from_json(draft)
+        if not model.ready_for_export:
+            raise ValidationError(
+                "Nothing to export: the draft has no clips. Upload media and ask for a video first."
+            )
+        for attempt in range(2):
+            job_id = _new_render_id()
+            body = {
+                "id": job_id,
+                "sessionId": str(session_id),
+                "draft": model.to_json(),
+                "output": {"format": format, "quality": quality},
+            }
+            try:
+                data = await self._transport.request(
+                    "POST", _SUBMIT, json_body=body, envelope="render"
+                )
+            except NemoError as exc:
+                if attempt or not _submit_failed(exc):
+                    raise
+                last = exc
+            else:
+                job = RenderJob(self, job_id, session_id=str(session_id))
+                if isinstance(data, Mapping):
+                    job.id = str(data.get("id") or data.get("taskId") or job_id)
+                    job.last = RenderStatus.from_json(job.id, data)
+                return job
+        raise last  # pragma: no cover  (the second failure is raised above)
+
+    async def resume(self, job_id: str, *, session_id: str | None = None) -> RenderJob:
+        """Reattach to a job by id (after a restart); polls once, so an unknown id fails here."""
+        job_id = str(job_id).strip()
+        if not job_id:
+            raise ValidationError("job_id must be a non-empty render id such as 'render_1718...'")
+        job = RenderJob(self, job_id, session_id=session_id)
+        await job.refresh()
+        return job

@@ -1,0 +1,109 @@
+"""The Assistant drives a whole scripted conversation against the emulator over real sockets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nemovideo
+from nemovideo._cli_demo import sample_images
+from nemovideo.testing import Emulator
+from nemovideo.testing._agent import chat_controls
+from nemovideo.testing._render import render_controls
+from nemovideo.testing.mp4probe import probe_mp4
+
+from .conftest import make_client
+
+MAKE = "turn these images into a 15-second video with smooth transitions"
+
+
+async def test_scripted_conversation(emulator: Emulator, tmp_path: Path) -> None:
+    notices: list[str] = []
+    render_controls(emulator).width, render_controls(emulator).height = 320, 180
+    async with make_client(emulator, tmp_path / "config", max_polls=1000) as client:
+        assistant = client.assistant(download_dir=tmp_path / "out", on_notice=notices.append)
+
+        made = await assistant.handle(MAKE, files=sample_images())
+        assert made.ok, made.text
+        assert made.action == "chat"
+        assert [m.name for m in made.media] == ["city_1.jpg", "city_2.jpg", "city_3.jpg"]
+        assert made.text.startswith("Uploaded 3 files")
+        assert made.summary is not None and "1. Video:" in made.summary
+        assert "(0-15s)" in made.summary
+        assert "click" not in made.text.lower(), "GUI talk must be translated"
+        assert assistant.session is not None
+        sid = assistant.session.id
+        posts = emulator.requests_to("/run_sse", "POST")
+        assert len(posts) == 1
+
+        chat_controls(emulator).silent = True
+        edit = await assistant.handle("add lo-fi BGM at 35%")
+        assert edit.ok and edit.action == "chat"
+        assert edit.changes, "a silent edit is summarised from the draft diff"
+        assert "What changed" in edit.text
+        chat_controls(emulator).silent = False
+
+        status = await assistant.handle("show me the status")
+        assert status.action == "state"
+        assert status.summary is not None and "BGM" in status.summary
+
+        balance = await assistant.handle("查一下余额")
+        assert balance.action == "credits" and balance.credits is not None
+        assert f"{balance.credits.available} credits" in balance.text
+
+        exported = await assistant.handle("export 1080p mp4")
+        assert exported.ok, exported.text
+        assert exported.action == "export" and exported.path is not None
+        info = probe_mp4(exported.path)
+        assert info.has_video and info.duration_s == pytest.approx(15, abs=0.6)
+
+        emulator.set_credits(None, 0)
+        broke = await client.assistant().handle("add a title 'Urban Dreams'")
+        assert isinstance(broke.error, nemovideo.InsufficientCreditsError)
+        assert "register?bind=" in broke.text
+        assert assistant.session.id == sid
+        assert len(emulator.requests_to("/run_sse", "POST")) == 3, "no message was re-sent"
+
+
+async def test_lost_session_is_replaced_and_said(emulator: Emulator, tmp_path: Path) -> None:
+    async with make_client(emulator, tmp_path / "config") as client:
+        assistant = client.assistant()
+        first = await assistant.handle("status")
+        assert first.ok and assistant.session is not None
+        old = assistant.session.id
+        emulator.faults.drop_session(old)
+        again = await assistant.handle("status")
+        assert again.ok and again.new_session
+        assert "started a new one" in again.text
+        assert assistant.session.id != old
+
+
+async def test_export_advice_for_empty_draft_and_blocked_plan(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator, tmp_path / "config") as client:
+        assistant = client.assistant(download_dir=tmp_path)
+        empty = await assistant.handle("send me the video")
+        assert empty.action == "export" and empty.ok and empty.path is None
+        assert "nothing to export" in empty.text
+        assert emulator.requests_to("/api/render/proxy/lambda", "POST") == []
+
+        await assistant.handle(MAKE, files=sample_images()[:1])
+        emulator.block_exports()
+        blocked = await assistant.handle("导出")
+        assert isinstance(blocked.error, nemovideo.ExportBlockedError)
+        assert "upgrade" in blocked.text.lower()
+
+
+async def test_bad_file_is_refused_before_anything_is_sent(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not media")
+    async with make_client(emulator, tmp_path / "config") as client:
+        assistant = client.assistant()
+        reply = await assistant.handle("", files=[*sample_images(), bad])
+        assert isinstance(reply.error, nemovideo.UnsupportedFileError)
+        assert "notes.txt" in reply.text and "Supported formats" in reply.text
+    assert [r for r in emulator.requests if "upload" in r.path] == []

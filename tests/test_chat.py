@@ -1,0 +1,350 @@
+"""ChatStream and send_message against the emulator over real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nemovideo
+from nemovideo.chat import (
+    ChatStream,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    TextEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    send_message,
+)
+from nemovideo.errors import (
+    ChatRecoveryError,
+    InsufficientCreditsError,
+    SessionNotFoundError,
+    StreamDecodeError,
+    StreamTimeoutError,
+    ValidationError,
+)
+from nemovideo.testing import Emulator
+from nemovideo.testing._agent import ChatControls, chat_controls
+
+from .conftest import make_client
+
+SAMPLES = Path(nemovideo.__file__).parent / "samples"
+MAKE_VIDEO = "turn these images into a 15-second video with smooth transitions"
+CHAT = "/run_sse"
+
+
+def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
+    """Put sample images where the upload routes would (SLICES.md contract)."""
+    entries = []
+    for n in range(1, count + 1):
+        media_id = f"m_{n:012x}"
+        shutil.copy(SAMPLES / f"city_{n}.jpg", emu.files_dir / f"{media_id}.jpg")
+        entry = {"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image", "size": 1,
+                 "url": emu.cdn_file_url(f"{media_id}.jpg"), "width": 1920, "height": 1080,
+                 "duration_ms": 0}  # fmt: skip
+        emu.session(sid).state["video_infos"].append(entry)
+        entries.append(entry)
+    return entries
+
+
+@pytest.fixture
+def ctl(emulator: Emulator) -> ChatControls:
+    controls = chat_controls(emulator)
+    controls.delay = 0.001
+    return controls
+
+
+@pytest.fixture
+async def session(client: nemovideo.NemoClient, emulator: Emulator) -> nemovideo.Session:
+    sess = await client.create_session()
+    add_media(emulator, sess.id)
+    return sess
+
+
+async def until(condition: Any, what: str) -> None:
+    """Wait (bounded) for something the server does after the client stopped listening."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_events_are_typed_and_in_order(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    async with session.chat(MAKE_VIDEO) as stream:
+        events = [event async for event in stream]
+    kinds = [type(e).__name__ for e in events]
+    first_call = kinds.index("ToolCallEvent")
+    assert set(kinds[:first_call]) == {"TextEvent"}
+    texts = [e for e in events[:first_call] if isinstance(e, TextEvent)]
+    assert [t.partial for t in texts] == [True] * (len(texts) - 1) + [False]
+    assert "".join(t.text for t in texts[:-1]) == texts[-1].text
+    assert texts[-1].author == "nemo_agent"
+    middle = kinds[first_call + 1 : kinds.index("ToolResultEvent")]
+    assert middle == ["HeartbeatEvent"] * ctl.work_steps
+    call = events[first_call]
+    result = events[kinds.index("ToolResultEvent")]
+    assert isinstance(call, ToolCallEvent) and isinstance(result, ToolResultEvent)
+    assert call.name == result.name == "edit_multitrack" and call.id == result.id
+    assert call.args["duration_ms"] == 15000 and call.args["transition"] == "fade"
+    assert result.response["status"] == "success"
+    assert isinstance(events[-1], TextEvent) and not events[-1].partial
+    assert stream.events == events
+    assert "15-second video" in stream.text and "Export button" in stream.text
+    assert stream.text.count("15-second") == 2  # intro + outro, deltas not duplicated
+    [post] = emulator.requests_to(CHAT, "POST")
+    assert post.json == {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session.id,
+        "new_message": {"role": "user", "parts": [{"text": MAKE_VIDEO}]},
+    }
+    assert post.headers["Accept"] == "text/event-stream"
+    draft = (await session.state()).draft
+    assert draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-15s)"
+    segments = draft.tracks[0].segments
+    assert [s.meta["transition"] for s in segments] == ["fade"] * 3
+    assert [s.media_id for s in segments] == [f"m_{n:012x}" for n in (1, 2, 3)]
+
+
+async def test_send_message_walks_a_whole_edit_session(
+    session: nemovideo.Session, client: nemovideo.NemoClient, ctl: ChatControls
+) -> None:
+    reply = await session.send(MAKE_VIDEO)
+    assert reply.draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-15s)"
+    assert not reply.silent and not reply.recovered and reply.tool_calls
+    assert reply.changes == ("Duration 0s -> 15s", "Added Video track 3 clips (0-15s)")
+    reply = await session.send("add lo-fi BGM at 35%")
+    assert reply.changes == ("Added BGM track Lo-fi (0-15s, 35%)",)
+    reply = await session.send("add a title 'Urban Dreams'")
+    reply = await session.send("make it 10 seconds")
+    assert reply.draft.summary() == (
+        "Timeline (3 tracks): 1. Video: 3 clips (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
+        '3. Title: "Urban Dreams" (0-3s)'
+    )
+    assert "Duration 15s -> 10s" in reply.changes
+    reply = await session.send("remove the music")
+    assert [t.label for t in reply.draft.tracks] == ["Video", "Title"]
+    assert reply.before.summary().startswith("Timeline (3 tracks)")
+    credits = await client.credits()
+    assert (credits.available, credits.frozen) == (50, 0)  # one edit charge per session
+
+
+async def test_no_media_is_explained_not_charged(
+    client: nemovideo.NemoClient, ctl: ChatControls
+) -> None:
+    empty = await client.create_session()
+    reply = await empty.send(MAKE_VIDEO)
+    assert "Upload button" in reply.text and reply.changes == ()
+    assert not reply.draft.ready_for_export
+    assert (await client.credits()).available == 100
+
+
+async def test_silent_edit_reply_reports_the_draft_diff(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    await session.send(MAKE_VIDEO)
+    ctl.silent = True
+    reply = await session.send("add lo-fi BGM at 35%")
+    assert reply.silent and reply.text == ""
+    assert reply.changes == ("Added BGM track Lo-fi (0-15s, 35%)",)
+    assert str(reply) == "Added BGM track Lo-fi (0-15s, 35%)"
+    assert not any(isinstance(e, TextEvent) for e in reply.events)
+
+
+async def test_dropped_stream_recovers_by_polling_and_never_resends(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    ctl.drop_after = 2
+    ctl.finish_delay = 0.03  # the edit lands after the first poll: recovery must keep polling
+    async with session.chat(MAKE_VIDEO) as stream:
+        events = [event async for event in stream]
+    assert ctl.dropped == 1
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+    last = events[-1]
+    assert isinstance(last, DraftUpdatedEvent) and last.recovered
+    assert last.draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-15s)"
+    assert "Added Video track 3 clips (0-15s)" in last.changes
+    assert stream.recovered and stream.recovered_draft == last.draft
+    assert len(emulator.requests_to("/api/state/", "GET")) >= 3  # baseline + at least 2 polls
+
+
+async def test_send_after_a_drop_returns_the_recovered_draft(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    ctl.drop_after = 1
+    reply = await send_message(session, "add lo-fi BGM at 35%")
+    assert reply.recovered and "Added BGM track Lo-fi (0-10s, 35%)" in reply.changes
+    assert reply.draft.summary() == "Timeline (1 track): 1. BGM: Lo-fi (0-10s, 35%)"
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+    assert len(emulator.session(session.id).chat_log) == 1
+
+
+async def test_unrecoverable_drop_raises_and_says_not_resent(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    emulator.faults.reset_connection(path=CHAT, method="POST")
+    with pytest.raises(ChatRecoveryError, match="NOT re-sent"):
+        await session.send("add lo-fi BGM at 35%")
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+    assert len(emulator.requests_to("/api/state/", "GET")) == 1 + 5  # baseline + max polls
+
+
+@pytest.mark.parametrize("style", ["event", "empty", "comment"])
+async def test_heartbeats_only_hit_the_idle_timeout_with_notices(
+    emulator: Emulator, tmp_path: Path, ctl: ChatControls, style: str
+) -> None:
+    ctl.heartbeats_only, ctl.heartbeat = True, style
+    notices: list[float] = []
+    async with make_client(emulator, tmp_path, stream_idle_timeout=0.3) as client:
+        session = await client.create_session()
+        stream = session.chat("hello", on_waiting=notices.append)
+        beats = 0
+        with pytest.raises(StreamTimeoutError, match="stream_idle_timeout"):
+            async for event in stream:
+                assert isinstance(event, HeartbeatEvent)
+                beats += 1
+    assert beats > 0 and notices and notices == sorted(notices)
+    await until(lambda: ctl.disconnects == 1, "server saw the client leave")
+
+
+async def test_async_waiting_callback_is_awaited(
+    emulator: Emulator, tmp_path: Path, ctl: ChatControls
+) -> None:
+    ctl.heartbeats_only = True
+    notices: list[float] = []
+
+    async def on_waiting(elapsed: float) -> None:
+        notices.append(elapsed)
+
+    async with make_client(emulator, tmp_path, stream_idle_timeout=0.2) as client:
+        session = await client.create_session()
+        with pytest.raises(StreamTimeoutError):
+            await session.send("hello", on_waiting=on_waiting)
+    assert notices
+
+
+async def test_total_timeout(emulator: Emulator, tmp_path: Path, ctl: ChatControls) -> None:
+    ctl.work_steps = 100_000
+    async with make_client(emulator, tmp_path, stream_timeout=0.2) as client:
+        session = await client.create_session()
+        add_media(emulator, session.id)
+        with pytest.raises(StreamTimeoutError, match=r"stream_timeout=0\.2s"):
+            await session.send(MAKE_VIDEO)
+
+
+@pytest.mark.parametrize("cap", [{"sse_max_line_bytes": 200}, {"sse_max_event_bytes": 100}])
+async def test_oversized_stream_fails_with_decode_error(
+    emulator: Emulator, tmp_path: Path, ctl: ChatControls, cap: dict[str, int]
+) -> None:
+    async with make_client(emulator, tmp_path, **cap) as client:
+        session = await client.create_session()
+        with pytest.raises(StreamDecodeError):
+            await session.send("tell me what you can do")
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+
+
+@pytest.mark.parametrize("error_style", ["body", "status"])
+async def test_out_of_credits_raises_with_registration_url(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls, error_style: str
+) -> None:
+    emulator.error_style = error_style
+    emulator.set_credits(None, 0)
+    with pytest.raises(InsufficientCreditsError) as info:
+        await session.send(MAKE_VIDEO)
+    assert info.value.code == 2001
+    user_id = emulator.session(session.id).user_id
+    assert info.value.registration_url == f"{emulator_web(session)}/register?bind={user_id}"
+    assert emulator.session(session.id).chat_log == []
+    assert (await session.send("hello")).text  # talking is free
+
+
+def emulator_web(session: nemovideo.Session) -> str:
+    return session.client.config.web_url
+
+
+async def test_unknown_session_fails_before_anything_is_sent(
+    client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
+) -> None:
+    with pytest.raises(SessionNotFoundError):
+        await client.session("1234567890").send("hello")
+    assert emulator.requests_to(CHAT) == []
+
+
+async def test_session_not_found_from_run_sse(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    emulator.faults.error(1002, path=CHAT)
+    with pytest.raises(SessionNotFoundError):
+        async with session.chat("hello") as stream:
+            async for _ in stream:
+                pass
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+
+
+async def test_break_closes_the_connection_and_the_edit_still_lands(
+    session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
+) -> None:
+    ctl.work_steps = 50
+    async with session.chat(MAKE_VIDEO) as stream:
+        async for event in stream:
+            if isinstance(event, ToolCallEvent):
+                break
+    await until(lambda: ctl.disconnects == 1, "server saw the client leave")
+    await until(
+        lambda: emulator.session(session.id).state["draft"]["t"], "edit finished server-side"
+    )
+    with pytest.raises(RuntimeError, match="only once"):
+        async for _ in stream:
+            pass
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+
+
+async def test_aclose_mid_stream_releases_the_connection(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    ctl.work_steps = 50
+    stream = session.chat(MAKE_VIDEO)
+    first = await stream.__anext__()
+    assert isinstance(first, TextEvent)
+    await stream.aclose()
+    await until(lambda: ctl.disconnects == 1, "server saw the client leave")
+    with pytest.raises(StopAsyncIteration):
+        await stream.__anext__()
+
+
+async def test_simple_dialect_and_trailing_issue(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    ctl.dialect, ctl.trailing_issue = "simple", True
+    reply = await session.send("add lo-fi BGM at 35%")
+    kinds = {type(e) for e in reply.events}
+    assert {TextEvent, ToolCallEvent, ToolResultEvent, HeartbeatEvent} <= kinds
+    assert "temporary issue" in reply.events[-1].text  # type: ignore[union-attr]
+    assert "temporary issue" not in reply.text and reply.text.startswith("Adding lo-fi")
+
+
+@pytest.mark.parametrize("unescaped", [False, True])
+async def test_in_stream_error_is_an_event_not_a_crash(
+    session: nemovideo.Session, ctl: ChatControls, unescaped: bool
+) -> None:
+    ctl.stream_error, ctl.unescaped_error = 'model "overloaded"', unescaped
+    reply = await session.send("add lo-fi BGM at 35%")
+    [error] = reply.errors
+    assert isinstance(error, ErrorEvent) and "overloaded" in error.message
+    assert reply.changes == ()
+
+
+async def test_empty_message_is_refused_before_sending(
+    session: nemovideo.Session, emulator: Emulator
+) -> None:
+    with pytest.raises(ValidationError):
+        ChatStream(session, "   ")
+    assert emulator.requests_to(CHAT) == []

@@ -1,0 +1,289 @@
+"""Export end to end: the SDK's Renderer against the emulator's real ffmpeg renderer, over sockets."""
+
+from __future__ import annotations
+
+import filecmp
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nemovideo
+from nemovideo import _render_download as dl
+from nemovideo.render import RenderJob, RenderResult, RenderStatus
+from nemovideo.testing import Emulator
+from nemovideo.testing._drafts import bgm_track, make_draft, title_track, video_track
+from nemovideo.testing._ffmpeg import make_sample_image
+from nemovideo.testing._render import render_controls
+from nemovideo.testing.mp4probe import probe_mp4
+
+from .conftest import make_client
+
+SUBMIT = "/api/render/proxy/lambda"
+POLLS = 5000  # renders take ~0.2 s; polls are 10 ms apart in tests
+
+
+@pytest.fixture
+async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
+    async with make_client(emulator, tmp_path / "config", max_polls=POLLS) as c:
+        yield c
+
+
+async def _media(emu: Emulator, count: int = 3) -> list[dict[str, Any]]:
+    """Images placed in the emulator's files dir as the upload routes would, as video_infos."""
+    infos = []
+    for n in range(1, count + 1):
+        media_id = "m_" + secrets.token_hex(6)
+        await make_sample_image(emu.files_dir / f"{media_id}.jpg", f"city {n}", 160, 90)
+        infos.append({"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image",
+                      "url": emu.cdn_file_url(f"{media_id}.jpg")})  # fmt: skip
+    return infos
+
+
+async def _session(
+    client: nemovideo.NemoClient, emu: Emulator, seconds: int = 6
+) -> tuple[nemovideo.Session, dict[str, Any]]:
+    """A session whose draft is 3 images over ``seconds``, tone BGM at 35% and a 2 s title."""
+    controls = render_controls(emu)
+    controls.width, controls.height, controls.fps = 320, 180, 10
+    session = await client.create_session()
+    media = await _media(emu)
+    ms = seconds * 1000
+    draft = make_draft(
+        [video_track(media, ms, name="city"), bgm_track("Lo-fi", 0.35, ms),
+         title_track("Urban Dreams", 2000)],
+        title="Urban Dreams",
+    )  # fmt: skip
+    state = emu.session(session.id).state
+    state["video_infos"], state["draft"] = media, draft
+    return session, draft
+
+
+async def test_export_wait_download_real_mp4(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    session, draft = await _session(client, emulator)
+    job = await session.export(format="mp4", quality="high")
+    assert isinstance(job, RenderJob) and job.id.startswith("render_")
+    assert job.session_id == session.id
+    seen: list[tuple[int, int]] = []
+    result = await job.wait(progress=lambda done, total: seen.append((done, total)))
+    assert isinstance(result, RenderResult) and result.status == "completed"
+    assert result.url is not None and result.url.startswith(emulator.cdn_url + "/files/")
+    assert seen[-1] == (100, 100) and all(total == 100 for _, total in seen)
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen)
+
+    got: list[tuple[int, int]] = []
+    out = tmp_path / "out"
+    path = await job.download(out, progress=lambda done, total: got.append((done, total)))
+    assert path == out / f"{job.id}.mp4"
+    info = probe_mp4(path)
+    assert info.duration_s == pytest.approx(draft["d"] / 1000, abs=0.05)
+    assert (info.width, info.height, info.codec) == (320, 180, "avc1")
+    assert info.has_video and info.has_audio and info.audio_codec == "mp4a"
+    assert info.fps == pytest.approx(10, abs=0.5)
+    served = emulator.files_dir / f"{job.id}.mp4"
+    assert path.read_bytes() == served.read_bytes()
+    assert got[-1] == (served.stat().st_size, served.stat().st_size)
+    assert sorted(p.name for p in out.iterdir()) == [path.name], "no temp file left"
+
+    (submit,) = emulator.requests_to(SUBMIT, "POST")
+    body = submit.json
+    assert body["id"] == job.id and body["sessionId"] == session.id
+    assert body["output"] == {"format": "mp4", "quality": "high"}
+    assert body["draft"] == draft, "the draft is posted back verbatim"
+    assert all(
+        r.headers["Authorization"].startswith("Bearer ") for r in emulator.requests_to(SUBMIT)
+    )
+    assert emulator.cdn_requests, "the MP4 came from the CDN origin"
+    assert not any("Authorization" in r.headers for r in emulator.cdn_requests)
+
+
+@pytest.mark.parametrize("shape", [1, 2, 3])
+async def test_every_poll_shape_is_read(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, shape: int
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    render_controls(emulator).poll_shape = shape
+    job = await session.export()
+    result = await job.wait()
+    assert result.url == emulator.cdn_file_url(f"{job.id}.mp4")
+    if shape == 3:
+        assert result.duration == pytest.approx(2.0) and result.size
+    path = await job.download(tmp_path / "out.mp4")
+    assert probe_mp4(path).duration_s == pytest.approx(2.0, abs=0.05)
+
+
+def test_status_parsing_of_documented_shapes() -> None:
+    one = RenderStatus.from_json("r", {"id": "r", "status": "processing", "progress": "50%"})
+    assert (one.state, one.progress, one.url) == ("processing", 50, None)
+    two = RenderStatus.from_json("r", {"status": "completed", "output": {"url": "https://c/x.mp4"}})
+    assert (two.state, two.url) == ("completed", "https://c/x.mp4")
+    three = RenderStatus.from_json(
+        "r", {"taskId": "t", "status": "success", "output": {"url": "u", "size": 9, "duration": 2}}
+    )
+    assert (three.job_id, three.state, three.size, three.duration) == ("t", "completed", 9, 2.0)
+    failed = RenderStatus.from_json("r", {"status": "failed", "error": {"message": "no GPU"}})
+    assert (failed.state, failed.error) == ("failed", "no GPU")
+
+
+async def test_failed_render_raises_with_reason(
+    client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    render_controls(emulator).fail_next("out of GPU memory")
+    job = await session.export()
+    with pytest.raises(nemovideo.RenderFailedError) as err:
+        await job.wait()
+    assert err.value.job_id == job.id and err.value.reason == "out of GPU memory"
+    assert "out of GPU memory" in str(err.value)
+
+
+async def test_failed_submit_is_retried_once_with_a_new_id(
+    client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    emulator.faults.server_error(times=1, status=502, path=SUBMIT, method="POST")
+    job = await session.export()
+    first, second = (r.json["id"] for r in emulator.requests_to(SUBMIT, "POST"))
+    assert first != second and job.id == second
+    assert (await job.wait()).status == "completed"
+
+    emulator.faults.server_error(times=2, status=503, path=SUBMIT, method="POST")
+    with pytest.raises(nemovideo.ServerError):
+        await session.export()
+    assert len(emulator.requests_to(SUBMIT, "POST")) == 4, "one retry, not more"
+
+
+async def test_timeout_names_the_job_and_a_fresh_client_resumes_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config_dir = tmp_path / "config"
+    controls = render_controls(emulator)
+    async with make_client(emulator, config_dir, max_polls=3) as first:
+        session, _ = await _session(first, emulator, seconds=2)
+        controls.hold()
+        job = await session.export()
+        with pytest.raises(nemovideo.RenderTimeoutError) as err:
+            await job.wait()
+        assert (err.value.job_id, err.value.polls, err.value.status) == (job.id, 3, "processing")
+        assert f"resume({job.id!r})" in str(err.value)
+        assert len(emulator.requests_to(f"/lambda/{job.id}", "GET")) == 3
+        job_id = job.id
+    controls.release()
+    async with make_client(emulator, config_dir, max_polls=POLLS) as fresh:
+        resumed = await fresh.renderer.resume(job_id)
+        assert resumed.id == job_id
+        result = await resumed.wait()
+        assert result.status == "completed"
+        path = await resumed.download(tmp_path / "resumed.mp4")
+    assert probe_mp4(path).duration_s == pytest.approx(2.0, abs=0.05)
+
+
+async def test_resume_unknown_job_fails_early(client: nemovideo.NemoClient) -> None:
+    with pytest.raises(nemovideo.NotFoundError):
+        await client.renderer.resume("render_404")
+    with pytest.raises(nemovideo.ValidationError):
+        await client.renderer.resume("  ")
+
+
+async def test_blocked_plan_and_no_credits_are_told_apart(
+    client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    emulator.block_exports()
+    with pytest.raises(nemovideo.ExportBlockedError) as blocked:
+        await session.export()
+    assert "upgrade" in str(blocked.value).lower()
+    assert len(emulator.requests_to(SUBMIT, "POST")) == 1, "402 is not retried"
+    emulator.block_exports(blocked=False)
+    emulator.faults.error(2001, path=SUBMIT, method="POST")
+    with pytest.raises(nemovideo.InsufficientCreditsError) as broke:
+        await session.export()
+    assert broke.value.registration_url is not None
+    assert f"register?bind={client.user_id}" in broke.value.registration_url
+
+
+async def test_empty_draft_is_refused_before_sending(
+    client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session = await client.create_session()
+    with pytest.raises(nemovideo.ValidationError, match="Nothing to export"):
+        await session.export()
+    with pytest.raises(nemovideo.ValidationError):
+        await session.export(draft=nemovideo.Draft.from_json({"t": [{"tt": 0, "sg": []}]}))
+    assert emulator.requests_to(SUBMIT) == []
+
+
+async def test_explicit_draft_is_submitted_as_given(
+    client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session, draft = await _session(client, emulator, seconds=2)
+    custom = {**draft, "t": draft["t"][:1], "x-unknown": {"kept": True}}
+    job = await session.export(draft=nemovideo.Draft.from_json(custom), quality="low")
+    (submit,) = emulator.requests_to(SUBMIT, "POST")
+    assert submit.json["draft"] == custom and submit.json["output"]["quality"] == "low"
+    assert (await job.wait()).url is not None
+
+
+async def test_interrupted_download_leaves_nothing_and_a_retry_completes(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    controls = render_controls(emulator)
+    controls.cdn_missing = True
+    job = await session.export()
+    await job.wait()
+    controls.truncate_downloads = 100
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "video.mp4"
+    with pytest.raises(nemovideo.TransportError):
+        await job.download(target)
+    assert list(out.iterdir()) == [], "no partial file, no temp file"
+    fallback = emulator.requests_to(f"/api/render/proxy/{job.id}/download", "GET")
+    assert len(fallback) == 1 + client.config.max_retries
+    assert all(r.headers["Authorization"].startswith("Bearer ") for r in fallback)
+    assert [r.path for r in emulator.cdn_requests] == [f"/files/{job.id}.mp4"], "404: no retry"
+    assert not any("Authorization" in r.headers for r in emulator.cdn_requests)
+
+    controls.truncate_downloads = 1
+    path = await job.download(target)
+    assert path == target and probe_mp4(path).has_video
+    assert filecmp.cmp(path, emulator.store.render_jobs[job.id]["path"], shallow=False)
+    assert sorted(p.name for p in out.iterdir()) == ["video.mp4"]
+
+
+async def test_server_file_name_cannot_escape_the_directory(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    job = await session.export()
+    await job.wait()
+    evil = RenderResult(job.id, "completed", emulator.cdn_url + "/files/..%2F..%2Fevil.mp4")
+    job.result = evil
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(nemovideo.ValidationError, match="outside"):
+        await job.download(out)
+    assert list(out.iterdir()) == [] and emulator.cdn_requests == []
+    assert dl.server_file_name(None, "r.mp4") == "r.mp4"
+    assert dl.server_file_name("https://cdn/x/video", "r.mp4") == "video.mp4"
+
+
+async def test_cancel_stops_a_running_job(client: nemovideo.NemoClient, emulator: Emulator) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    render_controls(emulator).hold()
+    job = await session.export()
+    status = await job.cancel()
+    assert status.state == "failed" and job.status == "failed"
+    with pytest.raises(nemovideo.RenderFailedError, match="cancelled"):
+        await job.wait()
+
+
+def test_result_shows_a_video_player_in_notebooks() -> None:
+    result = RenderResult("render_1", "completed", 'https://cdn/x.mp4?a=1&b="2"', 10, 2.0)
+    assert result._repr_html_().startswith('<video src="https://cdn/x.mp4?a=1&amp;b=&quot;2&quot;"')
+    assert "render_1" in RenderResult("render_1", "failed", None)._repr_html_()
