@@ -109,7 +109,7 @@ class ClientConfig:
     recovery_wait: float = attrs.field(default=60.0, validator=_non_negative)
     recovery_max_polls: int = attrs.field(default=5, validator=_positive)
     max_upload_bytes: int = attrs.field(default=DEFAULT_MAX_UPLOAD_BYTES, validator=_positive)
-    upload_concurrency: int = attrs.field(default=3, validator=_positive)
+    upload_concurrency: int = attrs.field(default=1, validator=_positive)
     sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_positive)
     sse_max_event_bytes: int = attrs.field(default=16 << 20, validator=_positive)
     max_response_bytes: int = attrs.field(default=32 << 20, validator=_positive)

@@ -9,18 +9,18 @@ re-opened from the start on every retry, so a retried upload is byte-identical::
                                  progress=lambda done, total: print(f"{done}/{total}"))
     print([m.url for m in media])
 
-Files go one per request, ``upload_concurrency`` at a time: a failure then costs one file's
-retry, and progress is exact. Results come back in the order given.
+Files go one per request, in the order given, so the session lists them (and the agent uses them)
+in your order; a failure costs one file's retry. ``upload_concurrency > 1`` sends that many at once
+for throughput, and the server then records them in the order they finish. Results always come back
+in the order given.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import mimetypes
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import aiohttp
@@ -29,11 +29,9 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
 
+from ._upload_check import Source, check_extension, check_input
 from .errors import (
-    SUPPORTED_FORMATS,
     APIError,
-    FileTooLargeError,
-    UnsupportedFileError,
     ValidationError,
 )
 from .state import MediaInfo
@@ -48,7 +46,7 @@ FileInput = Union[str, "os.PathLike[str]", tuple[str, bytes], BinaryIO]
 ProgressCallback = Callable[[int, int], None]
 
 _UPLOAD = "/api/upload-video/nemo_agent/me/{sid}"
-_CHUNK = 256 * 1024
+_CHUNK = 1024 * 1024
 _MIN_RATE = 50_000  # bytes/s
 
 
@@ -96,91 +94,10 @@ class UploadedMedia:
         return cls(name=name or info.filename or "", size=size, info=info)
 
 
-@attrs.frozen
-class _Source:
-    """A validated input: its name, byte count, and how to open it afresh for each attempt."""
-
-    name: str
-    size: int
-    opener: Callable[[], BinaryIO] = attrs.field(repr=False)
-    owned: bool = True  # close what we opened; never close the caller's file object
-
-    def open(self) -> BinaryIO:
-        return self.opener()
-
-
-def _extension_ok(name: str) -> bool:
-    _, dot, ext = name.rpartition(".")
-    return bool(dot) and ext.lower() in SUPPORTED_FORMATS
-
-
-def _check(item: object, limit: int) -> _Source:
-    if isinstance(item, (str, os.PathLike)):
-        source = _from_path(Path(item))
-    elif isinstance(item, tuple) and len(item) == 2:
-        name, data = item
-        if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ValidationError("A (name, data) upload needs a str name and bytes data.")
-        blob = bytes(data)
-        source = _Source(Path(name).name, len(blob), lambda: io.BytesIO(blob))
-    elif hasattr(item, "read"):
-        source = _from_file_object(item)
-    else:
-        raise ValidationError(
-            f"Cannot upload {type(item).__name__}: pass a path, a (name, bytes) pair or a binary "
-            "file object."
-        )
-    if not _extension_ok(source.name):
-        raise UnsupportedFileError(filename=source.name or "(no name)")
-    if source.size == 0:
-        raise ValidationError(f"{source.name}: the file is empty.")
-    if source.size > limit:
-        raise FileTooLargeError(filename=source.name, limit_bytes=limit, size_bytes=source.size)
-    return source
-
-
-def _from_path(path: Path) -> _Source:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ValidationError(f"{path}: no such file.") from None
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if not path.is_file():
-        raise ValidationError(f"{path}: not a regular file.")
-    if not os.access(path, os.R_OK):
-        raise ValidationError(f"{path}: permission denied.")
-    return _Source(path.name, st.st_size, lambda: path.open("rb"))
-
-
-def _from_file_object(obj: Any) -> _Source:
-    name = Path(str(getattr(obj, "name", "") or "")).name
-    if not name:
-        raise ValidationError(
-            "A file object needs a .name with an extension, or pass (name, bytes)."
-        )
-    try:
-        if not obj.seekable():
-            raise ValidationError(
-                f"{name}: the file object must be seekable so a retry can rewind."
-            )
-        start = obj.tell()
-        end = obj.seek(0, os.SEEK_END)
-        obj.seek(start)
-    except (OSError, AttributeError, io.UnsupportedOperation) as exc:
-        raise ValidationError(f"{name}: cannot measure the file object ({exc}).") from None
-
-    def rewind() -> BinaryIO:
-        obj.seek(start)
-        return obj  # type: ignore[no-any-return]
-
-    return _Source(name, end - start, rewind, owned=False)
-
-
 class _FilePayload(Payload):
-    """A multipart part that streams a ``_Source`` from disk, reporting each chunk sent."""
+    """A multipart part that streams a ``Source`` from disk, reporting each chunk sent."""
 
-    def __init__(self, source: _Source, sent: Callable[[int], None]) -> None:
+    def __init__(self, source: Source, sent: Callable[[int], None]) -> None:
         ctype = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
         super().__init__(source, content_type=ctype, filename=source.name)
         self._size = source.size
@@ -252,11 +169,11 @@ class Uploader:
         if not items:
             raise ValidationError("Nothing to upload: pass at least one file.")
         limit = self._transport.config.max_upload_bytes
-        sources = [_check(item, limit) for item in items]
+        sources = await asyncio.to_thread(lambda: [check_input(i, limit) for i in items])
         tracker = _Progress(sum(s.size for s in sources), progress)
         gate = asyncio.Semaphore(self._transport.config.upload_concurrency)
 
-        async def one(index: int, source: _Source) -> UploadedMedia:
+        async def one(index: int, source: Source) -> UploadedMedia:
             async with gate:
                 return await self._send(session_id, index, source, tracker)
 
@@ -273,7 +190,7 @@ class Uploader:
         return list(results)
 
     async def _send(
-        self, session_id: str, index: int, source: _Source, tracker: _Progress
+        self, session_id: str, index: int, source: Source, tracker: _Progress
     ) -> UploadedMedia:
         def body() -> aiohttp.MultipartWriter:
             writer = aiohttp.MultipartWriter("form-data")
@@ -301,8 +218,7 @@ class Uploader:
                 raise ValidationError(
                     f"Only http(s) URLs with a host can be uploaded, got {raw!r}."
                 )
-            if not _extension_ok(url.name):
-                raise UnsupportedFileError(filename=url.name or str(raw))
+            check_extension(url.name or str(raw))
             checked.append(str(url))
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")

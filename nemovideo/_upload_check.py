@@ -1,0 +1,174 @@
+"""Checks an upload input before anything is sent: exists, readable, a supported format whose first
+bytes agree with its extension, not empty, not over the limit.
+
+A renamed ``notes.txt -> clip.mp4`` would otherwise cost a full upload and a vague server error;
+reading 16 bytes catches it with a message that names the file and what it looks like instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import attrs
+
+from .errors import SUPPORTED_FORMATS, FileTooLargeError, UnsupportedFileError, ValidationError
+
+__all__ = ["Source", "check_extension", "check_input", "sniff"]
+
+_HEAD = 16
+
+
+@attrs.frozen
+class Source:
+    """A validated input: its name, byte count, and how to open it afresh for each attempt."""
+
+    name: str
+    size: int
+    opener: Callable[[], BinaryIO] = attrs.field(repr=False)
+    owned: bool = True  # close what we opened; never close the caller's file object
+
+    def open(self) -> BinaryIO:
+        return self.opener()
+
+
+def _riff(kind: bytes) -> Callable[[bytes], bool]:
+    return lambda h: h[:4] == b"RIFF" and h[8:12] == kind
+
+
+def _iso_bmff(h: bytes) -> bool:
+    return h[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+
+
+def _mp3(h: bytes) -> bool:
+    return h[:3] == b"ID3" or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0)
+
+
+_MAGIC: dict[str, Callable[[bytes], bool]] = {
+    "jpg": lambda h: h[:3] == b"\xff\xd8\xff",
+    "png": lambda h: h[:8] == b"\x89PNG\r\n\x1a\n",
+    "gif": lambda h: h[:6] in (b"GIF87a", b"GIF89a"),
+    "webp": _riff(b"WEBP"),
+    "avi": _riff(b"AVI "),
+    "wav": _riff(b"WAVE"),
+    "mp4": _iso_bmff,
+    "mov": _iso_bmff,
+    "m4a": _iso_bmff,
+    "webm": lambda h: h[:4] == b"\x1a\x45\xdf\xa3",
+    "mp3": _mp3,
+    "aac": lambda h: h[:4] == b"ADIF" or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xF6 == 0xF0),
+}
+_MAGIC["jpeg"] = _MAGIC["jpg"]
+_MAGIC["mkv"] = _MAGIC["webm"]
+
+
+def sniff(head: bytes) -> str | None:
+    """The format ``head`` (a file's first bytes) looks like, or None."""
+    for ext, matches in _MAGIC.items():
+        if matches(head):
+            return ext
+    if head[:5].lower() in (b"<!doc", b"<html") or head[:1] in (b"{", b"["):
+        return "text (HTML or JSON)"
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return None
+
+
+def _extension(name: str) -> str:
+    _, dot, ext = name.rpartition(".")
+    return ext.lower() if dot else ""
+
+
+def check_extension(name: str) -> str:
+    """The lower-case extension of ``name``; ``UnsupportedFileError`` when it is not supported."""
+    ext = _extension(name)
+    if ext not in SUPPORTED_FORMATS:
+        raise UnsupportedFileError(filename=name or "(no name)")
+    return ext
+
+
+def _check_content(name: str, ext: str, head: bytes) -> None:
+    matches = _MAGIC.get(ext)
+    if matches is None or matches(head):
+        return
+    looks = sniff(head)
+    raise UnsupportedFileError(
+        f"{name}: the name says .{ext} but the content "
+        + (f"looks like {looks}." if looks else "is not a known media format."),
+        filename=name,
+    )
+
+
+def check_input(item: object, limit: int) -> Source:
+    """Validate one upload input (blocking: a stat and a 16-byte read; run it in a thread)."""
+    if isinstance(item, (str, os.PathLike)):
+        source, head = _from_path(Path(item))
+    elif isinstance(item, tuple) and len(item) == 2:
+        name, data = item
+        if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError("A (name, data) upload needs a str name and bytes data.")
+        blob = bytes(data)
+        source, head = Source(Path(name).name, len(blob), lambda: io.BytesIO(blob)), blob[:_HEAD]
+    elif hasattr(item, "read"):
+        source, head = _from_file_object(item)
+    else:
+        raise ValidationError(
+            f"Cannot upload {type(item).__name__}: pass a path, a (name, bytes) pair or a binary "
+            "file object."
+        )
+    ext = check_extension(source.name)
+    if source.size == 0:
+        raise ValidationError(f"{source.name}: the file is empty.")
+    if source.size > limit:
+        raise FileTooLargeError(filename=source.name, limit_bytes=limit, size_bytes=source.size)
+    _check_content(source.name, ext, head)
+    return source
+
+
+def _from_path(path: Path) -> tuple[Source, bytes]:
+    try:
+        st = path.stat()
+        if not path.is_file():
+            raise ValidationError(f"{path}: not a regular file.")
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+    except FileNotFoundError:
+        raise ValidationError(f"{path}: no such file.") from None
+    except PermissionError:
+        raise ValidationError(f"{path}: permission denied.") from None
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot be read ({exc.strerror}).") from None
+    return Source(path.name, st.st_size, lambda: path.open("rb")), head
+
+
+def _from_file_object(obj: Any) -> tuple[Source, bytes]:
+    name = Path(str(getattr(obj, "name", "") or "")).name
+    if not name:
+        raise ValidationError(
+            "A file object needs a .name with an extension, or pass (name, bytes)."
+        )
+    try:
+        if not obj.seekable():
+            raise ValidationError(
+                f"{name}: the file object must be seekable so a retry can rewind."
+            )
+        start = obj.tell()
+        end = obj.seek(0, os.SEEK_END)
+        obj.seek(start)
+        head = obj.read(_HEAD)
+        obj.seek(start)
+    except (OSError, AttributeError, io.UnsupportedOperation) as exc:
+        raise ValidationError(f"{name}: cannot measure the file object ({exc}).") from None
+    if not isinstance(head, bytes):
+        raise ValidationError(f"{name}: open the file in binary mode ('rb').")
+
+    def rewind() -> BinaryIO:
+        obj.seek(start)
+        return obj  # type: ignore[no-any-return]
+
+    return Source(name, end - start, rewind, owned=False), head

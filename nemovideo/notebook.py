@@ -1,0 +1,61 @@
+"""Notebook helpers: progress bars that draw as widgets in Jupyter and as text in a terminal.
+
+``Draft`` and ``RenderResult`` already render themselves in a notebook (``_repr_html_``: the
+timeline as SVG, the video as a player). This module adds the progress bar, via ``tqdm.auto``
+from the ``notebook`` extra (``pip install 'nemovideo[notebook]'``)::
+
+    from nemovideo.notebook import progress_bar
+
+    with progress_bar(desc="upload") as bar:
+        media = await session.upload(files, progress=bar)
+    job = await session.export()
+    with progress_bar(desc="render", unit="%") as bar:
+        result = await job.wait(progress=bar)
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+__all__ = ["ProgressBar", "progress_bar"]
+
+
+class ProgressBar:
+    """A ``(done, total)`` callback backed by one tqdm bar; the total may arrive with the first call."""
+
+    def __init__(self, total: int | None = None, *, desc: str = "", unit: str = "B") -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as exc:  # pragma: no cover - exercised only without the extra
+            raise ImportError("Progress bars need tqdm: pip install 'nemovideo[notebook]'") from exc
+        self._bar: Any = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B")
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar.total != total:
+            self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    @property
+    def n(self) -> int:
+        """The last ``done`` value drawn."""
+        return int(self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def progress_bar(total: int | None = None, *, desc: str = "", unit: str = "B") -> ProgressBar:
+    """A progress callback for ``upload(progress=)``, ``job.wait(progress=)``, ``job.download(...)``."""
+    return ProgressBar(total, desc=desc, unit=unit)
