@@ -10,12 +10,13 @@ fail at the same moment, a single refresh runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,15 @@ from typing import Any
 import attrs
 
 from ._config import ClientConfig
-from ._fsutil import atomic_write_bytes, create_once
-from .errors import AuthenticationError
+from ._fsutil import FileLock, atomic_write_bytes, create_once
+from .errors import AuthenticationError, RateLimitError
 
 log = logging.getLogger("nemovideo.auth")
 
 CLIENT_ID_FILE = "client_id"
 _EXPIRY_MARGIN = 60.0
 
-FetchAnonymous = Callable[[str], Awaitable[Mapping[str, Any]]]
+FetchAnonymous = Callable[[str, bool], Awaitable[Mapping[str, Any]]]
 
 
 def _valid_uuid(value: str) -> bool:
@@ -62,9 +63,16 @@ class AnonymousToken:
     expires_at: float | None
 
     def usable(self, now: float | None = None) -> bool:
+        """Good for a while yet: renew once inside the last ``_EXPIRY_MARGIN`` seconds."""
         if self.expires_at is None:
             return True
         return (time.time() if now is None else now) < self.expires_at - _EXPIRY_MARGIN
+
+    def unexpired(self, now: float | None = None) -> bool:
+        """Still accepted by the server, if perhaps not for long."""
+        if self.expires_at is None:
+            return True
+        return (time.time() if now is None else now) < self.expires_at
 
     @classmethod
     def from_response(cls, data: Mapping[str, Any]) -> AnonymousToken:
@@ -154,7 +162,7 @@ class TokenProvider:
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("Ignoring unreadable token cache %s", path)
             return None
-        return cached if cached.usable() else None
+        return cached if cached.unexpired() else None
 
     def _store(self, tok: AnonymousToken) -> None:
         payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,
@@ -175,10 +183,24 @@ class TokenProvider:
             if self._current is not None and self._current.usable():
                 return self._current.token
             cached = await asyncio.to_thread(self._load_cached)
-            if cached is not None:
+            if cached is not None and cached.usable():
                 self._current = cached
                 return cached.token
-            return await self._fetch(fetch)
+            async with self._process_lock():
+                cached = await asyncio.to_thread(self._load_cached) or cached
+                if cached is not None and cached.usable():
+                    self._current = cached  # another process renewed it while we waited
+                    return cached.token
+                return await self._fetch(fetch, fallback=cached or self._current)
+
+    @contextlib.asynccontextmanager
+    async def _process_lock(self) -> AsyncIterator[None]:
+        lock = FileLock(self._cache_path().with_suffix(".lock"))
+        await asyncio.to_thread(lock.acquire)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def explicit_rejected(self, http_status: int | None = None) -> AuthenticationError:
         """The error for a rejected token the caller chose, which the SDK must not replace."""
@@ -196,11 +218,33 @@ class TokenProvider:
         async with self._lock:
             if self._current is not None and self._current.token != stale:
                 return self._current.token
-            return await self._fetch(fetch)
+            async with self._process_lock():
+                cached = await asyncio.to_thread(self._load_cached)
+                if cached is not None and cached.token != stale:
+                    self._current = cached  # another process renewed it
+                    return cached.token
+                return await self._fetch(fetch)
 
-    async def _fetch(self, fetch: FetchAnonymous) -> str:
+    async def _fetch(self, fetch: FetchAnonymous, fallback: AnonymousToken | None = None) -> str:
+        """A new anonymous token; ``fallback`` (unexpired) serves while the API refuses a new one.
+
+        The API issues one token per client id at a time, so a renewal inside the expiry margin -
+        or after another process sharing the config dir renewed - can be refused with 429.
+        """
         log.info("Requesting an anonymous token")
-        tok = AnonymousToken.from_response(await fetch(self.client_ids.get()))
+        try:
+            patient = fallback is None or not fallback.unexpired()
+            data = await fetch(self.client_ids.get(), patient)
+        except RateLimitError:
+            # Another process may have just been issued this client's token: look again.
+            fresh = await asyncio.to_thread(self._load_cached)
+            usable = [t for t in (fresh, fallback) if t is not None and t.unexpired()]
+            if not usable:
+                raise
+            log.info("The API will not issue a new token yet; using the one still valid")
+            self._current = usable[0]
+            return usable[0].token
+        tok = AnonymousToken.from_response(data)
         self._current = tok
         await asyncio.to_thread(self._store, tok)
         return tok.token

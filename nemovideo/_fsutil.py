@@ -46,3 +46,36 @@ def create_once(path: Path, data: bytes, *, mode: int = 0o600) -> bytes:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+class FileLock:
+    """An exclusive lock between processes sharing a config dir (``flock`` on ``path``).
+
+    Two notebooks that both find the cached token stale must not both ask for a new one: the API
+    issues one token per client id at a time and refuses the second. ``acquire`` blocks, so call
+    it in a thread from async code. Where ``fcntl`` does not exist the lock only covers this
+    process's callers, which the asyncio lock in ``_auth`` already does.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not POSIX
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock

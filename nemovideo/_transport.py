@@ -199,17 +199,19 @@ class Transport:
     async def _token(self) -> str:
         return await self.auth.token(self._fetch_anonymous)
 
-    async def _fetch_anonymous(self, client_id: str) -> Mapping[str, Any]:
+    async def _fetch_anonymous(self, client_id: str, patient: bool = True) -> Mapping[str, Any]:
+        """POST for an anonymous token. Not ``patient``: a 429 raises at once, since the caller
+        still holds a valid token and the API only refuses while that one is valid."""
         try:
             data = await self._retrying(
                 "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
-                {"X-Client-Id": client_id}, False, "code", None,
+                {"X-Client-Id": client_id}, False, "code", None, patient,
             )  # fmt: skip
         except MissingClientIdError:
             client_id = self.auth.client_ids.renew()
             data = await self._retrying(
                 "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
-                {"X-Client-Id": client_id}, False, "code", None,
+                {"X-Client-Id": client_id}, False, "code", None, patient,
             )  # fmt: skip
         if not isinstance(data, Mapping):
             raise APIError("The anonymous-token answer was not an object.", http_status=200)
@@ -226,6 +228,7 @@ class Transport:
         idempotent: bool,
         envelope: Envelope,
         timeout: float | None,
+        wait_on_429: bool = True,
     ) -> Any:
         rate_limited = 0
         failures = 0
@@ -234,7 +237,7 @@ class Transport:
             nonlocal rate_limited, failures
             if isinstance(exc, RateLimitError):
                 rate_limited += 1
-                return rate_limited <= 1 and self._rate_limit_wait(exc) is not None
+                return wait_on_429 and rate_limited <= 1 and self._rate_limit_wait(exc) is not None
             never_sent = isinstance(exc, TransportError) and isinstance(
                 exc.__cause__, _CONNECT_ERRORS
             )

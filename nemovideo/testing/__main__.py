@@ -30,9 +30,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-async def serve(host: str, port: int, cdn_port: int = 0) -> None:
-    """Run an emulator on ``host:port`` (CDN on ``cdn_port``) until cancelled."""
-    async with Emulator(host=host, port=port, cdn_port=cdn_port) as emu:
+async def serve(
+    host: str,
+    port: int,
+    cdn_port: int = 0,
+    *,
+    credits: int = 100,
+    chat_delay: float | None = None,
+) -> None:
+    """Run an emulator on ``host:port`` (CDN on ``cdn_port``) until cancelled.
+
+    ``credits`` is every new user's balance; ``chat_delay`` the pause between chat frames.
+    """
+    async with Emulator(host=host, port=port, cdn_port=cdn_port, initial_credits=credits) as emu:
+        if chat_delay is not None:
+            emu.chat.delay = chat_delay
         print(f"NemoVideo emulator API: {emu.url}", flush=True)
         print(f"NemoVideo emulator CDN: {emu.cdn_url}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
@@ -46,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--cdn-port", type=int, default=0)
+    parser.add_argument("--credits", type=int, default=100, help="each new user's credits")
+    parser.add_argument("--chat-delay", type=float, default=None, help="seconds between frames")
     parser.add_argument(
         "--allow-external", action="store_true", help="allow a host other than loopback"
     )
@@ -58,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.cdn_port))
+        asyncio.run(
+            serve(args.host, args.port, args.cdn_port, credits=args.credits,
+                  chat_delay=args.chat_delay)
+        )  # fmt: skip
     return 0
 
 

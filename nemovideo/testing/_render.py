@@ -20,6 +20,7 @@ segments is refused (422, ``{"success": false, "error": …}``). Tests steer it 
     controls.hold()                             # jobs stay "processing" until release()
     controls.cdn_missing = True                 # outputs are not published on the CDN
     controls.truncate_downloads = 1             # the next fallback download is cut halfway
+    controls.redirect_downloads = True          # the fallback answers 302 to the CDN origin
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import shutil
 import time
 import weakref
 from pathlib import Path
@@ -65,6 +67,7 @@ class RenderControls:
     poll_shape: int = 1
     cdn_missing: bool = False
     truncate_downloads: int = 0
+    redirect_downloads: bool = False
     failures: list[str] = attrs.Factory(list)
     _release: asyncio.Event | None = None
 
@@ -257,6 +260,14 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             return not_found(request)
         controls = render_controls(emu)
         path = Path(job["path"])
+        if controls.redirect_downloads:
+            # Like a storage bucket behind the API: a 302 to another origin, which must not
+            # receive the bearer token.
+            name = f"redirected_{job['file']}"
+            target = emu.files_dir / name
+            if not target.exists():
+                await asyncio.to_thread(shutil.copyfile, path, target)
+            raise web.HTTPFound(emu.cdn_file_url(name))
         if controls.truncate_downloads <= 0:
             return web.FileResponse(path)
         controls.truncate_downloads -= 1
