@@ -9,7 +9,7 @@ endpoint ChatStream reads first. Timed, over real sockets:
 
 Prints events/s for both and the ratio (a)/(b). Usage::
 
-    python benchmarks/bench_chat_stream.py [--events 50000] [--repeat 5]
+    python benchmarks/bench_chat_stream.py [--events 180000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ async def time_raw(http: aiohttp.ClientSession, url: str) -> tuple[float, int]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--events", type=int, default=180_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     payload = build_stream(args.events)
     runner, url = await serve(payload)
