@@ -3,7 +3,8 @@
 The emulator (its own process, generous credits, ``--chat-delay`` between frames so the streams
 overlap) serves ``/run_sse``; 1,000 sessions are created first, then every session gets one
 message at the same moment. Reports wall time, errors and this process's peak RSS growth for
-each side. The SDK side also reads the state before each message (its recovery baseline).
+each side. The SDK side iterates ``session.chat()`` and also reads the state before each message
+(the baseline it recovers against if a stream drops).
 
 Usage::
 
@@ -32,15 +33,20 @@ async def sdk_side(url: str, streams: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cfg:
         async with nemovideo.NemoClient(base_url=url, config_dir=cfg) as client:
             sessions = [await client.create_session() for _ in range(streams)]
+
+            async def one(session: nemovideo.Session) -> int:
+                count = 0
+                async with session.chat(MESSAGE) as stream:
+                    async for _ in stream:
+                        count += 1
+                return count
+
             base = peak_rss_mb()
             start = time.perf_counter()
-            results = await asyncio.gather(
-                *(s.send(MESSAGE) for s in sessions), return_exceptions=True
-            )
+            results = await asyncio.gather(*(one(s) for s in sessions), return_exceptions=True)
             wall = time.perf_counter() - start
-    errors = [r for r in results if isinstance(r, BaseException)]
-    empty = [r for r in results if not isinstance(r, BaseException) and not r.changes]
-    return {"wall": wall, "errors": len(errors) + len(empty), "rss": peak_rss_mb() - base}
+    errors = [r for r in results if isinstance(r, BaseException) or r == 0]
+    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base}
 
 
 async def raw_side(url: str, streams: int) -> dict[str, float]:
