@@ -46,7 +46,7 @@ async def _race(emulator: Emulator, cfg: Path) -> None:
             str(cfg),
             env=env,
             stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     results = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 60) for p in procs))
@@ -55,11 +55,15 @@ async def _race(emulator: Emulator, cfg: Path) -> None:
     asked = len(emulator.requests_to("/api/auth/anonymous-token"))
     assert asked >= 2, "renewals inside the margin were attempted (and refused)"
     assert len(emulator.store.tokens) == 1, "only one token was ever issued"
+    _assert_cache_intact(cfg)
+    async with make_client(emulator, cfg) as again:
+        assert (await again.credits()).available >= 0
+
+
+def _assert_cache_intact(cfg: Path) -> None:
     caches = sorted(cfg.glob("token-*.json"))
     assert caches
     for cache in caches:
         data = json.loads(cache.read_text())
         assert data["token"].startswith("nmv_usr_")
-    assert not [p for p in cfg.iterdir() if p.name.endswith(".tmp") or ".tmp" in p.name]
-    async with make_client(emulator, cfg) as again:
-        assert (await again.credits()).available >= 0
+    assert not [p for p in cfg.iterdir() if ".tmp" in p.name]
