@@ -92,20 +92,19 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--out", type=Path, default=Path("."), help="where exports are downloaded")
 
     upload = sub.add_parser("upload", parents=[common, on_session], help="upload files")
-    upload.add_argument("files", nargs="+", type=Path)
+    upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
 
     export = sub.add_parser("export", parents=[common, on_session], help="render and download")
-    export.add_argument("--format", default="mp4")
-    export.add_argument("--quality", default="high")
+    export.add_argument("--format", default="mp4", help="container (default mp4)")
+    export.add_argument("--quality", default="high", help="render quality (default high)")
     export.add_argument("--out", type=Path, default=Path("."), help="directory for the video")
 
     sub.add_parser("credits", parents=[common], help="show the credit balance")
     sub.add_parser("state", parents=[common, on_session], help="show the session's timeline")
 
-    emu = sub.add_parser("emulator", help="serve the NemoVideo emulator on loopback")
-    emu.add_argument("--host", default="127.0.0.1")
-    emu.add_argument("--port", type=int, default=8765)
-    emu.add_argument("--cdn-port", type=int, default=0)
+    from .testing.__main__ import add_arguments as emulator_arguments
+
+    emulator_arguments(sub.add_parser("emulator", help="serve the NemoVideo emulator on loopback"))
     return parser
 
 
@@ -121,11 +120,9 @@ def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "emulator":
-        from .testing.__main__ import main as emulator_main
+        from .testing.__main__ import run as run_emulator
 
-        return emulator_main(
-            ["--host", args.host, "--port", str(args.port), "--cdn-port", str(args.cdn_port)]
-        )
+        return run_emulator(args)
     from . import _cli_commands
 
     try:

@@ -16,9 +16,7 @@ import contextlib
 import ipaddress
 import sys
 
-from ._app import Emulator
-
-__all__ = ["main", "serve"]
+__all__ = ["add_arguments", "main", "run", "serve"]
 
 
 def _is_loopback(host: str) -> bool:
@@ -42,6 +40,8 @@ async def serve(
 
     ``credits`` is every new user's balance; ``chat_delay`` the pause between chat frames.
     """
+    from ._app import Emulator
+
     async with Emulator(host=host, port=port, cdn_port=cdn_port, initial_credits=credits) as emu:
         if chat_delay is not None:
             emu.chat.delay = chat_delay
@@ -51,19 +51,22 @@ async def serve(
         await asyncio.Event().wait()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m nemovideo.testing", description="Serve the NemoVideo emulator."
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The emulator's options, shared by ``python -m nemovideo.testing`` and ``nemovideo emulator``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="API port (default 8765)")
+    parser.add_argument(
+        "--cdn-port", type=int, default=0, help="download origin's port (default: any free one)"
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--cdn-port", type=int, default=0)
     parser.add_argument("--credits", type=int, default=100, help="each new user's credits")
     parser.add_argument("--chat-delay", type=float, default=None, help="seconds between frames")
     parser.add_argument(
         "--allow-external", action="store_true", help="allow a host other than loopback"
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve with parsed ``args`` until Ctrl-C; 2 when the host is not loopback and not allowed."""
     if not args.allow_external and not _is_loopback(args.host):
         print(
             f"Refusing to serve on {args.host}: the emulator has no real authentication. "
@@ -73,10 +76,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            serve(args.host, args.port, args.cdn_port, credits=args.credits,
-                  chat_delay=args.chat_delay)
-        )  # fmt: skip
+            serve(
+                args.host,
+                args.port,
+                args.cdn_port,
+                credits=args.credits,
+                chat_delay=args.chat_delay,
+            )
+        )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nemovideo.testing [options]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nemovideo.testing", description="Serve the NemoVideo emulator."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from nemovideo.cli import main as cli_main
 from nemovideo.testing import Emulator, Faults, RecordedRequest
 from nemovideo.testing.__main__ import main, serve
 from nemovideo.testing._drafts import example_draft
@@ -459,6 +460,8 @@ async def test_serve_prints_urls_and_main_refuses_external_hosts(
     http: aiohttp.ClientSession, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--host", "0.0.0.0"]) == 2
+    assert "Refusing" in capsys.readouterr().err
+    assert cli_main(["emulator", "--host", "0.0.0.0", "--credits", "5"]) == 2
     assert "Refusing" in capsys.readouterr().err
     task = asyncio.create_task(serve("127.0.0.1", 0, 0))
     try:
