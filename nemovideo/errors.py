@@ -1,8 +1,8 @@
 """The exception hierarchy, and the only place that knows NemoVideo's error codes.
 
-Every exception raised by ``nemovideo`` derives from :class:`NemoError`, so one ``except`` clause
-catches them all, while each documented code has a class of its own so callers can react to the one
-they care about::
+Every exception raised by ``nemovideo`` derives from [`NemoError`][nemovideo.errors.NemoError],
+so one ``except`` clause catches them all, while each documented code has a class of its own so
+callers can react to the one they care about::
 
     NemoError
     ├── ValidationError              bad input caught before a byte is sent (also a ValueError)
@@ -50,6 +50,14 @@ SUPPORTED_FORMATS: tuple[str, ...] = (
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 _REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
+
+
+def _with_hint(message: str, hint: str) -> str:
+    """The server's message, ended as a sentence, then the hint: "No credits. Register at ..."."""
+    message = message.rstrip()
+    if message and message[-1] not in ".!?。！？:":
+        message += "."
+    return f"{message} {hint}" if message else hint
 
 
 class NemoError(Exception):
@@ -153,7 +161,7 @@ class InsufficientCreditsError(APIError):
             else _REGISTERED_TOP_UP
         )
         base = message or self.default_message
-        super().__init__(f"{base} {hint}", **kwargs)
+        super().__init__(_with_hint(base, hint), **kwargs)
 
 
 class UnsupportedFileError(APIError, ValidationError):
@@ -169,7 +177,8 @@ class UnsupportedFileError(APIError, ValidationError):
         base = message or self.default_message
         if filename and filename not in base:
             base = f"{filename}: {base}"
-        super().__init__(f"{base} Supported formats: {', '.join(supported_formats)}.", **kwargs)
+        formats = f"Supported formats: {', '.join(supported_formats)}."
+        super().__init__(_with_hint(base, formats), **kwargs)
 
 
 class FileTooLargeError(APIError, ValidationError):
@@ -188,7 +197,7 @@ class FileTooLargeError(APIError, ValidationError):
             base = f"{filename}: {base}"
         mb = limit_bytes / (1024 * 1024)
         hint = f"The limit is {mb:g} MB; compress the file or trim it, then upload again."
-        super().__init__(f"{base} {hint}", **kwargs)
+        super().__init__(_with_hint(base, hint), **kwargs)
 
 
 class MissingClientIdError(APIError):
@@ -204,7 +213,7 @@ class ExportBlockedError(APIError):
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         base = message or self.default_message
-        super().__init__(f"{base} Register or upgrade your plan to export.", **kwargs)
+        super().__init__(_with_hint(base, "Register or upgrade your plan to export."), **kwargs)
 
 
 class RateLimitError(APIError):

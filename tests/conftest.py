@@ -14,6 +14,7 @@ FAST: dict[str, Any] = {
     "retry_backoff": 0.001,
     "retry_backoff_max": 0.01,
     "poll_interval": 0.01,
+    "max_polls": 3000,
     "recovery_first_wait": 0.01,
     "recovery_wait": 0.02,
     "heartbeat_notice_interval": 0.05,

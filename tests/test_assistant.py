@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo._cli_demo import sample_images
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, sample_images
 from nemovideo.testing._agent import chat_controls
-from nemovideo.testing._render import render_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 from .conftest import make_client
@@ -20,7 +18,7 @@ MAKE = "turn these images into a 15-second video with smooth transitions"
 
 async def test_scripted_conversation(emulator: Emulator, tmp_path: Path) -> None:
     notices: list[str] = []
-    render_controls(emulator).width, render_controls(emulator).height = 320, 180
+    emulator.render.width, emulator.render.height = 320, 180
     async with make_client(emulator, tmp_path / "config", max_polls=1000) as client:
         assistant = client.assistant(download_dir=tmp_path / "out", on_notice=notices.append)
 

@@ -11,9 +11,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from nemovideo._cli_demo import sample_images
-from nemovideo.testing import Emulator
-from nemovideo.testing._render import render_controls
+from nemovideo.testing import Emulator, sample_images
 from nemovideo.testing.mp4probe import probe_mp4
 
 
@@ -21,7 +19,7 @@ def _env(emu: Emulator, config_dir: Path, **extra: str) -> dict[str, str]:
     """The CLI's environment: the emulator's URL, and (through ``config.json``) fast polling."""
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.json").write_text('{"poll_interval": 0.02, "max_polls": 3000}')
-    render_controls(emu).width, render_controls(emu).height = 320, 180
+    emu.render.width, emu.render.height = 320, 180
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
     env.update(NEMO_API_URL=emu.url, NEMO_CONFIG_DIR=str(config_dir), **extra)
     return env

@@ -341,3 +341,16 @@ def _client_id_in_process(config_dir: str) -> str:
     from nemovideo._auth import ClientIdStore
 
     return ClientIdStore(nemovideo.ClientConfig(config_dir=Path(config_dir))).get()
+
+
+def test_hints_follow_the_server_message_as_a_new_sentence() -> None:
+    exc = nemovideo.InsufficientCreditsError(
+        "Insufficient credits", registration_url="https://nemovideo.com/register?bind=anon_1"
+    )
+    assert str(exc) == (
+        "Insufficient credits. Register to get more credits: "
+        "https://nemovideo.com/register?bind=anon_1"
+    )
+    assert str(nemovideo.ExportBlockedError("Export needs a plan.")).endswith(
+        "plan. Register or upgrade your plan to export."
+    )

@@ -16,7 +16,6 @@ from nemovideo.render import RenderJob, RenderResult, RenderStatus
 from nemovideo.testing import Emulator
 from nemovideo.testing._drafts import bgm_track, make_draft, title_track, video_track
 from nemovideo.testing._ffmpeg import make_sample_image
-from nemovideo.testing._render import render_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 from .conftest import make_client
@@ -46,7 +45,7 @@ async def _session(
     client: nemovideo.NemoClient, emu: Emulator, seconds: int = 6
 ) -> tuple[nemovideo.Session, dict[str, Any]]:
     """A session whose draft is 3 images over ``seconds``, tone BGM at 35% and a 2 s title."""
-    controls = render_controls(emu)
+    controls = emu.render
     controls.width, controls.height, controls.fps = 320, 180, 10
     session = await client.create_session()
     media = await _media(emu)
@@ -106,7 +105,7 @@ async def test_every_poll_shape_is_read(
     client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, shape: int
 ) -> None:
     session, _ = await _session(client, emulator, seconds=2)
-    render_controls(emulator).poll_shape = shape
+    emulator.render.poll_shape = shape
     job = await session.export()
     result = await job.wait()
     assert result.url == emulator.cdn_file_url(f"{job.id}.mp4")
@@ -133,7 +132,7 @@ async def test_failed_render_raises_with_reason(
     client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
     session, _ = await _session(client, emulator, seconds=2)
-    render_controls(emulator).fail_next("out of GPU memory")
+    emulator.render.fail_next("out of GPU memory")
     job = await session.export()
     with pytest.raises(nemovideo.RenderFailedError) as err:
         await job.wait()
@@ -161,7 +160,7 @@ async def test_timeout_names_the_job_and_a_fresh_client_resumes_it(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     config_dir = tmp_path / "config"
-    controls = render_controls(emulator)
+    controls = emulator.render
     async with make_client(emulator, config_dir, max_polls=3) as first:
         session, _ = await _session(first, emulator, seconds=2)
         controls.hold()
@@ -232,7 +231,7 @@ async def test_interrupted_download_leaves_nothing_and_a_retry_completes(
     client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     session, _ = await _session(client, emulator, seconds=2)
-    controls = render_controls(emulator)
+    controls = emulator.render
     controls.cdn_missing = True
     job = await session.export()
     await job.wait()
@@ -275,7 +274,7 @@ async def test_server_file_name_cannot_escape_the_directory(
 
 async def test_cancel_stops_a_running_job(client: nemovideo.NemoClient, emulator: Emulator) -> None:
     session, _ = await _session(client, emulator, seconds=2)
-    render_controls(emulator).hold()
+    emulator.render.hold()
     job = await session.export()
     status = await job.cancel()
     assert status.state == "failed" and job.status == "failed"

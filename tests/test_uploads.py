@@ -11,9 +11,8 @@ import pytest
 from yarl import URL
 
 import nemovideo
-from nemovideo._cli_demo import sample_images
 from nemovideo.notebook import progress_bar
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, sample_images
 
 from .conftest import make_client
 

@@ -14,7 +14,6 @@ support. Chat, upload and render routes live in their own modules (``add_routes(
 from __future__ import annotations
 
 import ipaddress
-import math
 import tempfile
 import time
 from pathlib import Path
@@ -24,18 +23,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _chat, _render, _upload
+from . import _chat, _core_routes, _render, _upload
 from ._agent import ChatControls
+from ._render import RenderControls
 from ._store import (
     DEFAULT_MESSAGES,
     STATUS_FOR_CODE,
     APIFailure,
-    ClientRecord,
     RecordedRequest,
     SessionRecord,
     Store,
     User,
-    iso_time,
 )
 from .faults import Faults
 
@@ -43,7 +41,6 @@ __all__ = ["ATTRIBUTION_HEADERS", "ERROR_STYLES", "Emulator"]
 
 ERROR_STYLES = ("body", "status")
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
-CLAIM_TTL = 7 * 24 * 3600
 _SHUTDOWN_TIMEOUT = 0.5
 
 
@@ -72,6 +69,14 @@ class Emulator:
 
     ``error_style`` ``"body"`` answers failures with HTTP 200 and a non-zero ``code``; ``"status"``
     with the matching HTTP status and the same body. It can be changed at any time.
+
+    Three control surfaces, each changeable mid-test: ``emu.faults`` (HTTP-level faults: 429, 5xx,
+    resets, expired tokens, dropped sessions), ``emu.chat`` (the editing agent: timing, heartbeat
+    form, dialect, silent edits, dropped streams) and ``emu.render`` (render size, failures, held
+    jobs, poll answer shape, broken downloads)::
+
+        emu.chat.silent = True              # the next edit ends without text
+        emu.render.fail_next("GPU lost")    # the next render fails with that reason
     """
 
     def __init__(
@@ -110,7 +115,18 @@ class Emulator:
     # -- configuration ------------------------------------------------------------------------
 
     @property
+    def render(self) -> RenderControls:
+        """How this emulator renders, and the render faults it injects (:class:`RenderControls`)."""
+        return _render.render_controls(self)
+
+    @property
     def error_style(self) -> str:
+        """``"body"`` or ``"status"``; see the class docstring.
+
+        Switch it mid-test to check the client reads both styles::
+
+            emu.error_style = "status"   # 1001 now comes back as HTTP 401
+        """
         return self._error_style
 
     @error_style.setter
@@ -121,18 +137,21 @@ class Emulator:
 
     @property
     def url(self) -> str:
+        """The API origin, ``http://127.0.0.1:<port>``, to use as the client's ``base_url``."""
         if self._url is None:
             raise RuntimeError("The emulator is not started; use `async with Emulator() as emu`.")
         return self._url
 
     @property
     def cdn_url(self) -> str:
+        """The CDN origin, a second host so tests can check no token is sent off the API host."""
         if self._cdn_url is None:
             raise RuntimeError("The emulator is not started; use `async with Emulator() as emu`.")
         return self._cdn_url
 
     @property
     def data_dir(self) -> Path:
+        """Where the emulator keeps files: ``data_dir=`` if given, else a temp dir gone on close."""
         if self._data_dir is None:
             raise RuntimeError("The emulator is not started; it has no data dir yet.")
         return self._data_dir
@@ -143,11 +162,13 @@ class Emulator:
         return self.data_dir / "files"
 
     def cdn_file_url(self, name: str) -> str:
+        """The CDN URL serving ``files_dir / name``, e.g. to hand a test file to ``upload_urls``."""
         return f"{self.cdn_url}/files/{name}"
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> Emulator:
+        """Bind both origins and return self; a second call is a no-op. ``async with`` calls it."""
         if self._runners:
             return self
         if self._data_dir_arg is None:
@@ -173,6 +194,7 @@ class Emulator:
         return bound
 
     async def close(self) -> None:
+        """Stop both servers and remove the temporary data dir (a given ``data_dir`` is kept)."""
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()
@@ -195,6 +217,7 @@ class Emulator:
 
     @property
     def sessions(self) -> dict[str, SessionRecord]:
+        """Every session by id, live: tests may read or edit a record's draft directly."""
         return self.store.sessions
 
     def session(self, session_id: str) -> SessionRecord:
@@ -202,6 +225,7 @@ class Emulator:
         return self.store.sessions[session_id]
 
     def user_for_token(self, token: str) -> User | None:
+        """The user a still-valid token belongs to; None for an unknown or expired token."""
         return self.store.user_for_token(token)
 
     def set_credits(self, user_id: str | None, available: int) -> None:
@@ -225,6 +249,12 @@ class Emulator:
             user.export_blocked = blocked
 
     def requests_to(self, path_substring: str, method: str | None = None) -> list[RecordedRequest]:
+        """API requests whose path contains ``path_substring`` (and of ``method``), oldest first.
+
+        Count them to assert retries happened, or read their headers and JSON bodies::
+
+            assert len(emu.requests_to("/api/credits", "GET")) == 2   # one retry
+        """
         return [
             r
             for r in self.requests
@@ -235,10 +265,12 @@ class Emulator:
 
     @staticmethod
     def has_attribution(request: web.BaseRequest) -> bool:
+        """True when the request carries every non-empty ``X-Skill-*`` attribution header."""
         return all(request.headers.get(name, "").strip() for name in ATTRIBUTION_HEADERS)
 
     @staticmethod
     def bearer_token(request: web.BaseRequest) -> str | None:
+        """The token from ``Authorization: Bearer <token>``; None when absent or another scheme."""
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
@@ -262,9 +294,11 @@ class Emulator:
 
     @staticmethod
     def ok(data: Any) -> web.Response:
+        """A success answer in the envelope: ``{"code": 0, "message": "success", "data": data}``."""
         return web.json_response({"code": 0, "message": "success", "data": data})
 
     def status_for(self, code: int, status: int | None = None) -> int:
+        """The HTTP status for an error ``code`` in the current ``error_style``; ``status`` wins."""
         if status is not None:
             return status
         if self.error_style == "body":
@@ -287,6 +321,7 @@ class Emulator:
         return web.json_response(body, status=self.status_for(code, status), headers=headers)
 
     def failure_response(self, failure: APIFailure) -> web.Response:
+        """``error_response()`` for a raised ``APIFailure``: its status, headers and data kept."""
         return self.error_response(
             failure.code,
             failure.message,
@@ -312,7 +347,7 @@ class Emulator:
                 return self.failure_response(failure)
 
         app = web.Application(middlewares=[record, failures])
-        _add_core_routes(app, self)
+        _core_routes.add_routes(app, self)
         _chat.add_routes(app, self)
         _upload.add_routes(app, self)
         _render.add_routes(app, self)
@@ -334,81 +369,3 @@ class Emulator:
         app = web.Application(middlewares=[record])
         app.router.add_get("/files/{name}", serve_file)
         return app
-
-
-def _add_core_routes(app: web.Application, emu: Emulator) -> None:
-    """Auth, sessions, claim links, credits and state."""
-
-    async def anonymous_token(request: web.Request) -> web.Response:
-        client_id = request.headers.get("X-Client-Id", "").strip()
-        if not client_id:
-            raise APIFailure(400, "Missing X-Client-Id header", status=400)
-        now = time.time()
-        store = emu.store
-        known = store.clients.get(client_id)
-        user = store.users.get(known.user_id) if known is not None else None
-        if known is not None:
-            current = store.tokens.get(known.token)
-            if current is not None and current.valid(now):
-                wait = max(1, math.ceil(current.expires_at - now))
-                raise APIFailure(
-                    429,
-                    "One anonymous token per client id; this client's token is still valid",
-                    status=429,
-                    headers={"Retry-After": str(wait)},
-                )
-        if user is None:
-            user = store.new_user()
-        token = store.issue_token(user.user_id, emu.token_ttl, now)
-        store.clients[client_id] = ClientRecord(client_id, user.user_id, token.token, now)
-        return emu.ok(
-            {
-                "token": token.token,
-                "user_id": user.user_id,
-                "expires_at": iso_time(token.expires_at),
-                "credits": user.credits_available,
-            }
-        )
-
-    async def create_session(request: web.Request) -> web.Response:
-        user = emu.authenticate(request)
-        body = await emu.json_body(request)
-        task_name = body.get("task_name")
-        language = body.get("language")
-        record = emu.store.create_session(
-            user.user_id,
-            task_name if isinstance(task_name, str) and task_name else "project",
-            language if isinstance(language, str) and language else "en",
-        )
-        return emu.ok(
-            {"task_id": record.task_id, "session_id": record.session_id, "user_id": user.user_id}
-        )
-
-    async def claim_token(request: web.Request) -> web.Response:
-        user = emu.authenticate(request)
-        body = await emu.json_body(request)
-        session = emu.store.session_for(user, body.get("session_id"))
-        if body.get("task_id") not in (None, session.task_id):
-            raise APIFailure(1002, f"Task not found: {body.get('task_id')}")
-        return emu.ok({"claim_token": emu.store.claim(session), "expires_in": CLAIM_TTL})
-
-    async def credits(request: web.Request) -> web.Response:
-        user = emu.authenticate(request)
-        return emu.ok(
-            {
-                "available": user.credits_available,
-                "frozen": user.credits_frozen,
-                "total": user.credits_total,
-            }
-        )
-
-    async def state(request: web.Request) -> web.Response:
-        user = emu.authenticate(request)
-        session = emu.store.session_for(user, request.match_info["sid"])
-        return emu.ok(session.to_json())
-
-    app.router.add_post("/api/auth/anonymous-token", anonymous_token)
-    app.router.add_post("/api/tasks/me/with-session/nemo_agent", create_session)
-    app.router.add_post("/api/auth/claim-token", claim_token)
-    app.router.add_get("/api/credits/balance/simple", credits)
-    app.router.add_get("/api/state/nemo_agent/me/{sid}/latest", state)

@@ -80,15 +80,18 @@ class RenderControls:
         self._release = asyncio.Event()
 
     def release(self) -> None:
+        """Let held jobs finish (see :meth:`hold`)."""
         if self._release is not None:
             self._release.set()
         self._release = None
 
     async def wait_released(self) -> None:
+        """Wait (in the render task) until no hold is in place."""
         while self._release is not None:
             await self._release.wait()
 
     def size_for(self, draft: Draft) -> tuple[int, int, int]:
+        """The ``(width, height, fps)`` a render of ``draft`` gets under these settings."""
         width = self.width or draft.width or 1920
         height = self.height or draft.height or 1080
         if self.width is None and self.height is None and max(width, height) > _MAX_SIDE:

@@ -75,7 +75,7 @@ def _positive(times: int) -> int:
 
 
 class Faults:
-    """The fault rules of one :class:`~nemovideo.testing.Emulator` (``emu.faults``)."""
+    """The fault rules of one [`Emulator`][nemovideo.testing.Emulator] (``emu.faults``)."""
 
     def __init__(self, emu: Emulator) -> None:
         self._emu = emu
@@ -87,6 +87,12 @@ class Faults:
 
     @property
     def pending(self) -> list[FaultRule]:
+        """A copy of the rules that have not fired out yet, in the order they are checked.
+
+        Useful to assert a test consumed every fault it set up::
+
+            assert emu.faults.pending == []
+        """
         return list(self._rules)
 
     def _add(

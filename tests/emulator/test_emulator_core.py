@@ -17,7 +17,6 @@ from nemovideo.cli import main as cli_main
 from nemovideo.testing import Emulator, Faults, RecordedRequest
 from nemovideo.testing.__main__ import main, serve
 from nemovideo.testing._drafts import example_draft
-from nemovideo.testing._render import render_controls
 
 ATTRIBUTION = {"X-Skill-Source": "test-skill", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "unknown"}  # fmt: skip
 TOKEN_PATH = "/api/auth/anonymous-token"
@@ -408,7 +407,7 @@ async def test_run_sse_streams_two_adk_events(api: Api, emulator: Emulator) -> N
 async def test_render_attribution_blocking_and_real_output(api: Api, emulator: Emulator) -> None:
     tok = (await api.token())["token"]
     sid = (await api.session(tok))["session_id"]
-    render_controls(emulator).width, render_controls(emulator).height = 320, 180
+    emulator.render.width, emulator.render.height = 320, 180
     draft = example_draft()
     job = {"id": "render_1", "sessionId": sid, "draft": draft, "output": {"format": "mp4"}}
     _, body, _ = await api.call(

@@ -15,7 +15,6 @@ import pytest
 from nemovideo.testing import Emulator
 from nemovideo.testing._drafts import make_draft, title_track, video_track
 from nemovideo.testing._ffmpeg import make_sample_image, render_draft
-from nemovideo.testing._render import render_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
@@ -43,7 +42,7 @@ class Raw:
 
 @pytest.fixture
 async def raw(emulator: Emulator) -> AsyncIterator[Raw]:
-    controls = render_controls(emulator)
+    controls = emulator.render
     controls.width, controls.height, controls.fps = 160, 90, 10
     async with aiohttp.ClientSession() as http:
         yield Raw(http, emulator)
@@ -69,7 +68,7 @@ async def _poll_until_done(raw: Raw, job_id: str) -> list[dict[str, Any]]:
 
 async def test_job_goes_pending_processing_completed(raw: Raw, emulator: Emulator) -> None:
     sid = await raw.login()
-    controls = render_controls(emulator)
+    controls = emulator.render
     controls.pending_s = 0.05
     controls.hold()
     job = {"id": "render_1", "sessionId": sid, "draft": await _draft(emulator), "output": {}}
@@ -106,7 +105,7 @@ async def test_job_goes_pending_processing_completed(raw: Raw, emulator: Emulato
 @pytest.mark.parametrize("shape", [2, 3])
 async def test_other_poll_shapes(raw: Raw, emulator: Emulator, shape: int) -> None:
     sid = await raw.login()
-    render_controls(emulator).poll_shape = shape
+    emulator.render.poll_shape = shape
     await raw.call(
         "POST", SUBMIT, json={"id": "r2", "sessionId": sid, "draft": await _draft(emulator)}
     )
@@ -146,7 +145,7 @@ async def test_refusals(raw: Raw, emulator: Emulator) -> None:
 
 async def test_failure_missing_source_and_fallback_download(raw: Raw, emulator: Emulator) -> None:
     sid = await raw.login()
-    render_controls(emulator).fail_next("boom")
+    emulator.render.fail_next("boom")
     await raw.call(
         "POST", SUBMIT, json={"id": "f", "sessionId": sid, "draft": await _draft(emulator)}
     )
@@ -177,7 +176,7 @@ async def test_video_segments_and_close_with_a_running_job(tmp_path: Path) -> No
 
     async with Emulator() as emu, aiohttp.ClientSession() as http:
         raw = Raw(http, emu)
-        render_controls(emu).hold()
+        emu.render.hold()
         sid = await raw.login()
         await raw.call(
             "POST", SUBMIT, json={"id": "h", "sessionId": sid, "draft": await _draft(emu)}

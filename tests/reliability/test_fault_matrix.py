@@ -16,10 +16,8 @@ import pytest
 from yarl import URL
 
 import nemovideo
-from nemovideo._cli_demo import sample_images
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, sample_images
 from nemovideo.testing._drafts import example_draft
-from nemovideo.testing._render import render_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 from ..conftest import make_client
@@ -123,7 +121,7 @@ CASES = [(fault, op) for fault in EXPECTED for op in OPS]
 async def test_fault_against_operation(
     emulator: Emulator, tmp_path: Path, fault: str, op: str
 ) -> None:
-    render_controls(emulator).width, render_controls(emulator).height = 160, 90
+    emulator.render.width, emulator.render.height = 160, 90
     async with make_client(emulator, tmp_path / "cfg", max_polls=200) as client:
         session = await client.create_session()
         media = await session.upload(sample_images()[:2])

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo._cli_demo import sample_images
-from nemovideo.testing import Emulator
-from nemovideo.testing._render import render_controls
+from nemovideo.testing import Emulator, sample_images
 
 from ..conftest import make_client
 
@@ -26,7 +24,7 @@ async def test_token_never_leaves_the_api_origin(
     emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    controls = render_controls(emulator)
+    controls = emulator.render
     controls.width, controls.height = 160, 90
     controls.cdn_missing = True
     controls.redirect_downloads = True
