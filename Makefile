@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check nemovideo tests benchmarks examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict nemovideo
+	$(BIN)/mypy --strict nemovideo examples/*.py
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

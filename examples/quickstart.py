@@ -1,40 +1,48 @@
-"""Quickstart: open a client, start a session and read its state, against the local emulator.
+"""Quickstart: three images and one sentence in, a 15-second MP4 out.
 
-Run it with ``python examples/quickstart.py``. Point it at the real API by setting ``NEMO_API_URL``
-(and optionally ``NEMO_TOKEN``) instead; nothing else changes.
+Uploads the sample images bundled with the package, asks for "turn these images into a
+15-second video with smooth transitions", prints the timeline, renders it with a progress line and
+saves ``quickstart.mp4``::
+
+    python examples/quickstart.py [OUT_DIR]        # offline, against the bundled emulator
+    NEMO_API_URL=https://mega-api-prod.nemovideo.ai python examples/quickstart.py
+
+Without ``NEMO_API_URL`` it starts :class:`nemovideo.testing.Emulator` on 127.0.0.1 (see
+``_offline.py``); nothing else in this file knows the difference.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
+from pathlib import Path
+
+import _offline
 
 import nemovideo
-from nemovideo.testing import Emulator
+from nemovideo.testing import sample_images
+
+PROMPT = "turn these images into a 15-second video with smooth transitions"
 
 
-async def show(client: nemovideo.NemoClient) -> None:
-    credits = await client.credits()
+def show_progress(percent: int, total: int) -> None:
+    print(f"\r  rendering: {percent}%", end="\n" if percent >= total else "", flush=True)
+
+
+async def run(client: nemovideo.NemoClient, out_dir: Path) -> Path:
+    """Make the video and return where it was saved."""
     session = await client.create_session(task_name="quickstart")
-    state = await session.state()
-    print(f"credits: {credits.available} available of {credits.total}")
-    print(f"session: {session.id}")
-    print(f"draft:   {state.draft.summary()}")
+    media = await session.upload(sample_images())
+    print(f"Uploaded {len(media)} images to session {session.id}")
 
+    reply = await session.send(PROMPT)
+    print(reply.draft.summary())
 
-async def main() -> None:
-    if os.environ.get("NEMO_API_URL"):
-        async with nemovideo.NemoClient() as client:
-            await show(client)
-        return
-    with tempfile.TemporaryDirectory() as config_dir:
-        async with (
-            Emulator() as emu,
-            nemovideo.NemoClient(base_url=emu.url, config_dir=config_dir) as client,
-        ):
-            await show(client)
+    job = await session.export()
+    print(f"Rendering job {job.id} (resumable with client.renderer.resume({job.id!r}))")
+    await job.wait(progress=show_progress)
+    path = await job.download(out_dir / "quickstart.mp4")
+    print(f"Saved {path}")
+    return path
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    _offline.main(run)

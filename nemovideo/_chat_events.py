@@ -38,7 +38,14 @@ __all__ = [
 
 @attrs.frozen
 class TextEvent:
-    """Text for the user. ``partial`` chunks are deltas; the final event repeats the whole text."""
+    """Text for the user. ``partial`` chunks are deltas; the final event repeats the whole text.
+
+    :ivar text: the words; a delta when ``partial``.
+    :ivar author: the agent that spoke, when the ADK dialect names it.
+    :ivar partial: True for a streamed chunk; ``ChatStream.text`` merges them for you.
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    """
 
     text: str
     author: str | None = None
@@ -49,7 +56,14 @@ class TextEvent:
 
 @attrs.frozen
 class ToolCallEvent:
-    """The agent started a tool (``edit_multitrack``, ``generate_video_with_seedance``...)."""
+    """The agent started a tool (``edit_multitrack``, ``generate_video_with_seedance``...).
+
+    :ivar name: the tool's name; ``"unknown"`` when the frame gave none.
+    :ivar args: its arguments, decoded from JSON when the server sent them as a string.
+    :ivar id: the call id that pairs it with its ``ToolResultEvent``; None when not given.
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    """
 
     name: str
     args: Mapping[str, Any] = attrs.field(factory=dict)
@@ -60,7 +74,14 @@ class ToolCallEvent:
 
 @attrs.frozen
 class ToolResultEvent:
-    """A tool finished; ``response`` is what it returned."""
+    """A tool finished; ``response`` is what it returned.
+
+    :ivar name: the tool's name, as in the matching ``ToolCallEvent``.
+    :ivar response: the tool's result, as sent (any JSON value).
+    :ivar id: the call id of the matching ``ToolCallEvent``; None when not given.
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    """
 
     name: str
     response: Any = None
@@ -71,7 +92,13 @@ class ToolResultEvent:
 
 @attrs.frozen
 class HeartbeatEvent:
-    """A keep-alive (``event: heartbeat``, an empty ``data:``, a comment line, a heartbeat frame)."""
+    """A keep-alive (``event: heartbeat``, an empty ``data:``, a comment line, a heartbeat frame).
+
+    Only yielded with ``keep_events=True``; otherwise heartbeats just drive ``on_waiting``.
+
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    """
 
     event_id: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
@@ -79,7 +106,15 @@ class HeartbeatEvent:
 
 @attrs.frozen
 class ErrorEvent:
-    """A failure reported inside the stream (``{"error": ...}``, ``errorCode``/``errorMessage``)."""
+    """A failure reported inside the stream (``{"error": ...}``, ``errorCode``/``errorMessage``).
+
+    The stream goes on after one: the backend may still finish (or have finished) the edit.
+
+    :ivar message: what the backend said went wrong.
+    :ivar code: the backend's error code, number or string; None when it gave none.
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    """
 
     message: str
     code: str | int | None = None
@@ -89,7 +124,11 @@ class ErrorEvent:
 
 @attrs.frozen
 class RawEvent:
-    """A frame of a shape nobody documented; kept so nothing is lost."""
+    """A frame of a shape nobody documented; kept so nothing is lost.
+
+    :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
+    :ivar raw: the frame: decoded JSON, or the ``data`` text when it was not JSON.
+    """
 
     event_id: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
@@ -99,7 +138,9 @@ class RawEvent:
 class DraftUpdatedEvent:
     """Made by the client, not the server: the stream dropped and polling state found this draft.
 
-    ``changes`` are readable lines of what changed against the draft before the message.
+    :ivar draft: the session's draft as read from state.
+    :ivar changes: readable lines of what changed against the draft before the message.
+    :ivar recovered: always True: the answer was recovered, not streamed.
     """
 
     draft: Draft
@@ -116,6 +157,7 @@ ChatEvent = (
     | RawEvent
     | DraftUpdatedEvent
 )
+"""Any event a ``ChatStream`` yields; tell them apart with ``isinstance`` (or ``match``)."""
 
 _ERROR_TEXT = re.compile(r'"error"\s*:\s*"(.*)"?\s*[,}]?', re.S)
 

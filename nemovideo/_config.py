@@ -129,10 +129,19 @@ class ClientConfig:
 
     @property
     def has_explicit_token(self) -> bool:
+        """True when a token was configured (argument, ``NEMO_TOKEN`` or config file).
+
+        Without one the client falls back to its cached anonymous token, and only then may it
+        renew that token by itself on an auth error; an explicit token is never replaced.
+        """
         return bool(self.token)
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
+        """Every option name, so callers can validate keyword arguments before building.
+
+        ``from_env()`` uses it to reject a misspelt option instead of silently ignoring it.
+        """
         return frozenset(a.name for a in attrs.fields(cls))
 
     @classmethod
@@ -156,6 +165,12 @@ class ClientConfig:
         return cls(**values)
 
     def evolve(self, **changes: Any) -> ClientConfig:
+        """A copy with ``changes`` applied and validated again; the original is untouched.
+
+        Handy in tests, to derive a fast-polling config from a shared one::
+
+            fast = config.evolve(poll_interval=0.01, max_polls=3)
+        """
         return attrs.evolve(self, **changes)
 
 

@@ -57,6 +57,17 @@ class AssistantReply:
 
     ``error`` is the typed error when the action failed; ``text`` then carries the advice (register,
     upgrade, supported formats, compress or trim) so an app can show it as is.
+
+    :ivar text: what to show the user.
+    :ivar action: what was done: ``"export"``, ``"credits"``, ``"state"``, ``"upload"``, ``"chat"``.
+    :ivar summary: the timeline summary after the action, when it read the draft.
+    :ivar changes: readable lines of what a chat message changed in the draft.
+    :ivar media: the files an upload sent.
+    :ivar render: the finished render, after an export.
+    :ivar path: where the exported video was saved.
+    :ivar credits: the balance (``Credits``), after a credits question.
+    :ivar error: the typed error when the action failed; None on success (see ``ok``).
+    :ivar new_session: True when the session had expired and a new one was opened.
     """
 
     text: str
@@ -72,6 +83,14 @@ class AssistantReply:
 
     @property
     def ok(self) -> bool:
+        """True when the action succeeded (``error`` is None).
+
+        On failure ``text`` already carries the advice, so an app can show it as is::
+
+            reply = await assistant.handle("export")
+            if not reply.ok:
+                show(reply.text)
+        """
         return self.error is None
 
     def __str__(self) -> str:
@@ -84,6 +103,15 @@ class Assistant:
     ``on_notice`` receives progress lines meant for the user ("Still working... 2 min"), at the
     ``heartbeat_notice_interval`` of the client's config; ``on_progress(done, total)`` gets upload
     and render progress; exports are downloaded into ``download_dir``.
+
+    :ivar client: the client it acts through.
+    :vartype client: NemoClient
+    :ivar session: the current session; None until the first action needs one (unless given).
+    :vartype session: Session | None
+    :ivar download_dir: where exported videos are saved.
+    :vartype download_dir: Path
+    :ivar language: the language sessions are created in.
+    :vartype language: str
     """
 
     def __init__(

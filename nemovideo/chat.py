@@ -15,13 +15,16 @@ Rules it keeps (PROTOCOL "Chat stream"):
 
 - **Never re-sent.** If the connection drops after the request may have reached the server, the
   stream does not POST again (that would charge twice). It waits ``recovery_first_wait``, reads
-  the session state, and if the draft changed it ends with a :class:`DraftUpdatedEvent`; if not it
-  waits ``recovery_wait`` and looks again, up to ``recovery_max_polls`` times, then raises
-  :class:`~nemovideo.errors.ChatRecoveryError`. To know what "changed" means, the draft is read
-  once before the message is sent (an unknown session therefore fails before anything is charged).
+  the session state, and if the draft changed it ends with a
+  [`DraftUpdatedEvent`][nemovideo.chat.DraftUpdatedEvent]; if not it waits ``recovery_wait`` and
+  looks again, up to ``recovery_max_polls`` times, then raises
+  [`ChatRecoveryError`][nemovideo.errors.ChatRecoveryError]. To know what "changed" means, the
+  draft is read once before the message is sent (an unknown session therefore fails before
+  anything is charged).
 - **Bounded.** ``stream_idle_timeout`` without content (heartbeats do not count) or
-  ``stream_timeout`` overall raise :class:`~nemovideo.errors.StreamTimeoutError`; SSE lines and
-  events over ``sse_max_line_bytes`` / ``sse_max_event_bytes`` raise ``StreamDecodeError``.
+  ``stream_timeout`` overall raise [`StreamTimeoutError`][nemovideo.errors.StreamTimeoutError];
+  SSE lines and events over ``sse_max_line_bytes`` / ``sse_max_event_bytes`` raise
+  [`StreamDecodeError`][nemovideo.errors.StreamDecodeError].
 - **Patient, audibly.** Every ``heartbeat_notice_interval`` without content, ``on_waiting(elapsed)``
   is called (sync or async; default: a "Still working..." log line).
 - **Released.** ``async with``, ``aclose()``, or breaking out of the loop (once the stream is
@@ -368,6 +371,14 @@ class ChatReply:
     ``changes`` lists what changed in the draft since before the message (readable lines), so a
     reply is never empty even when the backend said nothing (``silent``). ``recovered`` is true when
     the stream dropped and the result was read from state instead.
+
+    :ivar text: the reply text, partial chunks merged; ``""`` when the backend said nothing.
+    :ivar events: every event of the answer, in order (text and heartbeats included).
+    :ivar draft: the draft after the message, read from the session state.
+    :ivar before: the draft before the message, what ``changes`` compares against.
+    :ivar changes: readable lines, e.g. ``"BGM volume 35% -> 50%"``.
+    :ivar silent: True when the backend sent no text.
+    :ivar recovered: True when the stream dropped and the draft was read by polling state.
     """
 
     text: str
@@ -380,10 +391,16 @@ class ChatReply:
 
     @property
     def errors(self) -> tuple[ErrorEvent, ...]:
+        """Every ``ErrorEvent`` the backend sent during the answer; empty when all went well.
+
+        An answer can carry errors and still have changed the draft, so check both ``errors``
+        and ``changes`` rather than treating one error as a failed message.
+        """
         return tuple(e for e in self.events if isinstance(e, ErrorEvent))
 
     @property
     def tool_calls(self) -> tuple[ToolCallEvent, ...]:
+        """The editing tools the backend invoked, in order (e.g. to log what the agent did)."""
         return tuple(e for e in self.events if isinstance(e, ToolCallEvent))
 
     def __str__(self) -> str:

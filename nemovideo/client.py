@@ -41,7 +41,12 @@ def _int(value: Any) -> int:
 
 @attrs.frozen
 class Credits:
-    """The account balance. ``frozen`` is reserved by work in progress; ``total = available + frozen``."""
+    """The account balance. ``frozen`` is reserved by work in progress; ``total = available + frozen``.
+
+    :ivar available: credits that can be spent now.
+    :ivar frozen: credits held by work in progress (a render, a generation).
+    :ivar total: ``available + frozen`` unless the server says otherwise.
+    """
 
     available: int
     frozen: int
@@ -49,6 +54,10 @@ class Credits:
 
     @classmethod
     def from_json(cls, data: Any) -> Credits:
+        """Decode the balance endpoint's ``data``; missing counts read as 0.
+
+        :raises APIError: when ``data`` is not a JSON object.
+        """
         if not isinstance(data, dict):
             raise APIError("The credits answer was not an object.", http_status=200)
         available, frozen = _int(data.get("available")), _int(data.get("frozen"))
@@ -59,10 +68,13 @@ class Credits:
 class NemoClient:
     """Async client for the NemoVideo API.
 
-    Settings come from keyword arguments (any :class:`ClientConfig` field), else the environment,
-    else ``config.json`` in the config dir, else defaults; or pass a whole ``config=``.
-    ``http_session`` lets an app share its own ``aiohttp.ClientSession`` (the client will not close
-    it).
+    Settings come from keyword arguments (any [`ClientConfig`][nemovideo.ClientConfig] field),
+    else the environment, else ``config.json`` in the config dir, else defaults; or pass a whole
+    ``config=``. ``http_session`` lets an app share its own ``aiohttp.ClientSession`` (the client
+    will not close it).
+
+    :ivar config: the resolved settings, as one frozen value.
+    :vartype config: ClientConfig
     """
 
     def __init__(
@@ -102,6 +114,7 @@ class NemoClient:
 
     @property
     def closed(self) -> bool:
+        """True once ``aclose()`` ran (or the ``async with`` block ended); calls then fail."""
         return self._transport.closed
 
     @property
@@ -130,8 +143,8 @@ class NemoClient:
     def assistant(self, **options: Any) -> Assistant:
         """The skill's conversation on this client: ``await client.assistant().handle("余额")``.
 
-        ``options`` go to :class:`nemovideo.assistant.Assistant` (``session``, ``download_dir``,
-        ``on_notice``, ``on_progress``, ``language``).
+        ``options`` go to [`Assistant`][nemovideo.assistant.Assistant] (``session``,
+        ``download_dir``, ``on_notice``, ``on_progress``, ``language``).
         """
         from .assistant import Assistant
 

@@ -52,6 +52,7 @@ class TrackType(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        """The lowercase name (``"video"``, ``"audio"``, ``"text"``), for display and logs."""
         return self.name.lower()
 
 
@@ -70,6 +71,12 @@ class Segment:
 
     @classmethod
     def from_json(cls, raw: Any, *, index: int = 0, after_ms: float = 0.0) -> Segment:
+        """Decode one segment mapping, resolving its start and duration to milliseconds.
+
+        :param raw: the segment as the server sent it; kept untouched as ``raw``.
+        :param index: its position on the track (names an unnamed clip ``clip N``).
+        :param after_ms: where the previous clip ends, used when the segment gives no start.
+        """
         start = rd.pick(raw, rd.START_MS, rd.ms)
         if start is None:
             start = rd.pick(raw, rd.START_S, rd.seconds)
@@ -85,38 +92,47 @@ class Segment:
 
     @property
     def meta(self) -> Mapping[str, Any]:
+        """The segment's ``m`` metadata mapping; empty when absent or not a mapping."""
         return rd.meta(self.raw)
 
     @property
     def id(self) -> str | None:
+        """The server's segment id (``sg_3``), or None when the draft gives none."""
         return rd.pick(self.raw, ("id", "segment_id", "segmentId"), rd.string)
 
     @property
     def end_ms(self) -> float:
+        """Where the clip ends on the timeline, in milliseconds."""
         return self.start_ms + self.duration_ms
 
     @property
     def start(self) -> float:
+        """Where the clip starts, in seconds (``start_ms / 1000``)."""
         return self.start_ms / 1000
 
     @property
     def end(self) -> float:
+        """Where the clip ends, in seconds."""
         return self.end_ms / 1000
 
     @property
     def duration(self) -> float:
+        """How long the clip plays, in seconds."""
         return self.duration_ms / 1000
 
     @property
     def name(self) -> str | None:
+        """The clip's display or file name (``"a.jpg"``, ``"Lo-fi"``); None when unnamed."""
         return rd.pick(self.raw, rd.NAME, rd.string)
 
     @property
     def src(self) -> str | None:
+        """The media URL the clip plays; None for text clips and generated audio without one."""
         return rd.pick(self.raw, rd.SRC, rd.string)
 
     @property
     def media_id(self) -> str | None:
+        """The uploaded media this clip uses (``m_<hex>``), matching ``UploadedMedia.media_id``."""
         return rd.pick(self.raw, rd.MEDIA_ID, rd.string)
 
     @property
@@ -126,14 +142,17 @@ class Segment:
 
     @property
     def text(self) -> str | None:
+        """The words a text clip shows (title, subtitle); None on video and audio clips."""
         return rd.pick(self.raw, rd.TEXT, rd.nonempty_text)
 
     @property
     def role(self) -> str | None:
+        """What the clip is for: ``"bgm"`` on music, ``"title"`` or ``"subtitle"`` on text."""
         return rd.pick(self.raw, ("role",), rd.string)
 
     @property
     def kind(self) -> str | None:
+        """The media kind of a visual clip, ``"image"`` or ``"video"``; None when not stated."""
         return rd.pick(self.raw, rd.KIND, rd.string)
 
     @property
@@ -146,6 +165,7 @@ class Segment:
 
     @property
     def span(self) -> str:
+        """Start and end in seconds for display, e.g. ``"0-2.5s"``."""
         return f"{rd.fmt_seconds(self.start_ms)}-{rd.fmt_seconds(self.end_ms)}s"
 
     def __repr__(self) -> str:
@@ -172,10 +192,12 @@ class Track:
 
     @property
     def meta(self) -> Mapping[str, Any]:
+        """The track's ``m`` metadata mapping; empty when absent or not a mapping."""
         return rd.meta(self.raw)
 
     @property
     def id(self) -> str | None:
+        """The server's track id, or None (the emulator's drafts give tracks no id)."""
         return rd.pick(self.raw, ("id", "track_id", "trackId"), rd.string)
 
     @property
@@ -194,11 +216,13 @@ class Track:
 
     @property
     def role(self) -> str | None:
+        """The track's ``role``, else its first clip's (``"bgm"``, ``"title"``); None if unset."""
         own = rd.pick(self.raw, ("role",), rd.string)
         return own or next((s.role for s in self.segments if s.role), None)
 
     @property
     def own_name(self) -> str | None:
+        """The name the track itself carries, None when it has none (unlike ``name``)."""
         return rd.pick(self.raw, ("name", "label", "title"), rd.string)
 
     @property
@@ -212,6 +236,7 @@ class Track:
 
     @property
     def volume(self) -> float | None:
+        """0-1 (1 = 100%): the first clip's volume, else the track's; None when unset."""
         found = next((s.volume for s in self.segments if s.volume is not None), None)
         return found if found is not None else rd.pick(self.raw, rd.VOLUME, rd.volume)
 
@@ -231,14 +256,17 @@ class Track:
 
     @property
     def start_ms(self) -> float:
+        """Where the earliest clip starts, in milliseconds; 0 on an empty track."""
         return min((s.start_ms for s in self.segments), default=0.0)
 
     @property
     def end_ms(self) -> float:
+        """Where the last clip ends, in milliseconds; 0 on an empty track."""
         return max((s.end_ms for s in self.segments), default=0.0)
 
     @property
     def duration_ms(self) -> float:
+        """From the first clip's start to the last clip's end, in milliseconds (gaps included)."""
         return self.end_ms - self.start_ms
 
     def describe(self) -> str:
@@ -294,6 +322,7 @@ class Draft:
 
     @classmethod
     def empty(cls) -> Draft:
+        """A draft with no tracks, what a new session starts from (``{"t": []}``)."""
         return cls(None)
 
     def to_json(self) -> dict[str, Any]:
@@ -302,24 +331,29 @@ class Draft:
 
     @property
     def meta(self) -> Mapping[str, Any]:
+        """The draft's ``m`` metadata (title, canvas size, fps); empty when absent."""
         return rd.meta(self.raw)
 
     @property
     def title(self) -> str | None:
+        """The project title from the metadata; None when the draft has none."""
         return rd.string(self.meta.get("title"))
 
     @property
     def width(self) -> int | None:
+        """Canvas width in pixels; None when the metadata does not say."""
         number = rd.number(self.meta.get("width"))
         return None if number is None else int(number)
 
     @property
     def height(self) -> int | None:
+        """Canvas height in pixels; None when the metadata does not say."""
         number = rd.number(self.meta.get("height"))
         return None if number is None else int(number)
 
     @property
     def fps(self) -> float | None:
+        """Frames per second from the metadata; None when the metadata does not say."""
         return rd.number(self.meta.get("fps"))
 
     @property
@@ -339,6 +373,7 @@ class Draft:
 
     @property
     def duration(self) -> float:
+        """The draft's length in seconds (``duration_ms / 1000``)."""
         return self.duration_ms / 1000
 
     @property

@@ -42,6 +42,7 @@ class ProgressBar:
         return int(self._bar.n)
 
     def close(self) -> None:
+        """Finish the bar so the notebook cell stops redrawing it (``with`` does this for you)."""
         self._bar.close()
 
     def __enter__(self) -> ProgressBar:

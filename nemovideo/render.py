@@ -13,8 +13,8 @@ alone and can be picked up again after a restart::
     await job.download("videos/")                            # a directory: the server's file name
 
 Polls honour ``config.poll_interval`` and ``config.max_polls`` (30 s and 10 by default); giving up
-raises :class:`~nemovideo.errors.RenderTimeoutError` carrying the id to resume with. The poll
-answer is read in each of its three documented shapes (PROTOCOL.md "Render").
+raises [`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume
+with. The poll answer is read in each of its three documented shapes (PROTOCOL.md "Render").
 """
 
 from __future__ import annotations
@@ -100,6 +100,15 @@ class RenderStatus:
     """One poll answer, whichever of the three shapes it came in.
 
     ``state`` is normalised: ``"completed"``, ``"failed"`` or the server's in-progress word.
+
+    :ivar job_id: the render job's id.
+    :ivar state: ``"completed"``, ``"failed"``, or e.g. ``"processing"`` while it runs.
+    :ivar progress: percent done, 0-100; None when the server did not say.
+    :ivar url: where to download the output, once completed.
+    :ivar error: why the render failed; None unless ``state == "failed"``.
+    :ivar size: the output's size in bytes, when reported.
+    :ivar duration: the output's length in seconds, when reported.
+    :ivar raw: the poll answer as sent, for fields this class does not model.
     """
 
     job_id: str
@@ -113,6 +122,7 @@ class RenderStatus:
 
     @property
     def done(self) -> bool:
+        """True when polling can stop: the job ``completed`` or ``failed``."""
         return self.state in ("completed", "failed")
 
     @classmethod
@@ -161,7 +171,16 @@ class RenderStatus:
 
 @attrs.frozen
 class RenderResult:
-    """A finished render: where to fetch it, and what the server said about it."""
+    """A finished render: where to fetch it, and what the server said about it.
+
+    In a notebook it displays as a video player.
+
+    :ivar job_id: the render job's id.
+    :ivar status: ``"completed"``.
+    :ivar url: where to download the MP4 (``job.download()`` streams it to disk).
+    :ivar size: the file's size in bytes, when reported.
+    :ivar duration: the video's length in seconds, when reported.
+    """
 
     job_id: str
     status: str
@@ -177,7 +196,15 @@ class RenderResult:
 
 
 class RenderJob:
-    """A render job on the server, by id. Cheap: holds the id and the last poll answer."""
+    """A render job on the server, by id. Cheap: holds the id and the last poll answer.
+
+    :ivar id: the job id; store it to ``client.renderer.resume(id)`` after a restart.
+    :vartype id: str
+    :ivar session_id: the session it renders; None for a job resumed without one.
+    :vartype session_id: str | None
+    :ivar last: the latest status the server gave (submit answer or poll); None before any.
+    :ivar result: set once a poll finds the job completed.
+    """
 
     def __init__(self, renderer: Renderer, job_id: str, *, session_id: str | None = None) -> None:
         self._renderer = renderer
@@ -192,10 +219,15 @@ class RenderJob:
 
     @property
     def status(self) -> str | None:
+        """The latest known state (``"completed"``, ``"failed"`` or an in-progress word).
+
+        None until the server has reported one (in the submit answer, ``refresh()`` or ``wait()``).
+        """
         return self.last.state if self.last else None
 
     @property
     def progress(self) -> int | None:
+        """The latest known progress in percent (0-100); None until the server reports one."""
         return self.last.progress if self.last else None
 
     @property

@@ -32,7 +32,15 @@ _CLAIM = "/api/auth/claim-token"
 
 
 class Session:
-    """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call."""
+    """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call.
+
+    :ivar id: the numeric session id (a string); store it to reattach later.
+    :vartype id: str
+    :ivar task_id: the project's task id, used by claim links; None when reattached without it.
+    :vartype task_id: str | None
+    :ivar user_id: the owning account (``anon_...`` for anonymous users); None when reattached.
+    :vartype user_id: str | None
+    """
 
     def __init__(
         self, client: NemoClient, session_id: str, *, task_id: str | None, user_id: str | None
@@ -47,6 +55,7 @@ class Session:
 
     @property
     def client(self) -> NemoClient:
+        """The client this session talks through (its config, credits, renderer)."""
         return self._client
 
     @property

@@ -44,6 +44,7 @@ __all__ = ["FileInput", "ProgressCallback", "UploadedMedia", "Uploader"]
 FileInput = Union[str, "os.PathLike[str]", tuple[str, bytes], BinaryIO]
 """A path, a ``(file name, bytes)`` pair, or a seekable binary file object (with a name)."""
 ProgressCallback = Callable[[int, int], None]
+"""``progress(bytes_sent, total_bytes)``, called as chunks go out; see ``nemovideo.notebook``."""
 
 _UPLOAD = "/api/upload-video/nemo_agent/me/{sid}"
 _CHUNK = 1024 * 1024
@@ -52,7 +53,12 @@ _MIN_RATE = 50_000  # bytes/s
 
 @attrs.frozen
 class UploadedMedia:
-    """One uploaded file: what was sent (``name``, ``size``) and what the server made of it."""
+    """One uploaded file: what was sent (``name``, ``size``) and what the server made of it.
+
+    :ivar name: the file name sent (or the server's, for a URL upload).
+    :ivar size: bytes sent; None for URL uploads.
+    :ivar info: the server's full description; the properties below read from it.
+    """
 
     name: str
     size: int | None
@@ -60,10 +66,12 @@ class UploadedMedia:
 
     @property
     def url(self) -> str | None:
+        """Where the server stored the file; None if the answer gave no URL."""
         return self.info.url
 
     @property
     def kind(self) -> str | None:
+        """``"video"``, ``"image"`` or ``"audio"``; None when the server did not say."""
         return self.info.kind
 
     @property
@@ -74,20 +82,30 @@ class UploadedMedia:
 
     @property
     def duration(self) -> float | None:
+        """Playing time in seconds, for video and audio; None for images or when unreported."""
         return self.info.duration
 
     @property
     def width(self) -> int | None:
+        """Pixel width as the server measured it; None when unreported (e.g. audio)."""
         return self.info.width
 
     @property
     def height(self) -> int | None:
+        """Pixel height as the server measured it; None when unreported (e.g. audio)."""
         return self.info.height
 
     @classmethod
     def from_json(
         cls, raw: Any, *, name: str | None = None, size: int | None = None
     ) -> UploadedMedia:
+        """Decode one entry of the upload answer.
+
+        :param raw: the entry as the server sent it.
+        :param name: the file name as given by the caller; defaults to the server's file name.
+        :param size: the bytes sent, when known (URL uploads do not know it).
+        :raises APIError: when ``raw`` is not a JSON object.
+        """
         if not isinstance(raw, dict):
             raise APIError("An upload answer entry was not an object.", http_status=200)
         info = MediaInfo.from_json(raw)
