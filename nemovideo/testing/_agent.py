@@ -116,6 +116,11 @@ class Plan:
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\b")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _QUOTED = re.compile(r"[\"“”'‘’«](.+?)[\"“”'‘’»](?:\s|$|[.,!?;])")
+_UNQUOTED_TITLE = re.compile(
+    r"\b(?:title|caption|heading)(?:\s+(?:called|saying|that\s+says|reading|of|as))?\s*[:\-]?\s*"
+    r"(?P<text>[^,;.!?]+?)\s*(?:$|[,;.!?]|\s+and\s+(?:add|make|put|set|use)\b|\s+with\b)",
+    re.IGNORECASE,
+)
 _RATIO = re.compile(r"\b(\d{1,2})\s*:\s*(\d{1,2})\b")
 _STYLES = {
     "lo-fi": "Lo-fi", "lofi": "Lo-fi", "lo fi": "Lo-fi", "upbeat": "Upbeat", "chill": "Chill",
@@ -245,6 +250,20 @@ def add_bgm(name: str, volume: float) -> Edit:
     return edit
 
 
+def _title_text(text: str) -> str | None:
+    """The title a sentence asks for: quoted text, else the words after "title" ("add a title
+    Urban Dreams"), up to the end of the clause."""
+    quoted = _QUOTED.search(text)
+    if quoted:
+        return quoted.group(1).strip()
+    bare = _UNQUOTED_TITLE.search(text)
+    if bare is None:
+        return None
+    words = bare.group("text").strip()
+    first = words.split()[0].lower() if words else ""
+    return None if first in {"", "a", "the", "it", "track", "text", "please"} else words
+
+
 def add_title(text: str) -> Edit:
     def edit(state: dict[str, Any]) -> None:
         draft = _draft(state)
@@ -369,9 +388,8 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
         steps.append(Step({"action": "add_bgm", "style": name, "volume": volume},
                           add_bgm(name, volume), f"BGM track {name} at {volume:.0%}"))  # fmt: skip
         outro.append(f"{name} BGM added at {volume:.0%}. Open the audio panel to fine-tune it.")
-    quoted = _QUOTED.search(text)
-    if _TEXTS.search(low) and quoted:
-        title = quoted.group(1).strip()
+    title = _title_text(text) if _TEXTS.search(low) and not _REMOVE.search(low) else None
+    if title:
         intro.append(f'Adding the title "{title}".')
         steps.append(Step({"action": "add_title", "text": title}, add_title(title),
                           f'Title "{title}" added'))  # fmt: skip

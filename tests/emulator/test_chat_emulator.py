@@ -237,3 +237,26 @@ def test_controls_live_per_emulator() -> None:
     a, b = Emulator(), Emulator()
     assert chat_controls(a) is chat_controls(a) and chat_controls(a) is not chat_controls(b)
     assert isinstance(chat_controls(a), ChatControls)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title"),
+    [
+        ("add a title Urban Dreams", "Urban Dreams"),
+        ("add the title: Urban Dreams, then stop", "Urban Dreams"),
+        ("add title called Summer in Paris.", "Summer in Paris"),
+        ("add a caption saying Hello world and add music", "Hello world"),
+        ("add a title 'Quoted, with a comma'", "Quoted, with a comma"),
+    ],
+)
+def test_titles_are_read_with_or_without_quotes(sentence: str, title: str) -> None:
+    state = run("turn these images into a 9s video", with_images())
+    run(sentence, state)
+    assert summary(state).endswith(f'Title: "{title}" (0-3s)')
+
+
+@pytest.mark.parametrize("sentence", ["add a title", "remove the title Urban Dreams"])
+def test_no_title_is_added_without_text_or_when_removing(sentence: str) -> None:
+    state = run("turn these images into a 9s video", with_images())
+    run(sentence, state)
+    assert "Title" not in summary(state)
