@@ -11,19 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._chat_events import (
-    ChatEvent,
-    DraftUpdatedEvent,
-    ErrorEvent,
-    HeartbeatEvent,
-    RawEvent,
-    TextEvent,
-    ToolCallEvent,
-    ToolResultEvent,
-)
 from ._config import ClientConfig
 from ._version import __version__
-from .chat import ChatReply, ChatStream, send_message
 from .client import Credits, NemoClient
 from .draft import Draft, Segment, Track, TrackType
 from .errors import (
@@ -49,7 +38,6 @@ from .errors import (
     UnsupportedFileError,
     ValidationError,
 )
-from .render import Renderer, RenderJob, RenderResult, RenderStatus
 from .session import Session
 from .state import SessionState
 
@@ -109,17 +97,47 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from ._chat_events import (
+        ChatEvent,
+        DraftUpdatedEvent,
+        ErrorEvent,
+        HeartbeatEvent,
+        RawEvent,
+        TextEvent,
+        ToolCallEvent,
+        ToolResultEvent,
+    )
     from .assistant import Assistant, AssistantReply
+    from .chat import ChatReply, ChatStream, send_message
     from .intents import GuiTranslation, Intent, route, translate_gui
+    from .render import Renderer, RenderJob, RenderResult, RenderStatus
 
-# The conversation layer compiles ~200 routing patterns; load it on first use so that
-# `import nemovideo` stays cheap for apps that only call the API (benchmarks/bench_import.py).
+# What a client needs (NemoClient, Session, Draft, the errors) is imported eagerly. The rest loads
+# on first use: the conversation layer compiles ~200 routing patterns, and chat streaming and
+# export are needed only once a session exists (session.chat() and session.export() import them),
+# so `import nemovideo` stays cheap (benchmarks/bench_import.py). `from nemovideo import X` and
+# `nemovideo.X` work for every name either way.
 _LAZY = {
     "Assistant": "assistant",
     "AssistantReply": "assistant",
+    "ChatEvent": "_chat_events",
+    "ChatReply": "chat",
+    "ChatStream": "chat",
+    "DraftUpdatedEvent": "_chat_events",
+    "ErrorEvent": "_chat_events",
     "GuiTranslation": "intents",
+    "HeartbeatEvent": "_chat_events",
     "Intent": "intents",
+    "RawEvent": "_chat_events",
+    "RenderJob": "render",
+    "RenderResult": "render",
+    "RenderStatus": "render",
+    "Renderer": "render",
+    "TextEvent": "_chat_events",
+    "ToolCallEvent": "_chat_events",
+    "ToolResultEvent": "_chat_events",
     "route": "intents",
+    "send_message": "chat",
     "translate_gui": "intents",
 }
 
@@ -133,3 +151,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+_datasync = getattr(os, "fdatasync", os.fsync)
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
@@ -79,3 +82,73 @@ class FileLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)  # closing the descriptor drops the flock
+
+
+class BackgroundFlusher:
+    """Flush a file that is being streamed to disk while it is written, so the closing fsync is short.
+
+    A download that only fsyncs at the end keeps every byte dirty in the page cache and then waits
+    for the disk to take the whole file after the last byte has arrived (a 200 MB render: a fifth
+    of the download time on loopback, seconds on a slow disk). Here, once ``every`` bytes are
+    unflushed and no flush is running, one ``fdatasync`` starts in a worker thread, so the disk
+    works while the network does and the event loop never waits on it. The thread gets its own
+    duplicate descriptor and closes it, so the caller may close the file at any time (an
+    abandoned download does not wait). A flush's disk error is kept and raised by the next
+    ``wrote`` or by ``sync``: the kernel reports it once per open file, so the final fsync would
+    not see it again::
+
+        flusher = BackgroundFlusher(fd)
+        async for chunk in chunks:
+            os.write(fd, chunk)
+            flusher.wrote(len(chunk))
+        await flusher.sync()  # every byte is on disk
+    """
+
+    def __init__(self, fd: int, *, every: int = 8 << 20) -> None:
+        self._fd = fd
+        self._every = every
+        self._unflushed = 0
+        self._running: asyncio.Future[None] | None = None
+        self._error: OSError | None = None
+
+    def wrote(self, size: int) -> None:
+        """Count ``size`` more bytes written; start a background flush when enough are pending."""
+        self._unflushed += size
+        if self._unflushed < self._every:
+            return
+        running = self._running
+        if running is not None:
+            if not running.done():
+                return
+            self._running = None
+            running.result()
+        self._raise_error()
+        dup = os.dup(self._fd)
+        try:
+            self._running = asyncio.get_running_loop().run_in_executor(None, self._flush, dup)
+        except BaseException:
+            os.close(dup)
+            raise
+        self._unflushed = 0
+
+    async def sync(self) -> None:
+        """Wait for the running flush, then fsync the rest in a thread; raise any flush error."""
+        running, self._running = self._running, None
+        if running is not None:
+            await running
+        self._raise_error()
+        await asyncio.to_thread(os.fsync, self._fd)
+
+    def _flush(self, fd: int) -> None:
+        try:
+            _datasync(fd)
+        except OSError as exc:
+            self._error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error

@@ -16,16 +16,21 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
 
-from ._transport import Transport
+from ._fsutil import BackgroundFlusher
 from .errors import TransportError, ValidationError
+
+if TYPE_CHECKING:
+    from ._transport import Transport
 
 ProgressCallback = Callable[[int, int], None]
 
 _CHUNK = 256 * 1024
+_FLUSH_EVERY = 8 << 20
 _FILE_MODE = 0o644
 
 
@@ -60,14 +65,24 @@ def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: 
 
 
 async def stream_to_file(
-    transport: Transport, url: str | URL, final: Path, progress: ProgressCallback | None
+    transport: Transport,
+    url: str | URL,
+    final: Path,
+    progress: ProgressCallback | None,
+    *,
+    flush_every: int = _FLUSH_EVERY,
 ) -> int:
-    """GET ``url`` (token only to the API origin) into ``final`` atomically; return the byte count."""
+    """GET ``url`` (token only to the API origin) into ``final`` atomically; return the byte count.
+
+    The temp file is flushed to disk in the background every ``flush_every`` bytes while the
+    download runs (``BackgroundFlusher``), and fsynced before the rename.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     done = 0
     try:
         os.fchmod(fd, _FILE_MODE)
+        flusher = BackgroundFlusher(fd, every=flush_every)
         async with transport.download(url) as resp:
             total = resp.content_length
             if progress is not None:
@@ -75,6 +90,7 @@ async def stream_to_file(
             try:
                 async for chunk in resp.content.iter_chunked(_CHUNK):
                     _write_all(fd, chunk)
+                    flusher.wrote(len(chunk))
                     done += len(chunk)
                     if progress is not None:
                         progress(done, total or done)
@@ -87,7 +103,7 @@ async def stream_to_file(
                 raise TransportError(
                     f"Download of {URL(url).path} is incomplete: {done} of {total} bytes"
                 )
-        await asyncio.to_thread(os.fsync, fd)
+        await flusher.sync()
         os.close(fd)
         fd = -1
         os.replace(tmp, final)

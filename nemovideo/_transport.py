@@ -22,10 +22,9 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from yarl import URL
 
 from ._auth import TokenProvider
@@ -43,6 +42,9 @@ from .errors import (
     error_for,
     parse_retry_after,
 )
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = logging.getLogger("nemovideo.transport")
 
@@ -255,7 +257,10 @@ class Transport:
                 raise
             await asyncio.sleep(self._delay(exc, 1))
         # The first attempt runs outside tenacity: building a retry controller per call cost ~30%
-        # of calls/s at concurrency 100 (benchmarks/bench_requests.py).
+        # of calls/s at concurrency 100 (benchmarks/bench_requests.py), and importing it only
+        # here keeps ~15 ms off `import nemovideo` (benchmarks/bench_import.py).
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(should_retry),
             wait=self._wait,
