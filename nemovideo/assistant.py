@@ -264,6 +264,11 @@ class Assistant:
             lines.append(shown.hint)
         for err in reply.errors:
             lines.append(f"The backend reported a problem: {err.message}")
+        if reply.pending:
+            lines.append(
+                "The backend is still finishing part of this (music and titles can take a few "
+                "minutes). Ask for the status in a moment to see it in the timeline."
+            )
         return AssistantReply(
             text="\n".join(lines),
             action="chat",

@@ -55,6 +55,8 @@ from ._chat_events import (
     ToolResultEvent,
     decode_data,
 )
+from ._chat_followup import wait_for_draft_change
+from ._chat_state import Clock, Transcript
 from ._sse import ServerSentEvent, SSEComment, SSEDecoder
 from .draft import Draft
 from .errors import (
@@ -91,7 +93,6 @@ APP_NAME = "nemo_agent"
 WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 """``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
 
-_TEMPORARY_ISSUE = "i encountered a temporary issue"
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _STREAMED = (TextEvent, HeartbeatEvent)  # folded into ``text`` / the clock unless keep_events
 _Item = ServerSentEvent | SSEComment | DraftUpdatedEvent
@@ -109,29 +110,6 @@ def _is_content(item: _Item) -> bool:
 
 def _log_waiting(elapsed: float) -> None:
     log.info("Still working... (%.0f s)", elapsed)
-
-
-class _Transcript:
-    """Joins text events the way a reader expects: deltas merged, finals kept, no duplicates."""
-
-    def __init__(self) -> None:
-        self._final: list[str] = []
-        self._deltas: list[str] = []
-
-    def add(self, event: TextEvent) -> None:
-        if event.partial:
-            self._deltas.append(event.text)
-        else:
-            self._final.append(event.text)
-            self._deltas.clear()
-
-    @property
-    def text(self) -> str:
-        parts = [*self._final, "".join(self._deltas)]
-        parts = [p.strip() for p in parts if p.strip()]
-        if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
-            parts.pop()
-        return "\n".join(parts)
 
 
 class ChatStream:
@@ -162,10 +140,11 @@ class ChatStream:
         self.draft_before: Draft | None = None
         self.recovered = False
         self.recovered_draft: Draft | None = None
-        self._transcript = _Transcript()
+        self._transcript = Transcript()
         self._gen: AsyncGenerator[list[_Item], None] | None = None
         self._ready: collections.deque[_Item] = collections.deque()
         self._decoded: collections.deque[ChatEvent] = collections.deque()
+        self._open_calls: list[ToolCallEvent] = []
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{len(self.events)} events"
@@ -209,9 +188,32 @@ class ChatStream:
         for event in events:
             if isinstance(event, TextEvent):
                 self._transcript.add(event)
+            elif isinstance(event, (ToolCallEvent, ToolResultEvent)):
+                self._pair(event)
             if self._keep_all or not isinstance(event, _STREAMED):
                 self.events.append(event)
         self._decoded.extend(events)
+
+    def _pair(self, event: ToolCallEvent | ToolResultEvent) -> None:
+        """Track tool calls without a result yet: by call id, else by tool name, oldest first."""
+        if isinstance(event, ToolCallEvent):
+            if not (isinstance(event.raw, dict) and event.raw.get("partial") is True):
+                self._open_calls.append(event)
+            return
+        for i, call in enumerate(self._open_calls):
+            if (call.id == event.id) if event.id is not None else (call.name == event.name):
+                del self._open_calls[i]
+                return
+
+    @property
+    def pending_tools(self) -> tuple[ToolCallEvent, ...]:
+        """Tool calls the stream announced but never answered: work still running on the server.
+
+        When a stream closes with such a call (a long-running tool, e.g. the music-and-title
+        stage of a generation), the result lands in the session's draft later;
+        :func:`send_message` waits for it.
+        """
+        return tuple(self._open_calls)
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit)."""
@@ -266,7 +268,7 @@ class ChatStream:
             max_event_bytes=config.sse_max_event_bytes,
             emit_comments=True,
         )
-        clock = _Clock(config.stream_timeout, config.stream_idle_timeout,
+        clock = Clock(config.stream_timeout, config.stream_idle_timeout,
                        config.heartbeat_notice_interval)  # fmt: skip
         content = resp.content
         while True:
@@ -289,7 +291,7 @@ class ChatStream:
             await self._tick(clock)
         decoder.close()
 
-    async def _tick(self, clock: _Clock) -> None:
+    async def _tick(self, clock: Clock) -> None:
         clock.check()
         if clock.notice_due():
             result = self._on_waiting(clock.elapsed())
@@ -299,69 +301,22 @@ class ChatStream:
     async def _recover(self, reason: str) -> DraftUpdatedEvent:
         config = self._session._transport.config
         before = Draft.empty() if self.draft_before is None else self.draft_before
-        waits = [config.recovery_first_wait] + [config.recovery_wait] * (
-            config.recovery_max_polls - 1
+        draft = await wait_for_draft_change(
+            self._session, before, why="Chat recovery", on_waiting=self._on_waiting
         )
-        for polls, wait in enumerate(waits, 1):
-            await asyncio.sleep(wait)
-            try:
-                draft = (await self._session.state()).draft
-            except TransportError as exc:
-                log.info("Recovery poll %d failed: %s", polls, exc)
-                continue
-            if draft.raw != before.raw:
-                self.recovered = True
-                self.recovered_draft = draft
-                return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
-        raise ChatRecoveryError(
-            f"The chat stream dropped ({reason}) and the draft did not change in "
-            f"{config.recovery_max_polls} state checks. The message was NOT re-sent (that would "
-            "charge twice); send it again yourself if you want to retry."
-        )
+        if draft is None:
+            raise ChatRecoveryError(
+                f"The chat stream dropped ({reason}) and the draft did not change in "
+                f"{config.recovery_max_polls} state checks. The message was NOT re-sent (that "
+                "would charge twice); send it again yourself if you want to retry."
+            )
+        self.recovered = True
+        self.recovered_draft = draft
+        return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
 
 
 def _never_sent(exc: TransportError) -> bool:
     return isinstance(exc.__cause__, aiohttp.ClientConnectorError)
-
-
-class _Clock:
-    """The stream's deadlines: overall, idle (time without content), and the next waiting notice."""
-
-    def __init__(self, total: float, idle: float, notice: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        self.started = self._loop.time()
-        self.total, self.idle, self.notice = total, idle, notice
-        self.last_content = self.started
-        self.next_notice = self.started + notice
-
-    def elapsed(self) -> float:
-        return self._loop.time() - self.started
-
-    def content(self) -> None:
-        self.last_content = self._loop.time()
-        self.next_notice = self.last_content + self.notice
-
-    def wait(self) -> float:
-        deadline = min(self.started + self.total, self.last_content + self.idle, self.next_notice)
-        return max(deadline - self._loop.time(), 0.0)
-
-    def check(self) -> None:
-        now = self._loop.time()
-        if now >= self.started + self.total:
-            raise StreamTimeoutError(
-                f"The chat stream ran past stream_timeout={self.total:g}s; it was closed."
-            )
-        if now >= self.last_content + self.idle:
-            raise StreamTimeoutError(
-                f"The chat stream sent no content (heartbeats only) for "
-                f"stream_idle_timeout={self.idle:g}s; it was closed."
-            )
-
-    def notice_due(self) -> bool:
-        if self._loop.time() < self.next_notice:
-            return False
-        self.next_notice += self.notice
-        return True
 
 
 @attrs.frozen
@@ -379,6 +334,9 @@ class ChatReply:
     :ivar changes: readable lines, e.g. ``"BGM volume 35% -> 50%"``.
     :ivar silent: True when the backend sent no text.
     :ivar recovered: True when the stream dropped and the draft was read by polling state.
+    :ivar pending: tool calls still running on the server when ``send()`` returned: a second
+        stage (music and title after the video) that did not reach the draft within the
+        recovery polls. Empty normally; when not, read ``session.state()`` again later.
     """
 
     text: str
@@ -388,6 +346,7 @@ class ChatReply:
     changes: tuple[str, ...] = ()
     silent: bool = False
     recovered: bool = False
+    pending: tuple[ToolCallEvent, ...] = ()
 
     @property
     def errors(self) -> tuple[ErrorEvent, ...]:
@@ -412,8 +371,11 @@ async def send_message(
 ) -> ChatReply:
     """Send ``text``, wait for the whole answer, then read the draft it left.
 
-    A silent answer (no text) whose draft looks unchanged is checked once more after
-    ``poll_interval``, since the server may still be saving the edit.
+    When the stream closes on a tool call it never answered (generation's second stage: music and
+    title after the video), the draft is polled on the recovery schedule until that stage lands;
+    if it does not, the reply lists the call in ``pending``. A silent answer (no text) whose draft
+    looks unchanged is checked once more after ``poll_interval``, since the server may still be
+    saving the edit.
     """
     stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=True)
     async with stream:
@@ -421,9 +383,20 @@ async def send_message(
             pass
     before = Draft.empty() if stream.draft_before is None else stream.draft_before
     after = stream.recovered_draft
+    pending = () if stream.recovered else stream.pending_tools
     if after is None:
         after = (await session.state()).draft
-        if not stream.text and after.raw == before.raw:
+        if pending:
+            names = ", ".join(sorted({call.name for call in pending}))
+            log.info("The answer closed with %s still running; waiting for it in the draft", names)
+            later = await wait_for_draft_change(
+                session, after, why="Second stage", on_waiting=on_waiting or _log_waiting
+            )
+            if later is None:
+                log.warning("%s still running after the last state check; see reply.pending", names)
+            else:
+                after, pending = later, ()
+        elif not stream.text and after.raw == before.raw:
             await asyncio.sleep(session._transport.config.poll_interval)
             after = (await session.state()).draft
     return ChatReply(
@@ -434,4 +407,5 @@ async def send_message(
         changes=tuple(before.diff(after)),
         silent=not stream.text,
         recovered=stream.recovered,
+        pending=pending,
     )

@@ -105,3 +105,20 @@ async def test_bad_file_is_refused_before_anything_is_sent(
         assert isinstance(reply.error, nemovideo.UnsupportedFileError)
         assert "notes.txt" in reply.text and "Supported formats" in reply.text
     assert [r for r in emulator.requests if "upload" in r.path] == []
+
+
+async def test_two_stage_generation_finishes_or_says_it_is_still_running(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.chat.two_stage = True
+    sentence = "make a 10 second video from my photos with lo-fi music and the title 'Night'"
+    async with make_client(emulator, tmp_path / "config") as client:
+        done = await client.assistant().handle(sentence, files=sample_images())
+        assert done.ok and done.summary is not None
+        assert '3. Title: "Night"' in done.summary
+        assert "still finishing" not in done.text
+
+        emulator.chat.stage_two_delay = 30.0
+        waiting = await client.assistant().handle(sentence, files=sample_images())
+        assert waiting.ok and waiting.summary == "Timeline (1 track): 1. Video: 3 clips (0-10s)"
+        assert "still finishing" in waiting.text

@@ -348,3 +348,71 @@ async def test_empty_message_is_refused_before_sending(
     with pytest.raises(ValidationError):
         ChatStream(session, "   ")
     assert emulator.requests_to(CHAT) == []
+
+
+TWO_STAGE = (
+    "make a 10 second video from my photos with lo-fi music at 35% and the title 'Urban Dreams'"
+)
+
+
+async def test_two_stage_generation_is_waited_for(
+    session: nemovideo.Session, ctl: ChatControls, emulator: Emulator
+) -> None:
+    ctl.two_stage = True
+    reply = await send_message(session, TWO_STAGE)
+    assert reply.pending == ()
+    assert reply.draft.summary() == (
+        "Timeline (3 tracks): 1. Video: 3 clips (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
+        '3. Title: "Urban Dreams" (0-3s)'
+    )
+    assert any("BGM" in line for line in reply.changes)
+    assert any("Urban Dreams" in line for line in reply.changes)
+    calls = [e for e in reply.tool_calls if e.args.get("action") == "stage_two"]
+    assert len(calls) == 1 and calls[0].id is not None
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+
+
+async def test_stream_reports_the_unanswered_call(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    ctl.two_stage = True
+    async with session.chat(TWO_STAGE) as staged:
+        async for _ in staged:
+            pass
+    [pending] = staged.pending_tools
+    assert pending.args["action"] == "stage_two"
+    assert [s["action"] for s in pending.args["steps"]] == ["add_bgm", "add_title"]
+    async with session.chat("make it 8 seconds") as edit:
+        async for _ in edit:
+            pass
+    assert edit.pending_tools == (), "every call of an ordinary edit is answered in the stream"
+
+
+async def test_second_stage_that_never_lands_is_reported_not_resent(
+    session: nemovideo.Session, ctl: ChatControls, emulator: Emulator
+) -> None:
+    ctl.two_stage = True
+    ctl.stage_two_delay = 30.0
+    notices: list[float] = []
+    reply = await send_message(session, TWO_STAGE, on_waiting=notices.append)
+    [pending] = reply.pending
+    assert pending.args["action"] == "stage_two"
+    assert reply.draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-10s)"
+    assert len(emulator.requests_to(CHAT, "POST")) == 1
+    assert notices, "the wait for the second stage is announced like a stream's silence"
+    state_reads = emulator.requests_to(f"/api/state/nemo_agent/me/{session.id}/latest", "GET")
+    assert len(state_reads) == 2 + 5, "before, after, then the five recovery checks"
+
+
+async def test_calls_without_ids_pair_by_name_in_the_simple_dialect(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    ctl.dialect = "simple"
+    ctl.two_stage = True
+    async with session.chat(TWO_STAGE) as stream:
+        async for _ in stream:
+            pass
+    calls = [e for e in stream.events if isinstance(e, ToolCallEvent)]
+    assert len(calls) == 2 and all(c.id is None for c in calls)
+    [pending] = stream.pending_tools
+    assert pending is calls[1]

@@ -20,6 +20,7 @@ silent edits, dropped connections, heartbeat-only streams, in-stream errors.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 import weakref
@@ -54,6 +55,9 @@ class ChatControls:
     when ``unescaped_error``). ``silent`` answers edits with no text; ``heartbeats_only`` sends
     heartbeats until the client leaves; ``trailing_issue`` appends "I encountered a temporary
     issue". Counters: ``streams``, ``dropped``, ``disconnects`` (clients that left mid-stream).
+    ``two_stage`` makes generation with music or a title run in two stages, as the real backend's
+    can: the video in the stream, then the music and title as a long-running tool call that the
+    stream closes on, applied ``stage_two_delay`` seconds later.
     """
 
     delay: float = 0.01
@@ -68,10 +72,13 @@ class ChatControls:
     stream_error: str | None = None
     unescaped_error: bool = False
     edit_cost: int = 50
+    two_stage: bool = False
+    stage_two_delay: float = 0.05
     streams: int = 0
     dropped: int = 0
     disconnects: int = 0
     charged_sessions: set[str] = attrs.Factory(set)
+    background: set[asyncio.Task[None]] = attrs.Factory(set)
 
 
 _CONTROLS: weakref.WeakKeyDictionary[Emulator, ChatControls] = weakref.WeakKeyDictionary()

@@ -195,6 +195,8 @@ class Emulator:
 
     async def close(self) -> None:
         """Stop both servers and remove the temporary data dir (a given ``data_dir`` is kept)."""
+        for task in list(self.chat.background):
+            task.cancel()
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()

@@ -170,10 +170,43 @@ def _summary(session: SessionRecord) -> str:
     return Draft.from_json(session.state.get("draft")).summary()
 
 
+def _stage_two(ctl: ChatControls, plan: Plan) -> list[Step]:
+    """The steps the backend finishes after the stream closes: music and title after a new video."""
+    steps = list(plan.steps)
+    if not ctl.two_stage or len(steps) < 2 or steps[0].args.get("action") != "create_video":
+        return []
+    return steps[1:]
+
+
+async def _finish_later(ctl: ChatControls, steps: list[Step], session: SessionRecord) -> None:
+    await asyncio.sleep(ctl.stage_two_delay)
+    for step in steps:
+        step.edit(session.state)
+
+
+async def _announce_stage_two(turn: _Turn, later: list[Step], session: SessionRecord) -> None:
+    """The long-running call the stream closes on, and the background task that completes it."""
+    call = Step(
+        {"action": "stage_two", "steps": [dict(step.args) for step in later]},
+        lambda state: None,
+        "Music and title added",
+    )
+    task = asyncio.get_running_loop().create_task(_finish_later(turn.ctl, later, session))
+    turn.ctl.background.add(task)
+    task.add_done_callback(turn.ctl.background.discard)
+    await turn.call(call, f"adk-{uuid.uuid4()}")
+    if not turn.ctl.silent:
+        await turn.text(
+            "The video is in the timeline. Adding the music and title now; they will appear "
+            "in a moment."
+        )
+
+
 async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
     """Say and do ``plan``; edits are applied even after the client is gone."""
     ctl = turn.ctl
-    steps = list(plan.steps)
+    later = _stage_two(ctl, plan)
+    steps = list(plan.steps[: len(plan.steps) - len(later)])
     try:
         if ctl.heartbeats_only:
             for _ in range(_MAX_HEARTBEATS):
@@ -187,6 +220,7 @@ async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
             body = f'{{"error": "{message}"}}' if ctl.unescaped_error else None
             await turn.write(f"data: {body}\n\n".encode() if body else frame({"error": message}))
             steps.clear()
+            later.clear()
             return
         while steps:
             step = steps[0]
@@ -199,6 +233,10 @@ async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
             steps.pop(0)
             await turn.result(step, call_id, _summary(session))
             await turn.pause()
+        if later:
+            stage_two, later = later, []
+            await _announce_stage_two(turn, stage_two, session)
+            return
         if plan.outro and not ctl.silent:
             await turn.text(plan.outro)
         if ctl.trailing_issue:
@@ -206,7 +244,7 @@ async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
     except _Gone:
         if steps and ctl.finish_delay > 0:
             await asyncio.sleep(ctl.finish_delay)
-        for step in steps:
+        for step in steps + later:
             step.edit(session.state)
 
 

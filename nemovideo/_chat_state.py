@@ -1,0 +1,75 @@
+"""A chat stream's bookkeeping: the reply text as a reader expects it, and the stream's deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ._chat_events import TextEvent
+from .errors import StreamTimeoutError
+
+__all__ = ["Clock", "Transcript"]
+
+_TEMPORARY_ISSUE = "i encountered a temporary issue"
+
+
+class Transcript:
+    """Joins text events the way a reader expects: deltas merged, finals kept, no duplicates."""
+
+    def __init__(self) -> None:
+        self._final: list[str] = []
+        self._deltas: list[str] = []
+
+    def add(self, event: TextEvent) -> None:
+        if event.partial:
+            self._deltas.append(event.text)
+        else:
+            self._final.append(event.text)
+            self._deltas.clear()
+
+    @property
+    def text(self) -> str:
+        parts = [*self._final, "".join(self._deltas)]
+        parts = [p.strip() for p in parts if p.strip()]
+        if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
+            parts.pop()
+        return "\n".join(parts)
+
+
+class Clock:
+    """The stream's deadlines: overall, idle (time without content), and the next waiting notice."""
+
+    def __init__(self, total: float, idle: float, notice: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.started = self._loop.time()
+        self.total, self.idle, self.notice = total, idle, notice
+        self.last_content = self.started
+        self.next_notice = self.started + notice
+
+    def elapsed(self) -> float:
+        return self._loop.time() - self.started
+
+    def content(self) -> None:
+        self.last_content = self._loop.time()
+        self.next_notice = self.last_content + self.notice
+
+    def wait(self) -> float:
+        deadline = min(self.started + self.total, self.last_content + self.idle, self.next_notice)
+        return max(deadline - self._loop.time(), 0.0)
+
+    def check(self) -> None:
+        now = self._loop.time()
+        if now >= self.started + self.total:
+            raise StreamTimeoutError(
+                f"The chat stream ran past stream_timeout={self.total:g}s; it was closed."
+            )
+        if now >= self.last_content + self.idle:
+            raise StreamTimeoutError(
+                f"The chat stream sent no content (heartbeats only) for "
+                f"stream_idle_timeout={self.idle:g}s; it was closed."
+            )
+
+    def notice_due(self) -> bool:
+        if self._loop.time() < self.next_notice:
+            return False
+        self.next_notice += self.notice
+        return True
