@@ -108,6 +108,7 @@ class ClientConfig:
     recovery_first_wait: float = attrs.field(default=30.0, validator=_non_negative)
     recovery_wait: float = attrs.field(default=60.0, validator=_non_negative)
     recovery_max_polls: int = attrs.field(default=5, validator=_positive)
+    settle_wait: float = attrs.field(default=3.0, validator=_non_negative)
     max_upload_bytes: int = attrs.field(default=DEFAULT_MAX_UPLOAD_BYTES, validator=_positive)
     upload_concurrency: int = attrs.field(default=1, validator=_positive)
     sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_positive)

@@ -374,7 +374,7 @@ async def send_message(
     When the stream closes on a tool call it never answered (generation's second stage: music and
     title after the video), the draft is polled on the recovery schedule until that stage lands;
     if it does not, the reply lists the call in ``pending``. A silent answer (no text) whose draft
-    looks unchanged is checked once more after ``poll_interval``, since the server may still be
+    looks unchanged is checked once more after ``settle_wait`` (3 s), since the server may still be
     saving the edit.
     """
     stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=True)
@@ -397,7 +397,7 @@ async def send_message(
             else:
                 after, pending = later, ()
         elif not stream.text and after.raw == before.raw:
-            await asyncio.sleep(session._transport.config.poll_interval)
+            await asyncio.sleep(session._transport.config.settle_wait)
             after = (await session.state()).draft
     return ChatReply(
         text=stream.text,

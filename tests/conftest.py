@@ -16,6 +16,7 @@ FAST: dict[str, Any] = {
     "poll_interval": 0.01,
     "max_polls": 3000,
     "recovery_first_wait": 0.01,
+    "settle_wait": 0.01,
     "recovery_wait": 0.02,
     "heartbeat_notice_interval": 0.05,
     "request_timeout": 20.0,
