@@ -145,9 +145,10 @@ class ChatStream:
         self._ready: collections.deque[_Item] = collections.deque()
         self._decoded: collections.deque[ChatEvent] = collections.deque()
         self._open_calls: list[ToolCallEvent] = []
+        self._yielded = 0
 
     def __repr__(self) -> str:
-        state = "new" if self._gen is None else f"{len(self.events)} events"
+        state = "new" if self._gen is None else f"{self._yielded} events read"
         return f"<ChatStream session={self._session.id!r} {state}>"
 
     @property
@@ -174,6 +175,7 @@ class ChatStream:
             while not self._ready:
                 self._ready.extend(await self._gen.__anext__())
             self._decode(self._ready.popleft())
+        self._yielded += 1
         return self._decoded.popleft()
 
     def _decode(self, item: _Item) -> None:
@@ -340,7 +342,7 @@ class ChatReply:
     """
 
     text: str
-    events: tuple[ChatEvent, ...]
+    events: tuple[ChatEvent, ...] = attrs.field(repr=False)
     draft: Draft
     before: Draft = attrs.field(repr=False)
     changes: tuple[str, ...] = ()
@@ -375,8 +377,14 @@ async def send_message(
     title after the video), the draft is polled on the recovery schedule until that stage lands;
     if it does not, the reply lists the call in ``pending``. A silent answer (no text) whose draft
     looks unchanged is checked once more after ``settle_wait`` (3 s), since the server may still be
-    saving the edit.
+    saving the edit. ``send()`` calls on one session (by id, within one client) run one at a time,
+    so each reply's ``changes`` describe its own edit.
     """
+    async with session.client._chat_lock(session.id):
+        return await _send(session, text, on_waiting)
+
+
+async def _send(session: Session, text: str, on_waiting: WaitingCallback | None) -> ChatReply:
     stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=True)
     async with stream:
         async for _ in stream:

@@ -27,6 +27,7 @@ from typing import Any
 from . import __version__
 from .errors import (
     AuthenticationError,
+    ChatRecoveryError,
     ExportBlockedError,
     InsufficientCreditsError,
     MissingClientIdError,
@@ -48,7 +49,10 @@ _EXIT_CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], 
     ((AuthenticationError, MissingClientIdError), EXIT_AUTH),
     ((InsufficientCreditsError, ExportBlockedError), EXIT_CREDITS),
     (SessionNotFoundError, EXIT_NOT_FOUND),
-    ((ServerError, TransportError, RenderFailedError, RenderTimeoutError), EXIT_SERVER),
+    (
+        (ServerError, TransportError, ChatRecoveryError, RenderFailedError, RenderTimeoutError),
+        EXIT_SERVER,
+    ),
 )
 
 

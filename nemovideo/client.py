@@ -12,6 +12,9 @@ Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
 
 from __future__ import annotations
 
+import asyncio
+import warnings
+import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -92,10 +95,34 @@ class NemoClient:
         self._transport = Transport(config, session=http_session)
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
+        self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._transport.closed else "open"
         return f"<NemoClient {self.config.base_url} {state}>"
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        transport = getattr(self, "_transport", None)
+        if transport is None or transport.closed:
+            return
+        if transport._owns_session and transport._session is not None:
+            _warn(
+                f"{self!r} was never closed: use `async with NemoClient() as client:` or "
+                "`await client.aclose()`, or its connections stay open.",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+
+    def _chat_lock(self, session_id: str) -> asyncio.Lock:
+        """One lock per session id: ``send()`` calls on one session run one at a time, so each
+        reply's ``changes`` describe its own edit (the draft is read before and after)."""
+        lock = self._chat_locks.get(session_id)
+        if lock is None:
+            lock = self._chat_locks[session_id] = asyncio.Lock()
+        return lock
 
     async def __aenter__(self) -> NemoClient:
         return self

@@ -10,8 +10,8 @@ callers can react to the one they care about::
     ├── ClientClosedError            the client was closed (also a RuntimeError)
     ├── TransportError               the network failed (connection refused, reset, timeout)
     │   ├── StreamTimeoutError       a chat stream went quiet (heartbeats only) or ran too long
-    │   ├── StreamDecodeError        a stream broke the SSE rules or a size cap
-    │   └── ChatRecoveryError        a dropped chat stream could not be recovered (never re-sent)
+    │   └── StreamDecodeError        a stream broke the SSE rules or a size cap
+    ├── ChatRecoveryError            a dropped chat stream could not be recovered (never re-sent)
     ├── APIError                     the server answered with a failure: .code, .http_status, .message
     │   ├── AuthenticationError      1001  token bad or expired
     │   ├── SessionNotFoundError     1002  unknown session
@@ -96,8 +96,12 @@ class StreamDecodeError(TransportError):
     """The event stream broke the SSE rules or exceeded a size cap."""
 
 
-class ChatRecoveryError(TransportError):
-    """A dropped chat stream could not be recovered by polling state. The message was NOT re-sent."""
+class ChatRecoveryError(NemoError):
+    """A dropped chat stream could not be recovered by polling state. The message was NOT re-sent.
+
+    Deliberately not a ``TransportError``: a generic "retry on network errors" handler must not
+    catch it and send the message again, which would charge for the edit twice.
+    """
 
 
 class APIError(NemoError):
@@ -213,7 +217,10 @@ class ExportBlockedError(APIError):
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         base = message or self.default_message
-        super().__init__(_with_hint(base, "Register or upgrade your plan to export."), **kwargs)
+        hint = "Register or upgrade your plan to export."
+        if "upgrade" not in base.lower():
+            base = _with_hint(base, hint)
+        super().__init__(base, **kwargs)
 
 
 class RateLimitError(APIError):
@@ -224,7 +231,10 @@ class RateLimitError(APIError):
     def __init__(self, message: str | None = None, *, retry_after: float | None = None,
                  **kwargs: Any) -> None:  # fmt: skip
         self.retry_after = retry_after
-        super().__init__(message or self.default_message, **kwargs)
+        base = message or self.default_message
+        if retry_after is not None:
+            base = _with_hint(base, f"The server asks to wait {retry_after:g} s before retrying.")
+        super().__init__(base, **kwargs)
 
 
 class ServerError(APIError):

@@ -191,8 +191,11 @@ async def test_unrecoverable_drop_raises_and_says_not_resent(
     session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
 ) -> None:
     emulator.faults.reset_connection(path=CHAT, method="POST")
-    with pytest.raises(ChatRecoveryError, match="NOT re-sent"):
+    with pytest.raises(ChatRecoveryError, match="NOT re-sent") as caught:
         await session.send("add lo-fi BGM at 35%")
+    assert not isinstance(caught.value, nemovideo.TransportError), (
+        "retry-on-network must not resend"
+    )
     assert len(emulator.requests_to(CHAT, "POST")) == 1
     assert len(emulator.requests_to("/api/state/", "GET")) == 1 + 5  # baseline + max polls
 
@@ -416,3 +419,28 @@ async def test_calls_without_ids_pair_by_name_in_the_simple_dialect(
     assert len(calls) == 2 and all(c.id is None for c in calls)
     [pending] = stream.pending_tools
     assert pending is calls[1]
+
+
+async def test_concurrent_sends_on_one_session_each_describe_their_own_edit(
+    session: nemovideo.Session, client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    await session.send(MAKE_VIDEO)
+    again = client.session(session.id)
+    music, title = await asyncio.gather(
+        session.send("add lo-fi BGM at 35%"), again.send("add a title 'Hello'")
+    )
+    assert music.changes == ("Added BGM track Lo-fi (0-15s, 35%)",)
+    assert title.changes[-1] == 'Added Title track "Hello" (0-3s)'
+    assert not [line for line in title.changes if "BGM" in line]
+    assert len(emulator.requests_to(CHAT, "POST")) == 3
+
+
+async def test_reprs_stay_short(session: nemovideo.Session) -> None:
+    stream = session.chat(MAKE_VIDEO)
+    assert repr(stream) == f"<ChatStream session={session.id!r} new>"
+    async with stream:
+        seen = [event async for event in stream]
+    assert repr(stream) == f"<ChatStream session={session.id!r} {len(seen)} events read>"
+    reply = await session.send("add lo-fi BGM at 35%")
+    assert len(reply.events) > 3 and len(repr(reply)) < 600
+    assert "HeartbeatEvent" not in repr(reply)

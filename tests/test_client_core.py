@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import traceback
+import warnings
 from pathlib import Path
 
 import pytest
@@ -354,3 +355,22 @@ def test_hints_follow_the_server_message_as_a_new_sentence() -> None:
     assert str(nemovideo.ExportBlockedError("Export needs a plan.")).endswith(
         "plan. Register or upgrade your plan to export."
     )
+
+
+def test_rate_limit_and_blocked_export_messages_say_it_once() -> None:
+    assert "wait 12 s" in str(nemovideo.RateLimitError("Too many requests", retry_after=12))
+    blocked = str(nemovideo.ExportBlockedError("Free plan: register or upgrade to export."))
+    assert blocked.lower().count("upgrade") == 1
+
+
+async def test_a_client_left_open_warns_by_name(emulator: Emulator, tmp_path: Path) -> None:
+    client = make_client(emulator, tmp_path / "cfg")
+    await client.credits()
+    with pytest.warns(ResourceWarning, match="was never closed"):
+        client.__del__()
+    await client.aclose()
+    async with make_client(emulator, tmp_path / "cfg2") as closed:
+        await closed.credits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        closed.__del__()
