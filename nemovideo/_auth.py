@@ -14,10 +14,12 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ import attrs
 
 from ._config import ClientConfig
 from ._fsutil import FileLock, atomic_write_bytes, create_once
-from .errors import AuthenticationError, RateLimitError
+from .errors import AuthenticationError, RateLimitError, TransportError
 
 log = logging.getLogger("nemovideo.auth")
 
@@ -43,15 +45,46 @@ def _valid_uuid(value: str) -> bool:
     return True
 
 
+_ISO_8601 = re.compile(
+    r"(?P<year>\d{4})-?(?P<month>\d{2})-?(?P<day>\d{2})"
+    r"(?:[Tt ](?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.ASCII,
+)
+
+
 def _parse_time(value: Any) -> float | None:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str) or not value:
+    """An expiry as a POSIX time: epoch seconds, or an ISO 8601 string read the same on every Python.
+
+    ``datetime.fromisoformat`` on 3.10 refuses ``Z``, ``+0000`` and fractions that are not 3 or
+    6 digits, and reading a refused expiry as "never expires" would keep a dead token forever,
+    so the string is parsed here. A date alone is midnight, and no offset means UTC.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str):
         return None
+    match = _ISO_8601.fullmatch(value.strip())
+    if match is None:
+        return None
+    part = match.groupdict()
+    offset = timedelta(0)
+    zone = part["zone"]
+    if zone and zone not in "Zz":
+        hours, minutes = int(zone[1:3]), int(zone[-2:]) if len(zone) > 3 else 0
+        if minutes >= 60:
+            return None
+        offset = timedelta(hours=hours, minutes=minutes) * (-1 if zone[0] == "-" else 1)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        when = datetime(
+            int(part["year"]), int(part["month"]), int(part["day"]),
+            int(part["hour"] or 0), int(part["minute"] or 0), int(part["second"] or 0),
+            int((part["fraction"] or "").ljust(6, "0")[:6]),
+            tzinfo=timezone(offset),
+        )  # fmt: skip
     except ValueError:
         return None
+    return when.timestamp()
 
 
 @attrs.frozen
@@ -155,7 +188,9 @@ class TokenProvider:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             cached = AnonymousToken(
-                token=data["token"], user_id=data.get("user_id"), expires_at=data.get("expires_at")
+                token=data["token"],
+                user_id=data.get("user_id"),
+                expires_at=_parse_time(data.get("expires_at")),
             )
         except FileNotFoundError:
             return None
@@ -193,10 +228,28 @@ class TokenProvider:
                     return cached.token
                 return await self._fetch(fetch, fallback=cached or self._current)
 
+    def lock_wait(self) -> float:
+        """How long to wait for another process's renewal: the longest one can take.
+
+        The holder makes at most two token fetches (the second with a new client id), each of
+        up to two tries of ``request_timeout`` with a ``rate_limit_wait`` between them after a
+        429. Past that it is stuck (stopped in a debugger, say), and waiting on would hang this
+        client with it.
+        """
+        return 2 * (2 * self._config.request_timeout + self._config.rate_limit_wait)
+
     @contextlib.asynccontextmanager
     async def _process_lock(self) -> AsyncIterator[None]:
         lock = FileLock(self._cache_path().with_suffix(".lock"))
-        await asyncio.to_thread(lock.acquire)
+        wait = self.lock_wait()
+        try:
+            await lock.acquire(timeout=wait)
+        except TimeoutError:
+            raise TransportError(
+                f"Gave up after {wait:g} s waiting for another process to renew the anonymous "
+                f"token (lock file {lock.path}); that process seems stuck. Stop it, or give "
+                "this client its own config_dir or a NEMO_TOKEN."
+            ) from None
         try:
             yield
         finally:

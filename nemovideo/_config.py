@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ DEFAULT_WEB_URL = "https://nemovideo.com"
 DEFAULT_SKILL_NAME = "free-image-to-video-generator"
 DEFAULT_SKILL_VERSION = "1.0.0"
 CONFIG_FILE = "config.json"
+
+log = logging.getLogger("nemovideo.config")
 
 _ENV: dict[str, str] = {
     "token": "NEMO_TOKEN",
@@ -65,18 +69,67 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def _positive(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value <= 0:
-        raise ValidationError(f"{attribute.name} must be positive, got {value!r}")
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _non_negative(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value < 0:
-        raise ValidationError(f"{attribute.name} must be >= 0, got {value!r}")
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _strip_slash(value: str) -> str:
-    return str(value).rstrip("/")
+def _is_http_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+@attrs.frozen
+class _Rule:
+    """What one option accepts; as an attrs validator it blames the constructor ``argument``.
+
+    ``from_env()`` calls ``check`` with the real source instead, so a bad value in ``config.json``
+    or the environment is reported with the file or variable it came from.
+    """
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    secret: bool = False
+
+    def __call__(self, _instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        self.check(attribute.name, value, "argument")
+
+    def check(self, name: str, value: Any, source: str) -> None:
+        if self.accepts(value):
+            return
+        got = type(value).__name__ if self.secret else f"{type(value).__name__} {value!r}"
+        raise ValidationError(f"{name} ({source}) must be {self.expected}, got {got}")
+
+
+_TEXT = _Rule("a string", lambda v: isinstance(v, str))
+_OPTIONAL_TEXT = _Rule("a string or null", lambda v: v is None or isinstance(v, str))
+_SECRET = _Rule("a string or null", lambda v: v is None or isinstance(v, str), secret=True)
+_URL = _Rule("an http(s) URL", _is_http_url)
+_PATH = _Rule("a path", lambda v: isinstance(v, Path))
+_FLAG = _Rule("true or false", lambda v: isinstance(v, bool))
+_SECONDS = _Rule("a finite number of seconds >= 0", lambda v: _is_number(v) and v >= 0)
+_POSITIVE_SECONDS = _Rule("a finite number of seconds > 0", lambda v: _is_number(v) and v > 0)
+_COUNT = _Rule("an integer >= 0", lambda v: _is_count(v) and v >= 0)
+_POSITIVE_COUNT = _Rule("an integer > 0", lambda v: _is_count(v) and v > 0)
+
+
+def _strip_slash(value: Any) -> Any:
+    return value.rstrip("/") if isinstance(value, str) else value
+
+
+def _to_path(value: Any) -> Any:
+    """``~`` is the user's home, as in a shell: ``NEMO_CONFIG_DIR=~/nemo`` is not ``./~/nemo``."""
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value).expanduser()
+    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -86,41 +139,37 @@ class ClientConfig:
     Timeouts and waits are seconds. ``token`` never appears in ``repr()``.
     """
 
-    base_url: str = attrs.field(default=DEFAULT_API_URL, converter=_strip_slash)
-    web_url: str = attrs.field(default=DEFAULT_WEB_URL, converter=_strip_slash)
-    token: str | None = attrs.field(default=None, repr=False)
-    client_id: str | None = None
-    config_dir: Path = attrs.field(factory=_default_config_dir, converter=Path)
-    skill_name: str = DEFAULT_SKILL_NAME
-    skill_version: str = DEFAULT_SKILL_VERSION
-    skill_platform: str = attrs.field(factory=detect_platform)
-    request_timeout: float = attrs.field(default=60.0, validator=_positive)
-    connect_timeout: float = attrs.field(default=15.0, validator=_positive)
-    max_retries: int = attrs.field(default=2, validator=_non_negative)
-    retry_backoff: float = attrs.field(default=0.5, validator=_non_negative)
-    retry_backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
-    rate_limit_wait: float = attrs.field(default=30.0, validator=_non_negative)
-    poll_interval: float = attrs.field(default=30.0, validator=_non_negative)
-    max_polls: int = attrs.field(default=10, validator=_positive)
-    heartbeat_notice_interval: float = attrs.field(default=120.0, validator=_positive)
-    stream_idle_timeout: float = attrs.field(default=600.0, validator=_positive)
-    stream_timeout: float = attrs.field(default=900.0, validator=_positive)
-    recovery_first_wait: float = attrs.field(default=30.0, validator=_non_negative)
-    recovery_wait: float = attrs.field(default=60.0, validator=_non_negative)
-    recovery_max_polls: int = attrs.field(default=5, validator=_positive)
-    settle_wait: float = attrs.field(default=3.0, validator=_non_negative)
-    max_upload_bytes: int = attrs.field(default=DEFAULT_MAX_UPLOAD_BYTES, validator=_positive)
-    upload_concurrency: int = attrs.field(default=1, validator=_positive)
-    sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_positive)
-    sse_max_event_bytes: int = attrs.field(default=16 << 20, validator=_positive)
-    max_response_bytes: int = attrs.field(default=32 << 20, validator=_positive)
-    allow_insecure_http: bool = False
+    base_url: str = attrs.field(default=DEFAULT_API_URL, converter=_strip_slash, validator=_URL)
+    web_url: str = attrs.field(default=DEFAULT_WEB_URL, converter=_strip_slash, validator=_URL)
+    token: str | None = attrs.field(default=None, repr=False, validator=_SECRET)
+    client_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    config_dir: Path = attrs.field(factory=_default_config_dir, converter=_to_path, validator=_PATH)
+    skill_name: str = attrs.field(default=DEFAULT_SKILL_NAME, validator=_TEXT)
+    skill_version: str = attrs.field(default=DEFAULT_SKILL_VERSION, validator=_TEXT)
+    skill_platform: str = attrs.field(factory=detect_platform, validator=_TEXT)
+    request_timeout: float = attrs.field(default=60.0, validator=_POSITIVE_SECONDS)
+    connect_timeout: float = attrs.field(default=15.0, validator=_POSITIVE_SECONDS)
+    max_retries: int = attrs.field(default=2, validator=_COUNT)
+    retry_backoff: float = attrs.field(default=0.5, validator=_SECONDS)
+    retry_backoff_max: float = attrs.field(default=8.0, validator=_SECONDS)
+    rate_limit_wait: float = attrs.field(default=30.0, validator=_SECONDS)
+    poll_interval: float = attrs.field(default=30.0, validator=_SECONDS)
+    max_polls: int = attrs.field(default=10, validator=_POSITIVE_COUNT)
+    heartbeat_notice_interval: float = attrs.field(default=120.0, validator=_POSITIVE_SECONDS)
+    stream_idle_timeout: float = attrs.field(default=600.0, validator=_POSITIVE_SECONDS)
+    stream_timeout: float = attrs.field(default=900.0, validator=_POSITIVE_SECONDS)
+    recovery_first_wait: float = attrs.field(default=30.0, validator=_SECONDS)
+    recovery_wait: float = attrs.field(default=60.0, validator=_SECONDS)
+    recovery_max_polls: int = attrs.field(default=5, validator=_POSITIVE_COUNT)
+    settle_wait: float = attrs.field(default=3.0, validator=_SECONDS)
+    max_upload_bytes: int = attrs.field(default=DEFAULT_MAX_UPLOAD_BYTES, validator=_POSITIVE_COUNT)
+    upload_concurrency: int = attrs.field(default=1, validator=_POSITIVE_COUNT)
+    sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_POSITIVE_COUNT)
+    sse_max_event_bytes: int = attrs.field(default=16 << 20, validator=_POSITIVE_COUNT)
+    max_response_bytes: int = attrs.field(default=32 << 20, validator=_POSITIVE_COUNT)
+    allow_insecure_http: bool = attrs.field(default=False, validator=_FLAG)
 
     def __attrs_post_init__(self) -> None:
-        for name in ("base_url", "web_url"):
-            url = URL(getattr(self, name))
-            if url.scheme not in ("http", "https") or not url.host:
-                raise ValidationError(f"{name} must be an http(s) URL, got {str(url)!r}")
         api = URL(self.base_url)
         if api.scheme == "http" and not is_loopback(api.host) and not self.allow_insecure_http:
             raise InsecureURLError(
@@ -147,19 +196,36 @@ class ClientConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
-        """Build a config: ``overrides`` > environment > ``<config_dir>/config.json`` > defaults."""
+        """Build a config: ``overrides`` > environment > ``<config_dir>/config.json`` > defaults.
+
+        Every value is checked where it came from, so a mistake names its source::
+
+            ValidationError: request_timeout (config file /home/me/.config/nemovideo/config.json)
+            must be a finite number of seconds > 0, got str '10'
+
+        Unknown keys in ``config.json`` are logged and skipped (a newer SDK may have written
+        them); unknown keyword arguments raise ``TypeError``.
+        """
         env = os.environ if environ is None else environ
         unknown = set(overrides) - cls.field_names()
         if unknown:
             raise TypeError(f"unknown configuration option(s): {', '.join(sorted(unknown))}")
+        given = {k: v for k, v in overrides.items() if v is not None}
         from_env = {name: env[var] for name, var in _ENV.items() if env.get(var)}
-        config_dir = Path(
-            overrides.get("config_dir") or from_env.get("config_dir") or _default_config_dir()
-        )
+        if given.get("config_dir"):
+            config_dir = _checked("config_dir", given["config_dir"], "argument")
+        elif "config_dir" in from_env:
+            config_dir = _checked("config_dir", from_env["config_dir"], _env_source("config_dir"))
+        else:
+            config_dir = _default_config_dir()
+        path = config_dir / CONFIG_FILE
         values: dict[str, Any] = {}
-        values.update(_read_config_file(config_dir / CONFIG_FILE))
-        values.update(from_env)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name, value in _read_config_file(path).items():
+            values[name] = _checked(name, value, f"config file {path}")
+        for name, value in from_env.items():
+            values[name] = _checked(name, value, _env_source(name))
+        for name, value in given.items():
+            values[name] = _checked(name, value, "argument")
         values["config_dir"] = config_dir
         if "skill_platform" not in values:
             values["skill_platform"] = detect_platform(env)
@@ -175,8 +241,26 @@ class ClientConfig:
         return attrs.evolve(self, **changes)
 
 
+def _env_source(name: str) -> str:
+    return f"environment variable {_ENV[name]}"
+
+
+def _checked(name: str, value: Any, source: str) -> Any:
+    """``value`` converted as the field converts it, or a ValidationError naming ``source``."""
+    field = attrs.fields_dict(ClientConfig)[name]
+    if field.converter is not None:
+        value = field.converter(value)  # type: ignore[operator]
+    if isinstance(field.validator, _Rule):
+        field.validator.check(name, value, source)
+    return value
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
-    """Settings saved by the user; a broken file is an error, not silently ignored."""
+    """Settings saved by the user; a broken file is an error, not silently ignored.
+
+    Keys this version does not know are skipped with a warning rather than refused, so a
+    ``config.json`` written for a newer SDK still works with an older one.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -190,4 +274,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError(f"Config file {path} must hold a JSON object")
     known = ClientConfig.field_names() - {"config_dir"}
+    for key in data:
+        if key == "config_dir":
+            log.warning("Ignoring config_dir in config file %s: the file is read from it", path)
+        elif key not in known:
+            log.warning("Ignoring unknown key %r in config file %s", key, path)
     return {k: v for k, v in data.items() if k in known}

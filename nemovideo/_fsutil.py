@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 _datasync = getattr(os, "fdatasync", os.fsync)
@@ -55,24 +56,50 @@ class FileLock:
     """An exclusive lock between processes sharing a config dir (``flock`` on ``path``).
 
     Two notebooks that both find the cached token stale must not both ask for a new one: the API
-    issues one token per client id at a time and refuses the second. ``acquire`` blocks, so call
-    it in a thread from async code. Where ``fcntl`` does not exist the lock only covers this
-    process's callers, which the asyncio lock in ``_auth`` already does.
+    issues one token per client id at a time and refuses the second. ``acquire`` polls a
+    non-blocking ``flock`` between short sleeps instead of blocking a thread, so cancelling the
+    waiting task leaves nothing behind: a thread stuck in ``flock`` would take the lock after its
+    caller gave up, hold it forever (the descriptor is never closed) and keep the interpreter
+    from exiting. Where ``fcntl`` does not exist the lock only covers this process's callers,
+    which the asyncio lock in ``_auth`` already does::
+
+        lock = FileLock(path)
+        await lock.acquire(timeout=30)   # TimeoutError if another process holds it that long
+        try:
+            ...
+        finally:
+            lock.release()
     """
+
+    _FIRST_POLL = 0.002
+    _MAX_POLL = 0.05
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            import fcntl
+    @property
+    def path(self) -> Path:
+        return self._path
 
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not POSIX
-            pass
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    async def acquire(self, *, timeout: float) -> None:
+        """Take the lock, waiting at most ``timeout`` seconds (then ``TimeoutError``)."""
+        if self._fd is not None:
+            raise RuntimeError(f"{self._path} is already locked by this FileLock")
+        fd = self._open()
+        try:
+            deadline = time.monotonic() + timeout
+            pause = self._FIRST_POLL
+            while not _try_lock(fd):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{self._path} stayed locked for {timeout:g} s")
+                await asyncio.sleep(min(pause, left))
+                pause = min(pause * 2, self._MAX_POLL)
         except BaseException:
             os.close(fd)
             raise
@@ -82,6 +109,22 @@ class FileLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)  # closing the descriptor drops the flock
+
+    def _open(self) -> int:
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class BackgroundFlusher:

@@ -22,6 +22,7 @@ import aiohttp
 from yarl import URL
 
 from ._fsutil import BackgroundFlusher
+from ._transport import describe_error
 from .errors import TransportError, ValidationError
 
 if TYPE_CHECKING:
@@ -64,6 +65,18 @@ def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: 
     return target
 
 
+def make_parent(final: Path) -> None:
+    """Create ``final``'s directory; a parent that is a file: ``ValidationError`` naming both."""
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in reversed(final.parents) if p.exists() and not p.is_dir()), None)
+        where = (
+            f"{blocker} is a file, not a directory" if blocker else "a parent is not a directory"
+        )
+        raise ValidationError(f"Cannot save to {final}: {where}.") from None
+
+
 async def stream_to_file(
     transport: Transport,
     url: str | URL,
@@ -77,7 +90,7 @@ async def stream_to_file(
     The temp file is flushed to disk in the background every ``flush_every`` bytes while the
     download runs (``BackgroundFlusher``), and fsynced before the rename.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(final)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     done = 0
     try:
@@ -96,12 +109,12 @@ async def stream_to_file(
                         progress(done, total or done)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 raise TransportError(
-                    f"Download of {URL(url).path} broke after {done} bytes: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"Download of {URL(url).raw_path} broke after {done} bytes: "
+                    f"{describe_error(exc)}"
                 ) from exc
             if total is not None and done != total:
                 raise TransportError(
-                    f"Download of {URL(url).path} is incomplete: {done} of {total} bytes"
+                    f"Download of {URL(url).raw_path} is incomplete: {done} of {total} bytes"
                 )
         await flusher.sync()
         os.close(fd)

@@ -11,6 +11,11 @@ envelopes, maps failures to typed errors (``errors.error_for``) and retries what
 
 Chat (``/run_sse``) is sent with ``send_once=True``: after the request may have reached the server
 it is never sent again, because a second message is a second charge.
+
+Paths are templates filled with ``segments``: ``request("GET", "/x/{id}", segments={"id": job})``.
+Each value is percent-encoded as exactly one path segment; empty, ``.``/``..`` and control-character
+values are refused with ``ValidationError`` before anything is sent, so an id can never walk the
+URL to another endpoint (``"../../credits"``) with the caller's token.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import contextlib
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
@@ -39,6 +46,7 @@ from .errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    ValidationError,
     error_for,
     parse_retry_after,
 )
@@ -56,6 +64,79 @@ _MAX_RATE_LIMIT_WAIT = 120.0
 _MAX_REDIRECTS = 5
 _CONNECT_ERRORS = (aiohttp.ClientConnectorError,)
 _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONNECTION_REPR = re.compile(r"\s*(Connection<)?ConnectionKey\(")
+_MAX_DETAIL = 300
+
+
+def encode_segment(value: object, name: str = "path segment") -> str:
+    """``value`` percent-encoded as one URL path segment (``/`` too), or ``ValidationError``.
+
+    Empty, ``.`` and ``..`` values and any control character are refused: they would change which
+    endpoint the URL names, or what a log line shows.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
+    if value in ("", ".", "..") or _CONTROL_CHARS.search(value):
+        shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
+        raise ValidationError(f"Refusing {name} {shown}: it is not a valid URL path segment.")
+    return quote(value, safe="")
+
+
+def build_path(template: str, segments: Mapping[str, object] | None = None) -> str:
+    """``template`` with each ``{name}`` segment replaced by ``encode_segment(segments[name])``.
+
+    A placeholder must be a whole segment (``/lambda/{id}/cancel``); every placeholder needs a
+    value and every value a placeholder (a mismatch is a programming error: ``ValueError``).
+    """
+    if not segments:
+        if "{" in template or "}" in template:
+            raise ValueError(f"{template} has placeholders but no segments were given")
+        return template
+    parts = template.split("/")
+    used: set[str] = set()
+    for i, part in enumerate(parts):
+        if part.startswith("{") and part.endswith("}"):
+            key = part[1:-1]
+            if key not in segments:
+                raise ValueError(f"{template}: no value for {{{key}}}")
+            parts[i] = encode_segment(segments[key], key)
+            used.add(key)
+        elif "{" in part or "}" in part:
+            raise ValueError(f"{template}: a placeholder must be a whole path segment")
+    if used != set(segments):
+        raise ValueError(f"{template}: no placeholder for {sorted(set(segments) - used)}")
+    return "/".join(parts)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``"<class>: <short text>"`` for a network error, without aiohttp's ``ConnectionKey`` repr.
+
+    aiohttp puts the connection key (which holds ``proxy_auth`` and the proxy URL) into some
+    messages; those messages are cut before it and name the underlying cause instead.
+    """
+    text = str(exc)
+    found = _CONNECTION_REPR.search(text)
+    if found is not None:
+        text = text[: found.start()].rstrip(" :")
+        cause = exc.__cause__
+        if cause is not None:
+            text += f" ({describe_error(cause)})"
+    if len(text) > _MAX_DETAIL:
+        text = text[:_MAX_DETAIL] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _own_error(exc: BaseException) -> NemoError | None:
+    """Our error that aiohttp wrapped (a request body raised it while being written), if any."""
+    cause = exc.__cause__
+    for _ in range(5):
+        if cause is None:
+            return None
+        if isinstance(cause, NemoError):
+            return cause
+        cause = cause.__cause__
+    return None
 
 
 def _message_of(obj: Any, fallback: str) -> str:
@@ -92,6 +173,9 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self._session_user_id: str | None = None
+        self._timeout = aiohttp.ClientTimeout(
+            total=config.request_timeout, connect=config.connect_timeout
+        )
 
     def __repr__(self) -> str:
         return f"<Transport {self.config.base_url} closed={self._closed}>"
@@ -123,10 +207,15 @@ class Transport:
 
     # -- URLs and headers ---------------------------------------------------------------------
 
-    def url(self, path: str) -> URL:
+    def url(self, template: str, segments: Mapping[str, object] | None = None) -> URL:
+        """The API URL for ``template`` filled with ``segments`` (see ``build_path``)."""
+        return self._url(build_path(template, segments))
+
+    def _url(self, path: str) -> URL:
+        """The API URL for an already encoded ``path`` (from ``build_path``)."""
         url = self._urls.get(path)
         if url is None:
-            url = self._api.with_path(self._api.path.rstrip("/") + path, encoded=False)
+            url = self._api.with_path(self._api.raw_path.rstrip("/") + path, encoded=True)
             if len(self._urls) < 256:
                 self._urls[path] = url
         return url
@@ -167,6 +256,7 @@ class Transport:
         method: str,
         path: str,
         *,
+        segments: Mapping[str, object] | None = None,
         json_body: Any = None,
         body: BodyFactory | None = None,
         headers: Mapping[str, str] | None = None,
@@ -177,9 +267,13 @@ class Transport:
     ) -> Any:
         """Send one API request and return the envelope's ``data``.
 
-        ``body`` is a factory so a retry sends a fresh payload (a file reopened from its start),
-        never a half-consumed stream.
+        ``path`` is a template whose ``{name}`` segments are filled from ``segments``, each value
+        percent-encoded (``build_path``). ``body`` is a factory so a retry sends a fresh payload (a
+        file reopened from its start), never a half-consumed stream. ``timeout`` (seconds, default
+        ``config.request_timeout``) bounds the whole request, whatever the aiohttp session's own
+        default is.
         """
+        path = build_path(path, segments)
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         token = await self._token() if auth else None
@@ -314,16 +408,20 @@ class Transport:
             kwargs["json"] = json_body
         elif body is not None:
             kwargs["data"] = body()
-        if timeout is not None:
-            kwargs["timeout"] = aiohttp.ClientTimeout(
-                total=timeout, connect=self.config.connect_timeout
-            )
+        kwargs["timeout"] = (
+            self._timeout
+            if timeout is None
+            else aiohttp.ClientTimeout(total=timeout, connect=self.config.connect_timeout)
+        )
         try:
-            async with self._http().request(method, self.url(path), **kwargs) as resp:
+            async with self._http().request(method, self._url(path), **kwargs) as resp:
                 result = await self._decode(resp, envelope)
         except NemoError:
             raise
         except _NETWORK_ERRORS as exc:
+            own = _own_error(exc)
+            if own is not None:
+                raise own from None
             raise self._network_error(method, path, exc) from exc
         finally:
             log.debug("%s %s in %.0f ms", method, path, (time.perf_counter() - started) * 1000)
@@ -333,7 +431,7 @@ class Transport:
     def _network_error(method: str, path: str, exc: BaseException) -> TransportError:
         if isinstance(exc, asyncio.TimeoutError):
             return TransportError(f"{method} {path} timed out")
-        return TransportError(f"{method} {path} failed: {type(exc).__name__}: {exc}")
+        return TransportError(f"{method} {path} failed: {describe_error(exc)}")
 
     async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
         limit = self.config.max_response_bytes
@@ -411,6 +509,7 @@ class Transport:
         method: str,
         path: str,
         *,
+        segments: Mapping[str, object] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         send_once: bool = True,
@@ -419,7 +518,9 @@ class Transport:
 
         With ``send_once`` the request is repeated only on answers proving the server refused it
         (429, 1001) or a connection that never opened; never after it may have been processed.
+        There is no total timeout (the caller keeps its own deadlines); the connect is bounded.
         """
+        path = build_path(path, segments)
         token = await self._token()
         for attempt in range(3):
             try:
@@ -461,7 +562,7 @@ class Transport:
         )
         try:
             resp = await self._http().request(
-                method, self.url(path), json=json_body, headers=self._headers(token, headers),
+                method, self._url(path), json=json_body, headers=self._headers(token, headers),
                 timeout=timeout, allow_redirects=False,
             )  # fmt: skip
         except _NETWORK_ERRORS as exc:
@@ -480,10 +581,15 @@ class Transport:
 
     @contextlib.asynccontextmanager
     async def download(self, url: str | URL) -> AsyncIterator[aiohttp.ClientResponse]:
-        """GET a file, following redirects by hand: the token goes only to the API's own origin."""
+        """GET a file, following redirects by hand: the token goes only to the API's own origin.
+
+        No total timeout (a 200 MB file takes what it takes), but the connect is bounded and so is
+        every wait for the next bytes (``config.request_timeout``). A relative ``url`` is an API
+        path, already encoded (build it with ``url()``).
+        """
         target = URL(url) if isinstance(url, str) else url
         if not target.is_absolute():
-            target = self.url(str(target))
+            target = self._url(str(target))
         token = await self._token()
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self.config.connect_timeout, sock_read=self.config.request_timeout
@@ -497,7 +603,7 @@ class Transport:
                     target, headers=headers, timeout=timeout, allow_redirects=False
                 )
             except _NETWORK_ERRORS as exc:
-                raise self._network_error("GET", target.path, exc) from exc
+                raise self._network_error("GET", target.raw_path, exc) from exc
             if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
                 resp.release()
                 target = target.join(URL(resp.headers["Location"]))
@@ -512,4 +618,4 @@ class Transport:
             finally:
                 resp.release()
             return
-        raise TransportError(f"Too many redirects downloading {target.path}")
+        raise TransportError(f"Too many redirects downloading {target.raw_path}")

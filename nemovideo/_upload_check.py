@@ -17,9 +17,13 @@ import attrs
 
 from .errors import SUPPORTED_FORMATS, FileTooLargeError, UnsupportedFileError, ValidationError
 
-__all__ = ["Source", "check_extension", "check_input", "sniff"]
+__all__ = ["ACCEPTED_FORMS", "Source", "check_extension", "check_input", "sniff"]
 
 _HEAD = 16
+ACCEPTED_FORMS = (
+    "Pass a list of paths ('a.jpg' or Path), (file name, bytes) pairs like ('a.jpg', data), "
+    "or binary file objects opened with open(path, 'rb')."
+)
 
 
 @attrs.frozen
@@ -84,9 +88,15 @@ def _extension(name: str) -> str:
     return ext.lower() if dot else ""
 
 
-def check_extension(name: str) -> str:
-    """The lower-case extension of ``name``; ``UnsupportedFileError`` when it is not supported."""
+def check_extension(name: str, *, required: bool = True) -> str:
+    """The lower-case extension of ``name``; ``UnsupportedFileError`` when it is not supported.
+
+    With ``required=False`` a name without an extension passes (returns ``""``): a URL such as
+    ``https://cdn.example.com/image?id=3`` is for the server to judge.
+    """
     ext = _extension(name)
+    if not ext and not required:
+        return ext
     if ext not in SUPPORTED_FORMATS:
         raise UnsupportedFileError(filename=name or "(no name)")
     return ext
@@ -116,11 +126,12 @@ def check_input(item: object, limit: int) -> Source:
         source, head = Source(Path(name).name, len(blob), lambda: io.BytesIO(blob)), blob[:_HEAD]
     elif hasattr(item, "read"):
         source, head = _from_file_object(item)
-    else:
+    elif isinstance(item, (bytes, bytearray, memoryview)):
         raise ValidationError(
-            f"Cannot upload {type(item).__name__}: pass a path, a (name, bytes) pair or a binary "
-            "file object."
+            f"Cannot upload bare {type(item).__name__}: they carry no file name. {ACCEPTED_FORMS}"
         )
+    else:
+        raise ValidationError(f"Cannot upload {type(item).__name__}. {ACCEPTED_FORMS}")
     ext = check_extension(source.name)
     if source.size == 0:
         raise ValidationError(f"{source.name}: the file is empty.")

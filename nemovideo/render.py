@@ -41,6 +41,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .session import check_session_id
 
 if TYPE_CHECKING:
     from ._transport import Transport
@@ -59,6 +60,7 @@ _FALLBACK = "/api/render/proxy/{id}/download"
 _DONE = frozenset({"completed", "complete", "success", "succeeded", "done", "finished"})
 _FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "aborted"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _last_id_ms = 0
 
 
@@ -88,6 +90,28 @@ def _number(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def check_job_id(job_id: object) -> str:
+    """``job_id`` if it looks like a render id (``render_1718000000000``), else ``ValidationError``.
+
+    Letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit, at most 128
+    characters: an id is a URL path segment, so nothing that could name another endpoint passes.
+    """
+    if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
+        shown = repr(job_id) if len(repr(job_id)) <= 80 else repr(job_id)[:80] + "..."
+        raise ValidationError(
+            f"Not a render job id: {shown}. Job ids look like 'render_1718000000000' "
+            "(letters, digits, '_', '.', '-'; at most 128 characters)."
+        )
+    return job_id
+
+
+def _has_status(data: Any) -> bool:
+    if not isinstance(data, Mapping):
+        return False
+    value = data.get("status") or data.get("state")
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _submit_failed(exc: NemoError) -> bool:
@@ -208,8 +232,8 @@ class RenderJob:
 
     def __init__(self, renderer: Renderer, job_id: str, *, session_id: str | None = None) -> None:
         self._renderer = renderer
-        self.id = job_id
-        self.session_id = session_id
+        self.id = check_job_id(job_id)
+        self.session_id = None if session_id is None else check_session_id(session_id)
         self.last: RenderStatus | None = None
         self.result: RenderResult | None = None
 
@@ -235,8 +259,19 @@ class RenderJob:
         return self._renderer._transport
 
     async def refresh(self) -> RenderStatus:
-        """Poll once and return the job's status."""
-        data = await self._transport.request("GET", _POLL.format(id=self.id), envelope="render")
+        """Poll once and return the job's status.
+
+        :raises APIError: when the answer carries no ``status`` (it is not a render job's answer).
+        """
+        data = await self._transport.request(
+            "GET", _POLL, segments={"id": self.id}, envelope="render"
+        )
+        if not _has_status(data):
+            raise APIError(
+                f"Render {self.id}: the poll answer has no status, so it does not describe a "
+                f"render job (got {str(data)[:120]!r}).",
+                http_status=200,
+            )
         status = RenderStatus.from_json(self.id, data)
         self.last = status
         if status.state == "completed":
@@ -282,7 +317,7 @@ class RenderJob:
 
     async def cancel(self) -> RenderStatus:
         """Ask the server to stop the job (one protocol version documents this endpoint)."""
-        await self._transport.request("POST", _CANCEL.format(id=self.id), envelope="render")
+        await self._transport.request("POST", _CANCEL, segments={"id": self.id}, envelope="render")
         return await self.refresh()
 
     async def download(
@@ -303,7 +338,9 @@ class RenderJob:
         result = self.result or await self.wait()
         fallback_name = _UNSAFE.sub("_", self.id) + ".mp4"
         final = dl.target_path(path, result.url, fallback_name)
-        sources = [s for s in (result.url, _FALLBACK.format(id=self.id)) if s]
+        dl.make_parent(final)
+        fallback = self._transport.url(_FALLBACK, {"id": self.id})
+        sources = [s for s in (result.url, fallback) if s]
         attempts = 1 + self._transport.config.max_retries
         error: NemoError | None = None
         for source in sources:
@@ -326,6 +363,9 @@ class Renderer:
     def __init__(self, client: NemoClient) -> None:
         self._client = client
 
+    def __repr__(self) -> str:
+        return f"<Renderer base_url={self._client.config.base_url!r}>"
+
     @property
     def _transport(self) -> Transport:
         return self._client._transport
@@ -344,6 +384,7 @@ class Renderer:
         network error, ``success: false``) is retried once with a new id; a 402
         (``ExportBlockedError``) or an unknown session is not.
         """
+        session_id = check_session_id(session_id)
         if not isinstance(format, str) or not format.strip():
             raise ValidationError("format must be a non-empty string such as 'mp4'")
         if not isinstance(quality, str) or not quality.strip():
@@ -359,7 +400,7 @@ class Renderer:
             job_id = _new_render_id()
             body = {
                 "id": job_id,
-                "sessionId": str(session_id),
+                "sessionId": session_id,
                 "draft": model.to_json(),
                 "output": {"format": format, "quality": quality},
             }
@@ -372,18 +413,28 @@ class Renderer:
                     raise
                 last = exc
             else:
-                job = RenderJob(self, job_id, session_id=str(session_id))
                 if isinstance(data, Mapping):
-                    job.id = str(data.get("id") or data.get("taskId") or job_id)
+                    job_id = str(data.get("id") or data.get("taskId") or job_id)
+                    if not _JOB_ID.fullmatch(job_id):
+                        raise APIError(
+                            f"The render service answered a job id that is not one: {job_id!r:.80}",
+                            http_status=200,
+                        )
+                job = RenderJob(self, job_id, session_id=session_id)
+                if isinstance(data, Mapping):
                     job.last = RenderStatus.from_json(job.id, data)
                 return job
         raise last  # pragma: no cover  (the second failure is raised above)
 
     async def resume(self, job_id: str, *, session_id: str | None = None) -> RenderJob:
-        """Reattach to a job by id (after a restart); polls once, so an unknown id fails here."""
-        job_id = str(job_id).strip()
-        if not job_id:
-            raise ValidationError("job_id must be a non-empty render id such as 'render_1718...'")
+        """Reattach to a job by id (after a restart); polls once, so an unknown id fails here.
+
+        :raises ValidationError: ``job_id`` is not a render id (nothing is sent).
+        :raises NotFoundError: the server knows no such job.
+        :raises APIError: the answer has no render status.
+        """
+        if isinstance(job_id, str):
+            job_id = job_id.strip()
         job = RenderJob(self, job_id, session_id=session_id)
         await job.refresh()
         return job

@@ -9,12 +9,13 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from .errors import APIError
+from .errors import APIError, ValidationError
 from .state import SessionState
 
 if TYPE_CHECKING:
@@ -29,6 +30,24 @@ ProgressCallback = Callable[[int, int], None]
 
 _STATE = "/api/state/nemo_agent/me/{sid}/latest"
 _CLAIM = "/api/auth/claim-token"
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def check_session_id(session_id: object) -> str:
+    """``session_id`` if it can name a session, else ``ValidationError`` (nothing is sent).
+
+    The service's ids are numeric strings; any 1-128 letters, digits, ``_`` or ``-`` pass, so an
+    id is always exactly one URL path segment.
+    """
+    if isinstance(session_id, int) and not isinstance(session_id, bool):
+        session_id = str(session_id)
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        shown = repr(session_id) if len(repr(session_id)) <= 80 else repr(session_id)[:80] + "..."
+        raise ValidationError(
+            f"Not a session id: {shown}. Session ids look like '5529798706024415232' "
+            "(letters, digits, '_' or '-'; at most 128 characters)."
+        )
+    return session_id
 
 
 class Session:
@@ -46,7 +65,7 @@ class Session:
         self, client: NemoClient, session_id: str, *, task_id: str | None, user_id: str | None
     ) -> None:
         self._client = client
-        self.id = session_id
+        self.id = check_session_id(session_id)
         self.task_id = task_id
         self.user_id = user_id
 
@@ -88,7 +107,7 @@ class Session:
 
     async def state(self) -> SessionState:
         """The latest server-side state: draft timeline, uploaded media, canvas."""
-        data = await self._transport.request("GET", _STATE.format(sid=self.id))
+        data = await self._transport.request("GET", _STATE, segments={"sid": self.id})
         state = SessionState.from_json(data if isinstance(data, dict) else {})
         if self.task_id is None and state.task_id:
             self.task_id = state.task_id
@@ -98,6 +117,9 @@ class Session:
         self, files: Iterable[FileInput], *, progress: ProgressCallback | None = None
     ) -> list[UploadedMedia]:
         """Upload local files (paths, ``(name, bytes)`` pairs or binary file objects), streamed.
+
+        ``files`` is a list of those (or one path / pair / file object alone); bare ``bytes`` and
+        dicts are refused, since bytes carry no file name: pass ``[("clip.mp4", data)]``.
 
         Every file is checked (format, size, readable) before the first byte is sent.
         ``progress(bytes_sent, total_bytes)`` is called as bytes go out.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import aiohttp
@@ -29,11 +29,12 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
 
-from ._upload_check import Source, check_extension, check_input
+from ._upload_check import ACCEPTED_FORMS, Source, check_extension, check_input
 from .errors import (
     APIError,
     ValidationError,
 )
+from .session import check_session_id
 from .state import MediaInfo
 
 if TYPE_CHECKING:
@@ -126,20 +127,33 @@ class _FilePayload(Payload):
         raise TypeError("A file upload body is binary.")
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        """Stream the file. A file that cannot be read or shrank raises ``ValidationError``, which
+        the transport re-raises as is (not as a retried network error)."""
         src = self._source
-        handle = await asyncio.to_thread(src.open)
+        handle = await self._file(src.open)
         try:
             remaining = src.size
             while remaining > 0:
-                chunk = await asyncio.to_thread(handle.read, min(_CHUNK, remaining))
+                chunk = await self._file(handle.read, min(_CHUNK, remaining))
                 if not chunk:
-                    raise ValidationError(f"{src.name}: the file shrank while it was uploading.")
+                    raise ValidationError(
+                        f"{src.name}: the file shrank while it was uploading "
+                        f"({src.size - remaining} of {src.size} bytes sent); "
+                        "upload it when it is complete."
+                    )
                 await writer.write(chunk)
                 remaining -= len(chunk)
                 self._sent(len(chunk))
         finally:
             if src.owned:
                 await asyncio.to_thread(handle.close)
+
+    async def _file(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await asyncio.to_thread(call, *args)
+        except (OSError, ValueError) as exc:  # ValueError: a caller's file object was closed
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ValidationError(f"{self._source.name}: cannot be read ({detail}).") from None
 
 
 class _Progress:
@@ -175,6 +189,9 @@ class Uploader:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    def __repr__(self) -> str:
+        return f"<Uploader base_url={self._transport.config.base_url!r}>"
+
     async def upload(
         self,
         session_id: str,
@@ -182,8 +199,13 @@ class Uploader:
         *,
         progress: ProgressCallback | None = None,
     ) -> list[UploadedMedia]:
-        """Check every file, then stream them; ``progress(bytes_sent, total_bytes)`` as they go."""
-        items = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+        """Check every file, then stream them; ``progress(bytes_sent, total_bytes)`` as they go.
+
+        ``files``: a list of paths, ``(name, bytes)`` pairs and binary file objects, or one of
+        them alone. Bare ``bytes`` and dicts raise ``ValidationError`` (bytes have no name).
+        """
+        session_id = check_session_id(session_id)
+        items = _items(files)
         if not items:
             raise ValidationError("Nothing to upload: pass at least one file.")
         limit = self._transport.config.max_upload_bytes
@@ -220,13 +242,19 @@ class Uploader:
         # A big file needs longer than one API call: the budget grows with the size (>= 50 kB/s).
         budget = self._transport.config.request_timeout + source.size / _MIN_RATE
         data = await self._transport.request(
-            "POST", _UPLOAD.format(sid=session_id), body=body, idempotent=True, timeout=budget
-        )
+            "POST", _UPLOAD, segments={"sid": session_id}, body=body, idempotent=True,
+            timeout=budget,
+        )  # fmt: skip
         (entry,) = _entries(data, 1)
         return UploadedMedia.from_json(entry, name=source.name, size=source.size)
 
     async def upload_urls(self, session_id: str, urls: Sequence[str]) -> list[UploadedMedia]:
-        """Have the server fetch each ``http(s)`` URL into the session."""
+        """Have the server fetch each ``http(s)`` URL into the session.
+
+        A URL whose path ends in an unsupported extension (``.php``, ``.txt``) is refused here; one
+        without an extension (``https://cdn.example.com/image?id=3``) is left to the server.
+        """
+        session_id = check_session_id(session_id)
         if isinstance(urls, str):
             urls = [urls]
         checked: list[str] = []
@@ -236,18 +264,43 @@ class Uploader:
                 raise ValidationError(
                     f"Only http(s) URLs with a host can be uploaded, got {raw!r}."
                 )
-            check_extension(url.name or str(raw))
+            check_extension(url.name, required=False)
             checked.append(str(url))
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")
         data = await self._transport.request(
-            "POST", _UPLOAD.format(sid=session_id),
+            "POST", _UPLOAD, segments={"sid": session_id},
             json_body={"urls": checked, "source_type": "url"}, idempotent=True,
         )  # fmt: skip
         return [
             UploadedMedia.from_json(e, name=URL(u).name)
             for e, u in zip(_entries(data, len(checked)), checked, strict=True)
         ]
+
+
+def _items(files: Any) -> list[Any]:
+    """``files`` as a list of inputs: one path, pair or file object alone is a list of one."""
+    if isinstance(files, (bytes, bytearray, memoryview)):
+        raise ValidationError(
+            f"Cannot upload bare {type(files).__name__}: they carry no file name. {ACCEPTED_FORMS}"
+        )
+    if isinstance(files, Mapping):
+        raise ValidationError(
+            f"Cannot upload a {type(files).__name__}; for name -> bytes pass "
+            f"list(files.items()). {ACCEPTED_FORMS}"
+        )
+    if isinstance(files, (str, os.PathLike)) or hasattr(files, "read"):
+        return [files]
+    if (
+        isinstance(files, tuple)
+        and len(files) == 2
+        and isinstance(files[0], str)
+        and isinstance(files[1], (bytes, bytearray, memoryview))
+    ):
+        return [files]
+    if not isinstance(files, Iterable):
+        raise ValidationError(f"Cannot upload {type(files).__name__}. {ACCEPTED_FORMS}")
+    return list(files)
 
 
 def _entries(data: Any, expected: int) -> list[Any]:

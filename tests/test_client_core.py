@@ -10,6 +10,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 import nemovideo
@@ -252,6 +253,24 @@ async def test_unreachable_host_is_a_transport_error(tmp_path: Path) -> None:
         with pytest.raises(nemovideo.TransportError) as info:
             await client.credits()
     assert "nmv_usr_x" not in str(info.value)
+
+
+async def test_request_timeout_holds_with_the_callers_own_http_session(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """An app's ``aiohttp.ClientSession`` (default: 5 minutes) does not lift ``request_timeout``."""
+    async with aiohttp.ClientSession() as shared:
+        config = nemovideo.ClientConfig(
+            base_url=emulator.url, config_dir=tmp_path, request_timeout=0.2, max_retries=0
+        )
+        async with nemovideo.NemoClient(config=config, http_session=shared) as client:
+            await client.credits()
+            emulator.faults.delay(2.0, path="/api/credits")
+            with pytest.raises(nemovideo.TransportError, match=r"GET /api/credits\S* timed out"):
+                await client.credits()
+            assert [f.kind for f in emulator.faults.fired] == ["delay"]
+            assert (await client.credits()).total >= 0, "the next request is unaffected"
+        assert not shared.closed, "the caller's session stays open"
 
 
 async def test_token_never_in_repr_logs_or_errors(

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 import nemovideo
 from nemovideo.testing import Emulator, sample_images
@@ -259,6 +260,31 @@ async def test_webapp_creates_and_reports_render_jobs(
         assert resp.status == 402
         assert (await resp.json())["error"] == "InsufficientCreditsError"
     assert not client.closed, "the app leaves a client it was given open"
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        "..%2F..%2F..%2Fcredits%2Fbalance%2Fsimple",
+        "..%2F..%2F..%2F..%2Fcredits",
+        "%2E%2E",
+        "render_1%0D%0AX-Injected:%201",
+        "render_1%2F..%2F..%2Fcredits",
+    ],
+)
+async def test_webapp_refuses_a_traversal_job_id(
+    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, job_id: str
+) -> None:
+    """A job id from the URL reaches ``renderer.resume()`` decoded (``../../../credits/...``): the
+    SDK refuses it before sending, so the app answers 400 and the API sees no stray request."""
+    webapp = example("webapp")
+    await client.credits()
+    seen = len(emulator.requests)
+    async with TestClient(TestServer(webapp.make_app(client), host="127.0.0.1")) as http:
+        resp = await http.get(URL(f"/videos/{job_id}", encoded=True))
+        assert resp.status == 400, await resp.text()
+        assert (await resp.json())["error"] == "ValidationError"
+    assert emulator.requests[seen:] == []
 
 
 async def test_webapp_opens_its_own_client_at_startup(

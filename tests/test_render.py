@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 import nemovideo
@@ -286,3 +287,68 @@ def test_result_shows_a_video_player_in_notebooks() -> None:
     result = RenderResult("render_1", "completed", 'https://cdn/x.mp4?a=1&b="2"', 10, 2.0)
     assert result._repr_html_().startswith('<video src="https://cdn/x.mp4?a=1&amp;b=&quot;2&quot;"')
     assert "render_1" in RenderResult("render_1", "failed", None)._repr_html_()
+
+
+@pytest.mark.parametrize("shape", [1, 2, 3])
+async def test_an_answer_without_a_status_is_not_a_job(
+    client: nemovideo.NemoClient, emulator: Emulator, shape: int
+) -> None:
+    """Resuming must not hand back an ``unknown`` job for an answer that describes none."""
+    await client.create_session()
+    emulator.render.poll_shape = shape
+    emulator.store.render_jobs["render_7"] = {
+        "id": "render_7", "user_id": client.user_id, "status": None, "progress": None,
+    }  # fmt: skip
+    with pytest.raises(nemovideo.APIError, match="render_7: the poll answer has no status"):
+        await client.renderer.resume("render_7")
+    emulator.store.render_jobs["render_7"]["status"] = "processing"
+    job = await client.renderer.resume("render_7")
+    assert job.status == "processing"
+
+
+async def test_download_into_a_path_under_a_file_names_the_path(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    session, _ = await _session(client, emulator, seconds=2)
+    job = await session.export()
+    await job.wait()
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    target = blocker / "videos" / "out.mp4"
+    with pytest.raises(nemovideo.ValidationError) as info:
+        await job.download(target)
+    assert str(target) in str(info.value) and f"{blocker} is a file" in str(info.value)
+    assert emulator.cdn_requests == [], "refused before downloading"
+    assert blocker.read_text() == "a file, not a folder"
+
+
+async def test_download_idle_wait_is_bounded_with_a_shared_http_session(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Downloads have no total timeout, but waiting for bytes is bounded by ``request_timeout``,
+    whatever the caller's own ``aiohttp.ClientSession`` would allow."""
+    async with aiohttp.ClientSession() as shared:
+        config = nemovideo.ClientConfig(
+            base_url=emulator.url, config_dir=tmp_path / "config", request_timeout=0.3,
+            max_retries=0, poll_interval=0.01, max_polls=POLLS,
+        )  # fmt: skip
+        async with nemovideo.NemoClient(config=config, http_session=shared) as client:
+            session, _ = await _session(client, emulator, seconds=1)
+            emulator.render.cdn_missing = True
+            job = await session.export()
+            await job.wait()
+            fallback = f"/api/render/proxy/{job.id}/download"
+            emulator.faults.delay(2.0, path=fallback)
+            out = tmp_path / "downloads"
+            with pytest.raises(nemovideo.TransportError, match="timed out"):
+                await job.download(out / "video.mp4")
+            assert [f.path for f in emulator.faults.fired] == [fallback]
+            assert list(out.iterdir()) == [], "no partial file"
+
+
+async def test_renderer_repr_names_the_api_not_the_token(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
+        assert repr(client.renderer) == f"<Renderer base_url={emulator.url!r}>"
+        assert "nmv_usr_secret" not in repr(client.renderer)

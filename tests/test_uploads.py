@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -171,3 +172,78 @@ async def test_parallel_uploads_when_asked(emulator: Emulator, tmp_path: Path) -
     assert [m.name for m in media] == [p.name for p in sample_images()], "results keep input order"
     names = {i["filename"] for i in emulator.session(session.id).state["video_infos"]}
     assert names == {p.name for p in sample_images()}
+
+
+async def test_a_file_that_shrinks_mid_upload_fails_once_naming_it(
+    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+) -> None:
+    """The payload's own ``ValidationError`` comes out as itself: not a network error, not retried
+    (uploads are otherwise retried as idempotent), no aiohttp connection details in the text."""
+    clip = sparse_mp4(tmp_path / "clip.mp4", 3 * 1024 * 1024)
+    session = await client.create_session()
+
+    def shrink(done: int, total: int) -> None:
+        if done and clip.stat().st_size > 100:
+            os.truncate(clip, 100)  # after the first 1 MB chunk went out
+
+    with pytest.raises(nemovideo.ValidationError, match=r"clip\.mp4: the file shrank") as info:
+        await session.upload([clip], progress=shrink)
+    assert not isinstance(info.value, nemovideo.TransportError)
+    assert "ConnectionKey" not in str(info.value) and "Connection<" not in str(info.value)
+    assert "1048576 of 3145728 bytes" in str(info.value)
+    assert len(emulator.requests_to(UPLOAD, "POST")) == 1, "not retried"
+    assert emulator.session(session.id).state["video_infos"] == []
+
+
+async def test_bare_bytes_and_mappings_are_refused_with_the_accepted_forms(
+    emulator: Emulator, client: nemovideo.NemoClient
+) -> None:
+    jpeg = sample_images()[0].read_bytes()
+    session = await client.create_session()
+    cases: list[tuple[object, str]] = [
+        (jpeg, "Cannot upload bare bytes: they carry no file name"),
+        (bytearray(jpeg), "Cannot upload bare bytearray"),
+        ([jpeg], "Cannot upload bare bytes"),
+        ({"a.jpg": jpeg}, r"Cannot upload a dict; for name -> bytes pass list\(files.items\(\)\)"),
+        (5, "Cannot upload int"),
+        ([5], "Cannot upload int"),
+    ]
+    for files, says in cases:
+        with pytest.raises(nemovideo.ValidationError, match=says) as info:
+            await session.upload(files)  # type: ignore[arg-type]
+        assert "(file name, bytes) pairs like ('a.jpg', data)" in str(info.value)
+    assert emulator.requests_to(UPLOAD) == []
+
+    (pair,) = await session.upload(("one.jpg", jpeg))  # type: ignore[arg-type]
+    with sample_images()[1].open("rb") as fh:
+        (handle,) = await session.upload(fh)  # type: ignore[arg-type]
+    assert (pair.name, handle.name) == ("one.jpg", sample_images()[1].name)
+    assert stored(emulator, pair).read_bytes() == jpeg
+
+
+async def test_urls_without_an_extension_are_left_to_the_server(
+    emulator: Emulator, client: nemovideo.NemoClient
+) -> None:
+    """Many CDN URLs have no extension; only a known-bad one (``.php``) is refused locally."""
+    session = await client.create_session()
+    for url in ("https://example.com/image?id=3", "https://cdn.example.com/v/abc/"):
+        sent = len(emulator.requests_to(UPLOAD))
+        with pytest.raises(nemovideo.UnsupportedFileError) as info:
+            await session.upload_urls([url])
+        assert info.value.http_status is not None, "the server's 4001, not a local check"
+        assert len(emulator.requests_to(UPLOAD)) == sent + 1
+        assert emulator.requests_to(UPLOAD)[-1].json == {"urls": [url], "source_type": "url"}
+    sent = len(emulator.requests_to(UPLOAD))
+    with pytest.raises(nemovideo.UnsupportedFileError, match="Unsupported file format"):
+        await session.upload_urls(["https://example.com/view.php?id=3"])
+    assert len(emulator.requests_to(UPLOAD)) == sent
+    (media,) = await session.upload_urls(["https://example.com/img/photo.JPG?w=300"])
+    assert media.kind == "image"
+
+
+async def test_uploader_repr_names_the_api_not_the_token(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
+        assert repr(client.uploader) == f"<Uploader base_url={emulator.url!r}>"
+        assert "nmv_usr_secret" not in repr(client.uploader)

@@ -1,0 +1,131 @@
+"""Token expiry timestamps read the same on every supported Python.
+
+Python 3.10's ``datetime.fromisoformat`` refuses ``Z``, ``+0000`` and fractions of other than 3
+or 6 digits; an expiry it could not read used to mean "never expires", so a dead token was kept.
+Run this file under 3.10 as well: ``/tmp/v310/bin/python -m pytest tests/test_token_expiry.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nemovideo
+from nemovideo._auth import AnonymousToken, TokenProvider, _parse_time
+
+BASE = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+HOUR = 3600.0
+
+READABLE: list[tuple[str, float]] = [
+    ("2025-01-02T03:04:05Z", BASE),
+    ("2025-01-02T03:04:05z", BASE),
+    ("2025-01-02T03:04:05+00:00", BASE),
+    ("2025-01-02T03:04:05+0000", BASE),
+    ("2025-01-02T03:04:05+00", BASE),
+    ("2025-01-02T03:04:05-00:00", BASE),
+    ("2025-01-02T03:04:05", BASE),
+    ("2025-01-02 03:04:05", BASE),
+    ("2025-01-02t03:04:05Z", BASE),
+    ("2025-01-02 03:04:05 +0000", BASE),
+    ("  2025-01-02T03:04:05Z\n", BASE),
+    ("20250102T030405Z", BASE),
+    ("20250102T030405+0000", BASE),
+    ("2025-01-02T03:04:05.1Z", BASE + 0.1),
+    ("2025-01-02T03:04:05.12Z", BASE + 0.12),
+    ("2025-01-02T03:04:05.123Z", BASE + 0.123),
+    ("2025-01-02T03:04:05.1234Z", BASE + 0.1234),
+    ("2025-01-02T03:04:05.12345+00:00", BASE + 0.12345),
+    ("2025-01-02T03:04:05.123456Z", BASE + 0.123456),
+    ("2025-01-02T03:04:05.1234567Z", BASE + 0.123456),
+    ("2025-01-02T03:04:05.123456789+0000", BASE + 0.123456),
+    ("2025-01-02T03:04:05,5Z", BASE + 0.5),
+    ("2025-01-02T03:04:05.5", BASE + 0.5),
+    ("2025-01-02T05:04:05+02:00", BASE),
+    ("2025-01-02T05:04:05+0200", BASE),
+    ("2025-01-02T05:04:05+02", BASE),
+    ("2025-01-02T08:34:05.250+05:30", BASE + 0.25),
+    ("2025-01-01T22:04:05-05:00", BASE),
+    ("2025-01-01T22:04:05-0500", BASE),
+    ("2025-01-02T03:04Z", BASE - 5),
+    ("2025-01-02T03:04", BASE - 5),
+    ("2025-01-02T03Z", BASE - 4 * 60 - 5),
+    ("2025-01-02", BASE - 3 * HOUR - 4 * 60 - 5),
+    ("20250102", BASE - 3 * HOUR - 4 * 60 - 5),
+    ("2024-02-29T00:00:00Z", datetime(2024, 2, 29, tzinfo=timezone.utc).timestamp()),
+]
+
+UNREADABLE: list[Any] = [
+    None,
+    "",
+    "   ",
+    "soon",
+    "2025-13-02T03:04:05Z",
+    "2025-02-30T03:04:05Z",
+    "2025-01-02T24:00:00Z",
+    "2025-01-02T03:60:00Z",
+    "2025-01-02T03:04:05+05:75",
+    "2025-01-02T03:04:05+24:00",
+    "2025-01-02T03:04:05.Z",
+    "2025-01-02T03:04:05Zjunk",
+    "2025-01-02T03:04:05 UTC",
+    "1735787045",
+    "02/01/2025",
+    "２０２５-01-02",
+    True,
+    float("nan"),
+    float("inf"),
+    [2025, 1, 2],
+    {"at": 1},
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), READABLE)
+def test_iso_8601_forms_parse_to_the_same_instant(text: str, expected: float) -> None:
+    parsed = _parse_time(text)
+    assert parsed is not None
+    assert math.isclose(parsed, expected, rel_tol=0, abs_tol=1e-6), (text, parsed - expected)
+
+
+@pytest.mark.parametrize("value", UNREADABLE, ids=repr)
+def test_unreadable_expiry_is_none(value: Any) -> None:
+    assert _parse_time(value) is None
+
+
+def test_epoch_numbers_pass_through() -> None:
+    assert _parse_time(1735787045) == 1735787045.0
+    assert _parse_time(1735787045.5) == 1735787045.5
+    assert _parse_time(0) == 0.0
+
+
+def test_agrees_with_fromisoformat_where_every_python_reads_the_string() -> None:
+    """The forms 3.10 already read give the answer they always gave (aware ones, at least)."""
+    for text in ("2025-01-02T03:04:05+00:00", "2025-01-02T08:34:05.250+05:30",
+                 "2025-01-01T22:04:05.123456-05:00"):  # fmt: skip
+        assert _parse_time(text) == datetime.fromisoformat(text).timestamp()
+
+
+def test_expired_z_token_is_not_treated_as_eternal() -> None:
+    """The bug this guards: on 3.10 an expiry with ``.1Z`` read as None, i.e. never expiring."""
+    tok = AnonymousToken.from_response({"token": "t", "expires_at": "2020-01-02T03:04:05.1Z"})
+    assert tok.expires_at is not None
+    assert not tok.unexpired()
+    assert not tok.usable()
+    fresh = AnonymousToken.from_response({"token": "t", "expires_at": "2999-01-02T03:04:05+0000"})
+    assert fresh.usable()
+
+
+def test_cached_string_expiry_is_read_too(tmp_path: Path) -> None:
+    """A cache file holding an ISO string (hand-edited, or from another tool) is not eternal."""
+    config = nemovideo.ClientConfig(config_dir=tmp_path, client_id="cid")
+    provider = TokenProvider(config)
+    path = provider._cache_path()
+    path.write_text(json.dumps({"token": "t", "expires_at": "2020-01-02T03:04:05Z"}))
+    assert provider._load_cached() is None
+    path.write_text(json.dumps({"token": "t", "expires_at": "2999-01-02T03:04:05.5Z"}))
+    cached = provider._load_cached()
+    assert cached is not None and cached.usable()
