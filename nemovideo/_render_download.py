@@ -22,7 +22,7 @@ import aiohttp
 from yarl import URL
 
 from ._fsutil import BackgroundFlusher
-from ._transport import describe_error
+from ._paths import describe_error
 from .errors import TransportError, ValidationError
 
 if TYPE_CHECKING:

@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from yarl import URL
 
 from ._auth import TokenProvider
 from ._config import ClientConfig
+from ._envelope import Envelope, decode_response
+from ._paths import build_path, describe_error, own_error
 from ._version import __version__
 from .errors import (
     APIError,
@@ -46,9 +45,6 @@ from .errors import (
     RateLimitError,
     ServerError,
     TransportError,
-    ValidationError,
-    error_for,
-    parse_retry_after,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nemovideo.transport")
 
-Envelope = Literal["code", "render", "none"]
 BodyFactory = Callable[[], Any]
 
 ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
@@ -64,98 +59,6 @@ _MAX_RATE_LIMIT_WAIT = 120.0
 _MAX_REDIRECTS = 5
 _CONNECT_ERRORS = (aiohttp.ClientConnectorError,)
 _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONNECTION_REPR = re.compile(r"\s*(Connection<)?ConnectionKey\(")
-_MAX_DETAIL = 300
-
-
-def encode_segment(value: object, name: str = "path segment") -> str:
-    """``value`` percent-encoded as one URL path segment (``/`` too), or ``ValidationError``.
-
-    Empty, ``.`` and ``..`` values and any control character are refused: they would change which
-    endpoint the URL names, or what a log line shows.
-    """
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
-    if value in ("", ".", "..") or _CONTROL_CHARS.search(value):
-        shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
-        raise ValidationError(f"Refusing {name} {shown}: it is not a valid URL path segment.")
-    return quote(value, safe="")
-
-
-def build_path(template: str, segments: Mapping[str, object] | None = None) -> str:
-    """``template`` with each ``{name}`` segment replaced by ``encode_segment(segments[name])``.
-
-    A placeholder must be a whole segment (``/lambda/{id}/cancel``); every placeholder needs a
-    value and every value a placeholder (a mismatch is a programming error: ``ValueError``).
-    """
-    if not segments:
-        if "{" in template or "}" in template:
-            raise ValueError(f"{template} has placeholders but no segments were given")
-        return template
-    parts = template.split("/")
-    used: set[str] = set()
-    for i, part in enumerate(parts):
-        if part.startswith("{") and part.endswith("}"):
-            key = part[1:-1]
-            if key not in segments:
-                raise ValueError(f"{template}: no value for {{{key}}}")
-            parts[i] = encode_segment(segments[key], key)
-            used.add(key)
-        elif "{" in part or "}" in part:
-            raise ValueError(f"{template}: a placeholder must be a whole path segment")
-    if used != set(segments):
-        raise ValueError(f"{template}: no placeholder for {sorted(set(segments) - used)}")
-    return "/".join(parts)
-
-
-def describe_error(exc: BaseException) -> str:
-    """``"<class>: <short text>"`` for a network error, without aiohttp's ``ConnectionKey`` repr.
-
-    aiohttp puts the connection key (which holds ``proxy_auth`` and the proxy URL) into some
-    messages; those messages are cut before it and name the underlying cause instead.
-    """
-    text = str(exc)
-    found = _CONNECTION_REPR.search(text)
-    if found is not None:
-        text = text[: found.start()].rstrip(" :")
-        cause = exc.__cause__
-        if cause is not None:
-            text += f" ({describe_error(cause)})"
-    if len(text) > _MAX_DETAIL:
-        text = text[:_MAX_DETAIL] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _own_error(exc: BaseException) -> NemoError | None:
-    """Our error that aiohttp wrapped (a request body raised it while being written), if any."""
-    cause = exc.__cause__
-    for _ in range(5):
-        if cause is None:
-            return None
-        if isinstance(cause, NemoError):
-            return cause
-        cause = cause.__cause__
-    return None
-
-
-def _message_of(obj: Any, fallback: str) -> str:
-    if isinstance(obj, Mapping):
-        for key in ("message", "msg", "error", "detail", "errorMessage"):
-            value = obj.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return fallback
-
-
-def _as_code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
 
 
 class Transport:
@@ -419,7 +322,7 @@ class Transport:
         except NemoError:
             raise
         except _NETWORK_ERRORS as exc:
-            own = _own_error(exc)
+            own = own_error(exc)
             if own is not None:
                 raise own from None
             raise self._network_error(method, path, exc) from exc
@@ -433,72 +336,13 @@ class Transport:
             return TransportError(f"{method} {path} timed out")
         return TransportError(f"{method} {path} failed: {describe_error(exc)}")
 
-    async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
-        limit = self.config.max_response_bytes
-        if resp.content_length is not None and resp.content_length > limit:
-            raise APIError(
-                f"Response of {resp.content_length} bytes exceeds the {limit}-byte cap",
-                http_status=resp.status,
-            )
-        if resp.content_length is not None:
-            return await resp.read()
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise APIError(f"Response exceeds the {limit}-byte cap", http_status=resp.status)
-            parts.append(chunk)
-        return b"".join(parts)
-
     async def _decode(self, resp: aiohttp.ClientResponse, envelope: Envelope) -> Any:
-        raw = await self._read_body(resp)
-        obj: Any = None
-        if raw.strip():
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                obj = None
-        status = resp.status
-        if 300 <= status < 400:
-            raise APIError(
-                f"Unexpected redirect ({status}) from the API; redirects are not followed "
-                "so the token cannot leak to another host.",
-                http_status=status,
-            )
-        if obj is None and status < 400:
-            if envelope == "none" or not raw.strip():
-                return None
-            raise APIError(f"The API answered {status} with a body that is not JSON",
-                           http_status=status)  # fmt: skip
-        if isinstance(obj, Mapping):
-            if "code" in obj and _as_code(obj.get("code")) is not None:
-                code = _as_code(obj["code"])
-                if code == 0 and status < 400:
-                    return obj.get("data")
-                raise self._error(resp, code, _message_of(obj, ""), obj)
-            if envelope == "render" and "success" in obj:
-                if obj.get("success") and status < 400:
-                    data = obj.get("data")
-                    return obj if data is None else data
-                raise self._error(resp, None, _message_of(obj, "Render request failed"), obj)
-        if status >= 400:
-            text = raw[:500].decode("utf-8", "replace").strip()
-            raise self._error(resp, None, _message_of(obj, text or resp.reason or ""), obj)
-        return obj
-
-    def _error(
-        self, resp: aiohttp.ClientResponse, code: int | None, message: str, obj: Any
-    ) -> APIError:
-        data = obj.get("data") if isinstance(obj, Mapping) else None
-        return error_for(
-            code=code,
-            http_status=resp.status,
-            message=message or None,
-            data=data if isinstance(data, Mapping) else None,
-            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-            registration_url=self.registration_url(),
+        return await decode_response(
+            resp,
+            envelope,
+            max_bytes=self.config.max_response_bytes,
             max_upload_bytes=self.config.max_upload_bytes,
+            registration_url=self.registration_url,
         )
 
     # -- streams ------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from ._chat_events import (
 )
 from ._chat_followup import wait_for_draft_change
 from ._chat_state import Clock, Transcript
+from ._paths import describe_error
 from ._sse import ServerSentEvent, SSEComment, SSEDecoder
 from .draft import Draft
 from .errors import (
@@ -257,9 +258,9 @@ class ChatStream:
         except TransportError as exc:
             if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or _never_sent(exc):
                 raise
-            reason = str(exc)
+            reason = describe_error(exc)
         except _DROPPED as exc:
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = describe_error(exc)
         log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
         yield [await self._recover(reason)]
 

@@ -191,12 +191,17 @@ class NemoClient:
         if not isinstance(data, dict) or not data.get("session_id"):
             raise APIError("The create-session answer carried no session_id.", http_status=200)
         self._transport.note_user_id(data.get("user_id"))
-        return Session(
-            self,
-            str(data["session_id"]),
-            task_id=str(data["task_id"]) if data.get("task_id") else None,
-            user_id=data.get("user_id") if isinstance(data.get("user_id"), str) else None,
-        )
+        try:
+            return Session(
+                self,
+                str(data["session_id"]),
+                task_id=str(data["task_id"]) if data.get("task_id") else None,
+                user_id=data.get("user_id") if isinstance(data.get("user_id"), str) else None,
+            )
+        except ValidationError as exc:
+            raise APIError(
+                f"The API answered an unusable session id: {exc}", http_status=200
+            ) from None
 
     def session(self, session_id: str, *, task_id: str | None = None) -> Session:
         """Reattach to an existing session by id (no request is made)."""
