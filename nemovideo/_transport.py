@@ -74,6 +74,7 @@ class Transport:
         self._urls: dict[str, URL] = {}
         self._attribution = self.attribution_headers()
         self._owns_session = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._session_user_id: str | None = None
         self._timeout = aiohttp.ClientTimeout(
@@ -92,6 +93,15 @@ class Transport:
     def _http(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("This NemoClient is closed; create a new one.")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise ClientClosedError(
+                "This NemoClient was opened on another event loop (each asyncio.run() starts a "
+                "new one). Create the client inside the loop that uses it, e.g. in `async def "
+                "main()` with `async with NemoClient() as client:`."
+            )
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),

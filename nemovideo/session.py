@@ -114,7 +114,7 @@ class Session:
         return state
 
     async def upload(
-        self, files: Iterable[FileInput], *, progress: ProgressCallback | None = None
+        self, files: FileInput | Iterable[FileInput], *, progress: ProgressCallback | None = None
     ) -> list[UploadedMedia]:
         """Upload local files (paths, ``(name, bytes)`` pairs or binary file objects), streamed.
 

@@ -195,7 +195,7 @@ class Uploader:
     async def upload(
         self,
         session_id: str,
-        files: Iterable[FileInput],
+        files: FileInput | Iterable[FileInput],
         *,
         progress: ProgressCallback | None = None,
     ) -> list[UploadedMedia]:

@@ -393,3 +393,21 @@ async def test_a_client_left_open_warns_by_name(emulator: Emulator, tmp_path: Pa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         closed.__del__()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_client_used_from_a_second_event_loop_says_so(tmp_path: Path) -> None:
+    async def first() -> tuple[nemovideo.NemoClient, str]:
+        emu = await Emulator().start()
+        client = make_client(emu, tmp_path / "cfg")
+        await client.credits()
+        await emu.close()
+        return client, emu.url
+
+    client, _ = asyncio.run(first())
+
+    async def second() -> None:
+        with pytest.raises(nemovideo.ClientClosedError, match="another event loop"):
+            await client.credits()
+
+    asyncio.run(second())
