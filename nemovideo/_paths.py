@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .errors import NemoError, ValidationError
 
-__all__ = ["build_path", "describe_error", "encode_segment", "own_error"]
+__all__ = ["build_path", "check_id", "describe_error", "encode_segment", "own_error"]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONNECTION_REPR = re.compile(r"\s*(Connection<)?ConnectionKey\(")
@@ -33,6 +33,19 @@ def encode_segment(value: object, name: str = "path segment") -> str:
         shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
         raise ValidationError(f"Refusing {name} {shown}: it is not a valid URL path segment.")
     return quote(value, safe="")
+
+
+def check_id(value: object, pattern: re.Pattern[str], what: str, example: str, rule: str) -> str:
+    """``value`` when it fully matches ``pattern``, else a ``ValidationError`` that shows an example.
+
+    Ids become URL path segments, so the public entry points check them before anything is sent.
+    """
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:80] + "..."
+        raise ValidationError(
+            f"Not a {what}: {shown}. {what.capitalize()}s look like {example!r} ({rule})."
+        )
+    return value
 
 
 def build_path(template: str, segments: Mapping[str, object] | None = None) -> str:

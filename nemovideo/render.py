@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import _render_download as dl
+from ._paths import check_id
 from .draft import Draft
 from .errors import (
     APIError,
@@ -98,13 +99,8 @@ def check_job_id(job_id: object) -> str:
     Letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit, at most 128
     characters: an id is a URL path segment, so nothing that could name another endpoint passes.
     """
-    if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
-        shown = repr(job_id) if len(repr(job_id)) <= 80 else repr(job_id)[:80] + "..."
-        raise ValidationError(
-            f"Not a render job id: {shown}. Job ids look like 'render_1718000000000' "
-            "(letters, digits, '_', '.', '-'; at most 128 characters)."
-        )
-    return job_id
+    return check_id(job_id, _JOB_ID, "render job id", "render_1718000000000",
+                    "letters, digits, '_', '.', '-'; at most 128 characters")  # fmt: skip
 
 
 def _has_status(data: Any) -> bool:

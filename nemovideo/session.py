@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from .errors import APIError, ValidationError
+from ._paths import check_id
+from .errors import APIError
 from .state import SessionState
 
 if TYPE_CHECKING:
@@ -41,13 +42,8 @@ def check_session_id(session_id: object) -> str:
     """
     if isinstance(session_id, int) and not isinstance(session_id, bool):
         session_id = str(session_id)
-    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        shown = repr(session_id) if len(repr(session_id)) <= 80 else repr(session_id)[:80] + "..."
-        raise ValidationError(
-            f"Not a session id: {shown}. Session ids look like '5529798706024415232' "
-            "(letters, digits, '_' or '-'; at most 128 characters)."
-        )
-    return session_id
+    return check_id(session_id, _SESSION_ID, "session id", "5529798706024415232",
+                    "letters, digits, '_' or '-'; at most 128 characters")  # fmt: skip
 
 
 class Session:
