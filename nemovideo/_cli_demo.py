@@ -8,13 +8,12 @@ transitions", prints the timeline, exports, downloads ``demo.mp4`` and says wher
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from ._cli_commands import Bar, make_client
+from ._cli_commands import Bar, make_client, prepare_out_dir
 from .client import NemoClient
 from .intents import translate_gui
 from .testing._samples import sample_images
@@ -52,7 +51,7 @@ async def run_demo(args: argparse.Namespace) -> int:
 
     prompt = args.prompt or DEFAULT_PROMPT
     out_dir: Path = args.out
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    prepare_out_dir(out_dir / "demo.mp4")
     async with _demo_client(args, say) as client:
         bal = await client.credits()
         say(f"Signed in anonymously as {client.user_id}: {bal.available} credits")

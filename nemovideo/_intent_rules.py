@@ -206,7 +206,7 @@ _LEAD = r"""
   |you\s+(?:need|have|want|might\s+want)\s+to|feel\s+free\s+to|go\s+ahead\s+and|try(?:\s+to)?
   |remember\s+to|don't\s+forget\s+to|make\s+sure\s+(?:to|you)|be\s+sure\s+to
   |请|您可以|你可以|可以|然后|再|接着|之后|最后|先|直接|只需|只要|即可|就可以|需要)[\s,]*)*
-(?:在[^,，。]{0,16}?(?:中|里|上|内|处)[\s,，]*)?
+(?:(?:在|从)[^,，。]{0,16}?(?:中|里|上|内|处)[\s,，]*)?
 (?:(?:将|把)[^,，。]{0,16}?)?"""
 
 _GUI_NOUN = re.compile(
@@ -236,8 +236,8 @@ GUI_RULES: Final[tuple[GuiRule, ...]] = (
         _gui(r"(?:select|choose|pick|use|find|locate)\s|选择|选中|选取|找到"),
         "chat",
         needs=re.compile(
-            r"(?<![a-z])(?:button|icon|tab|menu|toolbar|panel|link)s?(?![a-z])"
-            r"|按钮|图标|菜单|选项卡|工具栏|面板|素材库|链接"
+            r"(?<![a-z])(?:button|icon|tab|menu|toolbar|panel|link|drop-?\s?down)s?(?![a-z])"
+            r"|按钮|图标|菜单|下拉|选项卡|工具栏|面板|素材库|链接"
         ),
     ),
     GuiRule(
@@ -265,6 +265,13 @@ GUI_RULES: Final[tuple[GuiRule, ...]] = (
         ),
         "chat",
         objects="upload",
+    ),
+    GuiRule(
+        "upload",
+        _gui(r"(?:upload|import)\s"),
+        "upload",
+        objects="none",
+        needs=re.compile(r"(?<![a-z])(?:click|tap|press|button|drag)|点击|按钮|拖", re.I),
     ),
     GuiRule(
         "preview",
@@ -327,8 +334,8 @@ OBJECTS: Final[tuple[tuple[Action, re.Pattern[str]], ...]] = (
 GUI_HINT: Final = re.compile(
     r"(?<![a-z])(?:click|tap|press|hit|push|select|choose|pick|use|find|locate|open|go|navigate"
     r"|head|switch|visit|expand|access|drag|drop|preview|play|watch|review|check|view|see|look"
-    r"|top|recharge|manage|upgrade|hover|scroll|mouse)(?![a-z])"
-    r"|点|单击|双击|右|按|打开|进入|前往|切换|展开|去|拖|预览|播放|回放|查看|检查|充值|升级|悬停|滚动",
+    r"|top|recharge|manage|upgrade|hover|scroll|mouse|upload|import)(?![a-z])"
+    r"|点|单击|双击|右|按|选|找到|打开|进入|前往|切换|展开|去|拖|预览|播放|回放|查看|检查|充值|升级|悬停|滚动",
     re.I,
 )
 

@@ -32,7 +32,12 @@ from .errors import (
     FileTooLargeError,
     InsufficientCreditsError,
     NemoError,
+    RenderFailedError,
+    RenderTimeoutError,
+    ServerError,
     SessionNotFoundError,
+    StreamTimeoutError,
+    TransportError,
     UnsupportedFileError,
 )
 from .intents import Intent, route, translate_gui
@@ -49,6 +54,7 @@ log = logging.getLogger("nemovideo.assistant")
 Action = Literal["export", "credits", "state", "upload", "chat"]
 Notice = Callable[[str], "Awaitable[None] | None"]
 Progress = Callable[[int, int], None]
+Stage = Callable[[str], None]
 
 
 @attrs.frozen
@@ -102,7 +108,9 @@ class Assistant:
 
     ``on_notice`` receives progress lines meant for the user ("Still working... 2 min"), at the
     ``heartbeat_notice_interval`` of the client's config; ``on_progress(done, total)`` gets upload
-    and render progress; exports are downloaded into ``download_dir``.
+    bytes, render percent and download bytes, and ``on_stage(name)`` is called with ``"upload"``,
+    ``"render"`` or ``"download"`` as each of those starts (so a display can start a fresh bar
+    with the right unit); exports are downloaded into ``download_dir``.
 
     :ivar client: the client it acts through.
     :vartype client: NemoClient
@@ -122,6 +130,7 @@ class Assistant:
         download_dir: str | Path = ".",
         on_notice: Notice | None = None,
         on_progress: Progress | None = None,
+        on_stage: Stage | None = None,
         language: str = "en",
     ) -> None:
         self.client = client
@@ -130,6 +139,7 @@ class Assistant:
         self.language = language
         self._on_notice = on_notice
         self._on_progress = on_progress
+        self._on_stage = on_stage
 
     def __repr__(self) -> str:
         sid = self.session.id if self.session else None
@@ -209,6 +219,7 @@ class Assistant:
 
     async def _upload(self, files: Sequence[FileInput]) -> AssistantReply:
         session = await self._session()
+        self._stage("upload")
         media = tuple(await session.upload(files, progress=self._on_progress))
         names = ", ".join(m.name for m in media)
         return AssistantReply(
@@ -230,7 +241,9 @@ class Assistant:
             format=intent.params.get("format", "mp4"), quality=intent.params.get("quality", "high")
         )
         await self._notice(f"Rendering {draft.summary()} ...")
+        self._stage("render")
         result = await job.wait(progress=self._render_progress)
+        self._stage("download")
         path = await job.download(self.download_dir, progress=self._on_progress)
         return AssistantReply(
             text=f"Video ready! Saved to {path}",
@@ -239,6 +252,10 @@ class Assistant:
             render=result,
             path=path,
         )
+
+    def _stage(self, name: str) -> None:
+        if self._on_stage is not None:
+            self._on_stage(name)
 
     def _render_progress(self, percent: int, total: int = 100) -> None:
         if self._on_progress is not None:
@@ -251,10 +268,18 @@ class Assistant:
         reply = await send_message(session, text, on_waiting=self._waiting)
         shown = translate_gui(reply.text) if reply.text else None
         lines = [shown.text] if shown and shown.text else []
-        if reply.silent or not lines:
+        changes = "".join(f"\n- {c}" for c in reply.changes)
+        if reply.recovered:
             lines.append(
-                "Done. What changed:\n" + "\n".join(f"- {c}" for c in reply.changes)
-                if reply.changes
+                "The connection dropped before the answer ended, so I read the result from the "
+                "project (your message was not sent twice)."
+            )
+            if changes:
+                lines.append(f"What changed:{changes}")
+        elif reply.silent or not lines:
+            lines.append(
+                f"Done. What changed:{changes}"
+                if changes
                 else "The backend finished without a reply or a change to the timeline."
             )
         if shown is not None and shown.action in ("state", "credits"):
@@ -277,7 +302,8 @@ class Assistant:
         )
 
     async def _waiting(self, elapsed: float) -> None:
-        await self._notice(f"Still working... ({elapsed / 60:.0f} min so far)")
+        so_far = f"{elapsed:.0f} s" if elapsed < 90 else f"{elapsed / 60:.0f} min"
+        await self._notice(f"Still working... ({so_far} so far)")
 
     async def _notice(self, line: str) -> None:
         if self._on_notice is None:
@@ -287,21 +313,46 @@ class Assistant:
             await result
 
     def _failed(self, action: Action, exc: NemoError) -> AssistantReply:
-        return AssistantReply(text=advice_for(exc), action=action, error=exc)
+        if action == "chat" and isinstance(exc, StreamTimeoutError):
+            advice = (
+                "NemoVideo went quiet for too long, so I stopped waiting. Your message was not "
+                "sent again; the change may still arrive: ask for the status in a moment."
+            )
+        else:
+            advice = advice_for(
+                exc,
+                registration_url=self.client._transport.registration_url(),
+                web_url=self.client.config.web_url,
+            )
+        return AssistantReply(text=advice, action=action, error=exc)
 
 
-def advice_for(exc: NemoError) -> str:
-    """Plain-language advice for an error a user can act on (the error texts already say how)."""
+def advice_for(
+    exc: NemoError, *, registration_url: str | None = None, web_url: str = "https://nemovideo.com"
+) -> str:
+    """Plain-language advice for an error a user can act on.
+
+    ``registration_url`` (``<web>/register?bind=<user id>``, for an anonymous user) is offered
+    when credits run out or the plan blocks export; ``web_url`` otherwise.
+    """
     if isinstance(exc, InsufficientCreditsError):
-        return f"You are out of credits. {_tail(exc)}"
+        url = exc.registration_url or registration_url
+        if url:
+            return f"You are out of credits. Register to get more: {url}"
+        return f"You are out of credits. Top up at {web_url} to continue."
     if isinstance(exc, ExportBlockedError):
-        return f"Your plan cannot export videos. {_tail(exc)}"
+        where = f"register here: {registration_url}" if registration_url else f"see {web_url}"
+        return f"Your plan cannot export videos: register or upgrade to export ({where})."
     if isinstance(exc, (UnsupportedFileError, FileTooLargeError)):
         return f"I could not upload that file. {exc}"
+    if isinstance(exc, RenderFailedError):
+        reason = exc.reason or "no reason given"
+        return f'The render failed ({reason}). Say "export" to try again.'
+    if isinstance(exc, RenderTimeoutError):
+        return (
+            f"The render (job {exc.job_id}) is taking longer than expected and may still finish. "
+            'Say "export" to try again later.'
+        )
+    if isinstance(exc, (TransportError, ServerError)):
+        return f"NemoVideo could not be reached or failed ({exc}). Try again in a moment."
     return f"That did not work: {exc}"
-
-
-def _tail(exc: NemoError) -> str:
-    message = str(exc)
-    base = getattr(exc, "default_message", "")
-    return message[len(base) :].strip() if base and message.startswith(base) else message

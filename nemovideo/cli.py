@@ -22,7 +22,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import (
@@ -66,20 +66,50 @@ def exit_code_for(exc: NemoError) -> int:
     return EXIT_FAILURE
 
 
+class UsageError(Exception):
+    """A command line argparse refused; ``main`` prints it (as JSON under ``--json``), exit 2."""
+
+    def __init__(self, usage: str, message: str) -> None:
+        super().__init__(message)
+        self.usage, self.message = usage, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that raises ``UsageError`` instead of printing and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.format_usage(), f"{self.prog}: error: {message}")
+
+
+def _common_options(*, top: bool) -> _Parser:
+    """``--json``, ``--api-url``, ``--config-dir``: accepted before the command and after it.
+
+    The copy after the command defaults to ``SUPPRESS`` so that leaving it out does not undo the
+    value given before the command (``nemovideo --json credits``).
+    """
+    unset: Any = argparse.SUPPRESS
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", default=False if top else unset,
+                        help="print one JSON object (for scripts)")  # fmt: skip
+    common.add_argument("--api-url", default=None if top else unset,
+                        help="API base URL (default: NEMO_API_URL or the real API)")  # fmt: skip
+    common.add_argument("--config-dir", type=Path, default=None if top else unset,
+                        help="where the client id and token live")  # fmt: skip
+    return common
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
-    common.add_argument("--api-url", help="API base URL (default: NEMO_API_URL or the real API)")
-    common.add_argument("--config-dir", type=Path, help="where the client id and token live")
-    on_session = argparse.ArgumentParser(add_help=False)
+    common = _common_options(top=False)
+    on_session = _Parser(add_help=False)
     on_session.add_argument(
         "--session", help="session id (default: the last one this command line used)"
     )
     on_session.add_argument("--new", action="store_true", help="start a new session")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nemovideo",
         description="NemoVideo: turn images, clips and one sentence into a rendered MP4.",
+        parents=[_common_options(top=True)],
     )
     parser.add_argument("--version", action="version", version=f"nemovideo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -121,24 +151,43 @@ def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None
         print(text, flush=True)
 
 
+def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
+    """Report a failure: one JSON object on stdout under ``--json``, else one line on stderr."""
+    if args_json:
+        print(json.dumps({"error": kind, "message": message}, ensure_ascii=False), flush=True)
+    else:
+        print(f"error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    wants_json = "--json" in words[: words.index("--")] if "--" in words else "--json" in words
+    try:
+        args = _parser().parse_args(words)
+    except UsageError as exc:
+        if wants_json:
+            return _fail(True, "UsageError", exc.message, EXIT_USAGE)
+        print(exc.usage + exc.message, file=sys.stderr, flush=True)
+        return EXIT_USAGE
     if args.command == "emulator":
         from .testing.__main__ import run as run_emulator
 
         return run_emulator(args)
     from . import _cli_commands
+    from ._cli_commands import os_message
 
+    as_json = bool(getattr(args, "json", False))
     try:
         return asyncio.run(_cli_commands.run(args))
     except NemoError as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), flush=True)
-        else:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-        return exit_code_for(exc)
+        return _fail(as_json, type(exc).__name__, str(exc), exit_code_for(exc))
+    except OSError as exc:
+        return _fail(as_json, type(exc).__name__, os_message(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if as_json:
+            return _fail(True, "Interrupted", "interrupted", EXIT_INTERRUPTED)
+        print("interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
 
 

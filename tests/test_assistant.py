@@ -122,3 +122,88 @@ async def test_two_stage_generation_finishes_or_says_it_is_still_running(
         waiting = await client.assistant().handle(sentence, files=sample_images())
         assert waiting.ok and waiting.summary == "Timeline (1 track): 1. Video: 3 clips (0-10s)"
         assert "still finishing" in waiting.text
+
+
+async def test_advice_texts_name_the_way_out(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.render.width, emulator.render.height = 320, 180
+    big_file = tmp_path / "big.mp4"
+    big_file.write_bytes(bytes(30_000))
+    async with make_client(emulator, tmp_path / "config", max_upload_bytes=20_000) as client:
+        assistant = client.assistant(download_dir=tmp_path)
+        await assistant.handle("status")
+        register = f"https://nemovideo.com/register?bind={client.user_id}"
+
+        emulator.set_credits(None, 0)
+        broke = await assistant.handle("add lo-fi BGM at 35%")
+        assert isinstance(broke.error, nemovideo.InsufficientCreditsError)
+        assert broke.text == f"You are out of credits. Register to get more: {register}"
+
+        big = await assistant.handle("", files=[big_file])
+        assert isinstance(big.error, nemovideo.FileTooLargeError)
+        assert "compress the file or trim it" in big.text
+
+        emulator.set_credits(None, 500)
+        await assistant.handle(MAKE, files=sample_images())
+        emulator.block_exports()
+        blocked = await assistant.handle("export")
+        assert isinstance(blocked.error, nemovideo.ExportBlockedError)
+        assert blocked.text == (
+            f"Your plan cannot export videos: register or upgrade to export (register here: "
+            f"{register})."
+        )
+
+        emulator.block_exports(blocked=False)
+        emulator.render.fail_next("GPU lost")
+        failed = await assistant.handle("export")
+        assert isinstance(failed.error, nemovideo.RenderFailedError)
+        assert failed.text == 'The render failed (GPU lost). Say "export" to try again.'
+
+
+async def test_stages_and_progress_for_upload_and_export(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.render.width, emulator.render.height = 320, 180
+    events: list[tuple[str, int, int] | str] = []
+    async with make_client(emulator, tmp_path / "config") as client:
+        assistant = client.assistant(
+            download_dir=tmp_path,
+            on_stage=events.append,
+            on_progress=lambda done, total: events.append(("progress", done, total)),
+        )
+        await assistant.handle("turn these into a 4-second video", files=sample_images())
+        exported = await assistant.handle("export")
+    assert exported.ok and exported.path is not None
+    stages = [e for e in events if isinstance(e, str)]
+    assert stages == ["upload", "render", "download"]
+    render = events[events.index("render") + 1 : events.index("download")]
+    assert render and all(e[2] == 100 for e in render if isinstance(e, tuple))
+    download = [e for e in events[events.index("download") :] if isinstance(e, tuple)]
+    assert download[-1][1] == exported.path.stat().st_size
+
+
+async def test_waiting_notices_count_seconds(emulator: Emulator, tmp_path: Path) -> None:
+    notices: list[str] = []
+    emulator.chat.delay, emulator.chat.work_steps = 0.03, 6
+    async with make_client(emulator, tmp_path / "config") as client:
+        reply = await client.assistant(on_notice=notices.append).handle("add lo-fi BGM at 35%")
+    assert reply.ok
+    assert notices and all(n == "Still working... (0 s so far)" for n in notices), notices
+
+
+async def test_dropped_stream_and_quiet_backend_are_explained(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator, tmp_path / "config", stream_idle_timeout=0.2) as client:
+        assistant = client.assistant()
+        await assistant.handle("status")
+        emulator.chat.drop_after = 2
+        dropped = await assistant.handle("add lo-fi BGM at 35%")
+        assert dropped.ok, dropped.text
+        assert "not sent twice" in dropped.text
+        assert "What changed:\n- Duration 0s -> 10s\n- Added BGM track Lo-fi" in dropped.text
+
+        emulator.chat.heartbeats_only = True
+        quiet = await assistant.handle("add a title 'Night'")
+        assert isinstance(quiet.error, nemovideo.StreamTimeoutError)
+        assert "was not sent again" in quiet.text and "status" in quiet.text
+    assert len(emulator.requests_to("/run_sse", "POST")) == 2

@@ -247,7 +247,7 @@ def test_normalize() -> None:
     assert normalize("导出 1080p mp4") == "导出1080p mp4"
 
 
-GUI: list[tuple[str, str, str | None]] = [
+GUI: list[tuple[str, str | None, str | None]] = [  # expected None: kept verbatim
     (
         "I can't find any media in this session yet. Click the Upload button to add your media, "
         "then ask me again.",
@@ -314,6 +314,11 @@ GUI: list[tuple[str, str, str | None]] = [
     ("请点击“生成”按钮开始制作。", "", "chat"),
     ("已添加转场。请打开设置页面修改分辨率。", "已添加转场。", "state"),
     ("Head over to your account page to see your remaining credits.", "", "credits"),
+    ("Select MP4 from the format dropdown and click Export.", "", "export"),
+    ("Please upload your images by clicking the + button.", "", "upload"),
+    ("Import your clips by dragging them into the timeline.", "", "upload"),
+    ("请从下拉菜单中选择MP4，然后点击导出。", "", "export"),
+    ("视频已生成。从菜单中选择导出即可。", "视频已生成。", "export"),
     # no GUI talk: kept verbatim, no action
     (
         '"Click the Export button" is now the title.',
@@ -335,14 +340,18 @@ GUI: list[tuple[str, str, str | None]] = [
     ),
     ("I made the credits roll at the end.", "I made the credits roll at the end.", None),
     ("已为你打造一段15秒的城市视频。", "已为你打造一段15秒的城市视频。", None),
+    ("Upload complete. Your 3 images are in the session.", None, None),
+    ("Upload your photos and I will make the video.", None, None),
+    ("I used fade and click transitions.", None, None),
+    ("请选择一首你喜欢的音乐。", None, None),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected", "action"), GUI)
-def test_translate_gui(text: str, expected: str, action: str | None) -> None:
+def test_translate_gui(text: str, expected: str | None, action: str | None) -> None:
     result = translate_gui(text)
     assert isinstance(result, GuiTranslation)
-    assert result.text == expected
+    assert result.text == (text if expected is None else expected)
     assert result.action == action
     if action is None:
         assert result.removed == () and result.hint is None

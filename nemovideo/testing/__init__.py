@@ -14,8 +14,8 @@ test. From a shell: ``python -m nemovideo.testing --port 8765``.
 
 from __future__ import annotations
 
-from ._agent import ChatControls
 from ._app import Emulator
+from ._chat_controls import ChatControls
 from ._render import RenderControls
 from ._samples import sample_images
 from ._store import RecordedRequest

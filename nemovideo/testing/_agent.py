@@ -8,91 +8,48 @@ Deterministic and small, it understands what users really type (PROTOCOL "Chat s
     "make it 10 seconds" / "trim to 8s"                                   rescale the timeline
     "make it vertical" / "change the aspect ratio to 1:1"                 canvas size
     "remove the music" / "remove the title"                               drop those tracks
+    "generate a 5-second clip of waves on a beach"                        a generated clip
 
 Several may share one sentence ("...a 10-second video with lo-fi music and the title 'X'"): the
-steps run in order, video first, then music and title (the two-stage generation). It talks like
-the real backend, as if a GUI existed ("click the Export button"). Drafts are written in the
-emulator's form (HELPERS.md) with the builders of :mod:`._drafts`.
+steps run in order, video first, then music and title (the two-stage generation). Arranging the
+uploads and every other change is an ``edit_multitrack`` call (editing: ``edit_cost`` once per
+session); "generate ... clip(s)" without uploads to use is one ``generate_video_with_seedance``
+call per clip (generation: ``generation_cost`` a clip). It talks like the real backend, as if a
+GUI existed ("click the Export button"). The edits themselves live in :mod:`._edits`.
 
-:class:`ChatControls` (``chat_controls(emu)``) tunes the stream: timing, heartbeat form, dialect,
-silent edits, dropped connections, heartbeat-only streams, in-stream errors.
+:class:`ChatControls` (``chat_controls(emu)``, :mod:`._chat_controls`) tunes the stream.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
-import weakref
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from ..state import MediaInfo
-from ._drafts import bgm_track, normalize_draft, title_track, video_track
+from ._chat_controls import ChatControls, chat_controls
+from ._edits import (
+    DEFAULT_SECONDS,
+    Edit,
+    add_bgm,
+    add_generated,
+    add_title,
+    has_track,
+    make_video,
+    remove_tracks,
+    set_canvas,
+    set_duration,
+)
 
-if TYPE_CHECKING:
-    from ._app import Emulator
-
-__all__ = ["ChatControls", "Plan", "Step", "chat_controls", "plan_reply"]
+__all__ = ["EDIT_TOOL", "GENERATE_TOOL", "ChatControls", "Plan", "Step", "chat_controls",
+           "plan_reply"]  # fmt: skip
 
 EDIT_TOOL = "edit_multitrack"
-DEFAULT_SECONDS = 10
-TITLE_MS = 3000
-
-
-@attrs.define
-class ChatControls:
-    """How the emulator's ``/run_sse`` behaves; change the fields at any time.
-
-    ``delay`` is the pause between frames and ``work_steps`` the heartbeats sent while a tool
-    "runs" (tests use milliseconds). ``heartbeat`` is ``"event"`` (``event: heartbeat``),
-    ``"empty"`` (an empty ``data:``) or ``"comment"``; ``dialect`` ``"adk"`` or ``"simple"``.
-    One-shot faults reset themselves after firing: ``drop_after`` (cut the connection after that
-    many frames; the edit still completes server-side, ``finish_delay`` later) and
-    ``stream_error`` (end with an ADK ``{"error": ...}`` frame instead of the edit; unescaped
-    when ``unescaped_error``). ``silent`` answers edits with no text; ``heartbeats_only`` sends
-    heartbeats until the client leaves; ``trailing_issue`` appends "I encountered a temporary
-    issue". Counters: ``streams``, ``dropped``, ``disconnects`` (clients that left mid-stream).
-    ``two_stage`` makes generation with music or a title run in two stages, as the real backend's
-    can: the video in the stream, then the music and title as a long-running tool call that the
-    stream closes on, applied ``stage_two_delay`` seconds later.
-    """
-
-    delay: float = 0.01
-    work_steps: int = 2
-    heartbeat: str = "event"
-    dialect: str = "adk"
-    silent: bool = False
-    heartbeats_only: bool = False
-    trailing_issue: bool = False
-    drop_after: int | None = None
-    finish_delay: float = 0.0
-    stream_error: str | None = None
-    unescaped_error: bool = False
-    edit_cost: int = 50
-    two_stage: bool = False
-    stage_two_delay: float = 0.05
-    streams: int = 0
-    dropped: int = 0
-    disconnects: int = 0
-    charged_sessions: set[str] = attrs.Factory(set)
-    background: set[asyncio.Task[None]] = attrs.Factory(set)
-
-
-_CONTROLS: weakref.WeakKeyDictionary[Emulator, ChatControls] = weakref.WeakKeyDictionary()
-
-
-def chat_controls(emu: Emulator) -> ChatControls:
-    """The chat controls of ``emu`` (``emu.chat`` when the emulator has that attribute)."""
-    own = getattr(emu, "chat", None)
-    if isinstance(own, ChatControls):
-        return own
-    return _CONTROLS.setdefault(emu, ChatControls())
-
-
-Edit = Callable[[dict[str, Any]], None]
+GENERATE_TOOL = "generate_video_with_seedance"
+GENERATED_SECONDS = 5
 
 
 @attrs.frozen
@@ -116,6 +73,11 @@ class Plan:
     @property
     def edits(self) -> bool:
         return bool(self.steps)
+
+    @property
+    def clips(self) -> int:
+        """How many clips the plan generates (each costs ``generation_cost``)."""
+        return sum(step.tool == GENERATE_TOOL for step in self.steps)
 
 
 # -- reading the sentence --------------------------------------------------------------------------
@@ -180,83 +142,6 @@ def _count(media: list[dict[str, Any]]) -> str:
     return f"{len(media)} {noun}{'' if len(media) == 1 else 's'}"
 
 
-def _draft(state: dict[str, Any]) -> dict[str, Any]:
-    draft = state.get("draft")
-    if not isinstance(draft, dict):
-        draft = {"t": [], "d": 0, "m": {"title": "project", "width": 1920, "height": 1080}}
-        state["draft"] = draft
-    draft.setdefault("t", [])
-    return draft
-
-
-def _total_ms(state: Mapping[str, Any]) -> int:
-    draft = state.get("draft")
-    given = draft.get("d") if isinstance(draft, Mapping) else None
-    return int(given) if isinstance(given, int | float) and given > 0 else DEFAULT_SECONDS * 1000
-
-
-def _is_track(track: Any, kind: int) -> bool:
-    return isinstance(track, dict) and track.get("tt") == kind
-
-
-# -- edits (each mutates a session state in place) --------------------------------------------------
-
-
-def _fit(draft: dict[str, Any], total_ms: int) -> None:
-    """Stretch BGM to ``total_ms``, clip text to it, and renormalise."""
-    for track in draft["t"]:
-        for seg in track.get("sg") or []:
-            if _is_track(track, 1):
-                seg["st"], seg["d"] = 0, total_ms
-            elif _is_track(track, 7):
-                seg["st"] = min(seg.get("st", 0), max(total_ms - 1000, 0))
-                seg["d"] = min(seg.get("d", TITLE_MS), total_ms - seg["st"])
-
-
-def _commit(state: dict[str, Any], draft: dict[str, Any]) -> None:
-    state["draft"] = normalize_draft(draft)
-
-
-def make_video(media: list[dict[str, Any]], total_ms: int, transition: str) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        track = video_track(media, total_ms, transition)
-        at = next((i for i, t in enumerate(draft["t"]) if _is_track(t, 0)), 0)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, 0)]
-        draft["t"].insert(min(at, len(draft["t"])), track)
-        _fit(draft, total_ms)
-        _commit(state, draft)
-
-    return edit
-
-
-def set_duration(total_ms: int) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        for track in draft["t"]:
-            if _is_track(track, 0) and track.get("sg"):
-                count = len(track["sg"])
-                share, extra = divmod(total_ms, count)
-                start = 0
-                for i, seg in enumerate(track["sg"]):
-                    seg["st"], seg["d"] = start, share + (1 if i < extra else 0)
-                    start += seg["d"]
-        _fit(draft, total_ms)
-        _commit(state, draft)
-
-    return edit
-
-
-def add_bgm(name: str, volume: float) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, 1)]
-        draft["t"].append(bgm_track(name, volume, _total_ms(state)))
-        _commit(state, draft)
-
-    return edit
-
-
 def _title_text(text: str) -> str | None:
     """The title a sentence asks for: quoted text, else the words after "title" ("add a title
     Urban Dreams"), up to the end of the clause."""
@@ -271,43 +156,42 @@ def _title_text(text: str) -> str | None:
     return None if first in {"", "a", "the", "it", "track", "text", "please"} else words
 
 
-def add_title(text: str) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, 7)]
-        draft["t"].append(title_track(text, min(TITLE_MS, _total_ms(state))))
-        draft.setdefault("m", {})["title"] = text
-        _commit(state, draft)
-
-    return edit
-
-
-def remove_tracks(kind: int) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, kind)]
-        _commit(state, draft)
-
-    return edit
-
-
-def set_canvas(width: int, height: int, ratio: str) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
-        draft.setdefault("m", {}).update(width=width, height=height)
-        state["canvas_config"] = {"width": width, "height": height, "aspect_ratio": ratio}
-        _commit(state, draft)
-
-    return edit
-
-
 # -- planning ---------------------------------------------------------------------------------------
 
+_GENERATE = re.compile(r"\bgenerat(?:e|ing)\b")
+_CLIPS = re.compile(r"\b(clips?|videos?|footage|shots?|scenes?)\b")
+_OWN_MEDIA = re.compile(r"\b(images?|photos?|pictures?|pics|uploads?|media|files?|these|them|my)\b")
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_COUNT = re.compile(
+    r"\b(\d+|an?|one|two|three|four|five)\s+(?:[\w-]+\s+){0,2}?(?:clips?|videos?|shots?|scenes?)\b"
+)
+_PROMPT = re.compile(r"\b(?:of|showing|about|featuring|with)\s+(.+?)[.!?]*$", re.IGNORECASE)
+_MAX_CLIPS = 10
 
-def _has(state: Mapping[str, Any], kind: int) -> bool:
-    draft = state.get("draft")
-    tracks = draft.get("t") if isinstance(draft, Mapping) else None
-    return any(_is_track(t, kind) for t in tracks or [])
+
+def _generation(text: str, low: str, has_media: bool) -> Plan | None:
+    """Clips to generate from a description: "generate two 5-second clips of a beach"."""
+    if not (_GENERATE.search(low) and _CLIPS.search(low)) or (has_media and _OWN_MEDIA.search(low)):
+        return None
+    found = _COUNT.search(low)
+    word = found.group(1) if found else "1"
+    count = max(1, min(_MAX_CLIPS, int(word) if word.isdigit() else _NUMBERS.get(word, 1)))
+    seconds = _seconds(low) or GENERATED_SECONDS
+    prompt_match = _PROMPT.search(text)
+    prompt = (prompt_match.group(1) if prompt_match else text).strip()
+    steps = tuple(
+        Step({"prompt": prompt, "duration": seconds, "clip": n + 1}, add_generated(prompt, seconds),
+             f"Generated clip {n + 1} of {count}: {_fmt_s(seconds * 1000)}s", GENERATE_TOOL)
+        for n in range(count)
+    )  # fmt: skip
+    noun = "clip" if count == 1 else f"{count} clips"
+    return Plan(
+        f"Generating {'a ' if count == 1 else ''}{noun} of {prompt} ({_fmt_s(seconds * 1000)}s "
+        f"each). This takes a few minutes.",
+        steps,
+        f"Your generated {noun} {'is' if count == 1 else 'are'} in the timeline. Preview "
+        f"{'it' if count == 1 else 'them'}, then click the Export button to download the MP4.",
+    )
 
 
 def _removal(low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -315,7 +199,7 @@ def _removal(low: str, state: Mapping[str, Any]) -> Plan | None:
         return None
     for pattern, kind, what in ((_MUSIC, 1, "background music"), (_TEXTS, 7, "title")):
         if pattern.search(low):
-            if not _has(state, kind):
+            if not has_track(state, kind):
                 return Plan(f"There is no {what} on the timeline, so there is nothing to remove.")
             step = Step({"action": "remove_track", "track_type": kind},
                         remove_tracks(kind), f"Removed the {what} track")  # fmt: skip
@@ -352,7 +236,14 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
     seconds = _seconds(low)
     media = _media(state)
     wants_video = bool(_VIDEO.search(low) and (_MEDIA.search(low) or "turn" in low))
-    if wants_video:
+    generation = _generation(text, low, bool(media))
+    if generation is not None:
+        if _MUSIC.search(low) is None and _TEXTS.search(low) is None:
+            return generation
+        intro.append(generation.intro)
+        steps.extend(generation.steps)
+        outro.append(generation.outro)
+    elif wants_video:
         if not media:
             return Plan(
                 f'You asked: "{text}". I don\'t see any uploaded images or clips in this session '
@@ -381,7 +272,7 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
             f"Your {_fmt_s(total)}-second video is ready in the timeline. Preview it, then click "
             "the Export button to download the MP4."
         )
-    elif seconds is not None and _RESIZE.search(low) and _has(state, 0):
+    elif seconds is not None and _RESIZE.search(low) and has_track(state, 0):
         total = round(seconds * 1000)
         intro.append(f"Changing the video length to {_fmt_s(total)} seconds.")
         steps.append(Step({"action": "set_duration", "duration_ms": total},

@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import _chat, _core_routes, _render, _upload
-from ._agent import ChatControls
+from ._chat_controls import ChatControls
 from ._render import RenderControls
 from ._store import (
     DEFAULT_MESSAGES,
@@ -164,6 +164,16 @@ class Emulator:
     def cdn_file_url(self, name: str) -> str:
         """The CDN URL serving ``files_dir / name``, e.g. to hand a test file to ``upload_urls``."""
         return f"{self.cdn_url}/files/{name}"
+
+    def fake_url(self, url: str, content: bytes | str | Path) -> None:
+        """Make a URL upload of ``url`` "fetch" ``content`` (bytes or a file) instead of the network.
+
+        The emulator never contacts a host that is not loopback; this is how a test gives such a
+        URL content, e.g. an extensionless link the service would judge by what it serves::
+
+            emu.fake_url("https://img.example.com/photo?id=3", Path("a.jpg").read_bytes())
+        """
+        self.store.remote_files[url] = content if isinstance(content, bytes) else Path(content)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

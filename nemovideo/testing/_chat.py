@@ -1,67 +1,54 @@
 """``POST /run_sse``: the chat stream, in Google ADK's wire form (PROTOCOL "Chat stream").
 
-The scripted agent (:mod:`._agent`) plans the answer; this module puts it on the wire the way the
-real backend does: text as partial deltas followed by the final event repeating the whole text,
-an ``edit_multitrack`` ``functionCall``, heartbeats while the tool "works", the edit applied to the
-session state, the ``functionResponse`` (``role: "user"``, the agent as author), closing words,
-then the close (there is no done event). A text-only answer is just the delta and the final event.
+The scripted agent (:mod:`._agent`) plans the answer; :mod:`._chat_wire` puts it on the wire the way
+the real backend does: text as partial deltas followed by the final event repeating the whole text,
+an ``edit_multitrack`` (or ``generate_video_with_seedance``) ``functionCall``, heartbeats while the
+tool "works", the edit applied to the session state, the ``functionResponse`` (``role: "user"``,
+the agent as author), closing words with ``turnComplete``, then the close (there is no done event).
 
-Before the stream starts: a body without text is refused the way ADK does it (422
-``{"detail": ...}``); an unknown session is 1002; an edit the user cannot pay for is 2001. Edits
-cost ``edit_cost`` once per session, reserved as ``frozen`` while the edit runs. The message is
-appended to the session's ``chat_log``. Once started, the edit completes server-side even when the
-client goes away or the connection is cut, as the real service's does.
+Before the stream starts, failures are plain HTTP errors the way ADK answers them: a body missing
+``app_name``, ``user_id``, ``session_id`` or ``new_message`` (ADK also takes the camelCase
+spellings), or a message without text, is 422 ``{"detail": ...}``; another app or user than
+``nemo_agent``/``me`` is 404 ``{"detail": "Session not found"}``. NemoVideo's own layer answers in
+its envelope: a bad token 1001, an unknown session 1002 (or ADK's 404, ``unknown_session``), work
+the user cannot pay for 2001. Editing costs ``edit_cost`` once per session, generating
+``generation_cost`` a clip, reserved as ``frozen`` while the stream runs. The message is appended
+to the session's ``chat_log``. Once started, the edit completes server-side even when the client
+goes away or the connection is cut, as the real service's does.
 
-Timing and faults come from :func:`._agent.chat_controls` (``ChatControls``).
+Timing and faults come from :func:`._chat_controls.chat_controls` (``ChatControls``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._agent import ChatControls, Plan, Step, chat_controls, plan_reply
+from ._agent import EDIT_TOOL, Plan, Step, plan_reply
+from ._chat_controls import ChatControls, chat_controls
+from ._chat_wire import AGENT_NAME, Gone, Turn
 from ._store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
 
 if TYPE_CHECKING:
     from ._app import Emulator
 
-__all__ = ["add_routes", "event", "frame"]
+__all__ = ["add_routes"]
 
-AGENT_NAME = "nemo_agent"
 TEMPORARY_ISSUE = "I encountered a temporary issue. Please try again."
-_HEARTBEATS = {
-    "event": b"event: heartbeat\ndata: {}\n\n",
-    "empty": b"data: \n\n",
-    "comment": b": heartbeat\n\n",
-}
 _MAX_HEARTBEATS = 100_000
+_FIELDS = (("app_name", "appName"), ("user_id", "userId"), ("session_id", "sessionId"),
+           ("new_message", "newMessage"))  # fmt: skip
 
 
-def event(text: str, *, invocation_id: str, event_id: str, partial: bool) -> dict[str, Any]:
-    """One ADK event holding ``text``; ``partial`` is left out (not false) on the final event."""
-    out: dict[str, Any] = {
-        "content": {"role": "model", "parts": [{"text": text}]},
-        "invocationId": invocation_id,
-        "author": AGENT_NAME,
-        "id": event_id,
-        "timestamp": time.time(),
-    }
-    if partial:
-        out["partial"] = True
-    else:
-        out["turnComplete"] = True
-    return out
+class _Refused(Exception):
+    """A pre-stream failure answered ADK's way: an HTTP status and ``{"detail": ...}``."""
 
-
-def frame(obj: Any) -> bytes:
-    """One SSE frame: ``data: <one-line JSON>`` and a blank line, LF only."""
-    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
 
 
 def _message_text(message: Any) -> str | None:
@@ -75,93 +62,20 @@ def _message_text(message: Any) -> str | None:
     return "".join(texts) if texts else None
 
 
-def _chunks(text: str, parts: int = 3) -> list[str]:
-    words = text.split(" ")
-    size = max(1, -(-len(words) // parts))
-    pieces = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
-    return [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
-
-
-class _Gone(Exception):
-    """The client left, or the connection was cut on purpose."""
-
-
-class _Turn:
-    """Writes one answer; after ``_Gone`` the remaining edits still run, without output."""
-
-    def __init__(self, resp: web.StreamResponse, request: web.Request, ctl: ChatControls) -> None:
-        self.resp, self.request, self.ctl = resp, request, ctl
-        self.invocation = f"e-{uuid.uuid4()}"
-        self.frames = 0
-        self.gone = False
-
-    async def write(self, data: bytes, *, counts: bool = True) -> None:
-        if self.gone:
-            return
-        try:
-            await self.resp.write(data)
-        except (ConnectionError, RuntimeError) as exc:
-            self.gone = True
-            self.ctl.disconnects += 1
-            raise _Gone from exc
-        if counts:
-            self.frames += 1
-            if self.ctl.drop_after is not None and self.frames >= self.ctl.drop_after:
-                self.ctl.drop_after = None
-                self.ctl.dropped += 1
-                await asyncio.sleep(0.005)
-                if self.request.transport is not None:
-                    self.request.transport.abort()
-                self.gone = True
-                raise _Gone
-
-    async def pause(self) -> None:
-        if not self.gone and self.ctl.delay > 0:
-            await asyncio.sleep(self.ctl.delay)
-
-    def _obj(self, parts: list[dict[str, Any]], role: str = "model") -> dict[str, Any]:
-        return {
-            "content": {"role": role, "parts": parts},
-            "invocationId": self.invocation,
-            "author": AGENT_NAME,
-            "id": str(uuid.uuid4()),
-            "timestamp": time.time(),
-        }
-
-    async def text(self, text: str, *, chunked: bool = True) -> None:
-        if self.ctl.dialect == "simple":
-            await self.write(frame({"type": "text", "content": text}))
-            return
-        event_id = str(uuid.uuid4())
-        for piece in _chunks(text) if chunked and len(text) > 40 else [text]:
-            await self.write(frame(event(piece, invocation_id=self.invocation,
-                                         event_id=event_id, partial=True)))  # fmt: skip
-            await self.pause()
-        await self.write(frame(event(text, invocation_id=self.invocation,
-                                     event_id=event_id, partial=False)))  # fmt: skip
-
-    async def heartbeat(self) -> None:
-        beat = b'data: {"type":"heartbeat"}\n\n' if self.ctl.dialect == "simple" else None
-        await self.write(beat or _HEARTBEATS.get(self.ctl.heartbeat, _HEARTBEATS["event"]),
-                         counts=False)  # fmt: skip
-
-    async def call(self, step: Step, call_id: str) -> None:
-        if self.ctl.dialect == "simple":
-            await self.write(frame({"type": "tool_call", "name": step.tool, "args": step.args}))
-            return
-        obj = self._obj([{"functionCall": {"id": call_id, "name": step.tool, "args": step.args}}])
-        obj["longRunningToolIds"] = [call_id]
-        await self.write(frame(obj))
-
-    async def result(self, step: Step, call_id: str, summary: str) -> None:
-        response = {"status": "success", "message": step.result, "draft_summary": summary}
-        if self.ctl.dialect == "simple":
-            await self.write(frame({"type": "tool_result", "name": step.tool, "result": response}))
-            return
-        part = {"functionResponse": {"id": call_id, "name": step.tool, "response": response}}
-        obj = self._obj([part], role="user")
-        obj["actions"] = {"stateDelta": {"draft_updated": True}, "artifactDelta": {}}
-        await self.write(frame(obj))
+def _request(body: dict[str, Any]) -> dict[str, Any]:
+    """The four ``RunAgentRequest`` fields by their snake_case names; 422/404 as ADK answers."""
+    fields: dict[str, Any] = {}
+    missing = []
+    for name, alias in _FIELDS:
+        value = body.get(name, body.get(alias))
+        if value is None:
+            missing.append(name)
+        fields[name] = value
+    if missing:
+        raise _Refused(422, f"Field required: {', '.join(missing)}")
+    if fields["app_name"] != AGENT_NAME or fields["user_id"] != "me":
+        raise _Refused(404, "Session not found")
+    return fields
 
 
 def _summary(session: SessionRecord) -> str:
@@ -173,9 +87,14 @@ def _summary(session: SessionRecord) -> str:
 def _stage_two(ctl: ChatControls, plan: Plan) -> list[Step]:
     """The steps the backend finishes after the stream closes: music and title after a new video."""
     steps = list(plan.steps)
-    if not ctl.two_stage or len(steps) < 2 or steps[0].args.get("action") != "create_video":
+    new_video = bool(steps) and (
+        steps[0].tool != EDIT_TOOL or steps[0].args.get("action") == "create_video"
+    )
+    if not ctl.two_stage or not new_video:
         return []
-    return steps[1:]
+    later = ("add_bgm", "add_title")
+    at = next((i for i, s in enumerate(steps) if s.args.get("action") in later), len(steps))
+    return steps[at:]
 
 
 async def _finish_later(ctl: ChatControls, steps: list[Step], session: SessionRecord) -> None:
@@ -184,7 +103,7 @@ async def _finish_later(ctl: ChatControls, steps: list[Step], session: SessionRe
         step.edit(session.state)
 
 
-async def _announce_stage_two(turn: _Turn, later: list[Step], session: SessionRecord) -> None:
+async def _announce_stage_two(turn: Turn, later: list[Step], session: SessionRecord) -> None:
     """The long-running call the stream closes on, and the background task that completes it."""
     call = Step(
         {"action": "stage_two", "steps": [dict(step.args) for step in later]},
@@ -198,11 +117,21 @@ async def _announce_stage_two(turn: _Turn, later: list[Step], session: SessionRe
     if not turn.ctl.silent:
         await turn.text(
             "The video is in the timeline. Adding the music and title now; they will appear "
-            "in a moment."
+            "in a moment.",
+            last=True,
         )
 
 
-async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
+def _artifact(ctl: ChatControls, session: SessionRecord) -> tuple[str, int] | None:
+    """With ``ctl.artifacts``: the next version of the session's ``draft.json`` (from 0)."""
+    if not ctl.artifacts:
+        return None
+    version = ctl.artifact_versions.get(session.session_id, -1) + 1
+    ctl.artifact_versions[session.session_id] = version
+    return "draft.json", version
+
+
+async def _perform(turn: Turn, plan: Plan, session: SessionRecord) -> None:
     """Say and do ``plan``; edits are applied even after the client is gone."""
     ctl = turn.ctl
     later = _stage_two(ctl, plan)
@@ -213,35 +142,41 @@ async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
                 await turn.heartbeat()
                 await turn.pause()
             return
+        first_call = None
         if plan.intro and not (ctl.silent and plan.edits):
-            await turn.text(plan.intro, chunked=plan.edits)
+            if ctl.text_with_call and steps and ctl.stream_error is None:
+                first_call = (steps[0], f"adk-{uuid.uuid4()}")
+            await turn.text(plan.intro, chunked=plan.edits, last=not plan.edits, call=first_call)
         if ctl.stream_error is not None:
             message, ctl.stream_error = ctl.stream_error, None
-            body = f'{{"error": "{message}"}}' if ctl.unescaped_error else None
-            await turn.write(f"data: {body}\n\n".encode() if body else frame({"error": message}))
+            await turn.stream_error(message)
             steps.clear()
             later.clear()
             return
         while steps:
             step = steps[0]
-            call_id = f"adk-{uuid.uuid4()}"
-            await turn.call(step, call_id)
+            if first_call is not None:
+                call_id, first_call = first_call[1], None
+            else:
+                call_id = f"adk-{uuid.uuid4()}"
+                await turn.call(step, call_id)
             for _ in range(ctl.work_steps):
                 await turn.pause()
                 await turn.heartbeat()
+            await ctl.wait_released()
             step.edit(session.state)
             steps.pop(0)
-            await turn.result(step, call_id, _summary(session))
+            await turn.result(step, call_id, _summary(session), _artifact(ctl, session))
             await turn.pause()
         if later:
             stage_two, later = later, []
             await _announce_stage_two(turn, stage_two, session)
             return
-        if plan.outro and not ctl.silent:
-            await turn.text(plan.outro)
+        if plan.edits and plan.outro and not ctl.silent:
+            await turn.text(plan.outro, last=not ctl.trailing_issue)
         if ctl.trailing_issue:
-            await turn.text(TEMPORARY_ISSUE)
-    except _Gone:
+            await turn.text(TEMPORARY_ISSUE, last=True)
+    except Gone:
         if steps and ctl.finish_delay > 0:
             await asyncio.sleep(ctl.finish_delay)
         for step in steps + later:
@@ -249,12 +184,16 @@ async def _perform(turn: _Turn, plan: Plan, session: SessionRecord) -> None:
 
 
 def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -> int:
-    if not plan.edits or session.session_id in ctl.charged_sessions:
+    """Reserve what ``plan`` costs (``frozen``): editing once per session, generation per clip."""
+    editing = any(step.tool == EDIT_TOOL for step in plan.steps)
+    edit_cost = ctl.edit_cost if editing and session.session_id not in ctl.charged_sessions else 0
+    cost = edit_cost + ctl.generation_cost * plan.clips
+    if not cost:
         return 0
-    cost = ctl.edit_cost
     if user.credits_available < cost:
         raise APIFailure(2001, DEFAULT_MESSAGES[2001])
-    ctl.charged_sessions.add(session.session_id)
+    if edit_cost:
+        ctl.charged_sessions.add(session.session_id)
     user.credits_available -= cost
     user.credits_frozen += cost
     return cost
@@ -263,27 +202,38 @@ def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -
 def add_routes(app: web.Application, emu: Emulator) -> None:
     async def run_sse(request: web.Request) -> web.StreamResponse:
         user = emu.authenticate(request)
-        body = await emu.json_body(request)
-        session = emu.store.session_for(user, body.get("session_id"))
-        message = body.get("new_message")
-        text = _message_text(message)
-        if text is None or not text.strip():
-            return web.json_response(
-                {"detail": "new_message must hold at least one text part"}, status=422
-            )
-        assert isinstance(message, dict)
         ctl = chat_controls(emu)
-        plan = plan_reply(text, session.state)
+        try:
+            fields = _request(await emu.json_body(request))
+            sid = fields["session_id"]
+            known = emu.store.sessions.get(sid) if isinstance(sid, str) else None
+            if ctl.unknown_session == "detail" and (known is None or known.user_id != user.user_id):
+                raise _Refused(404, "Session not found")
+            session = emu.store.session_for(user, sid)
+            message = fields["new_message"]
+            text = _message_text(message)
+            if text is None or not text.strip():
+                raise _Refused(422, "new_message must hold at least one text part")
+        except _Refused as refused:
+            return web.json_response({"detail": refused.detail}, status=refused.status)
+        assert isinstance(message, dict)
+        refusal, ctl.refusal = ctl.refusal, None
+        plan = Plan("") if refusal is not None else plan_reply(text, session.state)
         cost = _charge(ctl, user, session, plan)
         session.chat_log.append(message)
         ctl.streams += 1
         resp = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
-        turn = _Turn(resp, request, ctl)
+        turn = Turn(resp, request, ctl)
         try:
             await resp.prepare(request)
-            await _perform(turn, plan, session)
+            if refusal is not None:
+                await turn.refusal(refusal)
+            else:
+                await _perform(turn, plan, session)
+        except Gone:
+            pass
         finally:
             user.credits_frozen -= cost
         if not turn.gone:

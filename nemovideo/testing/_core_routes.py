@@ -1,4 +1,8 @@
-"""The emulator's core routes: anonymous auth, sessions, claim links, credits and state."""
+"""The emulator's core routes: anonymous auth, sessions, claim links, credits and state.
+
+A claim link needs both ids of ``{"task_id", "session_id"}`` and they must belong together; a
+missing or foreign one is 1002, as for any session the caller cannot see.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +74,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         user = emu.authenticate(request)
         body = await emu.json_body(request)
         session = emu.store.session_for(user, body.get("session_id"))
-        if body.get("task_id") not in (None, session.task_id):
+        if body.get("task_id") != session.task_id:
             raise APIFailure(1002, f"Task not found: {body.get('task_id')}")
         return emu.ok({"claim_token": emu.store.claim(session), "expires_in": CLAIM_TTL})
 

@@ -9,9 +9,10 @@
 A job goes ``pending`` -> ``processing`` (progress follows ffmpeg) -> ``completed`` or ``failed``
 (with ``error``) in a background task; its output is written under ``emu.files_dir`` and its URL
 points at the emulator's CDN origin. Export costs no credits; it answers 402 when an attribution
-header is missing or exports are blocked for the user (``emu.block_exports()``); a draft with no
-segments is refused (422, ``{"success": false, "error": …}``). Tests steer it through
-:func:`render_controls`::
+header is missing or exports are blocked for the user (``emu.block_exports()``). The submit body is
+checked as documented: ``id`` (a new one per submit: a reused id is 409), camelCase ``sessionId``
+and ``draft`` are required (400), a draft with no segments is refused (422), all in the render
+envelope ``{"success": false, "error": …}``. Tests steer it through :func:`render_controls`::
 
     controls = render_controls(emu)
     controls.width, controls.height, controls.fps = 320, 180, 10   # fast test renders
@@ -21,6 +22,8 @@ segments is refused (422, ``{"success": false, "error": …}``). Tests steer it 
     controls.cdn_missing = True                 # outputs are not published on the CDN
     controls.truncate_downloads = 1             # the next fallback download is cut halfway
     controls.redirect_downloads = True          # the fallback answers 302 to the CDN origin
+    controls.bare = True                        # submit and cancel answer without the envelope
+    controls.error_style = "body"               # render failures on HTTP 200, success: false
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class RenderControls:
 
     ``width``/``height``/``fps``: the output size and rate (``None``: the draft's, at most 1920 on
     the long side). ``pending_s``: how long a job stays ``pending`` before it starts.
+    ``poll_shape``: 1, 2 or 3, the documented poll answers. ``bare``: submit and cancel answer the
+    job itself, with no ``{"success", "data"}`` envelope (some versions do), failures as
+    ``{"error"}``. ``error_style``: ``"status"`` sends render-envelope failures with their HTTP
+    status (404, 400, 409, 422), ``"body"`` with HTTP 200 and ``"success": false``.
     """
 
     width: int | None = None
@@ -68,6 +75,8 @@ class RenderControls:
     cdn_missing: bool = False
     truncate_downloads: int = 0
     redirect_downloads: bool = False
+    bare: bool = False
+    error_style: str = "status"
     failures: list[str] = attrs.Factory(list)
     _release: asyncio.Event | None = None
 
@@ -109,8 +118,20 @@ def render_controls(emu: Emulator) -> RenderControls:
     return controls
 
 
-def _fail(status: int, message: str) -> web.Response:
-    return web.json_response({"success": False, "error": message}, status=status)
+def _fail(emu: Emulator, status: int, message: str) -> web.Response:
+    """A render-envelope failure in the render controls' error style (bare: ``{"error"}``)."""
+    controls = render_controls(emu)
+    if controls.bare:
+        return web.json_response({"error": message}, status=status)
+    body_style = controls.error_style == "body"
+    return web.json_response(
+        {"success": False, "error": message}, status=200 if body_style else status
+    )
+
+
+def _answer(emu: Emulator, data: dict[str, Any]) -> web.Response:
+    """A render-envelope success, or the bare job when ``bare``."""
+    return web.json_response(data if render_controls(emu).bare else {"success": True, "data": data})
 
 
 def _poll_answer(job: dict[str, Any], shape: int) -> dict[str, Any]:
@@ -195,7 +216,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         return job if isinstance(job, dict) and job.get("user_id") == user.user_id else None
 
     def not_found(request: web.Request) -> web.Response:
-        return _fail(404, f"Render job not found: {request.match_info['job_id']}")
+        return _fail(emu, 404, f"Render job not found: {request.match_info['job_id']}")
 
     async def submit(request: web.Request) -> web.Response:
         user = emu.authenticate(request)
@@ -207,36 +228,31 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         if user.export_blocked:
             raise APIFailure(402, DEFAULT_MESSAGES[402])
         body = await emu.json_body(request)
-        session = emu.store.session_for(user, body.get("sessionId"))
-        draft = body.get("draft")
-        if not isinstance(draft, dict):
-            draft = session.state.get("draft")
-        if not isinstance(draft, dict) or not Draft.from_json(draft).ready_for_export:
-            return _fail(422, "The draft is empty: add media to the timeline before exporting")
-        job_id = body.get("id")
-        if not isinstance(job_id, str) or not job_id:
-            job_id = f"render_{int(time.time() * 1000)}"
-        job = emu.store.render_jobs.get(job_id)
-        if job is not None and job.get("user_id") != user.user_id:
-            return _fail(409, f"Render id already in use: {job_id}")
-        if job is None:
-            controls = render_controls(emu)
-            failure = controls.failures.pop(0) if controls.failures else None
-            job = emu.store.render_jobs[job_id] = {
-                "id": job_id,
-                "user_id": user.user_id,
-                "session_id": session.session_id,
-                "draft": draft,
-                "output": body.get("output", {}),
-                "file": _UNSAFE.sub("_", job_id) + ".mp4",
-                "status": "pending",
-                "progress": 5,
-                "createdAt": iso_time(time.time()),
-            }
-            jobs.tasks[job_id] = asyncio.create_task(jobs.run(job, failure))
-        return web.json_response(
-            {"success": True, "data": {"id": job_id, "status": "pending", "progress": 5}}
-        )
+        for key, kind in (("id", str), ("sessionId", str), ("draft", dict)):
+            if not isinstance(body.get(key), kind) or not body[key]:
+                return _fail(emu, 400, f"`{key}` is required (body: id, sessionId, draft, output)")
+        session = emu.store.session_for(user, body["sessionId"])
+        draft = body["draft"]
+        if not Draft.from_json(draft).ready_for_export:
+            return _fail(emu, 422, "The draft is empty: add media to the timeline before exporting")
+        job_id = body["id"]
+        if job_id in emu.store.render_jobs:
+            return _fail(emu, 409, f"Render id already in use: {job_id}; send a new id per submit")
+        controls = render_controls(emu)
+        failure = controls.failures.pop(0) if controls.failures else None
+        job = emu.store.render_jobs[job_id] = {
+            "id": job_id,
+            "user_id": user.user_id,
+            "session_id": session.session_id,
+            "draft": draft,
+            "output": body.get("output", {}),
+            "file": _UNSAFE.sub("_", job_id) + ".mp4",
+            "status": "pending",
+            "progress": 5,
+            "createdAt": iso_time(time.time()),
+        }
+        jobs.tasks[job_id] = asyncio.create_task(jobs.run(job, failure))
+        return _answer(emu, {"id": job_id, "status": "pending", "progress": 5})
 
     async def poll(request: web.Request) -> web.Response:
         job = job_of(request)
@@ -253,9 +269,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        return web.json_response(
-            {"success": True, "data": {k: job.get(k) for k in ("id", "status", "progress")}}
-        )
+        return _answer(emu, {k: job.get(k) for k in ("id", "status", "progress")})
 
     async def download(request: web.Request) -> web.StreamResponse:
         job = job_of(request)

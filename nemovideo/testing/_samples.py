@@ -17,5 +17,5 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def sample_images() -> list[Path]:
-    """The bundled sample images (three 1920x1080 JPEGs), in a stable order."""
+    """The bundled sample images (three 640x360 JPEGs), in a stable order."""
     return sorted(SAMPLES.glob("*.jpg"))

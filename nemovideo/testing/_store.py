@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -37,9 +38,12 @@ __all__ = [
 
 
 STATUS_FOR_CODE: Mapping[int, int] = {
-    1001: 401, 1002: 404, 2001: 402, 4001: 400, 4002: 413, 400: 400, 402: 402, 429: 429,
+    1001: 401, 1002: 404, 2001: 402, 4001: 400, 4002: 400, 400: 400, 402: 402, 429: 429,
 }  # fmt: skip
-"""The HTTP status of each documented code in the ``status`` error style (others: 5xx as given)."""
+"""The HTTP status of each documented code in the ``status`` error style (others: 5xx as given).
+
+Only the statuses PROTOCOL names (400, 401, 402, 404, 429, 5xx) are used: 4002 is a 400, not 413.
+"""
 
 DEFAULT_MESSAGES: Mapping[int, str] = {
     1001: "Token invalid or expired",
@@ -175,7 +179,8 @@ def _new_session_id() -> str:
 
 @attrs.define
 class Store:
-    """Everything the emulator knows. ``render_jobs`` belongs to the render routes."""
+    """Everything the emulator knows. ``render_jobs`` belongs to the render routes;
+    ``remote_files`` maps a URL to the content URL uploads "fetch" from it (``emu.fake_url``)."""
 
     initial_credits: int = 100
     exports_blocked_by_default: bool = False
@@ -185,6 +190,7 @@ class Store:
     sessions: dict[str, SessionRecord] = attrs.Factory(dict)
     claims: dict[str, str] = attrs.Factory(dict)
     render_jobs: dict[str, Any] = attrs.Factory(dict)
+    remote_files: dict[str, bytes | Path] = attrs.Factory(dict)
 
     # -- users and tokens -----------------------------------------------------------------------
 

@@ -1,94 +1,67 @@
 """``POST /api/upload-video/nemo_agent/me/<sid>``: files (multipart) or URLs (JSON).
 
-Multipart parts named ``files`` are streamed to ``emu.files_dir`` (never held whole in memory) and
-served back by the CDN origin; URLs are recorded as given (the emulator fetches nothing). Each
-upload becomes a ``video_infos`` entry of the session. Media are not probed here, so ``duration``,
-``width``, ``height`` and ``fps`` are ``None``; ``hash`` is a SHA-256 prefix of the bytes (files)
-or of the URL.
+Multipart parts named ``files`` (several per request) are streamed to ``emu.files_dir`` (never held
+whole in memory) and served back by the CDN origin. ``{"urls": [...], "source_type": "url"}`` is
+fetched the offline way :mod:`._url_fetch` describes (loopback, the emulator's CDN, faked content;
+never the real network). A file is judged by its extension, or by its content when its name has
+none; more than ``emu.max_upload_bytes`` is 4002, an unsupported format 4001, and a refused upload
+leaves no file behind.
+
+Each answer entry has exactly the documented fields ``filename, file_type, cdn_url, duration,
+width, height, fps, hash`` (measured from the bytes where the format allows, else ``None``; ``hash``
+is a SHA-256 prefix of the bytes, or of the URL when it was not fetched) and becomes a
+``video_infos`` entry of the session.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
-from yarl import URL
 
+from ._media_probe import KIND_OF_FORMAT, measure
 from ._store import APIFailure
+from ._url_fetch import entry_for_url, extension_kind, media_entry, store_stream, unsupported
 
 if TYPE_CHECKING:
     from ._app import Emulator
 
-__all__ = ["SUPPORTED_FORMATS", "add_routes", "kind_of", "media_entry"]
+__all__ = ["SUPPORTED_FORMATS", "add_routes"]
 
-SUPPORTED_FORMATS: dict[str, str] = {
-    **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
-    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
-    **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
-}
+SUPPORTED_FORMATS = KIND_OF_FORMAT
 _CHUNK = 64 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def kind_of(filename: str) -> str | None:
-    """``video`` / ``image`` / ``audio`` for a supported file name, else None."""
-    _, dot, ext = filename.rpartition(".")
-    return SUPPORTED_FORMATS.get(ext.lower()) if dot else None
+async def _chunks(part: BodyPartReader) -> AsyncGenerator[bytes, None]:
+    while chunk := await part.read_chunk(_CHUNK):
+        yield chunk
 
 
-def _unsupported(filename: str) -> APIFailure:
-    formats = ", ".join(SUPPORTED_FORMATS)
-    return APIFailure(4001, f"Unsupported file: {filename!r}. Supported formats: {formats}")
-
-
-def media_entry(filename: str, cdn_url: str, digest: str) -> dict[str, Any]:
-    """An upload answer entry (also stored in ``video_infos``)."""
-    kind = kind_of(filename)
-    return {
-        "filename": filename,
-        "file_type": kind,
-        "cdn_url": cdn_url,
-        "duration": None,
-        "width": None,
-        "height": None,
-        "fps": None,
-        "hash": digest,
-        "media_id": "m_" + digest[:12],
-    }
-
-
-def _from_urls(body: dict[str, Any]) -> list[dict[str, Any]]:
+async def _from_urls(body: dict[str, Any], emu: Emulator) -> list[dict[str, Any]]:
     urls = body.get("urls")
     if not isinstance(urls, list) or not urls:
         raise APIFailure(4001, "Send a non-empty `urls` list, or multipart `files` parts")
-    entries = []
-    for raw in urls:
-        url = URL(raw) if isinstance(raw, str) else None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise _unsupported(str(raw))
-        if kind_of(url.name) is None:
-            raise _unsupported(url.name or str(raw))
-        digest = hashlib.sha256(str(raw).encode()).hexdigest()[:32]
-        entries.append(media_entry(url.name, str(raw), digest))
+    if body.get("source_type") != "url":
+        raise APIFailure(4001, 'A URL upload needs "source_type": "url" beside "urls"')
+    entries: list[dict[str, Any]] = []
+    try:
+        for raw in urls:
+            entries.append(await entry_for_url(emu, raw))
+    except BaseException:
+        _remove(emu, entries)
+        raise
     return entries
 
 
-async def _store_part(part: BodyPartReader, dest: Path, limit: int) -> str:
-    """Stream one part to ``dest``; the SHA-256 prefix of its bytes. 4002 past ``limit``."""
-    sha = hashlib.sha256()
-    size = 0
-    with dest.open("wb") as out:
-        while chunk := await part.read_chunk(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise APIFailure(4002, f"File too large: the limit is {limit} bytes")
-            sha.update(chunk)
-            out.write(chunk)
-    return sha.hexdigest()[:32]
+def _remove(emu: Emulator, entries: list[dict[str, Any]]) -> None:
+    prefix = emu.cdn_file_url("")
+    for entry in entries:
+        if entry["cdn_url"].startswith(prefix):
+            (emu.files_dir / entry["cdn_url"][len(prefix) :]).unlink(missing_ok=True)
 
 
 async def _from_multipart(request: web.Request, emu: Emulator) -> list[dict[str, Any]]:
@@ -101,13 +74,20 @@ async def _from_multipart(request: web.Request, emu: Emulator) -> list[dict[str,
                 await part.release()
                 continue
             filename = Path(part.filename or "").name
-            if kind_of(filename) is None:
-                raise _unsupported(filename or "(no file name)")
-            stored = f"{secrets.token_hex(6)}_{_UNSAFE.sub('_', filename)}"
-            dest = emu.files_dir / stored
-            written.append(dest)
-            digest = await _store_part(part, dest, emu.max_upload_bytes)
-            entries.append(media_entry(filename, emu.cdn_file_url(stored), digest))
+            by_name = extension_kind(filename)
+            if by_name is None and "." in filename:
+                raise unsupported(filename)
+            path, digest, found = await store_stream(
+                _chunks(part), emu, _UNSAFE.sub("_", filename) or "upload"
+            )
+            written.append(path)
+            if by_name is None and found is None:
+                raise unsupported(filename or "(no file name)")
+            fmt = found[0] if found else filename.rpartition(".")[2].lower()
+            kind = by_name or (found[1] if found else None)
+            entries.append(
+                media_entry(filename, kind, emu.cdn_file_url(path.name), digest, measure(path, fmt))
+            )
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -124,7 +104,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         if request.content_type.startswith("multipart/"):
             entries = await _from_multipart(request, emu)
         elif request.content_type == "application/json":
-            entries = _from_urls(await emu.json_body(request))
+            entries = await _from_urls(await emu.json_body(request), emu)
         else:
             raise APIFailure(4001, "Send multipart `files` parts or JSON `urls`")
         session.state["video_infos"].extend(dict(e) for e in entries)

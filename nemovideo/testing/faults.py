@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from ._store import DEFAULT_MESSAGES, APIFailure
+from ._store import DEFAULT_MESSAGES, STATUS_FOR_CODE, APIFailure
 
 if TYPE_CHECKING:
     from ._app import Emulator
@@ -149,13 +149,17 @@ class Faults:
         path: str | None = None,
         method: str | None = None,
         message: str | None = None,
+        body: bool = True,
     ) -> FaultRule:
         """Answer documented ``code`` in the emulator's current error style.
+
+        ``body=False``: the code's HTTP status (``"status"`` style, whatever the current one)
+        with a plain-text page and no JSON, as a gateway in front of the service answers.
 
         A 1001 also expires the token the request carried, as the real service has then really
         stopped accepting it: the client's renewal gets a new token instead of a quota refusal.
         """
-        return self._add("error", times, path, method, code=code, message=message)
+        return self._add("error", times, path, method, code=code, message=message, body=body)
 
     # -- direct actions ----------------------------------------------------------------------
 
@@ -219,6 +223,8 @@ class Faults:
             record = self._emu.store.tokens.get(self._emu.bearer_token(request) or "")
             if record is not None:
                 record.expires_at = min(record.expires_at, time.time())
-        return self._emu.error_response(
-            code, opts["message"] or DEFAULT_MESSAGES.get(code, "Error")
-        )
+        message = opts["message"] or DEFAULT_MESSAGES.get(code, "Error")
+        if not opts.get("body", True):
+            status = STATUS_FOR_CODE.get(code, code if 400 <= code < 600 else 400)
+            return web.Response(status=status, text=f"{status} {message}")
+        return self._emu.error_response(code, message)

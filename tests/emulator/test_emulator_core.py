@@ -192,7 +192,14 @@ async def test_1002_for_unknown_dropped_and_foreign_sessions(api: Api, emulator:
         (
             "POST",
             "/run_sse",
-            {"json": {"session_id": sid, "new_message": {"parts": [{"text": "hi"}]}}},
+            {
+                "json": {
+                    "app_name": "nemo_agent",
+                    "user_id": "me",
+                    "session_id": sid,
+                    "new_message": {"parts": [{"text": "hi"}]},
+                }
+            },
         ),
     ]:
         assert (await api.call(method, path, theirs, **kw))[1]["code"] == 1002, path
@@ -221,7 +228,7 @@ STATUS_OF = {
     1002: 404,
     2001: 402,
     4001: 400,
-    4002: 413,
+    4002: 400,
     400: 400,
     402: 402,
     429: 429,

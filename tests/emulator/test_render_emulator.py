@@ -125,7 +125,7 @@ async def test_refusals(raw: Raw, emulator: Emulator) -> None:
     )
     assert status == 422 and body["success"] is False and "empty" in body["error"]
     status, body = await raw.call("POST", SUBMIT, json={"id": "s", "sessionId": sid})
-    assert status == 422, "no draft given and the session's draft is empty"
+    assert status == 400 and "draft" in body["error"], "the draft is part of the request"
     status, body = await raw.call(
         "POST", SUBMIT, json={"sessionId": sid, "draft": draft}, headers={"X-Skill-Source": ""}
     )
@@ -135,7 +135,7 @@ async def test_refusals(raw: Raw, emulator: Emulator) -> None:
         "code"
     ] == 402
     emulator.block_exports(blocked=False)
-    assert (await raw.call("POST", SUBMIT, json={"sessionId": "1", "draft": draft}))[1][
+    assert (await raw.call("POST", SUBMIT, json={"id": "u", "sessionId": "1", "draft": draft}))[1][
         "code"
     ] == 1002
     assert emulator.store.render_jobs == {}

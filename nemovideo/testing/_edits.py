@@ -1,0 +1,182 @@
+"""The emulator agent's edits: each a function that changes a session state in place.
+
+:mod:`._agent` plans which of them a sentence asks for; :mod:`._chat` applies them while the stream
+runs (or after it, when the client has gone). Drafts stay in the emulator's form (HELPERS.md)
+through the builders of :mod:`._drafts`::
+
+    edit = add_bgm("Lo-fi", 0.35)
+    edit(session.state)         # the draft now has a BGM track at 35%
+
+``add_generated`` places clips made by ``generate_video_with_seedance`` (they have no file on the
+CDN: renders show a coloured placeholder) and lists them in ``generated_media``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._drafts import bgm_track, normalize_draft, title_track, video_track
+
+__all__ = [
+    "DEFAULT_SECONDS",
+    "TITLE_MS",
+    "Edit",
+    "add_bgm",
+    "add_generated",
+    "add_title",
+    "has_track",
+    "make_video",
+    "remove_tracks",
+    "set_canvas",
+    "set_duration",
+]
+
+DEFAULT_SECONDS = 10
+TITLE_MS = 3000
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _draft(state: dict[str, Any]) -> dict[str, Any]:
+    draft = state.get("draft")
+    if not isinstance(draft, dict):
+        draft = {"t": [], "d": 0, "m": {"title": "project", "width": 1920, "height": 1080}}
+        state["draft"] = draft
+    draft.setdefault("t", [])
+    return draft
+
+
+def _total_ms(state: Mapping[str, Any]) -> int:
+    draft = state.get("draft")
+    given = draft.get("d") if isinstance(draft, Mapping) else None
+    return int(given) if isinstance(given, int | float) and given > 0 else DEFAULT_SECONDS * 1000
+
+
+def _is_track(track: Any, kind: int) -> bool:
+    return isinstance(track, dict) and track.get("tt") == kind
+
+
+# -- edits (each mutates a session state in place) --------------------------------------------------
+
+
+def _fit(draft: dict[str, Any], total_ms: int) -> None:
+    """Stretch BGM to ``total_ms``, clip text to it, and renormalise."""
+    for track in draft["t"]:
+        for seg in track.get("sg") or []:
+            if _is_track(track, 1):
+                seg["st"], seg["d"] = 0, total_ms
+            elif _is_track(track, 7):
+                seg["st"] = min(seg.get("st", 0), max(total_ms - 1000, 0))
+                seg["d"] = min(seg.get("d", TITLE_MS), total_ms - seg["st"])
+
+
+def _commit(state: dict[str, Any], draft: dict[str, Any]) -> None:
+    state["draft"] = normalize_draft(draft)
+
+
+def make_video(media: list[dict[str, Any]], total_ms: int, transition: str) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        track = video_track(media, total_ms, transition)
+        at = next((i for i, t in enumerate(draft["t"]) if _is_track(t, 0)), 0)
+        draft["t"] = [t for t in draft["t"] if not _is_track(t, 0)]
+        draft["t"].insert(min(at, len(draft["t"])), track)
+        _fit(draft, total_ms)
+        _commit(state, draft)
+
+    return edit
+
+
+def set_duration(total_ms: int) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        for track in draft["t"]:
+            if _is_track(track, 0) and track.get("sg"):
+                count = len(track["sg"])
+                share, extra = divmod(total_ms, count)
+                start = 0
+                for i, seg in enumerate(track["sg"]):
+                    seg["st"], seg["d"] = start, share + (1 if i < extra else 0)
+                    start += seg["d"]
+        _fit(draft, total_ms)
+        _commit(state, draft)
+
+    return edit
+
+
+def add_bgm(name: str, volume: float) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        draft["t"] = [t for t in draft["t"] if not _is_track(t, 1)]
+        draft["t"].append(bgm_track(name, volume, _total_ms(state)))
+        _commit(state, draft)
+
+    return edit
+
+
+def add_title(text: str) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        draft["t"] = [t for t in draft["t"] if not _is_track(t, 7)]
+        draft["t"].append(title_track(text, min(TITLE_MS, _total_ms(state))))
+        draft.setdefault("m", {})["title"] = text
+        _commit(state, draft)
+
+    return edit
+
+
+def remove_tracks(kind: int) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        draft["t"] = [t for t in draft["t"] if not _is_track(t, kind)]
+        _commit(state, draft)
+
+    return edit
+
+
+def set_canvas(width: int, height: int, ratio: str) -> Edit:
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        draft.setdefault("m", {}).update(width=width, height=height)
+        state["canvas_config"] = {"width": width, "height": height, "aspect_ratio": ratio}
+        _commit(state, draft)
+
+    return edit
+
+
+def add_generated(prompt: str, seconds: float) -> Edit:
+    """A generated clip of ``seconds``: listed in ``generated_media``, appended to the video track."""
+
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        clip = {
+            "media_id": "gen_" + secrets.token_hex(6),
+            "filename": f"{prompt[:40] or 'generated clip'}.mp4",
+            "file_type": "video",
+            "cdn_url": None,
+            "duration": seconds,
+            "prompt": prompt,
+            "tool": "generate_video_with_seedance",
+        }
+        state.setdefault("generated_media", []).append(dict(clip))
+        existing = next((t for t in draft["t"] if _is_track(t, 0)), None)
+        end = round(max((s.get("st", 0) + s.get("d", 0) for s in (existing or {}).get("sg") or []),
+                        default=0))  # fmt: skip
+        segment = video_track([clip], round(seconds * 1000))["sg"][0]
+        segment["st"] = end
+        if existing is None:
+            draft["t"].insert(0, {"tt": 0, "sg": [segment], "m": {"name": "generated clips"}})
+        else:
+            existing.setdefault("sg", []).append(segment)
+        _fit(draft, end + segment["d"])
+        _commit(state, draft)
+
+    return edit
+
+
+def has_track(state: Mapping[str, Any], kind: int) -> bool:
+    """True when the state's draft has a track of type ``kind`` (0 video, 1 audio, 7 text)."""
+    draft = state.get("draft")
+    tracks = draft.get("t") if isinstance(draft, Mapping) else None
+    return any(_is_track(t, kind) for t in tracks or [])
