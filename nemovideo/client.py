@@ -171,7 +171,7 @@ class NemoClient:
         """The skill's conversation on this client: ``await client.assistant().handle("余额")``.
 
         ``options`` go to [`Assistant`][nemovideo.assistant.Assistant] (``session``,
-        ``download_dir``, ``on_notice``, ``on_progress``, ``language``).
+        ``download_dir``, ``on_notice``, ``on_progress``, ``on_stage``, ``language``).
         """
         from .assistant import Assistant
 

@@ -132,7 +132,7 @@ class Segment:
 
     @property
     def media_id(self) -> str | None:
-        """The uploaded media this clip uses (``m_<hex>``), matching ``UploadedMedia.media_id``."""
+        """The id of the uploaded media this clip uses, as the draft names it; None when absent."""
         return rd.pick(self.raw, rd.MEDIA_ID, rd.string)
 
     @property

@@ -235,7 +235,9 @@ class Uploader:
         def body() -> aiohttp.MultipartWriter:
             writer = aiohttp.MultipartWriter("form-data")
             part = _FilePayload(source, tracker.attempt(index))
-            part.set_content_disposition("form-data", name="files", filename=source.name)
+            part.set_content_disposition(
+                "form-data", quote_fields=False, name="files", filename=source.name
+            )
             writer.append_payload(part)
             return writer
 

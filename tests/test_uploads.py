@@ -247,3 +247,16 @@ async def test_uploader_repr_names_the_api_not_the_token(
     async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
         assert repr(client.uploader) == f"<Uploader base_url={emulator.url!r}>"
         assert "nmv_usr_secret" not in repr(client.uploader)
+
+
+async def test_file_names_with_spaces_quotes_and_unicode_arrive_as_written(
+    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    names = ["city 1.jpg", '城市 "2".jpg']
+    for name, image in zip(names, sample_images(), strict=False):
+        (tmp_path / name).write_bytes(image.read_bytes())
+    session = await client.create_session()
+    media = await session.upload([tmp_path / n for n in names])
+    assert [m.info.filename for m in media] == names
+    infos = emulator.session(session.id).state["video_infos"]
+    assert [i["filename"] for i in infos] == names
