@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
+import aiohttp
+
 from .errors import NemoError, ValidationError
 
 __all__ = ["build_path", "check_id", "describe_error", "encode_segment", "own_error"]
@@ -80,6 +82,9 @@ def describe_error(exc: BaseException) -> str:
     aiohttp puts the connection key (which holds ``proxy_auth`` and the proxy URL) into some
     messages; those messages are cut before it and name the underlying cause instead.
     """
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = getattr(exc.os_error, "strerror", None) or str(exc.os_error)
+        return f"{type(exc).__name__}: cannot connect to {exc.host}:{exc.port} ({reason})"
     text = str(exc)
     found = _CONNECTION_REPR.search(text)
     if found is not None:

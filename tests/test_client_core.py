@@ -253,6 +253,8 @@ async def test_unreachable_host_is_a_transport_error(tmp_path: Path) -> None:
         with pytest.raises(nemovideo.TransportError) as info:
             await client.credits()
     assert "nmv_usr_x" not in str(info.value)
+    assert f"cannot connect to 127.0.0.1:{port}" in str(info.value)
+    assert "ssl:default" not in str(info.value), "aiohttp's connection details stay out"
 
 
 async def test_request_timeout_holds_with_the_callers_own_http_session(
