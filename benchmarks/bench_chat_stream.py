@@ -52,7 +52,7 @@ def build_stream(count: int) -> bytes:
             part = {"functionCall": {"id": f"adk-{i}", "name": "edit_multitrack", "args": args}}
         else:
             resp = {"status": "success", "draft_summary": "Timeline (2 tracks): ..."}
-            part = {"functionResponse": {"id": f"adk-{i}", "name": "edit_multitrack",
+            part = {"functionResponse": {"id": f"adk-{i - 1}", "name": "edit_multitrack",
                                          "response": resp}}  # fmt: skip
         base["content"] = {"role": "model", "parts": [part]}
         frames.append(b"data: " + json.dumps(base, separators=(",", ":")).encode() + b"\n\n")

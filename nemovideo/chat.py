@@ -145,7 +145,8 @@ class ChatStream:
         self._gen: AsyncGenerator[list[_Item], None] | None = None
         self._ready: collections.deque[_Item] = collections.deque()
         self._decoded: collections.deque[ChatEvent] = collections.deque()
-        self._open_calls: list[ToolCallEvent] = []
+        self._open_calls: dict[object, ToolCallEvent] = {}
+        self._unnamed: dict[str, collections.deque[object]] = {}
         self._yielded = 0
 
     def __repr__(self) -> str:
@@ -198,15 +199,25 @@ class ChatStream:
         self._decoded.extend(events)
 
     def _pair(self, event: ToolCallEvent | ToolResultEvent) -> None:
-        """Track tool calls without a result yet: by call id, else by tool name, oldest first."""
+        """Track tool calls without a result yet: by call id, else by tool name, oldest first.
+
+        Constant time per event, however many calls stay unanswered (a stream of 100,000 events
+        with unmatched ids must not turn quadratic).
+        """
         if isinstance(event, ToolCallEvent):
-            if not (isinstance(event.raw, dict) and event.raw.get("partial") is True):
-                self._open_calls.append(event)
-            return
-        for i, call in enumerate(self._open_calls):
-            if (call.id == event.id) if event.id is not None else (call.name == event.name):
-                del self._open_calls[i]
+            if isinstance(event.raw, dict) and event.raw.get("partial") is True:
                 return
+            key: object = event.id if event.id is not None else object()
+            self._open_calls[key] = event
+            if event.id is None:
+                self._unnamed.setdefault(event.name, collections.deque()).append(key)
+            return
+        if event.id is not None:
+            self._open_calls.pop(event.id, None)
+            return
+        waiting = self._unnamed.get(event.name)
+        if waiting:
+            self._open_calls.pop(waiting.popleft(), None)
 
     @property
     def pending_tools(self) -> tuple[ToolCallEvent, ...]:
@@ -216,7 +227,7 @@ class ChatStream:
         stage of a generation), the result lands in the session's draft later;
         :func:`send_message` waits for it.
         """
-        return tuple(self._open_calls)
+        return tuple(self._open_calls.values())
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit)."""
