@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -16,6 +16,9 @@ from .client import NemoClient
 from .errors import SessionNotFoundError, ValidationError
 from .session import Session
 from .upload import UploadedMedia
+
+if TYPE_CHECKING:
+    from .render import RenderJob
 
 _SESSIONS_FILE = "cli-sessions.json"
 T = TypeVar("T")
@@ -197,6 +200,11 @@ async def run(args: argparse.Namespace) -> int:
             emit(args, "\n".join([f"session {session.id}", *lines]),
                  {"session_id": session.id, "new_session": new,
                   "media": [media_json(m) for m in media]})  # fmt: skip
+        elif args.command == "export" and getattr(args, "job", None):
+            job = await client.renderer.resume(args.job)
+            path, url, job_id = await _wait_and_download(args, job, args.out)
+            emit(args, f"saved {path}", {"session_id": job.session_id, "new_session": False,
+                                         "path": str(path), "job_id": job_id, "url": url})  # fmt: skip
         elif args.command == "export":
             session, (path, url, job_id), new = await on_session(
                 client, args, lambda s: export_to(args, s, args.out)
@@ -223,6 +231,12 @@ async def export_to(
     """
     job = await session.export(format=getattr(args, "format", "mp4"),
                                quality=getattr(args, "quality", "high"))  # fmt: skip
+    return await _wait_and_download(args, job, out)
+
+
+async def _wait_and_download(
+    args: argparse.Namespace, job: RenderJob, out: Path
+) -> tuple[Path, str | None, str]:
     bar = Bar(args, "render", unit="%")
     try:
         result = await job.wait(progress=bar)

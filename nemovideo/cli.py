@@ -132,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", default="mp4", help="container (default mp4)")
     export.add_argument("--quality", default="high", help="render quality (default high)")
     export.add_argument("--out", type=Path, default=Path("."), help="directory for the video")
+    export.add_argument(
+        "--job",
+        metavar="JOB_ID",
+        help="resume this render job (after a timeout) instead of a new one",
+    )
 
     sub.add_parser("credits", parents=[common], help="show the credit balance")
     sub.add_parser("state", parents=[common, on_session], help="show the session's timeline")
@@ -181,7 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(_cli_commands.run(args))
     except NemoError as exc:
-        return _fail(as_json, type(exc).__name__, str(exc), exit_code_for(exc))
+        message = str(exc)
+        if isinstance(exc, RenderTimeoutError):
+            message = f"Render {exc.job_id} is still running. Resume it: nemovideo export --job {exc.job_id}"
+        return _fail(as_json, type(exc).__name__, message, exit_code_for(exc))
     except OSError as exc:
         return _fail(as_json, type(exc).__name__, os_message(exc), EXIT_FAILURE)
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -15,11 +16,13 @@ from nemovideo.testing import Emulator, sample_images
 from nemovideo.testing.mp4probe import probe_mp4
 
 
-def _env(emu: Emulator, config_dir: Path, **extra: str) -> dict[str, str]:
+def _env(
+    emu: Emulator, config_dir: Path, config: dict[str, Any] | None = None, **extra: str
+) -> dict[str, str]:
     """The CLI's environment: the emulator's URL, and (through ``config.json``) fast polling."""
     config_dir.mkdir(parents=True, exist_ok=True)
     fast = {"poll_interval": 0.02, "max_polls": 3000, "heartbeat_notice_interval": 0.2}
-    (config_dir / "config.json").write_text(json.dumps(fast))
+    (config_dir / "config.json").write_text(json.dumps({**fast, **(config or {})}))
     emu.render.width, emu.render.height = 320, 180
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
     env.update(NEMO_API_URL=emu.url, NEMO_CONFIG_DIR=str(config_dir), **extra)
@@ -27,12 +30,13 @@ def _env(emu: Emulator, config_dir: Path, **extra: str) -> dict[str, str]:
 
 
 async def cli(
-    emu: Emulator, config_dir: Path, *args: str, stdin: bytes | None = None, **env: str
-) -> tuple[int, str, str]:
+    emu: Emulator, config_dir: Path, *args: str, stdin: bytes | None = None,
+    config: dict[str, Any] | None = None, **env: str,
+) -> tuple[int, str, str]:  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nemovideo", *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=_env(emu, config_dir, **env),
+        stderr=asyncio.subprocess.PIPE, env=_env(emu, config_dir, config, **env),
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(stdin or b""), 60)
     assert proc.returncode is not None
@@ -65,6 +69,34 @@ async def test_credits_state_upload_export_json(emulator: Emulator, tmp_path: Pa
     path = Path(json.loads(out)["path"])
     assert path.parent == tmp_path / "v"
     assert probe_mp4(path).duration_s == pytest.approx(6, abs=0.6)
+
+
+async def test_a_render_that_outlasts_the_polls_is_resumed_with_export_job(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    cfg, videos = tmp_path / "cfg", tmp_path / "videos"
+    assert (await cli(emulator, cfg, "upload", *map(str, sample_images())))[0] == 0
+    assert (await cli(emulator, cfg, "chat", "-m", "turn these images into a 4-second video"))[
+        0
+    ] == 0
+    emulator.render.hold()
+    code, out, _ = await cli(emulator, cfg, "export", "--json", "--out", str(videos),
+                             config={"max_polls": 3})  # fmt: skip
+    failure = json.loads(out)
+    assert code == 5 and failure["error"] == "RenderTimeoutError"
+    job_id = failure["message"].rsplit("--job ", 1)[1]
+    assert (job_id.startswith("render_") and not videos.exists()) or not os.listdir(videos)
+    emulator.render.release()
+    code, out, err = await cli(
+        emulator, cfg, "export", "--json", "--job", job_id, "--out", str(videos)
+    )
+    assert code == 0, err
+    saved = json.loads(out)
+    assert saved["job_id"] == job_id
+    assert probe_mp4(Path(saved["path"])).duration_s == pytest.approx(4, abs=0.6)
+    assert len(emulator.requests_to("/api/render/proxy/lambda", "POST")) == 1, (
+        "resumed, not re-rendered"
+    )
 
 
 @pytest.mark.parametrize(
