@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ._hold import Hold
+
 if TYPE_CHECKING:
     from ._app import Emulator
 
@@ -28,7 +30,7 @@ HEARTBEATS = ("event", "empty", "comment", "none")
 
 
 @attrs.define
-class ChatControls:
+class ChatControls(Hold):
     """How the emulator's ``/run_sse`` behaves; change the fields at any time.
 
     ``delay`` is the pause between frames and ``work_steps`` the heartbeats sent while a tool
@@ -85,22 +87,10 @@ class ChatControls:
     charged_sessions: set[str] = attrs.Factory(set)
     artifact_versions: dict[str, int] = attrs.Factory(dict)
     background: set[asyncio.Task[None]] = attrs.Factory(set)
-    _release: asyncio.Event | None = None
 
     def hold(self) -> None:
         """Keep tools "running" (the stream open, credits frozen) until :meth:`release`."""
-        self._release = asyncio.Event()
-
-    def release(self) -> None:
-        """Let held tools finish (see :meth:`hold`)."""
-        if self._release is not None:
-            self._release.set()
-        self._release = None
-
-    async def wait_released(self) -> None:
-        """Wait (in the stream's handler) until no hold is in place."""
-        while self._release is not None:
-            await self._release.wait()
+        super().hold()
 
 
 _CONTROLS: weakref.WeakKeyDictionary[Emulator, ChatControls] = weakref.WeakKeyDictionary()

@@ -42,6 +42,7 @@ from aiohttp import web
 
 from ..draft import Draft
 from ._ffmpeg import render_draft
+from ._hold import Hold
 from ._store import DEFAULT_MESSAGES, APIFailure, iso_time
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ _CONTROLS: weakref.WeakKeyDictionary[Emulator, RenderControls] = weakref.WeakKey
 
 
 @attrs.define
-class RenderControls:
+class RenderControls(Hold):
     """How one emulator renders; every field can be changed at any time (see the module doc).
 
     ``width``/``height``/``fps``: the output size and rate (``None``: the draft's, at most 1920 on
@@ -78,7 +79,6 @@ class RenderControls:
     bare: bool = False
     error_style: str = "status"
     failures: list[str] = attrs.Factory(list)
-    _release: asyncio.Event | None = None
 
     def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
         """The next job submitted fails with ``reason`` as its ``error``."""
@@ -86,18 +86,7 @@ class RenderControls:
 
     def hold(self) -> None:
         """Keep jobs ``processing`` (their output unpublished) until :meth:`release`."""
-        self._release = asyncio.Event()
-
-    def release(self) -> None:
-        """Let held jobs finish (see :meth:`hold`)."""
-        if self._release is not None:
-            self._release.set()
-        self._release = None
-
-    async def wait_released(self) -> None:
-        """Wait (in the render task) until no hold is in place."""
-        while self._release is not None:
-            await self._release.wait()
+        super().hold()
 
     def size_for(self, draft: Draft) -> tuple[int, int, int]:
         """The ``(width, height, fps)`` a render of ``draft`` gets under these settings."""
