@@ -68,10 +68,10 @@ async def session(client: nemovideo.NemoClient, emulator: Emulator) -> nemovideo
 
 async def until(condition: Any, what: str) -> None:
     """Wait (bounded) for something the server does after the client stopped listening."""
-    for _ in range(500):
+    for _ in range(3000):
         if condition():
             return
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
     raise AssertionError(f"never happened: {what}")
 
 

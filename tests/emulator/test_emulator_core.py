@@ -429,7 +429,7 @@ async def test_render_attribution_blocking_and_real_output(api: Api, emulator: E
     _, body, _ = await api.call("POST", "/api/render/proxy/lambda", tok, json=job)
     assert body["success"] is True and body["data"]["id"] == "render_1"
     assert body["data"]["status"] == "pending"
-    for _ in range(500):
+    for _ in range(3000):
         _, body, _ = await api.call("GET", "/api/render/proxy/lambda/render_1", tok)
         data = body.get("data", body)
         if data.get("status") in ("completed", "failed"):

@@ -31,12 +31,12 @@ def job(wire: Wire, job_id: str, **fields: Any) -> dict[str, Any]:
 
 
 async def finish(wire: Wire, job_id: str) -> dict[str, Any]:
-    for _ in range(2000):
+    for _ in range(3000):  # up to a minute on a slow machine
         _, body, _ = await wire.call("GET", f"{SUBMIT}/{job_id}")
         data: dict[str, Any] = body.get("data", body)
         if data["status"] in ("completed", "failed"):
             return data
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.02)
     raise AssertionError("the job never finished")
 
 
