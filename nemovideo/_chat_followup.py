@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ._chat_state import Clock
 from .errors import TransportError
 
 if TYPE_CHECKING:
@@ -42,15 +44,11 @@ async def wait_for_draft_change(
     """
     config = session._transport.config
     waits = [config.recovery_first_wait] + [config.recovery_wait] * (config.recovery_max_polls - 1)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    next_notice = start + config.heartbeat_notice_interval
+    clock = Clock(math.inf, math.inf, config.heartbeat_notice_interval)
     for polls, wait in enumerate(waits, 1):
         await asyncio.sleep(wait)
-        now = loop.time()
-        if on_waiting is not None and now >= next_notice:
-            next_notice = now + config.heartbeat_notice_interval
-            result = on_waiting(now - start)
+        if on_waiting is not None and clock.notice_due():
+            result = on_waiting(clock.elapsed())
             if inspect.isawaitable(result):
                 await result
         try:

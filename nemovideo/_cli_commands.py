@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._fsutil import atomic_write_bytes
+from ._render_download import target_path
 from .client import NemoClient
 from .errors import SessionNotFoundError, ValidationError
 from .session import Session
@@ -91,7 +92,7 @@ def make_client(args: argparse.Namespace, **overrides: Any) -> NemoClient:
 def prepare_out_dir(out: Path) -> None:
     """Create the directory ``--out`` names (``out`` itself, or its parent when ``out`` names a
     file such as ``video.mp4``) now, so a bad path fails before anything is rendered."""
-    directory = out if out.is_dir() or not out.suffix else out.parent
+    directory = target_path(out, None, "video.mp4").parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -200,16 +201,17 @@ async def run(args: argparse.Namespace) -> int:
             emit(args, "\n".join([f"session {session.id}", *lines]),
                  {"session_id": session.id, "new_session": new,
                   "media": [media_json(m) for m in media]})  # fmt: skip
-        elif args.command == "export" and getattr(args, "job", None):
-            job = await client.renderer.resume(args.job)
-            path, url, job_id = await _wait_and_download(args, job, args.out)
-            emit(args, f"saved {path}", {"session_id": job.session_id, "new_session": False,
-                                         "path": str(path), "job_id": job_id, "url": url})  # fmt: skip
         elif args.command == "export":
-            session, (path, url, job_id), new = await on_session(
-                client, args, lambda s: export_to(args, s, args.out)
-            )
-            emit(args, f"saved {path}", {"session_id": session.id, "new_session": new,
+            if getattr(args, "job", None):
+                job = await client.renderer.resume(args.job)
+                session_id, new = job.session_id, False
+                path, url, job_id = await _wait_and_download(args, job, args.out)
+            else:
+                session, (path, url, job_id), new = await on_session(
+                    client, args, lambda s: export_to(args, s, args.out)
+                )
+                session_id = session.id
+            emit(args, f"saved {path}", {"session_id": session_id, "new_session": new,
                                          "path": str(path), "job_id": job_id, "url": url})  # fmt: skip
     return EXIT_OK
 

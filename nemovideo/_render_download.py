@@ -87,10 +87,10 @@ async def stream_to_file(
 ) -> int:
     """GET ``url`` (token only to the API origin) into ``final`` atomically; return the byte count.
 
-    The temp file is flushed to disk in the background every ``flush_every`` bytes while the
+    ``final``'s directory must exist (``make_parent``, once per download, not per attempt). The
+    temp file is flushed to disk in the background every ``flush_every`` bytes while the
     download runs (``BackgroundFlusher``), and fsynced before the rename.
     """
-    make_parent(final)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     done = 0
     try:

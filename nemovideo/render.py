@@ -411,12 +411,12 @@ class Renderer:
             else:
                 if isinstance(data, Mapping):
                     job_id = str(data.get("id") or data.get("taskId") or job_id)
-                    if not _JOB_ID.fullmatch(job_id):
-                        raise APIError(
-                            f"The render service answered a job id that is not one: {job_id!r:.80}",
-                            http_status=200,
-                        )
-                job = RenderJob(self, job_id, session_id=session_id)
+                try:
+                    job = RenderJob(self, job_id, session_id=session_id)
+                except ValidationError as exc:
+                    raise APIError(
+                        f"The render service answered an unusable job id: {exc}", http_status=200
+                    ) from None
                 if isinstance(data, Mapping):
                     job.last = RenderStatus.from_json(job.id, data)
                 return job

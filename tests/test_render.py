@@ -352,3 +352,38 @@ async def test_renderer_repr_names_the_api_not_the_token(
     async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
         assert repr(client.renderer) == f"<Renderer base_url={emulator.url!r}>"
         assert "nmv_usr_secret" not in repr(client.renderer)
+
+
+async def test_a_job_id_the_server_makes_up_is_refused_before_any_poll(tmp_path: Path) -> None:
+    """A render service answering ``{"id": "../../credits"}`` gets no request sent to that path."""
+    web = aiohttp.web
+    seen: list[str] = []
+
+    async def submit(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response(
+            {"success": True, "data": {"id": "../../credits", "status": "pending"}}
+        )
+
+    async def anything(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"code": 0, "data": {}})
+
+    app = web.Application()
+    app.router.add_post("/api/render/proxy/lambda", submit)
+    app.router.add_route("*", "/{tail:.*}", anything)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with nemovideo.NemoClient(
+            base_url=f"http://127.0.0.1:{port}", config_dir=tmp_path, token="nmv_usr_x"
+        ) as client:
+            draft = nemovideo.Draft.from_json(make_draft([title_track("Hi", 1000)]))
+            with pytest.raises(nemovideo.APIError, match="unusable job id"):
+                await client.renderer.export("5529798706024415232", draft=draft)
+    finally:
+        await runner.cleanup()
+    assert seen == ["/api/render/proxy/lambda"], "nothing but the submit reached the server"
