@@ -38,6 +38,9 @@ __all__ = ["FONT", "RenderError", "ffmpeg_exe", "make_sample_audio", "make_sampl
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 AUDIO_RATE = 44100
 _STDERR_TAIL = 2000
+STALL_S = 8.0
+ATTEMPTS = 3
+_WORK_COUNTERS = frozenset({"frame", "out_time_us", "total_size"})
 ProgressFn = Callable[[float], None]
 
 
@@ -88,7 +91,31 @@ def _local(src: str | None, files_dir: Path) -> Path | None:
 
 
 async def _run(args: Sequence[str], progress: ProgressFn | None = None, total_s: float = 0) -> None:
-    """Run ffmpeg; feed ``progress`` (0-1) from its ``-progress`` output; raise RenderError."""
+    """Run ffmpeg; feed ``progress`` (0-1) from its ``-progress`` output; raise RenderError.
+
+    The ffmpeg 7 binary that imageio-ffmpeg ships deadlocks now and then (about one run in 40 of
+    a render with filters: its worker threads parked, no exit), while its main thread goes on
+    writing the same ``-progress`` block every half second. So ``STALL_S`` seconds in which the
+    work counters (``frame``, ``out_time_us``, ``total_size``) do not move, or nothing is
+    written at all, means that deadlock: the process is killed and the same command (``-y``
+    overwrites the output) runs again, up to ``ATTEMPTS`` times in all.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            await _run_once(args, progress, total_s)
+            return
+        except _Stalled:
+            if attempt == ATTEMPTS:
+                raise RenderError(
+                    f"ffmpeg stalled (no progress for {STALL_S:g} s) in {ATTEMPTS} attempts"
+                ) from None
+
+
+class _Stalled(Exception):
+    """ffmpeg wrote no progress for ``STALL_S`` seconds."""
+
+
+async def _run_once(args: Sequence[str], progress: ProgressFn | None, total_s: float) -> None:
     proc = await asyncio.create_subprocess_exec(
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-progress", "pipe:1", "-nostats", *args,
@@ -97,8 +124,22 @@ async def _run(args: Sequence[str], progress: ProgressFn | None = None, total_s:
     assert proc.stdout is not None and proc.stderr is not None
 
     async def read_progress(stream: asyncio.StreamReader) -> None:
-        async for line in stream:
+        loop = asyncio.get_running_loop()
+        counters: dict[str, str] = {}
+        moved = loop.time()
+        while True:
+            try:
+                line = await asyncio.wait_for(stream.readline(), STALL_S)
+            except asyncio.TimeoutError:
+                raise _Stalled from None
+            if not line:
+                return
             key, _, value = line.decode("ascii", "replace").strip().partition("=")
+            if key in _WORK_COUNTERS and counters.get(key) != value:
+                counters[key] = value
+                moved = loop.time()
+            elif loop.time() - moved > STALL_S:
+                raise _Stalled
             if key == "out_time_us" and progress is not None and total_s > 0:
                 with contextlib.suppress(ValueError):
                     progress(min(1.0, max(0.0, int(value) / 1e6 / total_s)))

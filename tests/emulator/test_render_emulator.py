@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, _ffmpeg
 from nemovideo.testing._drafts import make_draft, title_track, video_track
 from nemovideo.testing._ffmpeg import make_sample_image, render_draft
 from nemovideo.testing.mp4probe import probe_mp4
@@ -182,3 +182,35 @@ async def test_video_segments_and_close_with_a_running_job(tmp_path: Path) -> No
             "POST", SUBMIT, json={"id": "h", "sessionId": sid, "draft": await _draft(emu)}
         )
     assert emu.store.render_jobs["h"]["status"] == "failed", "closing cancels running renders"
+
+
+def _fake_ffmpeg(tmp_path: Path, stalls: int) -> Path:
+    """An "ffmpeg" that stalls on its first ``stalls`` runs (the first one silent, later ones
+    repeating the same progress block as the real deadlock does), then succeeds."""
+    script = tmp_path / "ffmpeg"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{tmp_path}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "{tmp_path}/runs"\n'
+        f'if [ "$n" -eq 1 ] && [ "$n" -le {stalls} ]; then exec sleep 60; fi\n'
+        f'while [ "$n" -le {stalls} ]; do echo "frame=300"; echo "progress=continue"; '
+        "sleep 0.02; done\n"
+        'echo "out_time_us=1000000"; echo "progress=end"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize(("stalls", "succeeds"), [(2, True), (3, False)])
+async def test_a_stalled_ffmpeg_is_killed_and_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stalls: int, succeeds: bool
+) -> None:
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(_fake_ffmpeg(tmp_path, stalls)))
+    monkeypatch.setattr(_ffmpeg, "STALL_S", 0.2)
+    seen: list[float] = []
+    if succeeds:
+        await _ffmpeg._run(["out.mp4"], seen.append, total_s=2.0)
+        assert seen == [0.5]
+    else:
+        with pytest.raises(_ffmpeg.RenderError, match=r"stalled .* in 3 attempts"):
+            await _ffmpeg._run(["out.mp4"], seen.append, total_s=2.0)
+    assert int((tmp_path / "runs").read_text()) == min(stalls + 1, _ffmpeg.ATTEMPTS)
