@@ -16,10 +16,12 @@ from ._version import __version__
 from .client import Credits, NemoClient
 from .draft import Draft, Segment, Track, TrackType
 from .errors import (
+    AgentError,
     APIError,
     AuthenticationError,
     ChatRecoveryError,
     ClientClosedError,
+    DownloadError,
     ExportBlockedError,
     FileTooLargeError,
     InsecureURLError,
@@ -43,6 +45,7 @@ from .state import SessionState
 
 __all__ = [
     "APIError",
+    "AgentError",
     "Assistant",
     "AssistantReply",
     "AuthenticationError",
@@ -53,6 +56,7 @@ __all__ = [
     "ClientClosedError",
     "ClientConfig",
     "Credits",
+    "DownloadError",
     "Draft",
     "DraftUpdatedEvent",
     "ErrorEvent",

@@ -18,7 +18,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 from yarl import URL
@@ -40,6 +40,9 @@ _ENV: dict[str, str] = {
     "client_id": "NEMO_CLIENT_ID",
     "skill_platform": "SKILL_SOURCE",
     "config_dir": "NEMO_CONFIG_DIR",
+    "poll_interval": "NEMO_POLL_INTERVAL",
+    "render_timeout": "NEMO_RENDER_TIMEOUT",
+    "proxy": "NEMO_PROXY",
 }
 
 
@@ -119,6 +122,11 @@ _SECONDS = _Rule("a finite number of seconds >= 0", lambda v: _is_number(v) and 
 _POSITIVE_SECONDS = _Rule("a finite number of seconds > 0", lambda v: _is_number(v) and v > 0)
 _COUNT = _Rule("an integer >= 0", lambda v: _is_count(v) and v >= 0)
 _POSITIVE_COUNT = _Rule("an integer > 0", lambda v: _is_count(v) and v > 0)
+_OPTIONAL_SECONDS = _Rule(
+    "null or a finite number of seconds > 0", lambda v: v is None or (_is_number(v) and v > 0)
+)
+_GROWTH = _Rule("a finite number >= 1", lambda v: _is_number(v) and v >= 1)
+_OPTIONAL_URL = _Rule("null or an http(s) URL", lambda v: v is None or _is_http_url(v))
 
 
 def _strip_slash(value: Any) -> Any:
@@ -154,7 +162,10 @@ class ClientConfig:
     retry_backoff_max: float = attrs.field(default=8.0, validator=_SECONDS)
     rate_limit_wait: float = attrs.field(default=30.0, validator=_SECONDS)
     poll_interval: float = attrs.field(default=30.0, validator=_SECONDS)
-    max_polls: int = attrs.field(default=10, validator=_POSITIVE_COUNT)
+    poll_initial_interval: float = attrs.field(default=2.0, validator=_SECONDS)
+    poll_backoff: float = attrs.field(default=1.5, validator=_GROWTH)
+    render_timeout: float = attrs.field(default=600.0, validator=_POSITIVE_SECONDS)
+    max_polls: int = attrs.field(default=1000, validator=_POSITIVE_COUNT)
     heartbeat_notice_interval: float = attrs.field(default=120.0, validator=_POSITIVE_SECONDS)
     stream_idle_timeout: float = attrs.field(default=600.0, validator=_POSITIVE_SECONDS)
     stream_timeout: float = attrs.field(default=900.0, validator=_POSITIVE_SECONDS)
@@ -167,6 +178,9 @@ class ClientConfig:
     sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_POSITIVE_COUNT)
     sse_max_event_bytes: int = attrs.field(default=16 << 20, validator=_POSITIVE_COUNT)
     max_response_bytes: int = attrs.field(default=32 << 20, validator=_POSITIVE_COUNT)
+    download_timeout: float | None = attrs.field(default=None, validator=_OPTIONAL_SECONDS)
+    proxy: str | None = attrs.field(default=None, validator=_OPTIONAL_URL)
+    trust_env: bool = attrs.field(default=True, validator=_FLAG)
     allow_insecure_http: bool = attrs.field(default=False, validator=_FLAG)
 
     def __attrs_post_init__(self) -> None:
@@ -211,7 +225,7 @@ class ClientConfig:
         if unknown:
             raise TypeError(f"unknown configuration option(s): {', '.join(sorted(unknown))}")
         given = {k: v for k, v in overrides.items() if v is not None}
-        from_env = {name: env[var] for name, var in _ENV.items() if env.get(var)}
+        from_env = {name: _env_value(name, env[var]) for name, var in _ENV.items() if env.get(var)}
         if given.get("config_dir"):
             config_dir = _checked("config_dir", given["config_dir"], "argument")
         elif "config_dir" in from_env:
@@ -241,6 +255,65 @@ class ClientConfig:
         return attrs.evolve(self, **changes)
 
 
+class ConfigOptions(TypedDict, total=False):
+    """The keyword options of ``NemoClient(...)``, ``with_options(...)`` and ``from_env(...)``.
+
+    One key per :class:`ClientConfig` field (a test keeps the two equal), so a type checker
+    catches ``NemoClient(request_timout=5)``.
+    """
+
+    base_url: str
+    web_url: str
+    token: str | None
+    client_id: str | None
+    config_dir: str | os.PathLike[str]
+    skill_name: str
+    skill_version: str
+    skill_platform: str
+    request_timeout: float
+    connect_timeout: float
+    max_retries: int
+    retry_backoff: float
+    retry_backoff_max: float
+    rate_limit_wait: float
+    poll_interval: float
+    poll_initial_interval: float
+    poll_backoff: float
+    render_timeout: float
+    max_polls: int
+    heartbeat_notice_interval: float
+    stream_idle_timeout: float
+    stream_timeout: float
+    recovery_first_wait: float
+    recovery_wait: float
+    recovery_max_polls: int
+    settle_wait: float
+    max_upload_bytes: int
+    upload_concurrency: int
+    sse_max_line_bytes: int
+    sse_max_event_bytes: int
+    max_response_bytes: int
+    download_timeout: float | None
+    proxy: str | None
+    trust_env: bool
+    allow_insecure_http: bool
+
+
+def _env_value(name: str, text: str) -> Any:
+    """An environment string as the option's type: ``NEMO_POLL_INTERVAL=5`` is 5.0 seconds.
+
+    Only the environment gets this: ``config.json`` has real JSON numbers, so a string there is
+    still reported as the mistake it is.
+    """
+    default = attrs.fields_dict(ClientConfig)[name].default
+    if isinstance(default, float) and not isinstance(default, bool):
+        try:
+            return float(text.strip())
+        except ValueError:
+            return text
+    return text
+
+
 def _env_source(name: str) -> str:
     return f"environment variable {_ENV[name]}"
 
@@ -267,10 +340,15 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ValidationError(f"Cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError(
+            f"Config file {path} is not UTF-8 text; save it as UTF-8 JSON or delete it."
+        ) from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"Config file {path} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ValidationError(f"Config file {path} is not valid JSON: {reason}") from None
     if not isinstance(data, dict):
         raise ValidationError(f"Config file {path} must hold a JSON object")
     known = ClientConfig.field_names() - {"config_dir"}

@@ -1,58 +1,95 @@
 """Decoding the API's answers: the transport's one reader of the ``{"code", "data"}`` envelope.
 
-Only :mod:`._transport` calls this; error codes themselves live in :mod:`.errors`.
+Only :mod:`._transport` calls this; error codes themselves live in :mod:`.errors`. Every answer is
+untrusted: the body is capped *after* decompression, JSON nested too deeply is an unreadable
+answer rather than a ``RecursionError``, a code may arrive as ``2001``, ``2001.0`` or ``"2001"``,
+and an ADK-style ``{"detail": [...]}`` list reads as sentences.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 import aiohttp
 
-from .errors import APIError, error_for, parse_retry_after
+from ._numbers import code_of
+from .errors import APIError, RenderFailedError, error_for, parse_retry_after
 
-__all__ = ["Envelope", "decode_response"]
+__all__ = ["Envelope", "check_event_stream", "decode_response", "message_of"]
 
 Envelope = Literal["code", "render", "none"]
 
+_MESSAGE_KEYS = ("message", "msg", "error", "detail", "errorMessage")
+_MAX_MESSAGE = 500
+_CHUNK = 64 * 1024
 
-def _message_of(obj: Any, fallback: str) -> str:
+
+def message_of(obj: Any, fallback: str = "") -> str:
+    """The human text of a failure answer: ``message``, ``error``, ``detail``... or ``fallback``.
+
+    FastAPI/ADK's 422 ``detail`` is a list of ``{loc, msg, type}``: it becomes one sentence per
+    entry (``"body.session_id: Field required."``), not raw JSON.
+    """
     if isinstance(obj, Mapping):
-        for key in ("message", "msg", "error", "detail", "errorMessage"):
+        for key in _MESSAGE_KEYS:
             value = obj.get(key)
-            if isinstance(value, str) and value:
-                return value
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:_MAX_MESSAGE]
+            if isinstance(value, list) and value:
+                return _sentences(value)
+            if isinstance(value, Mapping):
+                inner = message_of(value)
+                if inner:
+                    return inner
     return fallback
 
 
-def _as_code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+def _sentences(items: list[Any]) -> str:
+    lines: list[str] = []
+    for item in items[:10]:
+        if isinstance(item, Mapping):
+            loc = item.get("loc")
+            where = ".".join(str(p) for p in loc) if isinstance(loc, list) else ""
+            text = str(item.get("msg") or item.get("message") or "invalid").strip().rstrip(".")
+            lines.append(f"{where}: {text}." if where else f"{text}.")
+        elif isinstance(item, str):
+            lines.append(item.strip().rstrip(".") + ".")
+    return " ".join(lines)[:_MAX_MESSAGE]
 
 
-async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, decompressed, refused once it passes ``limit`` bytes.
+
+    ``Content-Length`` counts the bytes on the wire, so a gzip body announced as 8 KiB can
+    inflate to gigabytes: the cap is counted on what the decoder hands out.
+    """
     if resp.content_length is not None and resp.content_length > limit:
         raise APIError(
-            f"Response of {resp.content_length} bytes exceeds the {limit}-byte cap",
+            f"The answer of {resp.content_length} bytes exceeds the {limit}-byte cap",
             http_status=resp.status,
         )
-    if resp.content_length is not None:
+    if resp.content_length is not None and "Content-Encoding" not in resp.headers:
         return await resp.read()
     parts: list[bytes] = []
     size = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
+    async for chunk in resp.content.iter_chunked(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise APIError(f"Response exceeds the {limit}-byte cap", http_status=resp.status)
+            raise APIError(f"The answer exceeds the {limit}-byte cap", http_status=resp.status)
         parts.append(chunk)
     return b"".join(parts)
+
+
+def _loads(raw: bytes) -> Any:
+    """JSON, or ``None`` when the body is not JSON (or nested past Python's recursion limit)."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 async def decode_response(
@@ -62,20 +99,29 @@ async def decode_response(
     max_bytes: int,
     max_upload_bytes: int,
     registration_url: Callable[[], str | None],
+    client_id_call: bool = False,
+    job_id: str | None = None,
 ) -> Any:
     """The answer's ``data`` (or the bare body), or the typed error the answer stands for.
 
     Failures arrive as HTTP 200 with a non-zero ``code``, as an HTTP error status with or without
-    a JSON body, or (render proxy) as ``{"success": false, "error": ...}``: all map to one class
-    per documented code through ``errors.error_for``. Bodies over ``max_bytes`` are refused.
+    a JSON body, or (render proxy) as ``{"success": false, "error": ...}`` - a render failure
+    (``RenderFailedError``) like ``{"success": true, "data": {"status": "failed"}}`` is once the
+    caller reads the status. A bare 400 means "X-Client-Id missing" only on the anonymous-token
+    call (``client_id_call``) or when the body says so.
     """
-    raw = await _read_body(resp, max_bytes)
+    raw = await read_capped(resp, max_bytes)
+    status = resp.status
+    obj = _loads(raw)
 
-    def error(code: int | None, message: str, obj: Any) -> APIError:
+    def error(code: int | None, message: str) -> APIError:
         data = obj.get("data") if isinstance(obj, Mapping) else None
+        if code is None and status == 400 and not (client_id_call or _says_client_id(message)):
+            return APIError(message or "Bad request (400).", code=400, http_status=400,
+                            data=data if isinstance(data, Mapping) else None)  # fmt: skip
         return error_for(
             code=code,
-            http_status=resp.status,
+            http_status=status,
             message=message or None,
             data=data if isinstance(data, Mapping) else None,
             retry_after=parse_retry_after(resp.headers.get("Retry-After")),
@@ -83,13 +129,6 @@ async def decode_response(
             max_upload_bytes=max_upload_bytes,
         )
 
-    obj: Any = None
-    if raw.strip():
-        try:
-            obj = json.loads(raw)
-        except ValueError:
-            obj = None
-    status = resp.status
     if 300 <= status < 400:
         raise APIError(
             f"Unexpected redirect ({status}) from the API; redirects are not followed "
@@ -99,20 +138,57 @@ async def decode_response(
     if obj is None and status < 400:
         if envelope == "none" or not raw.strip():
             return None
-        raise APIError(f"The API answered {status} with a body that is not JSON",
-                       http_status=status)  # fmt: skip
+        raise APIError(
+            f"The API answered {status} with a body that is not JSON "
+            f"({resp.content_type or 'no content type'}).",
+            http_status=status,
+        )
     if isinstance(obj, Mapping):
-        if "code" in obj and _as_code(obj.get("code")) is not None:
-            code = _as_code(obj["code"])
+        code = code_of(obj.get("code")) if "code" in obj else None
+        if code is not None:
             if code == 0 and status < 400:
                 return obj.get("data")
-            raise error(code, _message_of(obj, ""), obj)
+            raise error(code, message_of(obj))
         if envelope == "render" and "success" in obj:
-            if obj.get("success") and status < 400:
+            if obj.get("success") is True and status < 400:
                 data = obj.get("data")
                 return obj if data is None else data
-            raise error(None, _message_of(obj, "Render request failed"), obj)
+            if status < 400:
+                raise RenderFailedError(job_id, message_of(obj) or None)
+            raise error(None, message_of(obj, "The render request failed"))
     if status >= 400:
-        text = raw[:500].decode("utf-8", "replace").strip()
-        raise error(None, _message_of(obj, text or resp.reason or ""), obj)
+        text = raw[:_MAX_MESSAGE].decode("utf-8", "replace").strip()
+        if "html" in (resp.content_type or ""):
+            text = ""
+        raise error(None, message_of(obj, text or resp.reason or ""))
     return obj
+
+
+def _says_client_id(message: str) -> bool:
+    lowered = message.lower()
+    return "client" in lowered and "id" in lowered
+
+
+async def check_event_stream(
+    resp: aiohttp.ClientResponse, decode: Callable[[aiohttp.ClientResponse], Awaitable[Any]]
+) -> None:
+    """Refuse an answer that is not an event stream: a typed error, never a silent reply.
+
+    An error status or a JSON body goes through the envelope (``SessionNotFoundError``,
+    ``ServerError``, ...); a 2xx page of HTML or any other type is an ``APIError`` that names it.
+    """
+    ctype = resp.content_type or ""
+    if resp.status < 300 and "event-stream" in ctype:
+        return
+    if resp.status < 300 and "json" not in ctype:
+        raise APIError(
+            f"Expected an event stream from the chat endpoint, got {ctype or 'no content type'} "
+            "(an HTML page from a proxy or a wrong API URL?). Nothing was read as a reply.",
+            http_status=resp.status,
+        )
+    data = await decode(resp)
+    shown = f"JSON: {str(data)[:200]}" if data is not None else f"{ctype or 'no content type'}"
+    raise APIError(
+        f"Expected an event stream from the chat endpoint, got {shown}. Is the API URL right?",
+        http_status=resp.status,
+    )

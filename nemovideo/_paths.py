@@ -37,17 +37,33 @@ def encode_segment(value: object, name: str = "path segment") -> str:
     return quote(value, safe="")
 
 
-def check_id(value: object, pattern: re.Pattern[str], what: str, example: str, rule: str) -> str:
-    """``value`` when it fully matches ``pattern``, else a ``ValidationError`` that shows an example.
+MAX_ID_LENGTH = 256
 
-    Ids become URL path segments, so the public entry points check them before anything is sent.
+
+def check_id(value: object, what: str, example: str) -> str:
+    """``value`` if it is a safe opaque id, else a ``ValidationError`` that shows an example.
+
+    Session and job ids are opaque strings (a 63-bit number today, ``session_xxx`` in some
+    documents): nothing here assumes digits. An id becomes one URL path segment, so the one rule,
+    shared by every entry point, is that it stays one: non-empty, at most 256 characters, no
+    ``/`` or ``\\``, not ``.`` or ``..``, no control characters and no surrounding spaces.
     """
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:80] + "..."
-        raise ValidationError(
-            f"Not a {what}: {shown}. {what.capitalize()}s look like {example!r} ({rule})."
-        )
-    return value
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and value not in (".", "..")
+        and "/" not in value
+        and "\\" not in value
+        and value == value.strip()
+        and not _CONTROL_CHARS.search(value)
+    ):
+        return value
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:80] + "..."
+    raise ValidationError(
+        f"Not a {what}: {shown}. {what.capitalize()}s are one URL path segment such as "
+        f"{example!r}: non-empty, at most {MAX_ID_LENGTH} characters, no '/', no control "
+        "characters."
+    )
 
 
 def build_path(template: str, segments: Mapping[str, object] | None = None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from yarl import URL
 
 from ._fsutil import BackgroundFlusher
 from ._paths import describe_error
-from .errors import TransportError, ValidationError
+from .errors import DownloadError, NemoError, TransportError, ValidationError
 
 if TYPE_CHECKING:
     from ._transport import Transport
@@ -66,7 +67,16 @@ def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: 
 
 
 def make_parent(final: Path) -> None:
-    """Create ``final``'s directory; a parent that is a file: ``ValidationError`` naming both."""
+    """Create ``final``'s directory; a parent that is a file: ``ValidationError`` naming both.
+
+    ``final`` itself must not be a directory (``DownloadError``, before any byte is fetched).
+    """
+    if final.is_dir():
+        raise DownloadError(
+            f"Cannot save the video to {final}: it is a directory; pass a file name, or the "
+            "directory itself to save under the server's file name.",
+            path=str(final),
+        )
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -75,6 +85,23 @@ def make_parent(final: Path) -> None:
             f"{blocker} is a file, not a directory" if blocker else "a parent is not a directory"
         )
         raise ValidationError(f"Cannot save to {final}: {where}.") from None
+    except OSError as exc:
+        raise _local_error(final, exc) from None
+
+
+def _local_error(final: Path, exc: OSError) -> DownloadError:
+    """What a file-system failure means for the user, as a ``DownloadError``."""
+    reasons = {
+        errno.ENOSPC: "the disk is full; free some space",
+        errno.EDQUOT: "the disk quota is exceeded; free some space",
+        errno.EACCES: f"{final.parent} is not writable; choose another directory",
+        errno.EPERM: f"{final.parent} is not writable; choose another directory",
+        errno.EROFS: f"{final.parent} is on a read-only file system",
+        errno.ENAMETOOLONG: "the file name is too long for this file system; pass a shorter path",
+        errno.EISDIR: f"{final} is a directory; pass a file name or the directory itself",
+    }
+    reason = reasons.get(exc.errno or 0) or (exc.strerror or type(exc).__name__)
+    return DownloadError(f"Cannot save the video to {final}: {reason}.", path=str(final))
 
 
 async def stream_to_file(
@@ -84,50 +111,74 @@ async def stream_to_file(
     progress: ProgressCallback | None,
     *,
     flush_every: int = _FLUSH_EVERY,
+    timeout: float | None = None,
 ) -> int:
     """GET ``url`` (token only to the API origin) into ``final`` atomically; return the byte count.
 
-    ``final``'s directory must exist (``make_parent``, once per download, not per attempt). The
-    temp file is flushed to disk in the background every ``flush_every`` bytes while the
-    download runs (``BackgroundFlusher``), and fsynced before the rename.
+    ``final``'s directory must exist (``make_parent``, once per download, not per attempt). Each
+    attempt of the transport's pipeline starts the temp file over; it is flushed to disk in the
+    background every ``flush_every`` bytes (``BackgroundFlusher``) and fsynced before the rename.
+    A file-system failure is a ``DownloadError``; nothing is ever left under ``final`` but a
+    whole file.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    done = 0
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name[:100]}.", suffix=".part",
+                                   dir=final.parent)  # fmt: skip
+    except OSError as exc:
+        raise _local_error(final, exc) from None
+    shown = URL(url).path if isinstance(url, str) else url.path
+
+    async def consume(resp: aiohttp.ClientResponse) -> int:
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        flusher = BackgroundFlusher(fd, every=flush_every)
+        total = resp.content_length
+        done = 0
+        if progress is not None:
+            progress(0, total or 0)
+        try:
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                _write_all(fd, chunk)
+                flusher.wrote(len(chunk))
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total or done)
+            if total is not None and done != total:
+                raise TransportError(f"Download of {shown} is incomplete: {done} of {total} bytes")
+            await flusher.sync()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TransportError(
+                f"Download of {shown} broke after {done} bytes: {describe_error(exc)}"
+            ) from exc
+        except OSError as exc:  # the local side: a full disk, a revoked permission
+            if isinstance(exc, NemoError):
+                raise
+            raise _local_error(final, exc) from None
+        return done
+
     try:
         os.fchmod(fd, _FILE_MODE)
-        flusher = BackgroundFlusher(fd, every=flush_every)
-        async with transport.download(url) as resp:
-            total = resp.content_length
-            if progress is not None:
-                progress(0, total or 0)
-            try:
-                async for chunk in resp.content.iter_chunked(_CHUNK):
-                    _write_all(fd, chunk)
-                    flusher.wrote(len(chunk))
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total or done)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                raise TransportError(
-                    f"Download of {URL(url).raw_path} broke after {done} bytes: "
-                    f"{describe_error(exc)}"
-                ) from exc
-            if total is not None and done != total:
-                raise TransportError(
-                    f"Download of {URL(url).raw_path} is incomplete: {done} of {total} bytes"
-                )
-        await flusher.sync()
+        done = await transport.download(url, consume, timeout=timeout)
         os.close(fd)
         fd = -1
         os.replace(tmp, final)
+    except OSError as exc:
+        _discard(fd, tmp)
+        if isinstance(exc, NemoError):  # DownloadError, and timeouts (TimeoutError is an OSError)
+            raise
+        raise _local_error(final, exc) from None
     except BaseException:
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _discard(fd, tmp)
         raise
     return done
+
+
+def _discard(fd: int, tmp: str) -> None:
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -1,121 +1,164 @@
-"""The one place that talks HTTP.
+"""The one place that talks HTTP: one request pipeline, one retry policy, one error boundary.
 
-Everything that reaches the network goes through :class:`Transport`: it owns the
-``aiohttp.ClientSession``, sets the ``Authorization`` and attribution headers, decodes both response
-envelopes, maps failures to typed errors (``errors.error_for``) and retries what is safe to retry:
+Every request - a JSON call, a chat stream, a file download - is a frozen :class:`~._retry.Call`
+run by :meth:`Transport._run`: build the URL from a path template and safe segments, set the
+headers (token, attribution, a fresh ``X-Request-Id``), send, read the answer, and on failure ask
+the :class:`~._retry.RetryPolicy` whether to try again. What leaves this module is the decoded
+answer or a :class:`~nemovideo.errors.NemoError` whose text holds no secret: aiohttp's own
+exceptions, ``OSError``, ``ValueError``, ``RecursionError`` and friends stop here.
 
-- 429: wait ``Retry-After`` (else ``rate_limit_wait``), then once more;
-- 5xx and network errors: idempotent requests only, exponential backoff with jitter, up to
-  ``max_retries``; a connection that could not be opened is retried for any request (nothing was sent);
-- 1001: renew an anonymous token once and replay.
+    data = await transport.request("GET", "/api/render/proxy/lambda/{id}", segments={"id": job},
+                                   envelope="render")
 
-Chat (``/run_sse``) is sent with ``send_once=True``: after the request may have reached the server
-it is never sent again, because a second message is a second charge.
-
-Paths are templates filled with ``segments``: ``request("GET", "/x/{id}", segments={"id": job})``.
-Each value is percent-encoded as exactly one path segment; empty, ``.``/``..`` and control-character
-values are refused with ``ValidationError`` before anything is sent, so an id can never walk the
-URL to another endpoint (``"../../credits"``) with the caller's token.
+Paths are templates filled with ``segments``; each value is percent-encoded as exactly one path
+segment, so an id can never walk the URL to another endpoint (``"../../credits"``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
-import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import aiohttp
+import attrs
 from yarl import URL
 
 from ._auth import TokenProvider
 from ._config import ClientConfig
-from ._envelope import Envelope, decode_response
+from ._envelope import check_event_stream, decode_response
 from ._paths import build_path, describe_error, own_error
+from ._redact import redact, register_secret
+from ._retry import Attempts, BodyFactory, Call, Envelope, RetryPolicy
 from ._version import __version__
 from .errors import (
     APIError,
     AuthenticationError,
     ClientClosedError,
-    MissingClientIdError,
     NemoError,
-    RateLimitError,
-    ServerError,
+    StreamTimeoutError,
     TransportError,
 )
 
-if TYPE_CHECKING:
-    from tenacity import RetryCallState
+__all__ = ["ANONYMOUS_TOKEN_PATH", "RetryHook", "Transport"]
 
 log = logging.getLogger("nemovideo.transport")
 
-BodyFactory = Callable[[], Any]
+T = TypeVar("T")
+Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+RetryHook = Callable[[Call, NemoError, float], Any]
 
 ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
-_MAX_RATE_LIMIT_WAIT = 120.0
+REQUEST_ID_HEADER = "X-Request-Id"
 _MAX_REDIRECTS = 5
-_CONNECT_ERRORS = (aiohttp.ClientConnectorError,)
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
 _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_UNREADABLE = (ValueError, RecursionError, OverflowError, UnicodeError)
+
+#: The request id of the latest request made by the current task (see ``Transport.request_id``).
+_last_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "nemovideo_request_id", default=None
+)
 
 
 class Transport:
     """HTTP for one client. Not public: reach the API through ``NemoClient``."""
 
     def __init__(
-        self, config: ClientConfig, *, session: aiohttp.ClientSession | None = None
+        self,
+        config: ClientConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_retry: RetryHook | None = None,
     ) -> None:
         self.config = config
         self.auth = TokenProvider(config)
+        self.policy = RetryPolicy.from_config(config)
+        self.on_retry = on_retry
         self._api = URL(config.base_url)
         self._session = session
+        self._trace_configs = list(trace_configs)
         self._urls: dict[str, URL] = {}
         self._attribution = self.attribution_headers()
-        self._owns_session = session is None
+        self.owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._session_user_id: str | None = None
+        self._parent: Transport | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=config.request_timeout, connect=config.connect_timeout
         )
+        register_secret(config.token)
 
     def __repr__(self) -> str:
         return f"<Transport {self.config.base_url} closed={self._closed}>"
+
+    def with_config(self, config: ClientConfig, on_retry: RetryHook | None = None) -> Transport:
+        """A view with other options that shares this one's connection pool and token.
+
+        ``NemoClient.with_options`` builds on this: the view's requests use ``config``'s
+        timeouts, retries and waits, while the aiohttp session, the token provider (so one
+        renewal serves both) and the lifecycle stay the parent's.
+        """
+        view = Transport.__new__(Transport)
+        view.__dict__.update(self.__dict__)
+        view.config = config
+        view.policy = RetryPolicy.from_config(config)
+        view.on_retry = on_retry if on_retry is not None else self.on_retry
+        view._timeout = aiohttp.ClientTimeout(
+            total=config.request_timeout, connect=config.connect_timeout
+        )
+        view._parent = self
+        return view
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._closed or (self._parent is not None and self._parent.closed)
+
+    @property
+    def has_open_session(self) -> bool:
+        return self._root()._session is not None
+
+    def _root(self) -> Transport:
+        return self if self._parent is None else self._parent._root()
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._closed:
+        root = self._root()
+        if self.closed:
             raise ClientClosedError("This NemoClient is closed; create a new one.")
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif loop is not self._loop:
+        if root._loop is None:
+            root._loop = loop
+        elif loop is not root._loop:
             raise ClientClosedError(
                 "This NemoClient was opened on another event loop (each asyncio.run() starts a "
                 "new one). Create the client inside the loop that uses it, e.g. in `async def "
                 "main()` with `async with NemoClient() as client:`."
             )
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
+        if root._session is None:
+            root._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                timeout=aiohttp.ClientTimeout(
-                    total=self.config.request_timeout, connect=self.config.connect_timeout
-                ),
+                timeout=root._timeout,
                 headers={"User-Agent": f"nemovideo-python/{__version__}"},
+                trust_env=root.config.trust_env,
+                trace_configs=root._trace_configs or None,
             )
-        return self._session
+        return root._session
 
     async def aclose(self) -> None:
+        if self._parent is not None:
+            return  # a view closes nothing: the pool is its parent's
         self._closed = True
         session, self._session = self._session, None
-        if session is not None and self._owns_session:
+        if session is not None and self.owns_session:
             await session.close()
 
     # -- URLs and headers ---------------------------------------------------------------------
@@ -125,7 +168,6 @@ class Transport:
         return self._url(build_path(template, segments))
 
     def _url(self, path: str) -> URL:
-        """The API URL for an already encoded ``path`` (from ``build_path``)."""
         url = self._urls.get(path)
         if url is None:
             url = self._api.with_path(self._api.raw_path.rstrip("/") + path, encoded=True)
@@ -149,11 +191,11 @@ class Transport:
 
     @property
     def user_id(self) -> str | None:
-        return self.auth.user_id or self._session_user_id
+        return self.auth.user_id or self._root()._session_user_id
 
     def note_user_id(self, user_id: Any) -> None:
-        if isinstance(user_id, str) and user_id:
-            self._session_user_id = user_id
+        if isinstance(user_id, str) and user_id and len(user_id) <= 256:
+            self._root()._session_user_id = user_id
             self.auth.note_user_id(user_id)
 
     def registration_url(self) -> str | None:
@@ -162,7 +204,12 @@ class Transport:
             return str(URL(self.config.web_url + "/register").with_query(bind=uid))
         return None
 
-    # -- JSON requests ------------------------------------------------------------------------
+    @staticmethod
+    def request_id() -> str | None:
+        """The request id of the latest request this task made (the server's, else ours)."""
+        return _last_request_id.get()
+
+    # -- the pipeline -------------------------------------------------------------------------
 
     async def request(
         self,
@@ -174,188 +221,209 @@ class Transport:
         body: BodyFactory | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool = True,
-        idempotent: bool | None = None,
+        resend: bool | None = None,
         envelope: Envelope = "code",
         timeout: float | None = None,
+        retry_status: bool = True,
     ) -> Any:
-        """Send one API request and return the envelope's ``data``.
+        """Send one API call and return the envelope's ``data``.
 
-        ``path`` is a template whose ``{name}`` segments are filled from ``segments``, each value
-        percent-encoded (``build_path``). ``body`` is a factory so a retry sends a fresh payload (a
-        file reopened from its start), never a half-consumed stream. ``timeout`` (seconds, default
-        ``config.request_timeout``) bounds the whole request, whatever the aiohttp session's own
-        default is.
+        ``resend`` defaults to true for GET/HEAD/OPTIONS/PUT/DELETE. ``body`` is a factory so a
+        retry sends a fresh payload; ``timeout`` (seconds) bounds each attempt.
         """
-        path = build_path(path, segments)
-        if idempotent is None:
-            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
-        token = await self._token() if auth else None
+        if resend is None:
+            resend = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        call = Call(method, path, segments, json_body, body, headers, auth, resend, envelope,
+                    timeout, retry_status=retry_status)  # fmt: skip
+        return await self.call(call)
+
+    async def call(self, call: Call) -> Any:
+        """Run ``call`` through the pipeline; the answer's ``data``."""
+        return await self._run(call, lambda resp: self._decode(resp, call))
+
+    async def _run(
+        self, call: Call, read: Reader[T], *, url: URL | None = None, keep_open: bool = False
+    ) -> T:
+        """The one loop: attempt, and on failure ask the policy; the only place that retries."""
+        target = url if url is not None else self._url(build_path(call.path, call.segments))
+        token = await self._token() if call.auth else None
+        attempts = Attempts()
+        while True:
+            try:
+                return await self._attempt(call, target, token, read, keep_open)
+            except NemoError as exc:
+                _scrub(exc)
+                delay = self.policy.delay_for(exc, attempts, call)
+                renew = isinstance(exc, AuthenticationError) and token is not None
+                if renew and not self.auth.renewable:
+                    raise self.auth.explicit_rejected(getattr(exc, "http_status", None)) from None
+                if delay is None:
+                    raise
+                attempts.note(exc)
+                log.info("%s: %s; retrying in %.2f s", call.describe(), exc, delay,
+                         extra={"method": call.method, "path": call.path, "retry_in": delay,
+                                "request_id": exc.request_id})  # fmt: skip
+                if self.on_retry is not None:
+                    self.on_retry(call, exc, delay)
+                if renew and token is not None:
+                    token = await self.auth.refresh(token, self._fetch_anonymous)
+                await asyncio.sleep(delay)
+
+    async def _attempt(
+        self, call: Call, url: URL, token: str | None, read: Reader[T], keep_open: bool
+    ) -> T:
+        """One try: send, read, and turn every failure into a ``NemoError``."""
+        rid = "req_" + uuid.uuid4().hex
+        _last_request_id.set(rid)
+        started = time.perf_counter()
+        resp: aiohttp.ClientResponse | None = None
         try:
-            return await self._retrying(
-                method, path, token, json_body, body, headers, idempotent, envelope, timeout
-            )
-        except AuthenticationError as exc:
-            if token is None:
+            resp = await self._open(call, url, token, rid)
+            sent_rid = resp.headers.get(REQUEST_ID_HEADER, "")
+            if sent_rid and len(sent_rid) <= 128 and sent_rid.isprintable():
+                rid = sent_rid
+                _last_request_id.set(rid)
+            value = await read(resp)
+            if not keep_open:
+                resp.release()
+            return value
+        except BaseException as exc:
+            if resp is not None:
+                resp.release()
+            error = self._as_nemo_error(call, exc, resp)
+            if error is None:
                 raise
-            if not self.auth.renewable:
-                raise self.auth.explicit_rejected(exc.http_status) from None
-            log.info("Token rejected (1001); renewing the anonymous token once")
-            token = await self.auth.refresh(token, self._fetch_anonymous)
-            return await self._retrying(
-                method, path, token, json_body, body, headers, idempotent, envelope, timeout
-            )
-
-    async def _token(self) -> str:
-        return await self.auth.token(self._fetch_anonymous)
-
-    async def _fetch_anonymous(self, client_id: str, patient: bool = True) -> Mapping[str, Any]:
-        """POST for an anonymous token. Not ``patient``: a 429 raises at once, since the caller
-        still holds a valid token and the API only refuses while that one is valid."""
-        try:
-            data = await self._retrying(
-                "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
-                {"X-Client-Id": client_id}, False, "code", None, patient,
-            )  # fmt: skip
-        except MissingClientIdError:
-            client_id = self.auth.client_ids.renew()
-            data = await self._retrying(
-                "POST", ANONYMOUS_TOKEN_PATH, None, None, None,
-                {"X-Client-Id": client_id}, False, "code", None, patient,
-            )  # fmt: skip
-        if not isinstance(data, Mapping):
-            raise APIError("The anonymous-token answer was not an object.", http_status=200)
-        return data
-
-    async def _retrying(
-        self,
-        method: str,
-        path: str,
-        token: str | None,
-        json_body: Any,
-        body: BodyFactory | None,
-        headers: Mapping[str, str] | None,
-        idempotent: bool,
-        envelope: Envelope,
-        timeout: float | None,
-        wait_on_429: bool = True,
-    ) -> Any:
-        rate_limited = 0
-        failures = 0
-
-        def should_retry(exc: BaseException) -> bool:
-            nonlocal rate_limited, failures
-            if isinstance(exc, RateLimitError):
-                rate_limited += 1
-                return wait_on_429 and rate_limited <= 1 and self._rate_limit_wait(exc) is not None
-            never_sent = isinstance(exc, TransportError) and isinstance(
-                exc.__cause__, _CONNECT_ERRORS
-            )
-            if never_sent or (idempotent and isinstance(exc, (ServerError, TransportError))):
-                failures += 1
-                return failures <= self.config.max_retries
-            return False
-
-        try:
-            return await self._send(
-                method, path, token, json_body, body, headers, envelope, timeout
-            )
-        except NemoError as exc:
-            if not should_retry(exc):
+            if error.request_id is None:
+                error.request_id = rid
+            if error is exc:
                 raise
-            await asyncio.sleep(self._delay(exc, 1))
-        # The first attempt runs outside tenacity: building a retry controller per call cost ~30%
-        # of calls/s at concurrency 100 (benchmarks/bench_requests.py), and importing it only
-        # here keeps ~15 ms off `import nemovideo` (benchmarks/bench_import.py).
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+            raise error from (exc if isinstance(error, TransportError) else None)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            status = resp.status if resp is not None else None
+            log.debug("%s %s -> %s in %.0f ms [%s]", call.method, call.path, status, elapsed, rid,
+                      extra={"method": call.method, "path": call.path, "status": status,
+                             "elapsed_ms": round(elapsed, 1), "request_id": rid})  # fmt: skip
 
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(should_retry),
-            wait=self._wait,
-            stop=stop_after_attempt(self.config.max_retries + 1),
-            reraise=True,
-        ):
-            with attempt:
-                return await self._send(
-                    method, path, token, json_body, body, headers, envelope, timeout
+    def _as_nemo_error(
+        self, call: Call, exc: BaseException, resp: aiohttp.ClientResponse | None
+    ) -> NemoError | None:
+        """The error boundary: what an attempt raised, as a ``NemoError``; ``None`` for what must
+        pass untouched (cancellation, ``KeyboardInterrupt``, ``SystemExit``)."""
+        if isinstance(exc, NemoError):
+            return exc
+        if isinstance(exc, _NETWORK_ERRORS):
+            return own_error(exc) or self._network_error(call, exc)
+        if isinstance(exc, _UNREADABLE):
+            return APIError(
+                f"{call.describe()}: the answer could not be read ({type(exc).__name__}).",
+                http_status=resp.status if resp is not None else None,
+            )
+        return None
+
+    async def _open(
+        self, call: Call, url: URL, token: str | None, rid: str
+    ) -> aiohttp.ClientResponse:
+        """Send ``call`` to ``url`` and return the answer with its headers read (body unread)."""
+        kwargs: dict[str, Any] = {"allow_redirects": False, "timeout": self._timeout_for(call)}
+        if self.config.proxy:
+            kwargs["proxy"] = self.config.proxy
+        for _ in range(_MAX_REDIRECTS + 1):
+            api = self.is_api_url(url)
+            kwargs["headers"] = self._headers(token, call.headers, rid) if api else {}
+            if call.json_body is not None:
+                kwargs["json"] = call.json_body
+            elif call.body is not None:
+                kwargs["data"] = call.body()
+            resp = await self._send(call, url, kwargs)
+            if not call.follow_redirects or resp.status not in _REDIRECTS:
+                return resp
+            location = resp.headers.get("Location")
+            resp.release()
+            if not location:
+                raise APIError(
+                    f"{call.describe()}: the server answered {resp.status} (a redirect) without "
+                    "saying where to; nothing was saved.",
+                    http_status=resp.status,
                 )
-        raise AssertionError("unreachable")  # pragma: no cover
+            url = url.join(URL(location))
+        raise TransportError(f"{call.describe()}: more than {_MAX_REDIRECTS} redirects")
 
-    def _rate_limit_wait(self, exc: RateLimitError) -> float | None:
-        wait = self.config.rate_limit_wait if exc.retry_after is None else exc.retry_after
-        return wait if wait <= max(_MAX_RATE_LIMIT_WAIT, self.config.rate_limit_wait) else None
+    async def _send(self, call: Call, url: URL, kwargs: dict[str, Any]) -> aiohttp.ClientResponse:
+        pending = self._http().request(call.method, url, **kwargs)
+        if call.open_timeout is None:
+            return await pending
+        try:
+            return await asyncio.wait_for(_awaited(pending), call.open_timeout)
+        except asyncio.TimeoutError:
+            raise StreamTimeoutError(
+                f"{call.describe()}: no answer within {call.open_timeout:g} s of sending. The "
+                "request was NOT re-sent; check the session's state before sending it again."
+            ) from None
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        return self._delay(exc, state.attempt_number + 1)
+    def _timeout_for(self, call: Call) -> aiohttp.ClientTimeout:
+        if call.timeout is None and not call.stream:
+            return self._timeout
+        total = call.timeout if call.stream else call.timeout or self.config.request_timeout
+        return aiohttp.ClientTimeout(
+            total=total, connect=self.config.connect_timeout, sock_read=call.idle_timeout
+        )
 
-    def _delay(self, exc: BaseException | None, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based) failed with ``exc``."""
-        if isinstance(exc, RateLimitError):
-            return self._rate_limit_wait(exc) or 0.0
-        ceiling = min(self.config.retry_backoff_max, self.config.retry_backoff * 2**attempt)
-        return random.uniform(0, ceiling)  # "full jitter", as tenacity's wait_random_exponential
-
-    def _headers(self, token: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def _headers(
+        self, token: str | None, extra: Mapping[str, str] | None, request_id: str
+    ) -> dict[str, str]:
         headers = dict(self._attribution)
+        headers[REQUEST_ID_HEADER] = request_id
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if extra:
             headers.update(extra)
         return headers
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        token: str | None,
-        json_body: Any,
-        body: BodyFactory | None,
-        headers: Mapping[str, str] | None,
-        envelope: Envelope,
-        timeout: float | None,
-    ) -> Any:
-        started = time.perf_counter()
-        kwargs: dict[str, Any] = {"headers": self._headers(token, headers),
-                                  "allow_redirects": False}  # fmt: skip
-        if json_body is not None:
-            kwargs["json"] = json_body
-        elif body is not None:
-            kwargs["data"] = body()
-        kwargs["timeout"] = (
-            self._timeout
-            if timeout is None
-            else aiohttp.ClientTimeout(total=timeout, connect=self.config.connect_timeout)
-        )
-        try:
-            async with self._http().request(method, self._url(path), **kwargs) as resp:
-                result = await self._decode(resp, envelope)
-        except NemoError:
-            raise
-        except _NETWORK_ERRORS as exc:
-            own = own_error(exc)
-            if own is not None:
-                raise own from None
-            raise self._network_error(method, path, exc) from exc
-        finally:
-            log.debug("%s %s in %.0f ms", method, path, (time.perf_counter() - started) * 1000)
-        return result
-
     @staticmethod
-    def _network_error(method: str, path: str, exc: BaseException) -> TransportError:
-        if isinstance(exc, asyncio.TimeoutError):
-            return TransportError(f"{method} {path} timed out")
-        return TransportError(f"{method} {path} failed: {describe_error(exc)}")
+    def _network_error(call: Call, exc: BaseException) -> TransportError:
+        if isinstance(exc, asyncio.TimeoutError) and not isinstance(
+            exc, aiohttp.ClientConnectorError
+        ):
+            return TransportError(f"{call.describe()} timed out")
+        return TransportError(f"{call.describe()} failed: {describe_error(exc)}")
 
-    async def _decode(self, resp: aiohttp.ClientResponse, envelope: Envelope) -> Any:
+    async def _decode(self, resp: aiohttp.ClientResponse, call: Call) -> Any:
         return await decode_response(
             resp,
-            envelope,
+            call.envelope,
             max_bytes=self.config.max_response_bytes,
             max_upload_bytes=self.config.max_upload_bytes,
             registration_url=self.registration_url,
+            client_id_call=call.path == ANONYMOUS_TOKEN_PATH,
+            job_id=_job_id_of(call),
         )
 
-    # -- streams ------------------------------------------------------------------------------
+    # -- tokens -------------------------------------------------------------------------------
+
+    async def _token(self) -> str:
+        token = await self.auth.token(self._fetch_anonymous)
+        register_secret(token)
+        return token
+
+    async def _fetch_anonymous(self, client_id: str, patient: bool = True) -> Mapping[str, Any]:
+        """POST for an anonymous token. Not ``patient``: a 429 raises at once, since the caller
+        still holds a valid token and the API only refuses while that one is valid."""
+        from .errors import MissingClientIdError
+
+        def call_for(cid: str) -> Call:
+            return Call("POST", ANONYMOUS_TOKEN_PATH, headers={"X-Client-Id": cid}, auth=False,
+                        resend=False, patient=patient)  # fmt: skip
+
+        try:
+            data = await self.call(call_for(client_id))
+        except MissingClientIdError:
+            data = await self.call(call_for(self.auth.client_ids.renew()))
+        if not isinstance(data, Mapping):
+            raise APIError("The anonymous-token answer was not an object.", http_status=200)
+        return data
+
+    # -- streams and downloads ----------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -366,110 +434,82 @@ class Transport:
         segments: Mapping[str, object] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-        send_once: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Open a streaming API response (chat). Pre-stream failures raise typed errors.
+        """Open an event stream (chat); pre-stream failures raise typed errors.
 
-        With ``send_once`` the request is repeated only on answers proving the server refused it
-        (429, 1001) or a connection that never opened; never after it may have been processed.
-        There is no total timeout (the caller keeps its own deadlines); the connect is bounded.
+        The call is never re-sent once it may have reached the server (``resend=False``, see
+        ``_retry``). The wait for the answer's headers is bounded by the stream's own limits, so
+        a server that reads the message and stays silent ends in ``StreamTimeoutError``; once
+        open, the caller's clock bounds the body.
         """
-        path = build_path(path, segments)
-        token = await self._token()
-        for attempt in range(3):
-            try:
-                resp = await self._open_stream(method, path, token, json_body, headers)
-            except AuthenticationError as exc:
-                if not self.auth.renewable:
-                    raise self.auth.explicit_rejected(exc.http_status) from None
-                if attempt:
-                    raise
-                token = await self.auth.refresh(token, self._fetch_anonymous)
-                continue
-            except RateLimitError as exc:
-                wait = self._rate_limit_wait(exc)
-                if attempt or wait is None:
-                    raise
-                await asyncio.sleep(wait)
-                continue
-            except TransportError as exc:
-                if attempt or not isinstance(exc.__cause__, _CONNECT_ERRORS) or not send_once:
-                    raise
-                await asyncio.sleep(self.config.retry_backoff)
-                continue
-            try:
-                yield resp
-            finally:
-                resp.release()
-            return
+        limit = min(self.config.stream_timeout, self.config.stream_idle_timeout)
+        call = Call(method, path, segments, json_body, None, headers, resend=False, stream=True,
+                    open_timeout=limit)  # fmt: skip
 
-    async def _open_stream(
-        self,
-        method: str,
-        path: str,
-        token: str,
-        json_body: Any,
-        headers: Mapping[str, str] | None,
-    ) -> aiohttp.ClientResponse:
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=self.config.connect_timeout, sock_read=None
-        )
+        async def opened(resp: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+            await check_event_stream(resp, lambda r: self._decode(r, call))
+            return resp
+
+        resp = await self._run(call, opened, keep_open=True)
         try:
-            resp = await self._http().request(
-                method, self._url(path), json=json_body, headers=self._headers(token, headers),
-                timeout=timeout, allow_redirects=False,
-            )  # fmt: skip
-        except _NETWORK_ERRORS as exc:
-            raise self._network_error(method, path, exc) from exc
-        if resp.status >= 300 or "json" in (resp.content_type or ""):
-            try:
-                data = await self._decode(resp, "code")
-            except _NETWORK_ERRORS as exc:
-                raise self._network_error(method, path, exc) from exc
-            finally:
-                resp.release()
-            raise APIError(
-                f"Expected an event stream, got JSON: {str(data)[:200]}", http_status=resp.status
-            )
-        return resp
+            yield resp
+        finally:
+            resp.release()
 
-    @contextlib.asynccontextmanager
-    async def download(self, url: str | URL) -> AsyncIterator[aiohttp.ClientResponse]:
-        """GET a file, following redirects by hand: the token goes only to the API's own origin.
+    async def download(
+        self,
+        url: str | URL,
+        consume: Reader[T],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """GET a file and hand the answer to ``consume``; retried whole on network failures.
 
-        No total timeout (a 200 MB file takes what it takes), but the connect is bounded and so is
-        every wait for the next bytes (``config.request_timeout``). A relative ``url`` is an API
-        path, already encoded (build it with ``url()``).
+        The token and attribution headers go only to the API's own origin, also across
+        redirects (followed here, at most five). Every wait for the next bytes is bounded by
+        ``request_timeout``; ``timeout`` (else ``config.download_timeout``, else none) bounds
+        the whole download. Only a 2xx answer with a body reaches ``consume``: any other is a
+        typed error and nothing is saved. ``consume`` must start over on each call (a retry
+        after a broken transfer).
         """
         target = URL(url) if isinstance(url, str) else url
         if not target.is_absolute():
             target = self._url(str(target))
-        token = await self._token()
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=self.config.connect_timeout, sock_read=self.config.request_timeout
-        )
-        for _ in range(_MAX_REDIRECTS + 1):
-            headers = self._headers(token if self.is_api_url(target) else None, None)
-            if not self.is_api_url(target):
-                headers = {}
-            try:
-                resp = await self._http().get(
-                    target, headers=headers, timeout=timeout, allow_redirects=False
+        deadline = self.config.download_timeout if timeout is None else timeout
+        call = Call("GET", target.path if self.is_api_url(target) else "<download>",
+                    envelope="none", stream=True, timeout=deadline,
+                    idle_timeout=self.config.request_timeout, follow_redirects=True)  # fmt: skip
+
+        async def checked(resp: aiohttp.ClientResponse) -> T:
+            if not 200 <= resp.status < 300 or resp.status == 204:
+                await self._decode(resp, attrs.evolve(call, envelope="code"))
+                raise APIError(
+                    f"The download answered {resp.status} {resp.reason or ''}".rstrip()
+                    + "; nothing was saved.",
+                    http_status=resp.status,
                 )
-            except _NETWORK_ERRORS as exc:
-                raise self._network_error("GET", target.raw_path, exc) from exc
-            if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-                resp.release()
-                target = target.join(URL(resp.headers["Location"]))
-                continue
-            if resp.status >= 400:
-                try:
-                    await self._decode(resp, "code")
-                finally:
-                    resp.release()
-            try:
-                yield resp
-            finally:
-                resp.release()
-            return
-        raise TransportError(f"Too many redirects downloading {target.raw_path}")
+            return await consume(resp)
+
+        return await self._run(call, checked, url=target)
+
+
+def _scrub(error: NemoError) -> None:
+    """Hide secrets in ``error``'s text: servers echo what they were sent."""
+    clean = redact(error.message)
+    if clean != error.message:
+        error.message = clean
+        error.args = (clean,)
+
+
+async def _awaited(pending: Awaitable[aiohttp.ClientResponse]) -> aiohttp.ClientResponse:
+    return await pending
+
+
+def _job_id_of(call: Call) -> str | None:
+    """The render job a call is about, for a render failure's message."""
+    if call.envelope != "render":
+        return None
+    if call.segments and isinstance(call.segments.get("id"), str):
+        return str(call.segments["id"])
+    body = call.json_body
+    return str(body["id"]) if isinstance(body, Mapping) and "id" in body else None

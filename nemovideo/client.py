@@ -21,12 +21,17 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
-from ._config import ClientConfig
-from ._transport import Transport
+from ._config import ClientConfig, ConfigOptions
+from ._numbers import whole
+from ._transport import RetryHook, Transport
 from .errors import APIError, ValidationError
-from .session import Session
+from .session import Session, check_session_id
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from typing_extensions import Unpack
+
     from .assistant import Assistant
     from .render import Renderer
     from .upload import Uploader
@@ -35,11 +40,20 @@ _CREATE_SESSION = "/api/tasks/me/with-session/nemo_agent"
 _CREDITS = "/api/credits/balance/simple"
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def _count(value: Any) -> int | None:
+    """A credit count: a missing one is 0; one the server sent unreadable (NaN, ``1e999``,
+    ``"lots"``) is ``None``, unknown, rather than a guess."""
+    return 0 if value is None else whole(value)
+
+
+def _id_text(value: Any) -> str:
+    """An id from the server as text: a string as sent, an integer as its digits (exactly: ids
+    are opaque and may pass 2**53), anything else as no id."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 @attrs.frozen
@@ -51,30 +65,42 @@ class Credits:
     :ivar total: ``available + frozen`` unless the server says otherwise.
     """
 
-    available: int
-    frozen: int
-    total: int
+    available: int | None
+    frozen: int | None
+    total: int | None
 
     @classmethod
     def from_json(cls, data: Any) -> Credits:
-        """Decode the balance endpoint's ``data``; missing counts read as 0.
+        """Decode the balance endpoint's ``data``; missing counts read as 0, unreadable ones
+        (``NaN``, ``1e999``, text) as ``None``.
 
         :raises APIError: when ``data`` is not a JSON object.
         """
         if not isinstance(data, dict):
             raise APIError("The credits answer was not an object.", http_status=200)
-        available, frozen = _int(data.get("available")), _int(data.get("frozen"))
-        total = _int(data.get("total")) if data.get("total") is not None else available + frozen
+        available, frozen = _count(data.get("available")), _count(data.get("frozen"))
+        if data.get("total") is not None:
+            total = whole(data.get("total"))
+        elif available is not None and frozen is not None:
+            total = available + frozen
+        else:
+            total = None
         return cls(available=available, frozen=frozen, total=total)
 
 
 class NemoClient:
     """Async client for the NemoVideo API.
 
-    Settings come from keyword arguments (any [`ClientConfig`][nemovideo.ClientConfig] field),
-    else the environment, else ``config.json`` in the config dir, else defaults; or pass a whole
-    ``config=``. ``http_session`` lets an app share its own ``aiohttp.ClientSession`` (the client
-    will not close it).
+    Settings come from keyword arguments (any [`ClientConfig`][nemovideo.ClientConfig] field,
+    typed, so a misspelt option is a type error), else the environment, else ``config.json`` in
+    the config dir, else defaults; or pass a whole ``config=``::
+
+        NemoClient(token="nmv_usr_...", request_timeout=10, max_retries=0, proxy="http://p:3128")
+
+    ``http_session`` lets an app share its own ``aiohttp.ClientSession`` (the client will not
+    close it). ``trace_configs`` are aiohttp ``TraceConfig`` objects for the client's own session
+    (OpenTelemetry's aiohttp instrumentation, metrics); ``on_retry(call, error, wait)`` is called
+    before each retry with the call's description, the error and the seconds it will wait.
 
     :ivar config: the resolved settings, as one frozen value.
     :vartype config: ClientConfig
@@ -85,19 +111,54 @@ class NemoClient:
         *,
         config: ClientConfig | None = None,
         http_session: aiohttp.ClientSession | None = None,
-        **overrides: Any,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_retry: RetryHook | None = None,
+        **options: Unpack[ConfigOptions],
     ) -> None:
-        if config is not None and overrides:
-            config = config.evolve(**overrides)
+        if config is not None and options:
+            config = config.evolve(**options)
         elif config is None:
-            config = ClientConfig.from_env(**overrides)
+            config = ClientConfig.from_env(**options)
         self.config = config
-        self._transport = Transport(config, session=http_session)
+        self._transport = Transport(
+            config, session=http_session, trace_configs=trace_configs, on_retry=on_retry
+        )
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._view = False
+
+    def with_options(
+        self, *, on_retry: RetryHook | None = None, **options: Unpack[ConfigOptions]
+    ) -> NemoClient:
+        """A view of this client with other options, sharing its connection pool and token.
+
+        For one call or a group of calls that need other timeouts, retries or waits::
+
+            fast = client.with_options(request_timeout=5, max_retries=0)
+            await fast.credits()
+            job = await client.session(sid).export()
+            await client.with_options(poll_interval=2).renderer.resume(job.id)
+
+        Closing a view closes nothing; closing the client closes its views too. Options that
+        shape the connection itself (``base_url``, ``token``, ``proxy``...) cannot change here.
+        """
+        fixed = {"base_url", "web_url", "token", "client_id", "config_dir", "proxy",
+                 "trust_env", "allow_insecure_http"} & set(options)  # fmt: skip
+        if fixed:
+            raise ValidationError(
+                f"with_options() cannot change {', '.join(sorted(fixed))}: they belong to the "
+                "connection; create another NemoClient for that."
+            )
+        view = NemoClient.__new__(NemoClient)
+        view.config = self.config.evolve(**options)
+        view._transport = self._transport.with_config(view.config, on_retry)
+        view._uploader = view._renderer = None
+        view._chat_locks = self._chat_locks
+        view._view = True
+        return view
 
     def __repr__(self) -> str:
         state = "closed" if self._transport.closed else "open"
@@ -105,9 +166,9 @@ class NemoClient:
 
     def __del__(self, _warn: Any = warnings.warn) -> None:
         transport = getattr(self, "_transport", None)
-        if transport is None or transport.closed:
+        if transport is None or transport.closed or getattr(self, "_view", True):
             return
-        if transport._owns_session and transport._session is not None:
+        if transport.owns_session and transport.has_open_session:
             _warn(
                 f"{self!r} was never closed: use `async with NemoClient() as client:` or "
                 "`await client.aclose()`, or its connections stay open.",
@@ -188,15 +249,16 @@ class NemoClient:
         data = await self._transport.request(
             "POST", _CREATE_SESSION, json_body={"task_name": task_name, "language": language}
         )
-        if not isinstance(data, dict) or not data.get("session_id"):
+        if not isinstance(data, dict) or not _id_text(data.get("session_id")):
             raise APIError("The create-session answer carried no session_id.", http_status=200)
         self._transport.note_user_id(data.get("user_id"))
+        user_id = data.get("user_id")
         try:
             return Session(
                 self,
-                str(data["session_id"]),
-                task_id=str(data["task_id"]) if data.get("task_id") else None,
-                user_id=data.get("user_id") if isinstance(data.get("user_id"), str) else None,
+                _id_text(data["session_id"]),
+                task_id=_id_text(data.get("task_id")) or None,
+                user_id=user_id if isinstance(user_id, str) and len(user_id) <= 256 else None,
             )
         except ValidationError as exc:
             raise APIError(
@@ -205,7 +267,4 @@ class NemoClient:
 
     def session(self, session_id: str, *, task_id: str | None = None) -> Session:
         """Reattach to an existing session by id (no request is made)."""
-        session_id = str(session_id).strip()
-        if not session_id or not session_id.isdigit():
-            raise ValidationError(f"Session ids are numeric strings, got {session_id!r}")
-        return Session(self, session_id, task_id=task_id, user_id=None)
+        return Session(self, check_session_id(session_id), task_id=task_id, user_id=None)

@@ -14,17 +14,23 @@ callers can react to the one they care about::
     ├── ChatRecoveryError            a dropped chat stream could not be recovered (never re-sent)
     ├── APIError                     the server answered with a failure: .code, .http_status, .message
     │   ├── AuthenticationError      1001  token bad or expired
-    │   ├── SessionNotFoundError     1002  unknown session
+    │   ├── AgentError               the chat invocation failed mid-stream: .reply (partial)
+    │   ├── NotFoundError            404   without a documented code
+    │   │   └── SessionNotFoundError 1002  unknown session
     │   ├── InsufficientCreditsError 2001  .registration_url
     │   ├── UnsupportedFileError     4001  .supported_formats (also a ValidationError)
     │   ├── FileTooLargeError        4002  .limit_bytes (also a ValidationError)
     │   ├── MissingClientIdError     400   X-Client-Id missing
     │   ├── ExportBlockedError       402   the plan does not allow export (not a credit problem)
     │   ├── RateLimitError           429   .retry_after
-    │   ├── NotFoundError            404   without a documented code
     │   └── ServerError              5xx
+    ├── DownloadError                the file could not be saved here (directory, permission, disk)
     ├── RenderFailedError            the render job failed: .job_id, .reason
-    └── RenderTimeoutError           polling gave up; the job may still finish: .job_id
+    └── RenderTimeoutError           the wait ran out; the job may still finish: .job_id
+
+Every error carries ``.request_id``: the id of the HTTP request that failed (the server's
+``X-Request-Id`` when it sent one, else the one the client generated), ``None`` when no request
+was involved. Quote it when you report a problem to NemoVideo.
 
 Example::
 
@@ -62,6 +68,8 @@ def _with_hint(message: str, hint: str) -> str:
 
 class NemoError(Exception):
     """Root of every error raised by nemovideo."""
+
+    request_id: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -120,16 +128,19 @@ class APIError(NemoError):
         code: int | None = None,
         http_status: int | None = None,
         data: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message or self.default_message)
         self.code = code
         self.http_status = http_status
         self.data: Mapping[str, Any] = data or {}
+        self.request_id = request_id
 
     def __repr__(self) -> str:
+        rid = f", request_id={self.request_id!r}" if self.request_id else ""
         return (
             f"{type(self).__name__}(code={self.code!r}, http_status={self.http_status!r}, "
-            f"message={self.message!r})"
+            f"message={self.message!r}{rid})"
         )
 
 
@@ -137,6 +148,23 @@ class AuthenticationError(APIError):
     """1001: the token is bad or expired. Anonymous tokens are refreshed once automatically."""
 
     default_message = "The token is invalid or expired."
+
+
+class AgentError(APIError):
+    """The chat invocation failed after the stream started (ADK's terminal ``{"error": ...}``).
+
+    The answer is incomplete, whatever text came before: ``reply`` holds the partial
+    ``ChatReply`` (text, tool calls and events received before the failure), or ``None`` when
+    the failure is raised from a ``ChatStream`` before a reply was assembled. The message was
+    NOT re-sent; sending it again may charge again.
+    """
+
+    default_message = "The agent failed while answering."
+
+    def __init__(self, message: str | None = None, *, reply: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("http_status", 200)
+        super().__init__(message, **kwargs)
+        self.reply = reply
 
 
 class NotFoundError(APIError):
@@ -243,25 +271,44 @@ class ServerError(APIError):
     default_message = "The NemoVideo server failed."
 
 
+class DownloadError(NemoError, OSError):
+    """The file could not be written locally: the target is a directory or not writable, the
+    name is too long for the file system, the disk is full. Nothing was left under the final
+    name; ``path`` is where the SDK tried to save."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class RenderFailedError(NemoError):
     """The render job ended in ``failed``; ``reason`` is the server's explanation."""
 
-    def __init__(self, job_id: str, reason: str | None) -> None:
+    def __init__(self, job_id: str | None, reason: str | None) -> None:
         self.job_id = job_id
         self.reason = reason
-        super().__init__(f"Render {job_id} failed: {reason or 'no reason given'}")
+        what = f"Render {job_id}" if job_id else "The render"
+        super().__init__(f"{what} failed: {reason or 'no reason given'}")
 
 
 class RenderTimeoutError(NemoError, TimeoutError):
-    """Polling stopped before the job finished. It may still complete: resume it by id."""
+    """The wait ended before the job finished. It may still complete: resume it by id.
 
-    def __init__(self, job_id: str, polls: int, status: str | None) -> None:
+    ``elapsed`` is how long the client waited (seconds), ``polls`` how many polls it made.
+    """
+
+    def __init__(
+        self, job_id: str, polls: int, status: str | None, *, elapsed: float | None = None
+    ) -> None:
         self.job_id = job_id
         self.polls = polls
         self.status = status
+        self.elapsed = elapsed
+        waited = f"{elapsed:.0f} s ({polls} polls)" if elapsed is not None else f"{polls} polls"
         super().__init__(
-            f"Render {job_id} still {status or 'unfinished'} after {polls} polls; "
-            f"resume later with client.renderer.resume({job_id!r})."
+            f"Render {job_id} still {status or 'unfinished'} after {waited}. Wait longer with "
+            f"job.wait(timeout=...) or raise render_timeout; resume later with "
+            f"client.renderer.resume({job_id!r}) or `nemovideo export --job {job_id}`."
         )
 
 
@@ -313,9 +360,7 @@ def error_for(
     key = code if code is not None else http_status
     kwargs: dict[str, Any] = {"code": key, "http_status": http_status, "data": data}
     cls = _BY_CODE.get(key)
-    if cls is None and key >= 500:
-        cls = ServerError
-    if cls is None and code is None and http_status >= 500:
+    if cls is None and http_status >= 500:
         cls = ServerError
     if cls is InsufficientCreditsError:
         return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
@@ -331,9 +376,11 @@ def error_for(
 __all__ = [
     "SUPPORTED_FORMATS",
     "APIError",
+    "AgentError",
     "AuthenticationError",
     "ChatRecoveryError",
     "ClientClosedError",
+    "DownloadError",
     "ExportBlockedError",
     "FileTooLargeError",
     "InsecureURLError",

@@ -12,15 +12,16 @@ alone and can be picked up again after a restart::
     job = await client.renderer.resume("render_1718000000000")
     await job.download("videos/")                            # a directory: the server's file name
 
-Polls honour ``config.poll_interval`` and ``config.max_polls`` (30 s and 10 by default); giving up
-raises [`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume
-with. The poll answer is read in each of its three documented shapes (PROTOCOL.md "Render").
+A wait is bounded by time (``config.render_timeout``, 10 minutes, or ``job.wait(timeout=...)``);
+polls start 2 s apart and back off x1.5 up to ``config.poll_interval`` (30 s). Giving up raises
+[`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume with. The poll answer is read in each of its three documented shapes (PROTOCOL.md "Render").
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import os
 import re
 import time
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import _render_download as dl
+from ._numbers import finite_float
 from ._paths import check_id
 from .draft import Draft
 from .errors import (
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from ._transport import Transport
     from .client import NemoClient
 
+log = logging.getLogger("nemovideo.render")
+
 __all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Renderer"]
 
 ProgressCallback = Callable[[int, int], None]
@@ -61,7 +65,6 @@ _FALLBACK = "/api/render/proxy/{id}/download"
 _DONE = frozenset({"completed", "complete", "success", "succeeded", "done", "finished"})
 _FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "aborted"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _last_id_ms = 0
 
 
@@ -80,27 +83,13 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("%"))
-        except ValueError:
-            return None
-    return None
-
-
 def check_job_id(job_id: object) -> str:
-    """``job_id`` if it looks like a render id (``render_1718000000000``), else ``ValidationError``.
+    """``job_id`` if it is a safe opaque id, else ``ValidationError`` (nothing is sent).
 
-    Letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit, at most 128
-    characters: an id is a URL path segment, so nothing that could name another endpoint passes.
+    The same rule as session ids (``_paths.check_id``): one URL path segment, so no id can name
+    another endpoint.
     """
-    return check_id(job_id, _JOB_ID, "render job id", "render_1718000000000",
-                    "letters, digits, '_', '.', '-'; at most 128 characters")  # fmt: skip
+    return check_id(job_id, "render job id", "render_1718000000000")
 
 
 def _has_status(data: Any) -> bool:
@@ -110,9 +99,9 @@ def _has_status(data: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _submit_failed(exc: NemoError) -> bool:
-    """A submit failure worth one retry with a new id: the service, not the request, failed."""
-    return isinstance(exc, (TransportError, ServerError)) or type(exc) is APIError
+def _positive(value: object, *, zero: bool = False) -> bool:
+    number = finite_float(value) if not isinstance(value, str) else None
+    return number is not None and (number >= 0 if zero else number > 0)
 
 
 @attrs.frozen
@@ -171,9 +160,9 @@ class RenderStatus:
             ),
             None,
         )
-        progress = _number(data.get("progress"))
-        size = _number(output.get("size", data.get("size")))
-        duration = _number(output.get("duration", data.get("duration")))
+        progress = finite_float(data.get("progress"))
+        size = finite_float(output.get("size", data.get("size")))
+        duration = finite_float(output.get("duration", data.get("duration")))
         error = _text(data.get("error")) or _text(data.get("errorMessage"))
         if state == "failed" and error is None:
             error = _text(data.get("message")) or (None if raw_state == "failed" else raw_state)
@@ -279,21 +268,36 @@ class RenderJob:
         self,
         *,
         progress: ProgressCallback | None = None,
+        timeout: float | None = None,
         poll_interval: float | None = None,
         max_polls: int | None = None,
     ) -> RenderResult:
         """Poll until ``completed`` (returns the result) or ``failed`` (``RenderFailedError``).
 
-        ``progress(percent, 100)`` is called whenever the server reports a percentage. After
-        ``max_polls`` unfinished answers, ``RenderTimeoutError`` names the job id to resume with.
+        The wait is bounded by time: ``timeout`` seconds (default ``config.render_timeout``,
+        10 minutes), whatever the poll interval. Polls start ``config.poll_initial_interval``
+        (2 s) apart and grow by ``config.poll_backoff`` (x1.5) up to ``poll_interval``
+        (default ``config.poll_interval``), so a 5 s render is seen finishing within a couple
+        of seconds and a 90 s one costs a dozen polls. ``max_polls`` is only a safety cap.
+        ``progress(percent, 100)`` is called whenever the server reports a new percentage.
+        When time runs out, ``RenderTimeoutError`` names the job id to resume with: the job
+        keeps running on the server.
         """
         if self.result is not None:
             return self.result
         config = self._transport.config
-        interval = config.poll_interval if poll_interval is None else poll_interval
+        ceiling = config.poll_interval if poll_interval is None else poll_interval
         limit = config.max_polls if max_polls is None else max_polls
-        if limit < 1:
-            raise ValidationError(f"max_polls must be >= 1, got {limit}")
+        budget = config.render_timeout if timeout is None else timeout
+        if not isinstance(limit, int) or limit < 1:
+            raise ValidationError(f"max_polls must be an integer >= 1, got {limit!r}")
+        if not _positive(budget) or not _positive(ceiling, zero=True):
+            raise ValidationError(
+                f"timeout must be > 0 and poll_interval >= 0 seconds, got {budget!r} and "
+                f"{ceiling!r}"
+            )
+        interval = min(config.poll_initial_interval, ceiling)
+        started = time.monotonic()
         reported: int | None = None
         polls = 0
         while True:
@@ -307,9 +311,13 @@ class RenderJob:
                 return self.result
             if status.state == "failed":
                 raise RenderFailedError(self.id, status.error)
-            if polls >= limit:
-                raise RenderTimeoutError(self.id, polls, status.state)
-            await asyncio.sleep(interval)
+            left = budget - (time.monotonic() - started)
+            if polls >= limit or left <= 0:
+                raise RenderTimeoutError(
+                    self.id, polls, status.state, elapsed=time.monotonic() - started
+                )
+            await asyncio.sleep(min(interval, left))
+            interval = min(ceiling, interval * config.poll_backoff)
 
     async def cancel(self) -> RenderStatus:
         """Ask the server to stop the job (one protocol version documents this endpoint)."""
@@ -321,34 +329,33 @@ class RenderJob:
         path: str | os.PathLike[str] | None = None,
         *,
         progress: ProgressCallback | None = None,
+        timeout: float | None = None,
     ) -> Path:
         """Save the MP4 and return its path; waits for the job first if it has not finished.
 
         ``path``: a file (``"out.mp4"``), or a directory (default: the current one; an existing
         directory or a name without a suffix, created if needed) to save under the server's file
         name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
-        fallback ``/api/render/proxy/<id>/download`` (bearer auth). Failed attempts are retried
-        (``config.max_retries``); a partial file never appears under the final name.
-        ``progress(bytes_done, bytes_total)`` follows the bytes.
+        fallback ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
+        (``config.max_retries``); a partial file never appears under the final name, and a
+        local failure (a full disk, a directory that is not writable) is a ``DownloadError``.
+        ``progress(bytes_done, bytes_total)`` follows the bytes. ``timeout`` (else
+        ``config.download_timeout``) bounds each source's whole transfer in seconds.
         """
         result = self.result or await self.wait()
-        fallback_name = _UNSAFE.sub("_", self.id) + ".mp4"
+        fallback_name = _UNSAFE.sub("_", self.id)[:120] + ".mp4"
         final = dl.target_path(path, result.url, fallback_name)
         dl.make_parent(final)
         fallback = self._transport.url(_FALLBACK, {"id": self.id})
-        sources = [s for s in (result.url, fallback) if s]
-        attempts = 1 + self._transport.config.max_retries
         error: NemoError | None = None
-        for source in sources:
-            for _ in range(attempts):
-                try:
-                    await dl.stream_to_file(self._transport, source, final, progress)
-                    return final
-                except (TransportError, ServerError) as exc:
-                    error = exc
-                except APIError as exc:
-                    error = exc
-                    break
+        for source in (result.url, fallback):
+            if not source:
+                continue
+            try:
+                await dl.stream_to_file(self._transport, source, final, progress, timeout=timeout)
+                return final
+            except (TransportError, APIError) as exc:
+                error = exc  # the pipeline already retried this source: try the next one
         assert error is not None
         raise error
 
@@ -376,9 +383,11 @@ class Renderer:
     ) -> RenderJob:
         """Submit ``draft`` (the session's latest when ``None``) and return the job.
 
-        A draft with no clips is refused before anything is sent. A submit that fails (5xx, a
-        network error, ``success: false``) is retried once with a new id; a 402
-        (``ExportBlockedError``) or an unknown session is not.
+        A draft with no clips is refused before anything is sent. The submit carries a job id the
+        client chose, so when its answer is lost (a reset, a timeout) it is sent again with the
+        *same* id and names the same job; only a submit the server answered as refused (5xx,
+        ``success: false``) is tried once more with a new id. One ``export()`` never starts two
+        renders the server saw. A 402 (``ExportBlockedError``) or an unknown session raises.
         """
         session_id = check_session_id(session_id)
         if not isinstance(format, str) or not format.strip():
@@ -392,35 +401,42 @@ class Renderer:
             raise ValidationError(
                 "Nothing to export: the draft has no clips. Upload media and ask for a video first."
             )
+        output = {"format": format, "quality": quality}
+        encoded = model.to_json()
         for attempt in range(2):
             job_id = _new_render_id()
-            body = {
-                "id": job_id,
-                "sessionId": session_id,
-                "draft": model.to_json(),
-                "output": {"format": format, "quality": quality},
-            }
+            body = {"id": job_id, "sessionId": session_id, "draft": encoded, "output": output}
             try:
                 data = await self._transport.request(
-                    "POST", _SUBMIT, json_body=body, envelope="render"
+                    "POST",
+                    _SUBMIT,
+                    json_body=body,
+                    envelope="render",
+                    resend=True,
+                    retry_status=False,
                 )
-            except NemoError as exc:
-                if attempt or not _submit_failed(exc):
+            except (RenderFailedError, ServerError) as exc:
+                if attempt:
                     raise
-                last = exc
-            else:
-                if isinstance(data, Mapping):
-                    job_id = str(data.get("id") or data.get("taskId") or job_id)
-                try:
-                    job = RenderJob(self, job_id, session_id=session_id)
-                except ValidationError as exc:
-                    raise APIError(
-                        f"The render service answered an unusable job id: {exc}", http_status=200
-                    ) from None
-                if isinstance(data, Mapping):
-                    job.last = RenderStatus.from_json(job.id, data)
-                return job
-        raise last  # pragma: no cover  (the second failure is raised above)
+                log.info("Render submit refused (%s); submitting once more with a new id", exc)
+                continue
+            return self._job_from_submit(data, job_id, session_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _job_from_submit(self, data: Any, job_id: str, session_id: str) -> RenderJob:
+        if isinstance(data, Mapping):
+            given = data.get("id") or data.get("taskId")
+            if given is not None:
+                job_id = given if isinstance(given, str) else repr(given)
+        try:
+            job = RenderJob(self, job_id, session_id=session_id)
+        except ValidationError as exc:
+            raise APIError(
+                f"The render service answered an unusable job id: {exc}", http_status=200
+            ) from None
+        if isinstance(data, Mapping):
+            job.last = RenderStatus.from_json(job.id, data)
+        return job
 
     async def resume(self, job_id: str, *, session_id: str | None = None) -> RenderJob:
         """Reattach to a job by id (after a restart); polls once, so an unknown id fails here.

@@ -244,7 +244,7 @@ class Uploader:
         # A big file needs longer than one API call: the budget grows with the size (>= 50 kB/s).
         budget = self._transport.config.request_timeout + source.size / _MIN_RATE
         data = await self._transport.request(
-            "POST", _UPLOAD, segments={"sid": session_id}, body=body, idempotent=True,
+            "POST", _UPLOAD, segments={"sid": session_id}, body=body, resend=True,
             timeout=budget,
         )  # fmt: skip
         (entry,) = _entries(data, 1)
@@ -272,7 +272,7 @@ class Uploader:
             raise ValidationError("Nothing to upload: pass at least one URL.")
         data = await self._transport.request(
             "POST", _UPLOAD, segments={"sid": session_id},
-            json_body={"urls": checked, "source_type": "url"}, idempotent=True,
+            json_body={"urls": checked, "source_type": "url"}, resend=True,
         )  # fmt: skip
         return [
             UploadedMedia.from_json(e, name=URL(u).name)

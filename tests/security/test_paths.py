@@ -30,7 +30,7 @@ TRAVERSALS = [
     ".",
     "",
     "a/b",
-    "..%2F..%2Fcredits",
+    "a\\b",
     "render_1\r\nX-Injected: 1",
     "render_1\x00",
     " render_1/",
@@ -126,12 +126,30 @@ async def test_normal_ids_still_work(
     assert (await again.state()).draft is not None
     media = await client.uploader.upload(session.id, sample_images()[:1])
     assert media[0].url
-    for job_id in ("render_1718000000000", "r.1-x_2", "A" * 128):
+    for job_id in ("render_1718000000000", "r.1-x_2", "A" * 256, "job:7@x", "42"):
         with pytest.raises(nemovideo.NotFoundError):
             await client.renderer.resume(job_id)
         assert emulator.requests_to(f"/api/render/proxy/lambda/{job_id}", "GET")
     with pytest.raises(nemovideo.ValidationError):
-        await client.renderer.resume("A" * 129)
+        await client.renderer.resume("A" * 257)
+
+
+async def test_ids_are_opaque_and_travel_as_one_segment(
+    emulator: Emulator, client: nemovideo.NemoClient
+) -> None:
+    """An id is never parsed: a percent sign or a huge number is sent as written, one segment."""
+    seen = len(emulator.requests)
+    with pytest.raises(nemovideo.NotFoundError):
+        await client.renderer.resume("..%2F..%2Fcredits")
+    (sent,) = emulator.requests[seen:]
+    assert sent.path == "/api/render/proxy/lambda/..%2F..%2Fcredits"
+    assert not emulator.requests_to("/api/credits/balance/simple")[1:]
+    big = str(2**63 - 1)
+    assert (
+        client.session(big).id
+        == big
+        == nemovideo.Session(client, big, task_id=None, user_id=None).id
+    )
 
 
 class _Exploding(Payload):

@@ -1,0 +1,172 @@
+"""What one API call is, and the one policy that decides whether and when to try it again.
+
+Every HTTP request the SDK makes is described by a frozen :class:`Call` and run by the transport's
+single loop, which asks :meth:`RetryPolicy.delay_for` after each failure: a number of seconds to
+wait before the next attempt, or ``None`` to raise. Nothing else in the SDK decides to repeat a
+request. The rules, in the order they are checked:
+
+- **1001 / 401** (token rejected): renew an anonymous token once and replay at once. A token the
+  caller chose is never replaced, so it raises.
+- **429**: wait ``Retry-After`` (else ``rate_limit_wait``) and try once more; a wait longer than
+  ``max_rate_limit_wait`` raises at once, since sleeping for an hour is never what a caller wants.
+- **A connection that never opened** (refused, DNS, connect timeout): nothing reached the server,
+  so any call may be tried again, up to ``max_retries``, with backoff.
+- **5xx and other network failures**: only calls that may be re-sent (``Call.resend``).
+
+**Never re-send** (``resend=False``) marks a call whose request, once it may have reached the
+server, must not be sent again: a chat message (``/run_sse``; a second message is a second
+charge and a second edit). A render submit *is* re-sent when its answer was lost (a reset, a
+timeout), because its body carries the client-chosen job id, so the copy names the same job
+instead of starting another; a 5xx answer to it is not retried here (``retry_status=False``):
+the server refused that id, and the renderer submits once more with a new one.
+
+Waits use tenacity's full-jitter exponential backoff (``wait_random_exponential``). The policy is
+consulted only after a failure, so the successful path pays nothing for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import attrs
+
+from .errors import (
+    AuthenticationError,
+    NemoError,
+    RateLimitError,
+    ServerError,
+    StreamTimeoutError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from ._config import ClientConfig
+
+__all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "RetryPolicy"]
+
+BodyFactory = Callable[[], Any]
+Envelope = Literal["code", "render", "none"]
+
+
+@attrs.frozen
+class Call:
+    """One API call, as the transport's loop runs it.
+
+    ``path`` is a template (``/api/render/proxy/lambda/{id}``) whose placeholders are filled from
+    ``segments``, each value percent-encoded as one path segment. ``body`` is a factory, so each
+    attempt sends a fresh payload (a file reopened at its start). ``resend`` says whether the
+    request may be sent again once it may have reached the server. ``patient`` lets a 429 wait.
+
+    Time bounds, in seconds: ``timeout`` bounds each whole attempt (``None``: the configured
+    ``request_timeout``, or no total bound for a ``stream``); ``open_timeout`` bounds the wait for
+    the answer's headers; ``idle_timeout`` the wait for each next chunk of the body.
+    ``follow_redirects`` (downloads) follows up to five redirects, sending the token and the
+    attribution headers only to the API's own origin. ``retry_status=False`` leaves a 5xx answer
+    to the caller (a render submit the server refused is sent again with a new id).
+    """
+
+    method: str
+    path: str
+    segments: Mapping[str, object] | None = None
+    json_body: Any = None
+    body: BodyFactory | None = None
+    headers: Mapping[str, str] | None = None
+    auth: bool = True
+    resend: bool = True
+    envelope: Envelope = "code"
+    timeout: float | None = None
+    patient: bool = True
+    stream: bool = False
+    open_timeout: float | None = None
+    idle_timeout: float | None = None
+    follow_redirects: bool = False
+    retry_status: bool = True
+
+    def describe(self) -> str:
+        """``"GET /api/render/proxy/lambda/render_1"``: method and encoded path, no query."""
+        from ._paths import build_path
+
+        try:
+            return f"{self.method} {build_path(self.path, self.segments)}"
+        except ValueError:
+            return f"{self.method} {self.path}"
+
+
+@attrs.define
+class Attempts:
+    """What happened to one call so far; the policy reads it, the loop updates it."""
+
+    failures: int = 0
+    rate_limited: int = 0
+    renewed: int = 0
+
+    def note(self, error: NemoError) -> None:
+        if isinstance(error, RateLimitError):
+            self.rate_limited += 1
+        elif isinstance(error, AuthenticationError):
+            self.renewed += 1
+        else:
+            self.failures += 1
+
+
+def never_sent(error: BaseException) -> bool:
+    """The request cannot have reached the server: its connection never opened."""
+    import aiohttp
+
+    return isinstance(error, TransportError) and isinstance(
+        error.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+    )
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Every retry decision of the SDK (see the module docstring for the rules).
+
+    >>> policy = RetryPolicy(max_retries=2, backoff=0.5, backoff_max=8.0, rate_limit_wait=30.0)
+    >>> policy.delay_for(RateLimitError(retry_after=3.0), Attempts(), Call("GET", "/x"))
+    3.0
+    >>> policy.delay_for(ServerError(http_status=502), Attempts(), Call("POST", "/run_sse",
+    ...                  resend=False)) is None
+    True
+    """
+
+    max_retries: int
+    backoff: float
+    backoff_max: float
+    rate_limit_wait: float
+    max_rate_limit_wait: float = 120.0
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> RetryPolicy:
+        return cls(
+            max_retries=config.max_retries,
+            backoff=config.retry_backoff,
+            backoff_max=config.retry_backoff_max,
+            rate_limit_wait=config.rate_limit_wait,
+            max_rate_limit_wait=max(120.0, config.rate_limit_wait),
+        )
+
+    def delay_for(self, error: NemoError, attempts: Attempts, call: Call) -> float | None:
+        """Seconds to wait before trying ``call`` again after ``error``, or ``None`` to raise."""
+        if isinstance(error, AuthenticationError):
+            return 0.0 if call.auth and attempts.renewed == 0 else None
+        if isinstance(error, RateLimitError):
+            if not call.patient or attempts.rate_limited >= 1:
+                return None
+            wait = self.rate_limit_wait if error.retry_after is None else error.retry_after
+            return wait if wait <= self.max_rate_limit_wait else None
+        if isinstance(error, StreamTimeoutError) or attempts.failures >= self.max_retries:
+            return None
+        if never_sent(error) or (call.resend and isinstance(error, TransportError)):
+            return self._backoff(attempts.failures + 1)
+        if call.resend and call.retry_status and isinstance(error, ServerError):
+            return self._backoff(attempts.failures + 1)
+        return None
+
+    def _backoff(self, attempt: int) -> float:
+        from tenacity import RetryCallState, wait_random_exponential
+
+        state = RetryCallState(cast(Any, None), None, (), {})
+        state.attempt_number = attempt + 1
+        return wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(state)
