@@ -27,7 +27,7 @@ import attrs
 
 from ._config import ClientConfig
 from ._fsutil import FileLock, atomic_write_bytes, create_once
-from .errors import AuthenticationError, RateLimitError, TransportError
+from .errors import APIError, AuthenticationError, RateLimitError, TransportError
 
 log = logging.getLogger("nemovideo.auth")
 
@@ -43,6 +43,13 @@ def _valid_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _header_safe(value: str) -> bool:
+    return 0 < len(value) <= 4096 and not _HEADER_UNSAFE.search(value)
+
+
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
 
 
 _ISO_8601 = re.compile(
@@ -109,13 +116,21 @@ class AnonymousToken:
 
     @classmethod
     def from_response(cls, data: Mapping[str, Any]) -> AnonymousToken:
+        """Read the token answer; a token unfit for a header is refused and never cached."""
         token = data.get("token")
         if not isinstance(token, str) or not token:
             raise AuthenticationError("The anonymous-token answer carried no token.")
+        if not _header_safe(token):
+            raise APIError(
+                "The anonymous-token answer carried a token with spaces or control characters "
+                "(or over 4096 characters); it was not used or cached. Try again later, or set "
+                "NEMO_TOKEN.",
+                http_status=200,
+            )
         user_id = data.get("user_id")
         return cls(
             token=token,
-            user_id=user_id if isinstance(user_id, str) else None,
+            user_id=user_id if isinstance(user_id, str) and _header_safe(user_id) else None,
             expires_at=_parse_time(data.get("expires_at")),
         )
 
@@ -133,19 +148,39 @@ class ClientIdStore:
         return self._path
 
     def get(self) -> str:
+        """The id, created once under the config dir; a broken file is replaced, not trusted.
+
+        A file that is binary, not a UUID, or a dangling symlink is replaced atomically with a
+        fresh UUID (and a log line says so). A config dir that cannot be written gives an id for
+        this process only, with a warning: the client still works, but its anonymous token
+        quota is not kept across runs.
+        """
         if self._value:
             return self._value
         try:
-            stored = self._path.read_text(encoding="ascii").strip()
-        except (FileNotFoundError, UnicodeDecodeError):
-            stored = ""
-        if not _valid_uuid(stored):
-            if stored:
-                log.warning("Ignoring malformed client id file %s; creating a new id", self._path)
-                self._path.unlink(missing_ok=True)
-            stored = create_once(self._path, str(uuid.uuid4()).encode()).decode().strip()
-        self._value = stored
-        return stored
+            self._value = self._load_or_create()
+        except OSError as exc:
+            log.warning("Cannot keep a client id under %s (%s); using one for this process only",
+                        self._path.parent, exc.strerror or type(exc).__name__)  # fmt: skip
+            self._value = str(uuid.uuid4())
+        return self._value
+
+    def _load_or_create(self) -> str:
+        path, fresh = self._path, str(uuid.uuid4())
+        try:
+            stored = path.read_text(encoding="ascii").strip()
+            why = "not a UUID"
+        except FileNotFoundError:
+            if not path.is_symlink():  # no file yet: create it, agreeing with a racing process
+                return create_once(path, fresh.encode()).decode("ascii", "replace").strip()
+            stored, why = "", "a dangling symlink"
+        except UnicodeDecodeError:
+            stored, why = "", "binary"
+        if _valid_uuid(stored):
+            return stored
+        log.warning("Replacing the client id file %s (it was %s) with a new id", path, why)
+        atomic_write_bytes(path, fresh.encode())
+        return fresh
 
     def renew(self) -> str:
         """Make a new id (the server refused the old one as missing)."""

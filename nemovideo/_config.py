@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypedDict
@@ -112,9 +113,27 @@ class _Rule:
         raise ValidationError(f"{name} ({source}) must be {self.expected}, got {got}")
 
 
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
+
+
+def _header_safe(value: Any) -> bool:
+    """Fit for an HTTP header as it is: no CR/LF/NUL or other control character, no space."""
+    return value is None or (
+        isinstance(value, str) and 0 < len(value) <= 4096 and not _HEADER_UNSAFE.search(value)
+    )
+
+
 _TEXT = _Rule("a string", lambda v: isinstance(v, str))
-_OPTIONAL_TEXT = _Rule("a string or null", lambda v: v is None or isinstance(v, str))
-_SECRET = _Rule("a string or null", lambda v: v is None or isinstance(v, str), secret=True)
+_SECRET = _Rule(
+    "a string without spaces or control characters (check for a pasted newline), or null",
+    _header_safe,
+    secret=True,
+)
+_HEADER_TEXT = _Rule("a string without spaces or control characters, or null", _header_safe)
+_LABEL = _Rule(
+    "a non-empty string without control characters",
+    lambda v: isinstance(v, str) and 0 < len(v) <= 256 and not re.search(r"[\x00-\x1f\x7f]", v),
+)
 _URL = _Rule("an http(s) URL", _is_http_url)
 _PATH = _Rule("a path", lambda v: isinstance(v, Path))
 _FLAG = _Rule("true or false", lambda v: isinstance(v, bool))
@@ -150,11 +169,11 @@ class ClientConfig:
     base_url: str = attrs.field(default=DEFAULT_API_URL, converter=_strip_slash, validator=_URL)
     web_url: str = attrs.field(default=DEFAULT_WEB_URL, converter=_strip_slash, validator=_URL)
     token: str | None = attrs.field(default=None, repr=False, validator=_SECRET)
-    client_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    client_id: str | None = attrs.field(default=None, validator=_HEADER_TEXT)
     config_dir: Path = attrs.field(factory=_default_config_dir, converter=_to_path, validator=_PATH)
-    skill_name: str = attrs.field(default=DEFAULT_SKILL_NAME, validator=_TEXT)
-    skill_version: str = attrs.field(default=DEFAULT_SKILL_VERSION, validator=_TEXT)
-    skill_platform: str = attrs.field(factory=detect_platform, validator=_TEXT)
+    skill_name: str = attrs.field(default=DEFAULT_SKILL_NAME, validator=_LABEL)
+    skill_version: str = attrs.field(default=DEFAULT_SKILL_VERSION, validator=_LABEL)
+    skill_platform: str = attrs.field(factory=detect_platform, validator=_LABEL)
     request_timeout: float = attrs.field(default=60.0, validator=_POSITIVE_SECONDS)
     connect_timeout: float = attrs.field(default=15.0, validator=_POSITIVE_SECONDS)
     max_retries: int = attrs.field(default=2, validator=_COUNT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -83,6 +84,9 @@ def sniff(head: bytes) -> str | None:
         return None
 
 
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _extension(name: str) -> str:
     _, dot, ext = name.rpartition(".")
     return ext.lower() if dot else ""
@@ -132,6 +136,11 @@ def check_input(item: object, limit: int) -> Source:
         )
     else:
         raise ValidationError(f"Cannot upload {type(item).__name__}. {ACCEPTED_FORMS}")
+    if _UNSAFE_NAME.search(source.name) or len(source.name.encode("utf-8", "replace")) > 255:
+        raise ValidationError(
+            f"{source.name[:80]!r}: the file name holds a control character or is over 255 "
+            "bytes; rename the file (it would break the upload's headers)."
+        )
     ext = check_extension(source.name)
     if source.size == 0:
         raise ValidationError(f"{source.name}: the file is empty.")

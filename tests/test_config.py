@@ -67,8 +67,8 @@ async def test_client_with_tilde_config_dir_writes_under_home(
         ("max_polls", 2.5, "an integer > 0, got float 2.5"),
         ("max_polls", True, "an integer > 0, got bool True"),
         ("max_retries", "2", "an integer >= 0, got str '2'"),
-        ("skill_version", 2, "a string, got int 2"),
-        ("client_id", 5, "a string or null, got int 5"),
+        ("skill_version", 2, "a non-empty string without control characters, got int 2"),
+        ("client_id", 5, "a string without spaces or control characters, or null, got int 5"),
         ("base_url", 5, "an http(s) URL, got int 5"),
         ("web_url", "ftp://x", "an http(s) URL, got str 'ftp://x'"),
         ("allow_insecure_http", "yes", "true or false, got str 'yes'"),
@@ -132,7 +132,7 @@ def test_environment_strings_are_taken_as_they_are(tmp_path: Path) -> None:
         ("request_timeout", "10", "a finite number of seconds > 0, got str '10'"),
         ("max_upload_bytes", 1.5e6, "an integer > 0, got float 1500000.0"),
         ("config_dir", 3, "a path, got int 3"),
-        ("skill_name", None, "a string, got NoneType None"),
+        ("skill_name", None, "a non-empty string without control characters, got NoneType None"),
     ],
 )
 def test_wrong_argument_is_a_validation_error_naming_argument(
@@ -158,7 +158,10 @@ def test_wrong_token_type_never_shows_the_value(tmp_path: Path) -> None:
     secret = 987654321987
     with pytest.raises(nemovideo.ValidationError) as caught:
         ClientConfig(token=secret)  # type: ignore[arg-type]
-    assert str(caught.value) == "token (argument) must be a string or null, got int"
+    assert str(caught.value) == (
+        "token (argument) must be a string without spaces or control characters (check for a "
+        "pasted newline), or null, got int"
+    )
     _write(tmp_path, {"token": [str(secret)]})
     with pytest.raises(nemovideo.ValidationError) as caught:
         ClientConfig.from_env({"NEMO_CONFIG_DIR": str(tmp_path)})
