@@ -130,7 +130,7 @@ class _FilePayload(Payload):
         """Stream the file. A file that cannot be read or shrank raises ``ValidationError``, which
         the transport re-raises as is (not as a retried network error)."""
         src = self._source
-        handle = await self._file(src.open)
+        handle = await self._open()
         try:
             remaining = src.size
             while remaining > 0:
@@ -146,14 +146,30 @@ class _FilePayload(Payload):
                 self._sent(len(chunk))
         finally:
             if src.owned:
-                await asyncio.to_thread(handle.close)
+                handle.close()  # at once, even while being cancelled: closing never blocks long
+
+    async def _open(self) -> BinaryIO:
+        """Open the source in a thread; a cancellation meanwhile closes the file once it opens
+        (the thread cannot be stopped, and its handle must not leak)."""
+        opening = asyncio.get_running_loop().run_in_executor(None, self._source.open)
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            if self._source.owned:
+                opening.add_done_callback(_close_opened)
+            raise
+        except (OSError, ValueError) as exc:
+            raise self._unreadable(exc) from None
 
     async def _file(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
             return await asyncio.to_thread(call, *args)
         except (OSError, ValueError) as exc:  # ValueError: a caller's file object was closed
-            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ValidationError(f"{self._source.name}: cannot be read ({detail}).") from None
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: OSError | ValueError) -> ValidationError:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ValidationError(f"{self._source.name}: cannot be read ({detail}).")
 
 
 class _Progress:
@@ -278,6 +294,11 @@ class Uploader:
             UploadedMedia.from_json(e, name=URL(u).name)
             for e, u in zip(_entries(data, len(checked)), checked, strict=True)
         ]
+
+
+def _close_opened(opening: asyncio.Future[Any]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _items(files: Any) -> list[Any]:
