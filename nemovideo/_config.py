@@ -11,19 +11,36 @@ config dir > defaults. Example::
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import math
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
 import attrs
 from yarl import URL
 
+from ._config_groups import ChatWaits, Limits, Polling, Retries, Timeouts
+from ._config_rules import (
+    COUNT,
+    FLAG,
+    GROWTH,
+    HEADER_TEXT,
+    LABEL,
+    OPTIONAL_SECONDS,
+    OPTIONAL_URL,
+    PATH,
+    POSITIVE_COUNT,
+    POSITIVE_SECONDS,
+    SECONDS,
+    SECRET,
+    URL_RULE,
+    Rule,
+    is_loopback,
+    strip_slash,
+    to_path,
+)
 from .errors import DEFAULT_MAX_UPLOAD_BYTES, InsecureURLError, ValidationError
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
@@ -62,145 +79,109 @@ def detect_platform(environ: Mapping[str, str] | None = None) -> str:
     return "unknown"
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+GROUPS = ("connection", "timeouts", "retries", "polling", "chat", "limits")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_http_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        url = URL(value)
-    except ValueError:
-        return False
-    return url.scheme in ("http", "https") and bool(url.host)
-
-
-@attrs.frozen
-class _Rule:
-    """What one option accepts; as an attrs validator it blames the constructor ``argument``.
-
-    ``from_env()`` calls ``check`` with the real source instead, so a bad value in ``config.json``
-    or the environment is reported with the file or variable it came from.
-    """
-
-    expected: str
-    accepts: Callable[[Any], bool]
-    secret: bool = False
-
-    def __call__(self, _instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        self.check(attribute.name, value, "argument")
-
-    def check(self, name: str, value: Any, source: str) -> None:
-        if self.accepts(value):
-            return
-        got = type(value).__name__ if self.secret else f"{type(value).__name__} {value!r}"
-        raise ValidationError(f"{name} ({source}) must be {self.expected}, got {got}")
-
-
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
-
-
-def _header_safe(value: Any) -> bool:
-    """Fit for an HTTP header as it is: no CR/LF/NUL or other control character, no space."""
-    return value is None or (
-        isinstance(value, str) and 0 < len(value) <= 4096 and not _HEADER_UNSAFE.search(value)
-    )
-
-
-_TEXT = _Rule("a string", lambda v: isinstance(v, str))
-_SECRET = _Rule(
-    "a string without spaces or control characters (check for a pasted newline), or null",
-    _header_safe,
-    secret=True,
-)
-_HEADER_TEXT = _Rule("a string without spaces or control characters, or null", _header_safe)
-_LABEL = _Rule(
-    "a non-empty string without control characters",
-    lambda v: isinstance(v, str) and 0 < len(v) <= 256 and not re.search(r"[\x00-\x1f\x7f]", v),
-)
-_URL = _Rule("an http(s) URL", _is_http_url)
-_PATH = _Rule("a path", lambda v: isinstance(v, Path))
-_FLAG = _Rule("true or false", lambda v: isinstance(v, bool))
-_SECONDS = _Rule("a finite number of seconds >= 0", lambda v: _is_number(v) and v >= 0)
-_POSITIVE_SECONDS = _Rule("a finite number of seconds > 0", lambda v: _is_number(v) and v > 0)
-_COUNT = _Rule("an integer >= 0", lambda v: _is_count(v) and v >= 0)
-_POSITIVE_COUNT = _Rule("an integer > 0", lambda v: _is_count(v) and v > 0)
-_OPTIONAL_SECONDS = _Rule(
-    "null or a finite number of seconds > 0", lambda v: v is None or (_is_number(v) and v > 0)
-)
-_GROWTH = _Rule("a finite number >= 1", lambda v: _is_number(v) and v >= 1)
-_OPTIONAL_URL = _Rule("null or an http(s) URL", lambda v: v is None or _is_http_url(v))
-
-
-def _strip_slash(value: Any) -> Any:
-    return value.rstrip("/") if isinstance(value, str) else value
-
-
-def _to_path(value: Any) -> Any:
-    """``~`` is the user's home, as in a shell: ``NEMO_CONFIG_DIR=~/nemo`` is not ``./~/nemo``."""
-    if isinstance(value, (str, os.PathLike)):
-        return Path(value).expanduser()
-    return value
+def _opt(default: Any, rule: Rule, group: str, doc: str, **kwargs: Any) -> Any:
+    """A documented option: ``doc`` and ``group`` feed ``docs/configuration.md`` (kept equal by
+    a test) and the grouped views (``config.timeouts``...)."""
+    if callable(default) and not isinstance(default, (int, float, str)):
+        kwargs["factory"] = default
+    else:
+        kwargs["default"] = default
+    return attrs.field(validator=rule, metadata={"group": group, "doc": doc}, **kwargs)
 
 
 @attrs.frozen(kw_only=True)
 class ClientConfig:
     """Everything the client needs to know, as one immutable value.
 
-    Timeouts and waits are seconds. ``token`` never appears in ``repr()``.
+    Times are seconds. ``token`` never appears in ``repr()``. Each field documents itself
+    (``attrs.fields(ClientConfig).request_timeout.metadata["doc"]``); ``config.timeouts``,
+    ``.retries``, ``.polling``, ``.chat`` and ``.limits`` show one group at a time::
+
+        >>> ClientConfig(base_url="http://127.0.0.1:8080").timeouts.request
+        60.0
     """
 
-    base_url: str = attrs.field(default=DEFAULT_API_URL, converter=_strip_slash, validator=_URL)
-    web_url: str = attrs.field(default=DEFAULT_WEB_URL, converter=_strip_slash, validator=_URL)
-    token: str | None = attrs.field(default=None, repr=False, validator=_SECRET)
-    client_id: str | None = attrs.field(default=None, validator=_HEADER_TEXT)
-    config_dir: Path = attrs.field(factory=_default_config_dir, converter=_to_path, validator=_PATH)
-    skill_name: str = attrs.field(default=DEFAULT_SKILL_NAME, validator=_LABEL)
-    skill_version: str = attrs.field(default=DEFAULT_SKILL_VERSION, validator=_LABEL)
-    skill_platform: str = attrs.field(factory=detect_platform, validator=_LABEL)
-    request_timeout: float = attrs.field(default=60.0, validator=_POSITIVE_SECONDS)
-    connect_timeout: float = attrs.field(default=15.0, validator=_POSITIVE_SECONDS)
-    max_retries: int = attrs.field(default=2, validator=_COUNT)
-    retry_backoff: float = attrs.field(default=0.5, validator=_SECONDS)
-    retry_backoff_max: float = attrs.field(default=8.0, validator=_SECONDS)
-    rate_limit_wait: float = attrs.field(default=30.0, validator=_SECONDS)
-    poll_interval: float = attrs.field(default=30.0, validator=_SECONDS)
-    poll_initial_interval: float = attrs.field(default=2.0, validator=_SECONDS)
-    poll_backoff: float = attrs.field(default=1.5, validator=_GROWTH)
-    render_timeout: float = attrs.field(default=600.0, validator=_POSITIVE_SECONDS)
-    max_polls: int = attrs.field(default=1000, validator=_POSITIVE_COUNT)
-    heartbeat_notice_interval: float = attrs.field(default=120.0, validator=_POSITIVE_SECONDS)
-    stream_idle_timeout: float = attrs.field(default=600.0, validator=_POSITIVE_SECONDS)
-    stream_timeout: float = attrs.field(default=900.0, validator=_POSITIVE_SECONDS)
-    recovery_first_wait: float = attrs.field(default=30.0, validator=_SECONDS)
-    recovery_wait: float = attrs.field(default=60.0, validator=_SECONDS)
-    recovery_max_polls: int = attrs.field(default=5, validator=_POSITIVE_COUNT)
-    settle_wait: float = attrs.field(default=3.0, validator=_SECONDS)
-    max_upload_bytes: int = attrs.field(default=DEFAULT_MAX_UPLOAD_BYTES, validator=_POSITIVE_COUNT)
-    upload_concurrency: int = attrs.field(default=1, validator=_POSITIVE_COUNT)
-    sse_max_line_bytes: int = attrs.field(default=4 << 20, validator=_POSITIVE_COUNT)
-    sse_max_event_bytes: int = attrs.field(default=16 << 20, validator=_POSITIVE_COUNT)
-    max_response_bytes: int = attrs.field(default=32 << 20, validator=_POSITIVE_COUNT)
-    download_timeout: float | None = attrs.field(default=None, validator=_OPTIONAL_SECONDS)
-    proxy: str | None = attrs.field(default=None, validator=_OPTIONAL_URL)
-    trust_env: bool = attrs.field(default=True, validator=_FLAG)
-    allow_insecure_http: bool = attrs.field(default=False, validator=_FLAG)
+    # -- connection
+    base_url: str = _opt(DEFAULT_API_URL, URL_RULE, "connection",
+        "API host; plain `http://` only for loopback unless `allow_insecure_http`",
+        converter=strip_slash)  # fmt: skip
+    web_url: str = _opt(DEFAULT_WEB_URL, URL_RULE, "connection",
+        "web app, for session and registration links", converter=strip_slash)  # fmt: skip
+    token: str | None = _opt(None, SECRET, "connection",
+        "bearer token; anonymous when unset; never shown in reprs, logs or errors",
+        repr=False)  # fmt: skip
+    client_id: str | None = _opt(None, HEADER_TEXT, "connection",
+        "identifies this install for anonymous tokens; default: a UUID kept in `config_dir`")  # fmt: skip
+    config_dir: Path = _opt(  # noqa: RUF009 (attrs field, not a dataclass default)
+        _default_config_dir, PATH, "connection",
+        "client id, token cache and `config.json`; default `~/.config/nemovideo`",
+        converter=to_path)  # fmt: skip
+    skill_name: str = _opt(DEFAULT_SKILL_NAME, LABEL, "connection", "`X-Skill-Source` header")
+    skill_version: str = _opt(DEFAULT_SKILL_VERSION, LABEL, "connection",
+        "`X-Skill-Version` header")  # fmt: skip
+    skill_platform: str = _opt(detect_platform, LABEL, "connection",
+        "`X-Skill-Platform` header; default: detected, else `unknown`")  # fmt: skip
+    proxy: str | None = _opt(None, OPTIONAL_URL, "connection",
+        "HTTP proxy for every request, e.g. `http://proxy:3128`")  # fmt: skip
+    trust_env: bool = _opt(True, FLAG, "connection",
+        "honour `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and `~/.netrc`, as browsers and curl do")  # fmt: skip
+    allow_insecure_http: bool = _opt(False, FLAG, "connection",
+        "permit `http://` to a non-loopback API host (the token would travel unencrypted)")  # fmt: skip
+    # -- timeouts
+    request_timeout: float = _opt(60.0, POSITIVE_SECONDS, "timeouts",
+        "whole time for one ordinary request; also the wait for each chunk of a download")  # fmt: skip
+    connect_timeout: float = _opt(15.0, POSITIVE_SECONDS, "timeouts",
+        "time to open a connection")  # fmt: skip
+    download_timeout: float | None = _opt(None, OPTIONAL_SECONDS, "timeouts",
+        "whole time for one download; none by default (200 MB take what they take)")  # fmt: skip
+    render_timeout: float = _opt(600.0, POSITIVE_SECONDS, "timeouts",
+        "how long `job.wait()` waits for a render, whatever the poll interval")  # fmt: skip
+    stream_idle_timeout: float = _opt(600.0, POSITIVE_SECONDS, "timeouts",
+        "a chat stream with no content (heartbeats only) for this long ends in `StreamTimeoutError`")  # fmt: skip
+    stream_timeout: float = _opt(900.0, POSITIVE_SECONDS, "timeouts",
+        "whole chat stream")  # fmt: skip
+    # -- retries
+    max_retries: int = _opt(2, COUNT, "retries",
+        "retries of re-sendable requests after a 5xx or a network failure")  # fmt: skip
+    retry_backoff: float = _opt(0.5, SECONDS, "retries",
+        "backoff base: waits are random up to `retry_backoff * 2**attempt` (full jitter)")  # fmt: skip
+    retry_backoff_max: float = _opt(8.0, SECONDS, "retries", "longest backoff wait")
+    rate_limit_wait: float = _opt(30.0, SECONDS, "retries",
+        "wait after a 429 without `Retry-After` (one retry)")  # fmt: skip
+    # -- polling
+    poll_initial_interval: float = _opt(2.0, SECONDS, "polling",
+        "first wait between render polls")  # fmt: skip
+    poll_backoff: float = _opt(1.5, GROWTH, "polling",
+        "each wait between render polls is this much longer than the last ...")  # fmt: skip
+    poll_interval: float = _opt(30.0, SECONDS, "polling",
+        "... up to this longest wait between render polls")  # fmt: skip
+    max_polls: int = _opt(1000, POSITIVE_COUNT, "polling",
+        "safety cap on the polls of one wait (`render_timeout` is the real bound)")  # fmt: skip
+    # -- chat
+    heartbeat_notice_interval: float = _opt(120.0, POSITIVE_SECONDS, "chat",
+        "\"still working\" notices while a chat waits")  # fmt: skip
+    recovery_first_wait: float = _opt(30.0, SECONDS, "chat",
+        "after a dropped chat stream, wait this long before the first state check")  # fmt: skip
+    recovery_wait: float = _opt(60.0, SECONDS, "chat",
+        "wait between later state checks of a dropped-stream recovery")  # fmt: skip
+    recovery_max_polls: int = _opt(5, POSITIVE_COUNT, "chat",
+        "unchanged state checks before a recovery gives up (the message is never re-sent)")  # fmt: skip
+    settle_wait: float = _opt(3.0, SECONDS, "chat",
+        "after a silent answer whose draft looks unchanged, read the draft once more this much later")  # fmt: skip
+    # -- limits
+    max_upload_bytes: int = _opt(DEFAULT_MAX_UPLOAD_BYTES, POSITIVE_COUNT, "limits",
+        "client-side upload size limit (200 MB)")  # fmt: skip
+    upload_concurrency: int = _opt(1, POSITIVE_COUNT, "limits",
+        "files uploaded at once (above 1 the server records them in finishing order)")  # fmt: skip
+    sse_max_line_bytes: int = _opt(4 << 20, POSITIVE_COUNT, "limits",
+        "longest chat stream line (4 MB)")  # fmt: skip
+    sse_max_event_bytes: int = _opt(16 << 20, POSITIVE_COUNT, "limits",
+        "largest chat stream event (16 MB)")  # fmt: skip
+    max_response_bytes: int = _opt(32 << 20, POSITIVE_COUNT, "limits",
+        "largest JSON answer, counted after decompression (32 MB)")  # fmt: skip
 
     def __attrs_post_init__(self) -> None:
         api = URL(self.base_url)
@@ -209,6 +190,45 @@ class ClientConfig:
                 f"Refusing plain http:// API URL {self.base_url!r}: the token would travel "
                 "unencrypted. Use https, a loopback host, or allow_insecure_http=True."
             )
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(self.request_timeout, self.connect_timeout, self.download_timeout,
+                        self.render_timeout, self.stream_idle_timeout, self.stream_timeout)  # fmt: skip
+
+    @property
+    def retries(self) -> Retries:
+        return Retries(self.max_retries, self.retry_backoff, self.retry_backoff_max,
+                       self.rate_limit_wait)  # fmt: skip
+
+    @property
+    def polling(self) -> Polling:
+        return Polling(self.poll_initial_interval, self.poll_backoff, self.poll_interval,
+                       self.max_polls)  # fmt: skip
+
+    @property
+    def chat(self) -> ChatWaits:
+        return ChatWaits(self.heartbeat_notice_interval, self.recovery_first_wait,
+                         self.recovery_wait, self.recovery_max_polls, self.settle_wait)  # fmt: skip
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_upload_bytes, self.upload_concurrency, self.sse_max_line_bytes,
+                      self.sse_max_event_bytes, self.max_response_bytes)  # fmt: skip
+
+    @classmethod
+    def options_table(cls) -> str:
+        """The Markdown table of every option (``docs/configuration.md`` holds it verbatim)."""
+        rows = ["| option | env var | default | what it does |", "|---|---|---|---|"]
+        for group in GROUPS:
+            rows.append(f"| **{group}** | | | |")
+            for field in attrs.fields(cls):
+                if field.metadata.get("group") != group:
+                    continue
+                env = f"`{_ENV[field.name]}`" if field.name in _ENV else ""
+                rows.append(f"| `{field.name}` | {env} | {_shown_default(field)} | "
+                            f"{field.metadata['doc']} |")  # fmt: skip
+        return "\n".join(rows) + "\n"
 
     @property
     def has_explicit_token(self) -> bool:
@@ -318,6 +338,24 @@ class ConfigOptions(TypedDict, total=False):
     allow_insecure_http: bool
 
 
+def _shown_default(field: attrs.Attribute[Any]) -> str:
+    if field.name in ("config_dir", "skill_platform", "client_id", "token"):
+        return {"config_dir": "`~/.config/nemovideo`", "skill_platform": "detected",
+                "client_id": "a stored UUID", "token": "anonymous"}[field.name]  # fmt: skip
+    value = field.default
+    if isinstance(value, bool) or value is None:
+        return f"`{value}`"
+    if isinstance(value, int) and field.name.endswith("_bytes"):
+        return f"{value / (1 << 20):g} MiB"
+    if isinstance(value, float):
+        return (
+            f"{value:g} s"
+            if field.metadata["group"] != "polling" or "interval" in field.name
+            else f"x{value:g}"
+        )
+    return f"`{value}`"
+
+
 def _env_value(name: str, text: str) -> Any:
     """An environment string as the option's type: ``NEMO_POLL_INTERVAL=5`` is 5.0 seconds.
 
@@ -342,7 +380,7 @@ def _checked(name: str, value: Any, source: str) -> Any:
     field = attrs.fields_dict(ClientConfig)[name]
     if field.converter is not None:
         value = field.converter(value)  # type: ignore[operator]
-    if isinstance(field.validator, _Rule):
+    if isinstance(field.validator, Rule):
         field.validator.check(name, value, source)
     return value
 

@@ -189,6 +189,7 @@ class RenderResult:
     :ivar url: where to download the MP4 (``job.download()`` streams it to disk).
     :ivar size: the file's size in bytes, when reported.
     :ivar duration: the video's length in seconds, when reported.
+    :ivar request_id: the id of the poll that found it completed (quote it to NemoVideo).
     """
 
     job_id: str
@@ -196,6 +197,7 @@ class RenderResult:
     url: str | None
     size: int | None = None
     duration: float | None = None
+    request_id: str | None = None
 
     def _repr_html_(self) -> str:
         if not self.url:
@@ -261,7 +263,7 @@ class RenderJob:
         self.last = status
         if status.state == "completed":
             self.result = RenderResult(self.id, "completed", status.url, status.size,
-                                       status.duration)  # fmt: skip
+                                       status.duration, self._transport.request_id())  # fmt: skip
         return status
 
     async def wait(
