@@ -22,6 +22,7 @@ import aiohttp
 import attrs
 
 from ._config import ClientConfig, ConfigOptions
+from ._log import setup_from_env as setup_logging_from_env
 from ._numbers import whole
 from ._transport import RetryHook, Transport
 from .errors import APIError, ValidationError
@@ -115,6 +116,7 @@ class NemoClient:
         on_retry: RetryHook | None = None,
         **options: Unpack[ConfigOptions],
     ) -> None:
+        setup_logging_from_env()
         if config is not None and options:
             config = config.evolve(**options)
         elif config is None:
