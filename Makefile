@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Real Google ADK servers for the chat interop tests (tests/adk), each in its own environment so the
+# SDK's stays clean: 2.x (the current release) and 1.x (its unescaped error frames).
+ADK_VENV ?= .venv-adk
+ADK1_VENV ?= .venv-adk1
+ADK_STAMP := $(ADK_VENV)/.installed-stamp
+ADK1_STAMP := $(ADK1_VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench docs clean
+.PHONY: install adk-venvs demo test lint typecheck pytest bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +19,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(ADK_STAMP):
+	$(PYTHON) -m venv $(ADK_VENV)
+	$(ADK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ADK_VENV)/bin/python -m pip install --quiet 'google-adk==2.13.0'
+	touch $(ADK_STAMP)
+
+$(ADK1_STAMP):
+	$(PYTHON) -m venv $(ADK1_VENV)
+	$(ADK1_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ADK1_VENV)/bin/python -m pip install --quiet 'google-adk==1.20.0'
+	touch $(ADK1_STAMP)
+
+adk-venvs: $(ADK_STAMP) $(ADK1_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/nemovideo demo
@@ -24,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict nemovideo examples/*.py
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ADK_STAMP) $(ADK1_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 docs: $(STAMP)
@@ -36,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(ADK_VENV) $(ADK1_VENV) .mypy_cache .ruff_cache .pytest_cache site

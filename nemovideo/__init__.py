@@ -71,6 +71,9 @@ __all__ = [
     "NemoClient",
     "NemoError",
     "NotFoundError",
+    "Option",
+    "Question",
+    "QuestionEvent",
     "RateLimitError",
     "RawEvent",
     "RenderFailedError",
@@ -86,6 +89,13 @@ __all__ = [
     "SessionState",
     "StreamDecodeError",
     "StreamTimeoutError",
+    "SyncAssistant",
+    "SyncChatStream",
+    "SyncNemoClient",
+    "SyncRenderJob",
+    "SyncRenderer",
+    "SyncSession",
+    "SyncUploader",
     "TextEvent",
     "ToolCallEvent",
     "ToolResultEvent",
@@ -111,10 +121,20 @@ if TYPE_CHECKING:
         ToolCallEvent,
         ToolResultEvent,
     )
+    from ._chat_question import Option, Question, QuestionEvent
     from .assistant import Assistant, AssistantReply
     from .chat import ChatReply, ChatStream, send_message
     from .intents import GuiTranslation, Intent, route, translate_gui
     from .render import Renderer, RenderJob, RenderResult, RenderStatus
+    from .sync import (
+        SyncAssistant,
+        SyncChatStream,
+        SyncNemoClient,
+        SyncRenderer,
+        SyncRenderJob,
+        SyncSession,
+        SyncUploader,
+    )
 
 # What a client needs (NemoClient, Session, Draft, the errors) is imported eagerly. The rest loads
 # on first use: the conversation layer compiles ~200 routing patterns, and chat streaming and
@@ -132,11 +152,21 @@ _LAZY = {
     "GuiTranslation": "intents",
     "HeartbeatEvent": "_chat_events",
     "Intent": "intents",
+    "Option": "_chat_question",
+    "Question": "_chat_question",
+    "QuestionEvent": "_chat_question",
     "RawEvent": "_chat_events",
     "RenderJob": "render",
     "RenderResult": "render",
     "RenderStatus": "render",
     "Renderer": "render",
+    "SyncAssistant": "sync",
+    "SyncChatStream": "sync",
+    "SyncNemoClient": "sync",
+    "SyncRenderJob": "sync",
+    "SyncRenderer": "sync",
+    "SyncSession": "sync",
+    "SyncUploader": "sync",
     "TextEvent": "_chat_events",
     "ToolCallEvent": "_chat_events",
     "ToolResultEvent": "_chat_events",

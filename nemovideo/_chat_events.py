@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ._chat_question import QuestionEvent
 from .draft import Draft
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "TextEvent",
     "ToolCallEvent",
     "ToolResultEvent",
+    "broken_error_message",
     "decode_data",
     "decode_frame",
 ]
@@ -63,6 +65,9 @@ class ToolCallEvent:
     :ivar id: the call id that pairs it with its ``ToolResultEvent``; None when not given.
     :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
     :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    :ivar partial: True when the call came only in a ``partial: true`` event. ADK 2.x streams a
+        call twice, partial then final: a ``ChatStream`` yields it once, from the final event
+        (``partial=False``); a partial one is yielded only when no final event repeated it.
     """
 
     name: str
@@ -70,6 +75,7 @@ class ToolCallEvent:
     id: str | None = None
     event_id: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
+    partial: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -106,20 +112,27 @@ class HeartbeatEvent:
 
 @attrs.frozen
 class ErrorEvent:
-    """A failure reported inside the stream (``{"error": ...}``, ``errorCode``/``errorMessage``).
+    """A failure reported inside the stream.
 
-    The stream goes on after one: the backend may still finish (or have finished) the edit.
+    Two kinds (PROTOCOL "Chat stream"): ``fatal`` ones are ADK's terminal ``{"error": ...}``
+    frame (escaped or not): the invocation failed and the answer is incomplete, so ``send()``
+    raises :class:`~nemovideo.errors.AgentError` and a ``ChatStream`` raises it once the stream
+    has ended. The others are ordinary events carrying ``errorCode``/``errorMessage`` (a model
+    refusal, a tool error reported to the model): the stream goes on, and the reply lists them
+    in ``ChatReply.errors``.
 
-    :ivar message: what the backend said went wrong.
+    :ivar message: what the backend said went wrong (every line of it).
     :ivar code: the backend's error code, number or string; None when it gave none.
     :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
-    :ivar raw: the decoded JSON of the frame, for fields this class does not model.
+    :ivar raw: the decoded JSON of the frame (or its text, when it was not JSON).
+    :ivar fatal: True for a terminal ``{"error": ...}`` frame: the invocation failed.
     """
 
     message: str
     code: str | int | None = None
     event_id: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
+    fatal: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen
@@ -156,10 +169,12 @@ ChatEvent = (
     | ErrorEvent
     | RawEvent
     | DraftUpdatedEvent
+    | QuestionEvent
 )
 """Any event a ``ChatStream`` yields; tell them apart with ``isinstance`` (or ``match``)."""
 
-_ERROR_TEXT = re.compile(r'"error"\s*:\s*"(.*)"?\s*[,}]?', re.S)
+_ERROR_TEXT = re.compile(r'"error"\s*:\s*"(.*)', re.S)
+_ERROR_END = re.compile(r'"\s*}\s*$')
 
 
 def _str(value: Any) -> str | None:
@@ -188,7 +203,8 @@ def _adk_parts(obj: Mapping[str, Any], eid: str | None) -> list[ChatEvent]:
         answer = part.get("functionResponse") or part.get("function_response")
         if isinstance(call, dict):
             name = _str(call.get("name")) or "unknown"
-            out.append(ToolCallEvent(name, _args(call.get("args")), _str(call.get("id")), eid, obj))
+            args = _args(call.get("args"))
+            out.append(ToolCallEvent(name, args, _str(call.get("id")), eid, obj, partial=partial))
         elif isinstance(answer, dict):
             name = _str(answer.get("name")) or "unknown"
             result = answer.get("response")
@@ -213,7 +229,10 @@ def _typed(obj: Mapping[str, Any], kind: str, eid: str | None) -> ChatEvent:
         return HeartbeatEvent(eid, obj)
     if kind == "error":
         message = _str(obj.get("message")) or _str(obj.get("content")) or "Error"
-        return ErrorEvent(message, obj.get("code"), eid, obj)
+        return ErrorEvent(message, obj.get("code"), eid, obj, fatal=True)
+    if kind == "ask_question":
+        args = {k: v for k, v in obj.items() if k not in ("type", "call_id")}
+        return ToolCallEvent("ask_question", args, _str(obj.get("call_id")), eid, obj)
     return RawEvent(eid, obj)
 
 
@@ -228,7 +247,10 @@ def decode_frame(obj: Any, event_id: str | None = None) -> list[ChatEvent]:
     if "error" in obj and "content" not in obj:
         message = obj.get("error")
         text = message if isinstance(message, str) else json.dumps(message)
-        return [ErrorEvent(text, _str(obj.get("error_code")), eid, obj)]
+        details = obj.get("error_details")
+        kind = details.get("error_type") if isinstance(details, dict) else None
+        code = _str(obj.get("error_code")) or _str(kind)
+        return [ErrorEvent(text, code, eid, obj, fatal=True)]
     out = _adk_parts(obj, eid)
     if obj.get("errorCode") is not None or obj.get("errorMessage") is not None:
         message = _str(obj.get("errorMessage")) or str(obj.get("errorCode"))
@@ -239,18 +261,30 @@ def decode_frame(obj: Any, event_id: str | None = None) -> list[ChatEvent]:
 def decode_data(data: str, event: str = "message", event_id: str | None = None) -> list[ChatEvent]:
     """Decode one SSE event's ``data``: JSON as above; empty or ``heartbeat`` -> a heartbeat.
 
-    Data that is not JSON (older servers do not escape the last ``{"error": ...}`` frame) becomes
-    an :class:`ErrorEvent` when it mentions an error, else a :class:`RawEvent`.
+    Data that is not JSON (ADK 1.x does not escape its last ``{"error": ...}`` frame) becomes a
+    fatal :class:`ErrorEvent` when it mentions an error (its ``raw`` is then the text, and
+    :func:`broken_error_message` reads the message), else a :class:`RawEvent`.
     """
     if event == "heartbeat" or not data.strip():
         return [HeartbeatEvent(event_id, data or None)]
     try:
         obj = json.loads(data)
     except ValueError:
-        match = _ERROR_TEXT.search(data)
-        if match:
-            return [ErrorEvent(match.group(1).rstrip('"}, '), None, event_id, data)]
+        if _ERROR_TEXT.search(data):
+            return [ErrorEvent(broken_error_message(data), None, event_id, data, fatal=True)]
         return [RawEvent(event_id, data)]
     if event == "error" and isinstance(obj, Mapping) and "error" not in obj:
-        return [ErrorEvent(_str(obj.get("message")) or data, obj.get("code"), event_id, obj)]
+        message = _str(obj.get("message")) or data
+        return [ErrorEvent(message, obj.get("code"), event_id, obj, fatal=True)]
     return decode_frame(obj, event_id)
+
+
+def broken_error_message(text: str) -> str:
+    """The message of an unescaped ``{"error": "..."}`` frame, quotes and newlines kept::
+
+    >>> broken_error_message('{"error": "Render "x" failed:\\nretry"}')
+    'Render "x" failed:\\nretry'
+    """
+    match = _ERROR_TEXT.search(text)
+    body = match.group(1) if match else text
+    return _ERROR_END.sub("", body.rstrip()).strip() or "The agent failed (no message)."

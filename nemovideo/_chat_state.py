@@ -1,39 +1,12 @@
-"""A chat stream's bookkeeping: the reply text as a reader expects it, and the stream's deadlines."""
+"""A chat stream's deadlines: overall, idle (time without content), and the next waiting notice."""
 
 from __future__ import annotations
 
 import asyncio
 
-from ._chat_events import TextEvent
 from .errors import StreamTimeoutError
 
-__all__ = ["Clock", "Transcript"]
-
-_TEMPORARY_ISSUE = "i encountered a temporary issue"
-
-
-class Transcript:
-    """Joins text events the way a reader expects: deltas merged, finals kept, no duplicates."""
-
-    def __init__(self) -> None:
-        self._final: list[str] = []
-        self._deltas: list[str] = []
-
-    def add(self, event: TextEvent) -> None:
-        if event.partial:
-            self._deltas.append(event.text)
-        else:
-            self._final.append(event.text)
-            self._deltas.clear()
-
-    @property
-    def text(self) -> str:
-        parts = [*self._final, "".join(self._deltas)]
-        parts = [p.strip() for p in parts if p.strip()]
-        if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
-            parts.pop()
-        return "\n".join(parts)
-
+__all__ = ["Clock"]
 
 class Clock:
     """The stream's deadlines: overall, idle (time without content), and the next waiting notice."""

@@ -193,26 +193,31 @@ class ClientConfig:
 
     @property
     def timeouts(self) -> Timeouts:
+        """The timeouts, seconds: request, connect, download, render, stream_idle, stream."""
         return Timeouts(self.request_timeout, self.connect_timeout, self.download_timeout,
                         self.render_timeout, self.stream_idle_timeout, self.stream_timeout)  # fmt: skip
 
     @property
     def retries(self) -> Retries:
+        """How failed requests are retried: max_retries, backoff, backoff_max, rate_limit_wait."""
         return Retries(self.max_retries, self.retry_backoff, self.retry_backoff_max,
                        self.rate_limit_wait)  # fmt: skip
 
     @property
     def polling(self) -> Polling:
+        """Render polling: initial interval, backoff factor, longest interval, max_polls cap."""
         return Polling(self.poll_initial_interval, self.poll_backoff, self.poll_interval,
                        self.max_polls)  # fmt: skip
 
     @property
     def chat(self) -> ChatWaits:
+        """Chat waits: heartbeat notices, dropped-stream recovery, the settle re-read."""
         return ChatWaits(self.heartbeat_notice_interval, self.recovery_first_wait,
                          self.recovery_wait, self.recovery_max_polls, self.settle_wait)  # fmt: skip
 
     @property
     def limits(self) -> Limits:
+        """Size caps (bytes) and upload concurrency."""
         return Limits(self.max_upload_bytes, self.upload_concurrency, self.sse_max_line_bytes,
                       self.sse_max_event_bytes, self.max_response_bytes)  # fmt: skip
 

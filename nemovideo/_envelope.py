@@ -8,6 +8,7 @@ and an ADK-style ``{"detail": [...]}`` list reads as sentences.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
@@ -175,20 +176,28 @@ async def check_event_stream(
     """Refuse an answer that is not an event stream: a typed error, never a silent reply.
 
     An error status or a JSON body goes through the envelope (``SessionNotFoundError``,
-    ``ServerError``, ...); a 2xx page of HTML or any other type is an ``APIError`` that names it.
+    ``ServerError``, ...); a 2xx page of HTML or any other type is an ``APIError`` that names it
+    and shows how it began. An answer without ``Content-Type`` is read as a stream (liberal in
+    what the client accepts).
     """
-    ctype = resp.content_type or ""
-    if resp.status < 300 and "event-stream" in ctype:
+    if resp.status < 300 and (
+        "Content-Type" not in resp.headers or "event-stream" in resp.content_type
+    ):
         return
-    if resp.status < 300 and "json" not in ctype:
+    if resp.status < 300 and "json" not in resp.content_type:
+        try:
+            head = await asyncio.wait_for(resp.content.read(300), 5.0)
+        except (asyncio.TimeoutError, aiohttp.ClientError):
+            head = b""
+        shown = " ".join(head.decode("utf-8", "replace").split())[:200]
         raise APIError(
-            f"Expected an event stream from the chat endpoint, got {ctype or 'no content type'} "
-            "(an HTML page from a proxy or a wrong API URL?). Nothing was read as a reply.",
+            f"The chat answer was {resp.content_type}, not an event stream (is base_url the "
+            f"API's address?). It began: {shown!r}. The message may have reached the server; it "
+            "was not re-sent.",
             http_status=resp.status,
         )
     data = await decode(resp)
-    shown = f"JSON: {str(data)[:200]}" if data is not None else f"{ctype or 'no content type'}"
     raise APIError(
-        f"Expected an event stream from the chat endpoint, got {shown}. Is the API URL right?",
+        f"Expected an event stream from the chat endpoint, got JSON: {str(data)[:200]}",
         http_status=resp.status,
     )

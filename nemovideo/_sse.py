@@ -35,7 +35,7 @@ import attrs
 
 from .errors import StreamDecodeError
 
-__all__ = ["SSEComment", "SSEDecoder", "SSEItem", "ServerSentEvent"]
+__all__ = ["SSEComment", "SSEDecoder", "SSEItem", "SSEStray", "ServerSentEvent"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -47,12 +47,15 @@ class ServerSentEvent:
     ``id`` is the stream's last-event-id buffer at dispatch (it persists across events, as the spec
     says; ``None`` until an ``id`` field was seen); ``retry`` likewise is the reconnection time in
     force at dispatch, in milliseconds (``None`` until a valid ``retry`` field was seen).
+    ``stray`` holds the lines of unknown fields seen while the event was building, as received
+    (only with ``emit_stray=True``; see :class:`SSEStray`).
     """
 
     event: str = "message"
     data: str = ""
     id: str | None = None
     retry: int | None = None
+    stray: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @attrs.frozen
@@ -66,7 +69,22 @@ class SSEComment:
     text: str
 
 
-SSEItem = ServerSentEvent | SSEComment
+@attrs.frozen
+class SSEStray:
+    """A blank line that dispatched no event, with the unknown-field lines seen before it.
+
+    The SSE rules ignore such lines; a decoder built with ``emit_stray=True`` returns them so a
+    reader can rebuild a frame a server failed to encode: ADK 1.x writes its last frame as
+    ``data: {"error": "<message>"}`` without escaping, so a message with newlines (blank lines
+    included) spreads over several lines, and only its first arrives as ``data``.
+
+    :ivar lines: the lines, as received, without their line ends; ``()`` for a bare blank line.
+    """
+
+    lines: tuple[str, ...] = ()
+
+
+SSEItem = ServerSentEvent | SSEComment | SSEStray
 
 
 def _decode(raw: bytes) -> str:
@@ -95,12 +113,15 @@ class SSEDecoder:
         max_line_bytes: int = 1 << 20,
         max_event_bytes: int = 16 << 20,
         emit_comments: bool = False,
+        emit_stray: bool = False,
     ) -> None:
         if max_line_bytes < 1 or max_event_bytes < 0:
             raise ValueError("max_line_bytes must be >= 1 and max_event_bytes >= 0")
         self.max_line_bytes = max_line_bytes
         self.max_event_bytes = max_event_bytes
         self.emit_comments = emit_comments
+        self.emit_stray = emit_stray
+        self._stray: list[str] = []
         self.bytes_fed = 0
         self._head: bytes | None = b""  # leading bytes held until the BOM question is settled
         self._pending = bytearray()  # the current unterminated line, never longer than the cap
@@ -163,6 +184,7 @@ class SSEDecoder:
         self._data = []
         self._data_len = -1
         self._event = b""
+        self._stray = []
         return []
 
     def _finish_pending(self, chunk: bytes, out: list[SSEItem]) -> bytes:
@@ -219,11 +241,15 @@ class SSEDecoder:
                 if data:
                     raw = data[0] if len(data) == 1 else b"\n".join(data)
                     event = _decode(self._event) if self._event else "message"
-                    out.append(
-                        make(event, raw.decode("utf-8", "replace"), self._last_id, self._retry)
-                    )
+                    text = raw.decode("utf-8", "replace")
+                    if self._stray:
+                        out.append(make(event, text, self._last_id, self._retry, self._take()))
+                    else:
+                        out.append(make(event, text, self._last_id, self._retry))
                     data.clear()
                     data_len = -1
+                elif self.emit_stray:
+                    out.append(SSEStray(self._take()))
                 self._event = b""
                 continue
             if line[:6] == b"data: ":
@@ -240,6 +266,11 @@ class SSEDecoder:
         self._data_len = data_len
         if tail:
             self._pending += tail
+
+    def _take(self) -> tuple[str, ...]:
+        lines = tuple(self._stray)
+        self._stray.clear()
+        return lines
 
     def _field(self, line: bytes, out: list[SSEItem]) -> bytes | None:
         """Handle any line but a blank one or ``data: ...``; return the value if it is ``data``."""
@@ -263,4 +294,6 @@ class SSEDecoder:
         elif name == b"retry" and value.isdigit():
             with contextlib.suppress(ValueError):  # past int()'s digit limit: not a sane time
                 self._retry = int(value)
+        elif self.emit_stray and name != b"retry":
+            self._stray.append(_decode(line))
         return None

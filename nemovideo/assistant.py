@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .errors import (
+    AgentError,
     ExportBlockedError,
     FileTooLargeError,
     InsufficientCreditsError,
@@ -43,6 +44,8 @@ from .errors import (
 from .intents import Intent, route, translate_gui
 
 if TYPE_CHECKING:
+    from ._chat_question import QuestionEvent
+    from .chat import ChatReply
     from .client import NemoClient
     from .draft import Draft
     from .render import RenderResult
@@ -74,6 +77,10 @@ class AssistantReply:
     :ivar credits: the balance (``Credits``), after a credits question.
     :ivar error: the typed error when the action failed; None on success (see ``ok``).
     :ivar new_session: True when the session had expired and a new one was opened.
+    :ivar question: the question the backend's agent stopped to ask (``QuestionEvent``: its
+        ``title`` and ``questions``, each with ``prompt``, numbered ``options`` and
+        ``allow_multiple``); ``text`` already shows it with numbered options. Send the user's
+        pick with ``await assistant.answer(choices)``. None when nothing was asked.
     """
 
     text: str
@@ -86,6 +93,7 @@ class AssistantReply:
     credits: Any = None
     error: NemoError | None = attrs.field(default=None, eq=False)
     new_session: bool = False
+    question: QuestionEvent | None = None
 
     @property
     def ok(self) -> bool:
@@ -140,6 +148,7 @@ class Assistant:
         self._on_notice = on_notice
         self._on_progress = on_progress
         self._on_stage = on_stage
+        self._question: QuestionEvent | None = None
 
     def __repr__(self) -> str:
         sid = self.session.id if self.session else None
@@ -261,11 +270,46 @@ class Assistant:
         if self._on_progress is not None:
             self._on_progress(percent, total)
 
+    async def answer(self, choices: object = None) -> AssistantReply:
+        """Answer the question the last reply asked (``reply.question``) with ``choices``.
+
+        ``choices`` as for ``Session.answer``: option ids, labels or 1-based numbers (a list
+        where several may be picked), keyed by question id or number when there are several
+        questions; None skips. A bad pick comes back as a reply with ``error`` set (nothing
+        was sent) and the question still open.
+        """
+        question = self._question
+        if question is None or self.session is None:
+            return AssistantReply(text="There is no open question to answer.", action="chat")
+        from ._chat_question import answer_text
+
+        try:
+            message = answer_text(question, choices)
+        except NemoError as exc:
+            return AssistantReply(text=f"{exc}", action="chat", error=exc, question=question)
+        try:
+            return await self._chat(message)
+        except NemoError as exc:
+            return self._failed("chat", exc)
+
     async def _chat(self, text: str) -> AssistantReply:
         from .chat import send_message
 
         session = await self._session()
-        reply = await send_message(session, text, on_waiting=self._waiting)
+        self._question = None
+        try:
+            reply = await send_message(session, text, on_waiting=self._waiting)
+        except AgentError as exc:
+            if exc.reply is None:
+                raise
+            return await self._chat_reply(
+                exc.reply, f"The backend failed while answering: {exc}", exc
+            )
+        return await self._chat_reply(reply)
+
+    async def _chat_reply(
+        self, reply: ChatReply, failure: str | None = None, error: NemoError | None = None
+    ) -> AssistantReply:
         shown = translate_gui(reply.text) if reply.text else None
         lines = [shown.text] if shown and shown.text else []
         changes = "".join(f"\n- {c}" for c in reply.changes)
@@ -276,7 +320,7 @@ class Assistant:
             )
             if changes:
                 lines.append(f"What changed:{changes}")
-        elif reply.silent or not lines:
+        elif (reply.silent or not lines) and failure is None and reply.question is None:
             lines.append(
                 f"Done. What changed:{changes}"
                 if changes
@@ -288,7 +332,16 @@ class Assistant:
         elif shown is not None and shown.hint:
             lines.append(shown.hint)
         for err in reply.errors:
-            lines.append(f"The backend reported a problem: {err.message}")
+            if err is reply.refusal:
+                lines.append(f"The request was refused: {err.message}")
+            elif not err.fatal:
+                lines.append(f"The backend reported a problem: {err.message}")
+        if failure is not None:
+            lines.append(failure + " (your message was not sent again)")
+        if reply.question is not None:
+            self._question = reply.question
+            lines.append(str(reply.question))
+            lines.append("Answer with the option numbers (or say skip).")
         if reply.pending:
             lines.append(
                 "The backend is still finishing part of this (music and titles can take a few "
@@ -299,6 +352,8 @@ class Assistant:
             action="chat",
             summary=reply.draft.summary(),
             changes=reply.changes,
+            error=error,
+            question=reply.question,
         )
 
     async def _waiting(self, elapsed: float) -> None:

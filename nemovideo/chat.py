@@ -37,12 +37,11 @@ import asyncio
 import collections
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import attrs
 
 from ._chat_events import (
     ChatEvent,
@@ -53,15 +52,19 @@ from ._chat_events import (
     TextEvent,
     ToolCallEvent,
     ToolResultEvent,
-    decode_data,
 )
 from ._chat_followup import wait_for_draft_change
-from ._chat_state import Clock, Transcript
+from ._chat_question import Option, Question, QuestionEvent
+from ._chat_reply import ChatReply
+from ._chat_shape import Item, Shaper
+from ._chat_state import Clock
 from ._paths import describe_error
-from ._sse import ServerSentEvent, SSEComment, SSEDecoder
+from ._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
 from .draft import Draft
 from .errors import (
+    AgentError,
     ChatRecoveryError,
+    NemoError,
     StreamDecodeError,
     StreamTimeoutError,
     TransportError,
@@ -79,6 +82,9 @@ __all__ = [
     "DraftUpdatedEvent",
     "ErrorEvent",
     "HeartbeatEvent",
+    "Option",
+    "Question",
+    "QuestionEvent",
     "RawEvent",
     "TextEvent",
     "ToolCallEvent",
@@ -96,17 +102,17 @@ WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _STREAMED = (TextEvent, HeartbeatEvent)  # folded into ``text`` / the clock unless keep_events
-_Item = ServerSentEvent | SSEComment | DraftUpdatedEvent
+_EVENT_STREAM = "text/event-stream"
 
 
-def _is_content(item: _Item) -> bool:
+def _is_content(item: Item) -> bool:
     """Anything but a keep-alive resets the idle clock."""
     if isinstance(item, ServerSentEvent):
         data = item.data
         if item.event == "heartbeat" or not data.strip():
             return False
         return not (len(data) < 200 and '"heartbeat"' in data)  # a {"type": "heartbeat"} frame
-    return not isinstance(item, SSEComment)
+    return not isinstance(item, (SSEComment, SSEStray))
 
 
 def _log_waiting(elapsed: float) -> None:
@@ -116,11 +122,16 @@ def _log_waiting(elapsed: float) -> None:
 class ChatStream:
     """One message and its streamed answer. Iterate it once; see the module docstring.
 
-    Attributes after (or during) iteration: ``events`` (the tool calls, tool results and errors so
-    far; every event, text and heartbeats included, with ``keep_events=True`` - off by default so
-    a long stream read event by event keeps memory flat), ``text`` (the reply
-    text), ``draft_before`` (the draft read before sending), ``recovered`` and ``recovered_draft``
-    (set when a dropped stream was completed by polling state).
+    Attributes after (or during) iteration: ``events`` (the tool calls, tool results, questions
+    and errors so far; every event, text and heartbeats included, with ``keep_events=True`` - off
+    by default so a long stream read event by event keeps memory flat), ``text`` (the reply
+    text), ``question`` (the question the turn ended on), ``draft_before`` (the draft read before
+    sending), ``recovered`` and ``recovered_draft`` (set when a dropped stream was completed by
+    polling state).
+
+    A terminal ``{"error": ...}`` frame (the invocation failed) is yielded as a fatal
+    ``ErrorEvent`` in its place; once the stream has ended, the loop raises
+    [`AgentError`][nemovideo.errors.AgentError] instead of finishing quietly.
     """
 
     def __init__(
@@ -140,13 +151,13 @@ class ChatStream:
         self.events: list[ChatEvent] = []
         self.draft_before: Draft | None = None
         self.recovered = False
+        self.request_id: str | None = None
         self.recovered_draft: Draft | None = None
-        self._transcript = Transcript()
-        self._gen: AsyncGenerator[list[_Item], None] | None = None
-        self._ready: collections.deque[_Item] = collections.deque()
+        self._shaper = Shaper()
+        self._gen: AsyncGenerator[list[Item], None] | None = None
+        self._ready: collections.deque[Item] = collections.deque()
         self._decoded: collections.deque[ChatEvent] = collections.deque()
-        self._open_calls: dict[object, ToolCallEvent] = {}
-        self._unnamed: dict[str, collections.deque[object]] = {}
+        self._ended = False
         self._yielded = 0
 
     def __repr__(self) -> str:
@@ -156,7 +167,17 @@ class ChatStream:
     @property
     def text(self) -> str:
         """The reply's text so far: partial chunks merged, a trailing "temporary issue" dropped."""
-        return self._transcript.text
+        return self._shaper.transcript.text
+
+    @property
+    def question(self) -> QuestionEvent | None:
+        """The question the agent stopped to ask (``ask_question``), or None."""
+        return self._shaper.question
+
+    @property
+    def error(self) -> ErrorEvent | None:
+        """The terminal error the invocation failed with, or None."""
+        return self._shaper.fatal
 
     # -- iteration ----------------------------------------------------------------------------
 
@@ -174,50 +195,31 @@ class ChatStream:
             self.__aiter__()
         assert self._gen is not None
         while not self._decoded:
+            if self._ended:
+                fatal = self._shaper.fatal
+                if fatal is not None:
+                    raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+                raise StopAsyncIteration
             while not self._ready:
-                self._ready.extend(await self._gen.__anext__())
-            self._decode(self._ready.popleft())
+                try:
+                    self._ready.extend(await self._gen.__anext__())
+                except StopAsyncIteration:
+                    self._ended = True
+                    self._keep(self._shaper.finish())
+                    break
+            if self._ready:
+                self._keep(self._shaper.feed(self._ready.popleft()))
         self._yielded += 1
         return self._decoded.popleft()
 
-    def _decode(self, item: _Item) -> None:
-        """Decode one SSE event only when the reader gets to it: decoding a whole network chunk
+    def _keep(self, events: list[ChatEvent]) -> None:
+        """Shape one SSE item only when the reader gets to it: decoding a whole network chunk
         ahead kept ~1,000 young dicts alive per chunk and doubled the garbage collector's work."""
-        if isinstance(item, SSEComment):
-            events: list[ChatEvent] = [HeartbeatEvent(None, item.text)]
-        elif isinstance(item, ServerSentEvent):
-            events = decode_data(item.data, item.event, item.id)
+        if self._keep_all:
+            self.events.extend(events)
         else:
-            events = [item]
-        for event in events:
-            if isinstance(event, TextEvent):
-                self._transcript.add(event)
-            elif isinstance(event, (ToolCallEvent, ToolResultEvent)):
-                self._pair(event)
-            if self._keep_all or not isinstance(event, _STREAMED):
-                self.events.append(event)
+            self.events.extend(e for e in events if not isinstance(e, _STREAMED))
         self._decoded.extend(events)
-
-    def _pair(self, event: ToolCallEvent | ToolResultEvent) -> None:
-        """Track tool calls without a result yet: by call id, else by tool name, oldest first.
-
-        Constant time per event, however many calls stay unanswered (a stream of 100,000 events
-        with unmatched ids must not turn quadratic).
-        """
-        if isinstance(event, ToolCallEvent):
-            if isinstance(event.raw, dict) and event.raw.get("partial") is True:
-                return
-            key: object = event.id if event.id is not None else object()
-            self._open_calls[key] = event
-            if event.id is None:
-                self._unnamed.setdefault(event.name, collections.deque()).append(key)
-            return
-        if event.id is not None:
-            self._open_calls.pop(event.id, None)
-            return
-        waiting = self._unnamed.get(event.name)
-        if waiting:
-            self._open_calls.pop(waiting.popleft(), None)
 
     @property
     def pending_tools(self) -> tuple[ToolCallEvent, ...]:
@@ -225,9 +227,9 @@ class ChatStream:
 
         When a stream closes with such a call (a long-running tool, e.g. the music-and-title
         stage of a generation), the result lands in the session's draft later;
-        :func:`send_message` waits for it.
+        :func:`send_message` waits for it. An ``ask_question`` call is not among them.
         """
-        return tuple(self._open_calls.values())
+        return self._shaper.pending
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit)."""
@@ -250,7 +252,7 @@ class ChatStream:
 
     # -- the work -----------------------------------------------------------------------------
 
-    async def _run(self) -> AsyncGenerator[list[_Item], None]:
+    async def _run(self) -> AsyncGenerator[list[Item], None]:
         """Yields SSE events in batches (one per network chunk): one await per chunk, not per event."""
         transport = self._session._transport
         self.draft_before = (await self._session.state()).draft
@@ -263,6 +265,7 @@ class ChatStream:
         headers = {"Accept": "text/event-stream"}
         try:
             async with transport.stream("POST", CHAT_PATH, json_body=body, headers=headers) as resp:
+                self.request_id = transport.request_id()
                 async for batch in self._read(resp):
                     yield batch
             return
@@ -275,12 +278,13 @@ class ChatStream:
         log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
         yield [await self._recover(reason)]
 
-    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[list[_Item], None]:
+    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[list[Item], None]:
         config = self._session._transport.config
         decoder = SSEDecoder(
             max_line_bytes=config.sse_max_line_bytes,
             max_event_bytes=config.sse_max_event_bytes,
             emit_comments=True,
+            emit_stray=True,
         )
         clock = Clock(config.stream_timeout, config.stream_idle_timeout,
                        config.heartbeat_notice_interval)  # fmt: skip
@@ -297,7 +301,7 @@ class ChatStream:
                     continue
                 if not chunk:
                     break
-            batch: list[_Item] = list(decoder.feed(chunk))
+            batch: list[Item] = list(decoder.feed(chunk))
             if any(_is_content(item) for item in batch):
                 clock.content()
             if batch:
@@ -333,51 +337,12 @@ def _never_sent(exc: TransportError) -> bool:
     return isinstance(exc.__cause__, aiohttp.ClientConnectorError)
 
 
-@attrs.frozen
-class ChatReply:
-    """A whole answer: what the backend said, did, and left in the draft.
+def _code(code: str | int | None) -> int | None:
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
-    ``changes`` lists what changed in the draft since before the message (readable lines), so a
-    reply is never empty even when the backend said nothing (``silent``). ``recovered`` is true when
-    the stream dropped and the result was read from state instead.
 
-    :ivar text: the reply text, partial chunks merged; ``""`` when the backend said nothing.
-    :ivar events: every event of the answer, in order (text and heartbeats included).
-    :ivar draft: the draft after the message, read from the session state.
-    :ivar before: the draft before the message, what ``changes`` compares against.
-    :ivar changes: readable lines, e.g. ``"BGM volume 35% -> 50%"``.
-    :ivar silent: True when the backend sent no text.
-    :ivar recovered: True when the stream dropped and the draft was read by polling state.
-    :ivar pending: tool calls still running on the server when ``send()`` returned: a second
-        stage (music and title after the video) that did not reach the draft within the
-        recovery polls. Empty normally; when not, read ``session.state()`` again later.
-    """
-
-    text: str
-    events: tuple[ChatEvent, ...] = attrs.field(repr=False)
-    draft: Draft
-    before: Draft = attrs.field(repr=False)
-    changes: tuple[str, ...] = ()
-    silent: bool = False
-    recovered: bool = False
-    pending: tuple[ToolCallEvent, ...] = ()
-
-    @property
-    def errors(self) -> tuple[ErrorEvent, ...]:
-        """Every ``ErrorEvent`` the backend sent during the answer; empty when all went well.
-
-        An answer can carry errors and still have changed the draft, so check both ``errors``
-        and ``changes`` rather than treating one error as a failed message.
-        """
-        return tuple(e for e in self.events if isinstance(e, ErrorEvent))
-
-    @property
-    def tool_calls(self) -> tuple[ToolCallEvent, ...]:
-        """The editing tools the backend invoked, in order (e.g. to log what the agent did)."""
-        return tuple(e for e in self.events if isinstance(e, ToolCallEvent))
-
-    def __str__(self) -> str:
-        return self.text or "\n".join(self.changes) or "(no reply and no change)"
+def _data(raw: Any) -> Mapping[str, Any] | None:
+    return raw if isinstance(raw, Mapping) else None
 
 
 async def send_message(
@@ -389,8 +354,12 @@ async def send_message(
     title after the video), the draft is polled on the recovery schedule until that stage lands;
     if it does not, the reply lists the call in ``pending``. A silent answer (no text) whose draft
     looks unchanged is checked once more after ``settle_wait`` (3 s), since the server may still be
-    saving the edit. ``send()`` calls on one session (by id, within one client) run one at a time,
-    so each reply's ``changes`` describe its own edit.
+    saving the edit. A turn that ends on a question (``reply.question``) changed nothing, so
+    neither wait happens. ``send()`` calls on one session (by id, within one client) run one at
+    a time, so each reply's ``changes`` describe its own edit.
+
+    Raises [`AgentError`][nemovideo.errors.AgentError] when the invocation failed mid-stream
+    (ADK's terminal ``{"error"}`` frame); its ``reply`` holds what arrived before the failure.
     """
     async with session.client._chat_lock(session.id):
         return await _send(session, text, on_waiting)
@@ -398,15 +367,21 @@ async def send_message(
 
 async def _send(session: Session, text: str, on_waiting: WaitingCallback | None) -> ChatReply:
     stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=True)
-    async with stream:
-        async for _ in stream:
-            pass
+    try:
+        async with stream:
+            async for _ in stream:
+                pass
+    except AgentError as exc:
+        exc.reply = await _failed_reply(session, stream)
+        raise
     before = Draft.empty() if stream.draft_before is None else stream.draft_before
     after = stream.recovered_draft
     pending = () if stream.recovered else stream.pending_tools
     if after is None:
         after = (await session.state()).draft
-        if pending:
+        if stream.question is not None:
+            pass
+        elif pending:
             names = ", ".join(sorted({call.name for call in pending}))
             log.info("The answer closed with %s still running; waiting for it in the draft", names)
             later = await wait_for_draft_change(
@@ -419,6 +394,12 @@ async def _send(session: Session, text: str, on_waiting: WaitingCallback | None)
         elif not stream.text and after.raw == before.raw:
             await asyncio.sleep(session._transport.config.settle_wait)
             after = (await session.state()).draft
+    return _reply(stream, before, after, pending)
+
+
+def _reply(
+    stream: ChatStream, before: Draft, after: Draft, pending: tuple[ToolCallEvent, ...]
+) -> ChatReply:
     return ChatReply(
         text=stream.text,
         events=tuple(stream.events),
@@ -428,4 +409,18 @@ async def _send(session: Session, text: str, on_waiting: WaitingCallback | None)
         silent=not stream.text,
         recovered=stream.recovered,
         pending=pending,
+        question=stream.question,
+        request_id=stream.request_id,
     )
+
+
+async def _failed_reply(session: Session, stream: ChatStream) -> ChatReply:
+    """The partial reply of a failed invocation: the draft is read once (a failed read keeps
+    the draft from before), with no polling; a tool may have changed it before the failure."""
+    before = Draft.empty() if stream.draft_before is None else stream.draft_before
+    try:
+        after = (await session.state()).draft
+    except NemoError as exc:
+        log.info("Could not read the draft after the failed answer: %s", exc)
+        after = before
+    return _reply(stream, before, after, stream.pending_tools)

@@ -9,17 +9,17 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from ._paths import check_id
+from ._paths import check_id, encode_segment
 from .errors import APIError
 from .state import SessionState
 
 if TYPE_CHECKING:
+    from ._chat_question import QuestionEvent
     from ._transport import Transport
     from .chat import ChatReply, ChatStream, WaitingCallback
     from .client import NemoClient
@@ -31,19 +31,17 @@ ProgressCallback = Callable[[int, int], None]
 
 _STATE = "/api/state/nemo_agent/me/{sid}/latest"
 _CLAIM = "/api/auth/claim-token"
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def check_session_id(session_id: object) -> str:
     """``session_id`` if it can name a session, else ``ValidationError`` (nothing is sent).
 
-    The service's ids are numeric strings; any 1-128 letters, digits, ``_`` or ``-`` pass, so an
-    id is always exactly one URL path segment.
+    Ids are opaque strings, checked only to be one safe URL path segment (``_paths.check_id``).
+    An ``int`` is accepted and kept as its decimal text; it is never parsed the other way.
     """
     if isinstance(session_id, int) and not isinstance(session_id, bool):
         session_id = str(session_id)
-    return check_id(session_id, _SESSION_ID, "session id", "5529798706024415232",
-                    "letters, digits, '_' or '-'; at most 128 characters")  # fmt: skip
+    return check_id(session_id, "session id", "5529798706024415232")
 
 
 class Session:
@@ -79,16 +77,18 @@ class Session:
 
     @property
     def claim_url(self) -> str:
-        """Browser link to open this session in the NemoVideo web app (no API call needed)."""
-        cfg = self._client.config
-        query = {
-            "task": self.task_id or "",
-            "session": self.id,
-            "skill_name": cfg.skill_name,
-            "skill_version": cfg.skill_version,
-            "skill_source": cfg.skill_platform,
-        }
-        return str(URL(cfg.web_url + "/workspace/claim").with_query(query))
+        """Browser link to this session in the NemoVideo web app, for a browser already logged in.
+
+        ``<web>/workspace/task/<task_id>?session=<session_id>`` (the newest documented form); no
+        API call and no secret in it. Without a ``task_id`` (a session reattached by id alone)
+        the link names the session only. To hand a session to another account, use
+        ``await session.claim_link()``.
+        """
+        web = URL(self._client.config.web_url)
+        base = web.raw_path.rstrip("/") + "/workspace/task"
+        if self.task_id:
+            base += "/" + encode_segment(self.task_id, "task id")
+        return str(web.with_path(base, encoded=True).with_query(session=self.id))
 
     async def claim_link(self) -> str:
         """A one-time link (valid 7 days) that lets a user claim this session into an account."""
@@ -144,6 +144,30 @@ class Session:
         from .chat import send_message
 
         return await send_message(self, text, on_waiting=on_waiting)
+
+    async def answer(
+        self,
+        question: QuestionEvent,
+        choices: object = None,
+        *,
+        on_waiting: WaitingCallback | None = None,
+    ) -> ChatReply:
+        """Answer the question a reply ended on (``reply.question``), as the next message::
+
+            reply = await session.send("make a video")
+            if reply.question is not None:
+                reply = await session.answer(reply.question, {"source": "beach"})
+
+        ``choices`` maps each question's id (or 1-based number) to an option's id, label or
+        1-based number, or a list of them where ``allow_multiple``; with one question the pick
+        alone will do. ``None`` sends ``"Skipped"``. The message reads as the vendor's client
+        writes it (``"1. <prompt>: <label>, <label>"`` lines). A pick that is not offered raises
+        ``ValidationError`` before anything is sent.
+        """
+        from ._chat_question import answer_text
+        from .chat import send_message
+
+        return await send_message(self, answer_text(question, choices), on_waiting=on_waiting)
 
     async def export(
         self, *, format: str = "mp4", quality: str = "high", draft: Draft | None = None

@@ -112,7 +112,7 @@ async def test_two_stage_generation_finishes_or_says_it_is_still_running(
 ) -> None:
     emulator.chat.two_stage = True
     sentence = "make a 10 second video from my photos with lo-fi music and the title 'Night'"
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with make_client(emulator, tmp_path / "config", recovery_max_polls=200) as client:
         done = await client.assistant().handle(sentence, files=sample_images())
         assert done.ok and done.summary is not None
         assert '3. Title: "Night"' in done.summary
@@ -207,3 +207,31 @@ async def test_dropped_stream_and_quiet_backend_are_explained(
         assert isinstance(quiet.error, nemovideo.StreamTimeoutError)
         assert "was not sent again" in quiet.text and "status" in quiet.text
     assert len(emulator.requests_to("/run_sse", "POST")) == 2
+
+
+async def test_question_is_shown_numbered_and_answered(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.chat.delay = 0.001
+    async with make_client(emulator, tmp_path / "config") as client:
+        assistant = client.assistant()
+        reply = await assistant.handle("make a video")
+        assert reply.ok and reply.question is not None
+        assert (
+            "1. What should the video show?" in reply.text and "1) Waves on a beach" in reply.text
+        )
+        bad = await assistant.answer(9)
+        assert not bad.ok and isinstance(bad.error, nemovideo.ValidationError)
+        assert bad.question is reply.question, "the question stays open after a bad pick"
+        done = await assistant.answer(1)
+        assert done.ok and done.question is None and done.changes
+        assert len(emulator.requests_to("/run_sse", "POST")) == 2
+        again = await assistant.answer(1)
+        assert "no open question" in again.text
+
+
+async def test_agent_failure_is_a_reply_with_the_error(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.chat.delay = 0.001
+    emulator.chat.stream_error = 'tool "render" crashed'
+    async with make_client(emulator, tmp_path / "config") as client:
+        reply = await client.assistant().handle("add lo-fi BGM at 35%")
+    assert isinstance(reply.error, nemovideo.AgentError)
+    assert 'tool "render" crashed' in reply.text and "not sent again" in reply.text

@@ -335,14 +335,47 @@ async def test_simple_dialect_and_trailing_issue(
 
 
 @pytest.mark.parametrize("unescaped", [False, True])
-async def test_in_stream_error_is_an_event_not_a_crash(
+async def test_in_stream_error_fails_the_send_with_the_partial_reply(
     session: nemovideo.Session, ctl: ChatControls, unescaped: bool
 ) -> None:
     ctl.stream_error, ctl.unescaped_error = 'model "overloaded"', unescaped
-    reply = await session.send("add lo-fi BGM at 35%")
+    with pytest.raises(nemovideo.AgentError) as caught:
+        await session.send("add lo-fi BGM at 35%")
+    reply = caught.value.reply
+    assert isinstance(reply, nemovideo.ChatReply)
     [error] = reply.errors
-    assert isinstance(error, ErrorEvent) and "overloaded" in error.message
+    assert isinstance(error, ErrorEvent) and error.fatal
+    assert error.message == caught.value.message == 'model "overloaded"'
     assert reply.changes == ()
+
+
+def test_transcript_keeps_unrepeated_deltas_and_drops_repeats() -> None:
+    from nemovideo._chat_text import Transcript
+
+    t = Transcript()
+    for text, partial in [("Looking ", True), ("around", True), ("I'll add ", True),
+                          ("music.", True), ("I'll add music.", False), ("Half", True)]:  # fmt: skip
+        t.add(TextEvent(text, partial=partial))
+    assert t.text == "Looking around\nI'll add music.\nHalf"
+    t2 = Transcript()
+    for text, partial in [("One. ", True), ("Two.", True), ("One.", False), ("Two.", False)]:
+        t2.add(TextEvent(text, partial=partial))
+    assert t2.text == "One.\nTwo.", "a final event's parts each consume their own deltas"
+
+
+def test_answer_text_validates_before_sending() -> None:
+    from nemovideo._chat_question import answer_text, question_of
+
+    q = question_of({"title": "T", "questions": [
+        {"id": "a", "prompt": "Pick", "options": [{"id": "x", "label": "Ex"}, "Why"]},
+        {"id": "b", "prompt": "Many", "options": ["P", "Q"], "allow_multiple": True}]})  # fmt: skip
+    assert answer_text(q, {"a": "x", "b": ["P", 2]}) == "1. Pick: Ex\n2. Many: P, Q"
+    assert answer_text(q, {1: "why"}) == "1. Pick: Why"
+    assert answer_text(q) == answer_text(q, {}) == "Skipped"
+    for bad in ({"a": "z"}, {"c": "x"}, {"a": ["x", "Why"]}, {"a": 3}, "x"):
+        with pytest.raises(ValidationError):
+            answer_text(q, bad)
+    assert "1) Ex" in str(q) and "(pick any)" in str(q)
 
 
 async def test_empty_message_is_refused_before_sending(

@@ -331,3 +331,22 @@ def test_caps_agree_across_splits(stream: bytes, cuts: list[int]) -> None:
     assert whole == reference(stream, max_line=12, max_event=16)
     assert run(stream, cuts, max_line_bytes=12, max_event_bytes=16) == whole
     assert bytewise(stream, max_line_bytes=12, max_event_bytes=16) == whole
+
+
+def test_stray_lines_rebuild_an_unescaped_multiline_frame() -> None:
+    from nemovideo._chat_shape import Shaper
+    from nemovideo._sse import SSEStray
+
+    message = 'Render "x" failed:\nValueError: the encoder said "no"\n\n\nretry later'
+    wire = f'data: {{"error": "{message}"}}\n\n'.encode()
+    for size in (1, 7, len(wire)):
+        decoder = SSEDecoder(emit_stray=True)
+        shaper = Shaper()
+        events = []
+        for at in range(0, len(wire), size):
+            for item in decoder.feed(wire[at : at + size]):
+                events += shaper.feed(item)
+        events += shaper.finish()
+        assert [e.message for e in events] == [message], size  # type: ignore[union-attr]
+    plain = SSEDecoder()
+    assert not any(isinstance(i, SSEStray) for i in plain.feed(wire)), "off by default"

@@ -7,6 +7,7 @@ Deterministic and small, it understands what users really type (PROTOCOL "Chat s
     "add a title 'Urban Dreams'"                                          title track, 0-3 s
     "make it 10 seconds" / "trim to 8s"                                   rescale the timeline
     "make it vertical" / "change the aspect ratio to 1:1"                 canvas size
+    "make a video" (nothing uploaded) / "change the music" (2+ tracks)    asks (ask_question)
     "remove the music" / "remove the title"                               drop those tracks
     "generate a 5-second clip of waves on a beach"                        a generated clip
 
@@ -30,6 +31,7 @@ from typing import Any
 import attrs
 
 from ..state import MediaInfo
+from ._agent_questions import make_what, music_question
 from ._chat_controls import ChatControls, chat_controls
 from ._edits import (
     DEFAULT_SECONDS,
@@ -64,11 +66,15 @@ class Step:
 
 @attrs.frozen
 class Plan:
-    """The whole answer to one message. ``steps`` empty: a text-only answer, which costs nothing."""
+    """The whole answer to one message. ``steps`` empty: a text-only answer, which costs nothing.
+
+    ``question``: the turn ends on an ``ask_question`` call with these args (nothing is edited).
+    """
 
     intro: str
     steps: tuple[Step, ...] = ()
     outro: str = ""
+    question: Mapping[str, Any] | None = None
 
     @property
     def edits(self) -> bool:
@@ -101,6 +107,7 @@ _TEXTS = re.compile(r"\b(title|caption|heading|text)\b")
 _REMOVE = re.compile(r"\b(remove|delete|drop|get rid of|mute|no more)\b")
 _MEDIA = re.compile(r"\b(images?|photos?|pictures?|pics|clips?|uploads?|media|files?|these|them)\b")
 _VIDEO = re.compile(r"\b(video|slideshow|montage|timelapse|movie|reel)\b")
+_CHANGE = re.compile(r"\b(change|replace|swap|switch)\b")
 _RESIZE = re.compile(r"\b(make it|trim|shorten|extend|lengthen|cut|change|set|duration|long)\b")
 _SHAPES = {"vertical": (1080, 1920), "portrait": (1080, 1920), "square": (1080, 1080),
            "landscape": (1920, 1080), "horizontal": (1920, 1080)}  # fmt: skip
@@ -278,6 +285,9 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
         steps.append(Step({"action": "set_duration", "duration_ms": total},
                           set_duration(total), f"Timeline is now {_fmt_s(total)}s"))  # fmt: skip
         outro.append(f"The video is now {_fmt_s(total)} seconds long. Check it in the timeline.")
+    music_pick = music_question(state) if _CHANGE.search(low) else None
+    if _MUSIC.search(low) and music_pick is not None and not steps:
+        return Plan("You have more than one music track.", question=music_pick)
     if _MUSIC.search(low) and not _REMOVE.search(low):
         volume = _percent(low)
         volume = 0.5 if volume is None else volume
@@ -297,6 +307,9 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
         intro.append(f"Changing the canvas: {canvas.result.lower()}.")
         steps.append(canvas)
         outro.append(f"{canvas.result}. Open the canvas panel to check the framing.")
+    if not steps and _VIDEO.search(low) and not media:
+        return Plan("I can make that video; first tell me what it should show.",
+                    question=make_what())  # fmt: skip
     if not steps:
         return Plan(
             f'You asked: "{text}". I can turn your uploaded images into a video, add background '

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._agent import EDIT_TOOL, Plan, Step, plan_reply
+from ._agent_questions import plan_answer
 from ._chat_controls import ChatControls, chat_controls
+from ._chat_upstream import forward
 from ._chat_wire import AGENT_NAME, Gone, Turn
 from ._store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
 
@@ -142,6 +144,9 @@ async def _perform(turn: Turn, plan: Plan, session: SessionRecord) -> None:
                 await turn.heartbeat()
                 await turn.pause()
             return
+        if plan.question is not None:
+            await turn.ask(plan.intro, plan.question, f"adk-{uuid.uuid4()}")
+            return
         first_call = None
         if plan.intro and not (ctl.silent and plan.edits):
             if ctl.text_with_call and steps and ctl.stream_error is None:
@@ -199,12 +204,57 @@ def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -
     return cost
 
 
+def _prestream(kind: str, body: dict[str, Any]) -> web.StreamResponse:
+    """ADK's own pre-stream failures (PROTOCOL "Chat stream"), byte for byte in 2.x's form."""
+    if kind == "404":
+        sid = body.get("session_id", body.get("sessionId"))
+        return web.json_response({"detail": f"Session not found: {sid}"}, status=404)
+    if kind == "422":
+        detail = [{"type": "missing", "loc": ["body", field], "msg": "Field required",
+                   "input": body} for field in ("userId", "newMessage")]  # fmt: skip
+        return web.json_response({"detail": detail}, status=422)
+    if kind == "500":
+        return web.Response(text="Internal Server Error", status=500)
+    page = "<!doctype html><html><head><title>Sign in</title></head><body>Sign in</body></html>"
+    return web.Response(text=page, content_type="text/html")
+
+
+async def _replay(
+    request: web.Request, answer: bytes | tuple[int, str, bytes]
+) -> web.StreamResponse:
+    status, content_type, data = (
+        (200, "text/event-stream; charset=utf-8", answer) if isinstance(answer, bytes) else answer
+    )
+    resp = web.StreamResponse(status=status, headers={"Content-Type": content_type})
+    await resp.prepare(request)
+    await resp.write(data)
+    await resp.write_eof()
+    return resp
+
+
+def _plan(ctl: ChatControls, text: str, session: SessionRecord) -> Plan:
+    """The agent's plan: the answer to an open question, a forced question, or a fresh plan."""
+    asked = ctl.asked.pop(session.session_id, None)
+    plan = plan_answer(text, asked, session.state) if asked is not None else None
+    forced, ctl.question = ctl.question, None
+    if forced is not None:
+        plan = Plan("I have a question before I start.", question=forced)
+    plan = plan or plan_reply(text, session.state)
+    if plan.question is not None:
+        ctl.asked[session.session_id] = plan.question
+    return plan
+
+
 def add_routes(app: web.Application, emu: Emulator) -> None:
     async def run_sse(request: web.Request) -> web.StreamResponse:
         user = emu.authenticate(request)
         ctl = chat_controls(emu)
+        body = await emu.json_body(request)
+        if ctl.prestream is not None:
+            kind, ctl.prestream = ctl.prestream, None
+            return _prestream(kind, body)
         try:
-            fields = _request(await emu.json_body(request))
+            fields = _request(body)
             sid = fields["session_id"]
             known = emu.store.sessions.get(sid) if isinstance(sid, str) else None
             if ctl.unknown_session == "detail" and (known is None or known.user_id != user.user_id):
@@ -217,8 +267,16 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
         except _Refused as refused:
             return web.json_response({"detail": refused.detail}, status=refused.status)
         assert isinstance(message, dict)
+        if ctl.upstream is not None:
+            session.chat_log.append(message)
+            ctl.streams += 1
+            return await forward(request, ctl, await request.read(), body)
+        if ctl.replay is not None:
+            data, ctl.replay = ctl.replay, None
+            ctl.streams += 1
+            return await _replay(request, data)
         refusal, ctl.refusal = ctl.refusal, None
-        plan = Plan("") if refusal is not None else plan_reply(text, session.state)
+        plan = Plan("") if refusal is not None else _plan(ctl, text, session)
         cost = _charge(ctl, user, session, plan)
         session.chat_log.append(message)
         ctl.streams += 1

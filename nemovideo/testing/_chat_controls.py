@@ -8,6 +8,11 @@ against each::
     emu.chat.artifacts = True            # a saved artifact: two frames with the same event id
     emu.chat.refusal = "Blocked"         # the model refuses: an event with errorCode/errorMessage
     emu.chat.unknown_session = "detail"  # unknown session: ADK's 404 {"detail"} instead of 1002
+    emu.chat.progressive = True          # ADK 2.x streaming: each call partial, then final
+    emu.chat.stream_error = "boom"       # the next answer ends on a terminal {"error"} frame
+    emu.chat.question = {...}            # the next answer asks (ask_question) with these args
+    emu.chat.prestream = "422"           # the next /run_sse fails before the stream: 404/422/500/html
+    emu.chat.upstream = adk_url          # forward /run_sse to a real `adk api_server`
     emu.chat.hold()                      # tools keep running (credits frozen) until release()
 """
 
@@ -15,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -24,9 +30,10 @@ from ._hold import Hold
 if TYPE_CHECKING:
     from ._app import Emulator
 
-__all__ = ["HEARTBEATS", "ChatControls", "chat_controls"]
+__all__ = ["HEARTBEATS", "PRESTREAM", "ChatControls", "chat_controls"]
 
 HEARTBEATS = ("event", "empty", "comment", "none")
+PRESTREAM = ("404", "422", "500", "html")
 
 
 @attrs.define
@@ -53,6 +60,31 @@ class ChatControls(Hold):
     for an unknown session as NemoVideo's envelope (``"envelope"``: code 1002) or as ADK's
     ``404 {"detail": "Session not found"}`` (``"detail"``).
 
+    ADK 2.x streaming: ``progressive`` sends each ``functionCall`` first in a ``partial: true``
+    event, then again in the final event (same call id and event id), as ADK 2.x does with
+    streaming on. ``stream_error`` takes a multi-line message too: unescaped, it spreads over
+    several lines (blank ones included) as ADK 1.x writes it.
+
+    Questions: an ambiguous request ("make a video" with nothing uploaded, "change the music"
+    with two audio tracks) ends the turn on an ``ask_question`` call; ``question`` (one-shot)
+    makes the next answer ask with those args whatever the message. The next message answers it
+    (``"1. <prompt>: <label>"`` lines or ``"Skipped"``); ``asked`` holds the open question of
+    each session.
+
+    Pre-stream failures, one-shot: ``prestream`` ``"404"`` (``{"detail": "Session not found:
+    <sid>"}``), ``"422"`` (``detail`` a list of ``{type, loc, msg, input}``), ``"500"``
+    (``text/plain`` "Internal Server Error", an agent that fails to load) or ``"html"`` (HTTP
+    200 with an HTML page); ``replay`` answers the next message with exactly those bytes (a
+    capture): ``bytes`` as an event stream, or ``(status, content_type, body)``.
+
+    A real ADK peer: with ``upstream`` (an ``adk api_server`` base URL) the emulator still
+    authenticates, checks the session and logs the message, then creates the ADK session once
+    (``POST /apps/{app}/users/{user}/sessions/{sid}``), forwards the request body unchanged (but
+    for ``app_name`` -> ``upstream_app``, ``streaming`` when ``upstream_streaming`` is not None,
+    and ``upstream_body``, a function that may rewrite the body) and streams ADK's status,
+    content type and bytes back unchanged. ``upstream_posts`` counts the forwarded POSTs;
+    ``upstream_answers`` keeps each answer's ``(status, content_type, body)``.
+
     Credits: an edit costs ``edit_cost`` once per session; generating a clip
     (``generate_video_with_seedance``) costs ``generation_cost`` per clip, every time. Both are
     ``frozen`` while the stream runs; ``hold()`` keeps tools running until ``release()``, to look
@@ -72,7 +104,7 @@ class ChatControls(Hold):
     finish_delay: float = 0.0
     stream_error: str | None = None
     unescaped_error: bool = False
-    error_details: str | None = None
+    error_details: Any = None
     refusal: str | None = None
     text_with_call: bool = False
     artifacts: bool = False
@@ -81,6 +113,18 @@ class ChatControls(Hold):
     generation_cost: int = 100
     two_stage: bool = False
     stage_two_delay: float = 0.05
+    progressive: bool = False
+    question: Mapping[str, Any] | None = None
+    prestream: str | None = None
+    replay: bytes | tuple[int, str, bytes] | None = None
+    upstream: str | None = None
+    upstream_app: str | None = None
+    upstream_streaming: bool | None = None
+    upstream_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    upstream_posts: int = 0
+    upstream_answers: list[tuple[int, str, bytes]] = attrs.Factory(list)
+    upstream_sessions: set[tuple[str, str, str]] = attrs.Factory(set)
+    asked: dict[str, Mapping[str, Any]] = attrs.Factory(dict)
     streams: int = 0
     dropped: int = 0
     disconnects: int = 0

@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -149,9 +150,19 @@ class Turn:
                       complete=last and call is None)  # fmt: skip
         if call is not None:
             step, call_id = call
-            final["content"]["parts"].append(self._call_part(step, call_id))
+            part = self._call_part(step.tool, step.args, call_id)
+            await self._progressive(part, event_id)
+            final["content"]["parts"].append(part)
             final["longRunningToolIds"] = [call_id]
         await self.write(frame(final))
+
+    async def _progressive(self, part: dict[str, Any], event_id: str) -> None:
+        """ADK 2.x with streaming on: the call first alone in a partial event, same ids."""
+        if self.ctl.progressive:
+            early = self.obj([part])
+            early.update(id=event_id, partial=True)
+            await self.write(frame(early))
+            await self.pause()
 
     async def heartbeat(self) -> None:
         beat = b'data: {"type":"heartbeat"}\n\n' if self.ctl.dialect == "simple" else None
@@ -159,16 +170,30 @@ class Turn:
                          counts=False)  # fmt: skip
 
     @staticmethod
-    def _call_part(step: Step, call_id: str) -> dict[str, Any]:
-        return {"functionCall": {"id": call_id, "name": step.tool, "args": dict(step.args)}}
+    def _call_part(name: str, args: Mapping[str, Any], call_id: str) -> dict[str, Any]:
+        return {"functionCall": {"id": call_id, "name": name, "args": dict(args)}}
 
     async def call(self, step: Step, call_id: str) -> None:
         if self.ctl.dialect == "simple":
             await self.write(frame({"type": "tool_call", "name": step.tool,
                                     "args": dict(step.args)}))  # fmt: skip
             return
-        obj = self.obj([self._call_part(step, call_id)])
+        part = self._call_part(step.tool, step.args, call_id)
+        obj = self.obj([part])
+        await self._progressive(part, obj["id"])
         obj["longRunningToolIds"] = [call_id]
+        await self.write(frame(obj))
+
+    async def ask(self, intro: str, question: Mapping[str, Any], call_id: str) -> None:
+        """End the turn on an ``ask_question`` call (long-running: no response follows)."""
+        if self.ctl.dialect == "simple":
+            await self.write(frame({"type": "text", "content": intro}))
+            await self.write(frame({"type": "ask_question", "call_id": call_id, **question}))
+            return
+        part = self._call_part("ask_question", question, call_id)
+        obj = self.obj([{"text": intro}, part])
+        await self._progressive(part, obj["id"])
+        obj.update(longRunningToolIds=[call_id], turnComplete=True)
         await self.write(frame(obj))
 
     async def result(
@@ -199,7 +224,10 @@ class Turn:
         await self.write(frame(obj))
 
     async def stream_error(self, message: str) -> None:
-        """The last frame of a stream that failed after it started: ``{"error": ...}``."""
+        """The last frame of a stream that failed after it started: ``{"error": ...}``.
+
+        Unescaped (ADK 1.x) the message goes on the wire as is, quotes and newlines included;
+        escaped (2.x) it is one JSON line, with ``error_details`` when set."""
         ctl = self.ctl
         if ctl.unescaped_error:
             await self.write(f'data: {{"error": "{message}"}}\n\n'.encode())

@@ -1,0 +1,168 @@
+"""From SSE items to the events a ``ChatStream`` yields: one call once, errors whole, questions.
+
+What a real ADK server puts on the wire (PROTOCOL "Chat stream") is not yet what a reader wants:
+
+- **One call, once.** With streaming on, ADK 2.x sends a ``functionCall`` in a ``partial: true``
+  event and again in the final event (same event id; the call id may be regenerated). A partial
+  call is held until the final event repeats it (same call id, or same event id, name and args),
+  and only the final one is yielded, with the id its ``functionResponse`` will carry. A partial
+  call that nothing repeats is yielded (``partial=True``) as soon as another event arrives.
+- **Errors whole.** ADK 1.x writes its terminal ``{"error": "<message>"}`` frame unescaped: a
+  message with quotes breaks the JSON, and one with newlines arrives as several SSE events whose
+  lines the SSE rules ignore. Everything after a broken error frame is joined back into one
+  fatal :class:`ErrorEvent`.
+- **Questions.** A call named ``ask_question`` is followed by a :class:`QuestionEvent`; it is not
+  work left running, so it is not among the pending calls.
+- **Pairing.** Calls without a result yet are tracked by call id (else by tool name, oldest
+  first) in constant time per event.
+
+    shaper = Shaper()
+    for item in decoder.feed(chunk):
+        for event in shaper.feed(item):
+            ...
+    for event in shaper.finish():
+        ...
+"""
+
+from __future__ import annotations
+
+import collections
+
+from ._chat_events import (
+    ChatEvent,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    TextEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    broken_error_message,
+    decode_data,
+)
+from ._chat_question import ASK_TOOL, QuestionEvent, question_of
+from ._chat_text import Transcript
+from ._sse import ServerSentEvent, SSEComment, SSEStray
+
+__all__ = ["Item", "Shaper"]
+
+Item = ServerSentEvent | SSEComment | SSEStray | DraftUpdatedEvent
+
+
+class Shaper:
+    """Turns SSE items into events; see the module docstring.
+
+    After (or during) the stream: ``transcript`` (the reply text), ``fatal`` (the terminal error,
+    if any), ``question`` (the question the turn ended on, if any) and :attr:`pending`.
+    """
+
+    def __init__(self) -> None:
+        self.transcript = Transcript()
+        self.fatal: ErrorEvent | None = None
+        self.question: QuestionEvent | None = None
+        self._held: list[ToolCallEvent] = []
+        self._broken: list[str] | None = None
+        self._broken_id: str | None = None
+        self._open_calls: dict[object, ToolCallEvent] = {}
+        self._unnamed: dict[str, collections.deque[object]] = {}
+
+    @property
+    def pending(self) -> tuple[ToolCallEvent, ...]:
+        """Calls announced but never answered (an ``ask_question`` call is not among them)."""
+        return tuple(self._open_calls.values())
+
+    def feed(self, item: Item) -> list[ChatEvent]:
+        """The events ``item`` completes, in order (often none or one)."""
+        out: list[ChatEvent] = []
+        if self._broken is not None:
+            if isinstance(item, SSEStray):
+                self._broken += ["", *item.lines]
+                return out
+            if isinstance(item, ServerSentEvent):
+                out = self._end_broken()
+        if isinstance(item, SSEStray):
+            return out
+        if isinstance(item, SSEComment):
+            events: list[ChatEvent] = [HeartbeatEvent(None, item.text)]
+        elif isinstance(item, ServerSentEvent):
+            events = decode_data(item.data, item.event, item.id)
+            first = events[0]
+            if isinstance(first, ErrorEvent) and isinstance(first.raw, str) and first.fatal:
+                self._broken, self._broken_id = [item.data, *item.stray], item.id
+                return out
+        else:
+            events = [item]
+        for event in events:
+            self._shape(event, out)
+        return out
+
+    def finish(self) -> list[ChatEvent]:
+        """The stream ended: a broken error frame completed, partial calls nothing repeated."""
+        out = self._end_broken()
+        self._release(out)
+        return out
+
+    def _end_broken(self) -> list[ChatEvent]:
+        if self._broken is None:
+            return []
+        text = "\n".join(self._broken)
+        self._broken = None
+        out: list[ChatEvent] = []
+        self._shape(ErrorEvent(broken_error_message(text), None, self._broken_id, text,
+                               fatal=True), out)  # fmt: skip
+        return out
+
+    def _shape(self, event: ChatEvent, out: list[ChatEvent]) -> None:
+        if isinstance(event, ToolCallEvent):
+            if event.partial:
+                self._held.append(event)
+                return
+            self._forget_repeat(event)
+        if self._held and not isinstance(event, HeartbeatEvent):
+            event_id = getattr(event, "event_id", None)
+            if event_id is None or event_id != self._held[0].event_id:
+                self._release(out)
+        if isinstance(event, TextEvent):
+            self.transcript.add(event)
+        elif isinstance(event, ToolCallEvent):
+            self._call(event, out)
+            return
+        elif isinstance(event, ToolResultEvent):
+            self._result(event)
+        elif isinstance(event, ErrorEvent) and event.fatal:
+            self.fatal = event
+        out.append(event)
+
+    def _forget_repeat(self, call: ToolCallEvent) -> None:
+        for n, held in enumerate(self._held):
+            same_id = call.id is not None and held.id == call.id
+            same_event = held.event_id == call.event_id and held.event_id is not None
+            if same_id or (same_event and held.name == call.name and held.args == call.args):
+                del self._held[n]
+                return
+
+    def _release(self, out: list[ChatEvent]) -> None:
+        held, self._held = self._held, []
+        for call in held:
+            self._call(call, out)
+
+    def _call(self, call: ToolCallEvent, out: list[ChatEvent]) -> None:
+        out.append(call)
+        if call.name == ASK_TOOL:
+            self.question = question_of(call.args, call.id, call.event_id)
+            out.append(self.question)
+            return
+        key: object = call.id if call.id is not None else object()
+        self._open_calls[key] = call
+        if call.id is None:
+            self._unnamed.setdefault(call.name, collections.deque()).append(key)
+
+    def _result(self, result: ToolResultEvent) -> None:
+        question = self.question
+        if question is not None and result.name == ASK_TOOL and result.id == question.call_id:
+            self.question = None
+        if result.id is not None:
+            self._open_calls.pop(result.id, None)
+            return
+        waiting = self._unnamed.get(result.name)
+        if waiting:
+            self._open_calls.pop(waiting.popleft(), None)

@@ -1,0 +1,1 @@
+"""Interop tests against a real Google ADK api_server (see _server.py)."""
