@@ -1,0 +1,378 @@
+"""``SyncNemoClient``: the same client, blocking, for scripts, threads, Django views and notebooks.
+
+    from nemovideo import SyncNemoClient
+
+    with SyncNemoClient() as client:
+        session = client.create_session()
+        session.upload(["a.jpg", "b.jpg"])
+        reply = session.send("turn these into a 10-second video")
+        job = session.export()
+        job.wait()
+        job.download("out.mp4")
+
+        with session.chat("add lo-fi BGM at 35%") as stream:
+            for event in stream:
+                print(event)
+
+Every method is the async one, run on a private event loop in one background thread per client,
+so the two APIs cannot drift: the same arguments, results, errors and retries. It works where a
+loop is already running (Jupyter, an ``async def``), and one client may be shared by many threads.
+Ctrl-C during a blocking call cancels that operation cleanly and raises ``KeyboardInterrupt``.
+
+Callbacks (``progress``, ``on_waiting``) run on the client's loop thread: keep them short, and
+do not call the client from inside them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from ._sync_loop import LoopThread, Proxy, blocking, forwarding
+from .assistant import Assistant
+from .chat import ChatStream
+from .client import NemoClient
+from .errors import ValidationError
+from .render import Renderer, RenderJob
+from .session import Session
+from .upload import Uploader
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._chat_events import ChatEvent
+    from ._config import ClientConfig, ConfigOptions
+    from ._transport import RetryHook
+    from .chat import ToolCallEvent
+    from .draft import Draft
+    from .render import RenderResult, RenderStatus
+
+__all__ = [
+    "SyncAssistant",
+    "SyncChatStream",
+    "SyncNemoClient",
+    "SyncRenderJob",
+    "SyncRenderer",
+    "SyncSession",
+    "SyncUploader",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _View(Proxy):
+    """A proxy that belongs to a ``SyncNemoClient``: shares its loop thread."""
+
+    def __init__(self, owner: Proxy, target: Any) -> None:
+        self._runner = owner._runner
+        self._client: SyncNemoClient = owner._client if isinstance(owner, _View) else owner  # type: ignore[assignment]
+        self._async = target
+
+    def __repr__(self) -> str:
+        return "<Sync" + repr(self._async).removeprefix("<")
+
+
+class SyncChatStream(_View):
+    """One message and its streamed answer, as a plain iterator (see ``ChatStream``)::
+
+    with session.chat("make it 10 seconds") as stream:
+        for event in stream:
+            ...
+    print(stream.text)
+    """
+
+    _async: ChatStream
+
+    def __iter__(self) -> Iterator[ChatEvent]:
+        self._async.__aiter__()
+        return self
+
+    def __next__(self) -> ChatEvent:
+        try:
+            return self._runner.run(self._async.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    close = blocking(ChatStream.aclose)
+
+    def __enter__(self) -> SyncChatStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def message(self) -> str:
+        """The message sent."""
+        return self._async.message
+
+    @property
+    def text(self) -> str:
+        """The reply's text so far (partial chunks merged)."""
+        return self._async.text
+
+    @property
+    def events(self) -> list[ChatEvent]:
+        """The events kept so far (tool calls, results, errors; see ``ChatStream.events``)."""
+        return self._async.events
+
+    @property
+    def draft_before(self) -> Draft | None:
+        """The draft read before the message was sent."""
+        return self._async.draft_before
+
+    @property
+    def recovered(self) -> bool:
+        """True when a dropped stream was completed by polling state."""
+        return self._async.recovered
+
+    @property
+    def recovered_draft(self) -> Draft | None:
+        """The draft read by that recovery, if any."""
+        return self._async.recovered_draft
+
+    @property
+    def pending_tools(self) -> tuple[ToolCallEvent, ...]:
+        """Tool calls announced but not answered (work still running on the server)."""
+        return self._async.pending_tools
+
+
+class SyncRenderJob(_View):
+    """A render job by id (see ``RenderJob``): ``job.wait()``, ``job.download("out.mp4")``."""
+
+    _async: RenderJob
+
+    refresh = blocking(RenderJob.refresh)
+    wait = blocking(RenderJob.wait)
+    cancel = blocking(RenderJob.cancel)
+    download = blocking(RenderJob.download)
+
+    @property
+    def id(self) -> str:
+        """The job id; store it to ``client.renderer.resume(id)`` later."""
+        return self._async.id
+
+    @property
+    def session_id(self) -> str | None:
+        """The session it renders; None for a job resumed without one."""
+        return self._async.session_id
+
+    @property
+    def last(self) -> RenderStatus | None:
+        """The latest status the server gave."""
+        return self._async.last
+
+    @property
+    def result(self) -> RenderResult | None:
+        """Set once a poll found the job completed."""
+        return self._async.result
+
+    @property
+    def status(self) -> str | None:
+        """The latest known state, None before the server reported one."""
+        return self._async.status
+
+    @property
+    def progress(self) -> int | None:
+        """The latest known progress in percent."""
+        return self._async.progress
+
+
+class SyncRenderer(_View):
+    """Render jobs by id (see ``Renderer``): ``client.renderer.resume(job_id)``."""
+
+    _async: Renderer
+
+    export = blocking(Renderer.export, SyncRenderJob)
+    resume = blocking(Renderer.resume, SyncRenderJob)
+
+
+class SyncUploader(_View):
+    """Uploads by session id (see ``Uploader``)."""
+
+    _async: Uploader
+
+    upload = blocking(Uploader.upload)
+    upload_urls = blocking(Uploader.upload_urls)
+
+
+class SyncSession(_View):
+    """One editing session (see ``Session``): upload, send, chat, state, export."""
+
+    _async: Session
+
+    claim_link = blocking(Session.claim_link)
+    state = blocking(Session.state)
+    upload = blocking(Session.upload)
+    upload_urls = blocking(Session.upload_urls)
+    send = blocking(Session.send)
+    answer = blocking(Session.answer)
+    export = blocking(Session.export, SyncRenderJob)
+    chat = forwarding(Session.chat, SyncChatStream)
+
+    @property
+    def id(self) -> str:
+        """The numeric session id (a string); store it to reattach with ``client.session(id)``."""
+        return self._async.id
+
+    @property
+    def task_id(self) -> str | None:
+        """The project's task id (used by claim links)."""
+        return self._async.task_id
+
+    @property
+    def user_id(self) -> str | None:
+        """The owning account, when known."""
+        return self._async.user_id
+
+    @property
+    def claim_url(self) -> str:
+        """Browser link to open this session in the web app."""
+        return self._async.claim_url
+
+    @property
+    def client(self) -> SyncNemoClient:
+        """The client this session talks through."""
+        return self._client
+
+
+class SyncAssistant(_View):
+    """The skill's conversation (see ``Assistant``): ``client.assistant().handle("余额")``."""
+
+    _async: Assistant
+
+    handle = blocking(Assistant.handle)
+
+
+def _takes_options_of(
+    source: Callable[P, Any],
+) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """Give the decorated ``__init__`` the parameters of ``source`` (NemoClient's options)."""
+    return lambda init: init
+
+
+class SyncNemoClient(Proxy):
+    """Blocking client for the NemoVideo API; takes exactly ``NemoClient``'s options.
+
+    Use it as a context manager, or call :meth:`close` when done (that also ends its thread).
+    After closing, every call raises ``ClientClosedError``.
+    """
+
+    _async: NemoClient
+
+    @_takes_options_of(NemoClient)
+    def __init__(self, **options: Any) -> None:
+        if options.get("http_session") is not None:
+            raise ValidationError(
+                "SyncNemoClient runs on its own event loop, so it cannot share an "
+                "aiohttp.ClientSession; leave http_session out (it opens its own pool)."
+            )
+        self._runner = LoopThread()
+        self._client = self
+        self._owns_runner = True
+        try:
+            self._async = self._runner.run(_make_client(options))
+        except BaseException:
+            self._runner.stop(_nothing)
+            raise
+
+    def __repr__(self) -> str:
+        return (
+            f"<SyncNemoClient {self._async.config.base_url} {'closed' if self.closed else 'open'}>"
+        )
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        runner = getattr(self, "_runner", None)
+        if runner is None or runner.stopped or not getattr(self, "_owns_runner", False):
+            return
+        _warn(
+            f"{self!r} was never closed: use `with SyncNemoClient() as client:` or "
+            "`client.close()`, or its thread and connections stay open.",
+            ResourceWarning,
+            source=self,
+            stacklevel=2,
+        )
+        runner.stop(self._async.aclose, wait=False)
+
+    def __enter__(self) -> SyncNemoClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool and end the loop thread; idempotent.
+
+        Calls still running in other threads end with ``ClientClosedError``. Closing a view
+        from :meth:`with_options` closes nothing; closing the client closes its views too.
+        """
+        if self._owns_runner:
+            self._runner.stop(self._async.aclose)
+
+    def with_options(
+        self, *, on_retry: RetryHook | None = None, **options: Unpack[ConfigOptions]
+    ) -> SyncNemoClient:
+        """A view with other options, sharing this client's thread, pool and token.
+
+        ``client.with_options(request_timeout=5, max_retries=0).credits()``; see
+        ``NemoClient.with_options``.
+        """
+        view = object.__new__(SyncNemoClient)
+        view._runner, view._client, view._owns_runner = self._runner, view, False
+        view._async = self._async.with_options(on_retry=on_retry, **options)
+        return view
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran; calls then raise ``ClientClosedError``."""
+        return self._runner.stopped or self._async.closed
+
+    @property
+    def config(self) -> ClientConfig:
+        """The resolved settings (see ``ClientConfig``)."""
+        return self._async.config
+
+    @property
+    def user_id(self) -> str | None:
+        """The account's user id, once the API has told it."""
+        return self._async.user_id
+
+    @property
+    def uploader(self) -> SyncUploader:
+        """Uploads for callers that hold session ids."""
+        return SyncUploader(self, self._async.uploader)
+
+    @property
+    def renderer(self) -> SyncRenderer:
+        """Render jobs by id: ``client.renderer.resume(job_id)`` after a restart."""
+        return SyncRenderer(self, self._async.renderer)
+
+    credits = blocking(NemoClient.credits)
+    create_session = blocking(NemoClient.create_session, SyncSession)
+    session = forwarding(NemoClient.session, SyncSession)
+
+    def assistant(self, **options: Any) -> SyncAssistant:
+        """The skill's conversation on this client (options as ``NemoClient.assistant``)."""
+        return SyncAssistant(self, self._async.assistant(**options))
+
+
+async def _make_client(options: dict[str, Any]) -> NemoClient:
+    """Built on the loop thread, where everything the client creates will be used."""
+    return NemoClient(**options)
+
+
+async def _nothing() -> None:
+    return None
