@@ -145,7 +145,14 @@ async def decode_response(
             http_status=status,
         )
     if isinstance(obj, Mapping):
-        code = code_of(obj.get("code")) if "code" in obj else None
+        raw_code = obj.get("code")
+        code = code_of(raw_code)
+        if raw_code is not None and code is None:
+            raise APIError(
+                f"The API answered an unreadable code ({str(raw_code)[:40]!r}); the answer was "
+                "not used.",
+                http_status=status,
+            )
         if code is not None:
             if code == 0 and status < 400:
                 return obj.get("data")

@@ -110,15 +110,6 @@ class Attempts:
             self.failures += 1
 
 
-def never_sent(error: BaseException) -> bool:
-    """The request cannot have reached the server: its connection never opened."""
-    import aiohttp
-
-    return isinstance(error, TransportError) and isinstance(
-        error.__cause__, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-    )
-
-
 @attrs.frozen
 class RetryPolicy:
     """Every retry decision of the SDK (see the module docstring for the rules).
@@ -158,7 +149,8 @@ class RetryPolicy:
             return wait if wait <= self.max_rate_limit_wait else None
         if isinstance(error, StreamTimeoutError) or attempts.failures >= self.max_retries:
             return None
-        if never_sent(error) or (call.resend and isinstance(error, TransportError)):
+        sent = not (isinstance(error, TransportError) and error.never_sent)
+        if not sent or (call.resend and isinstance(error, TransportError)):
             return self._backoff(attempts.failures + 1)
         if call.resend and call.retry_status and isinstance(error, ServerError):
             return self._backoff(attempts.failures + 1)

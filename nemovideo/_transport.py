@@ -253,7 +253,6 @@ class Transport:
             try:
                 return await self._attempt(call, target, token, read, keep_open)
             except NemoError as exc:
-                _scrub(exc)
                 delay = self.policy.delay_for(exc, attempts, call)
                 renew = isinstance(exc, AuthenticationError) and token is not None
                 if renew and not self.auth.renewable:
@@ -282,7 +281,7 @@ class Transport:
             resp = await self._open(call, url, token, rid)
             sent_rid = resp.headers.get(REQUEST_ID_HEADER, "")
             if sent_rid and len(sent_rid) <= 128 and sent_rid.isprintable():
-                rid = sent_rid
+                rid = redact(sent_rid)
                 _last_request_id.set(rid)
             value = await read(resp)
             if not keep_open:
@@ -298,7 +297,8 @@ class Transport:
                 error.request_id = rid
             if error is exc:
                 raise
-            raise error from (exc if isinstance(error, TransportError) else None)
+            # Not chained: aiohttp's exceptions carry the request headers (the token) in repr.
+            raise error from None
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             status = resp.status if resp is not None else None
@@ -347,7 +347,9 @@ class Transport:
                     http_status=resp.status,
                 )
             url = url.join(URL(location))
-        raise TransportError(f"{call.describe()}: more than {_MAX_REDIRECTS} redirects")
+        raise APIError(
+            f"{call.describe()}: more than {_MAX_REDIRECTS} redirects; nothing was saved."
+        )
 
     async def _send(self, call: Call, url: URL, kwargs: dict[str, Any]) -> aiohttp.ClientResponse:
         pending = self._http().request(call.method, url, **kwargs)
@@ -405,11 +407,15 @@ class Transport:
 
     @staticmethod
     def _network_error(call: Call, exc: BaseException) -> TransportError:
-        if isinstance(exc, asyncio.TimeoutError) and not isinstance(
-            exc, aiohttp.ClientConnectorError
-        ):
-            return TransportError(f"{call.describe()} timed out")
-        return TransportError(f"{call.describe()} failed: {describe_error(exc)}")
+        connect = isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+        if isinstance(exc, asyncio.TimeoutError) and not connect:
+            error = TransportError(f"{call.describe()} timed out")
+        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+            error = TransportError(f"{call.describe()} failed: could not connect in time")
+        else:
+            error = TransportError(f"{call.describe()} failed: {describe_error(exc)}")
+        error.never_sent = connect
+        return error
 
     async def _decode(self, resp: aiohttp.ClientResponse, call: Call) -> Any:
         return await decode_response(
@@ -504,7 +510,7 @@ class Transport:
                     idle_timeout=self.config.request_timeout, follow_redirects=True)  # fmt: skip
 
         async def checked(resp: aiohttp.ClientResponse) -> T:
-            if not 200 <= resp.status < 300 or resp.status == 204:
+            if resp.status != 200:  # 206 would be a part, 204 nothing: neither is the video
                 await self._decode(resp, attrs.evolve(call, envelope="code"))
                 raise APIError(
                     f"The download answered {resp.status} {resp.reason or ''}".rstrip()
@@ -514,14 +520,6 @@ class Transport:
             return await consume(resp)
 
         return await self._run(call, checked, url=target)
-
-
-def _scrub(error: NemoError) -> None:
-    """Hide secrets in ``error``'s text: servers echo what they were sent."""
-    clean = redact(error.message)
-    if clean != error.message:
-        error.message = clean
-        error.args = (clean,)
 
 
 async def _awaited(pending: Awaitable[aiohttp.ClientResponse]) -> aiohttp.ClientResponse:

@@ -163,6 +163,10 @@ def _from_path(path: Path) -> tuple[Source, bytes]:
         raise ValidationError(f"{path}: permission denied.") from None
     except OSError as exc:
         raise ValidationError(f"{path}: cannot be read ({exc.strerror}).") from None
+    except ValueError:  # "embedded null byte": the OS cannot even look the path up
+        raise ValidationError(
+            f"{str(path)[:80]!r}: the path holds a NUL character; no such file can exist."
+        ) from None
     return Source(path.name, st.st_size, lambda: path.open("rb")), head
 
 

@@ -270,7 +270,7 @@ class ChatStream:
                     yield batch
             return
         except TransportError as exc:
-            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or _never_sent(exc):
+            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
                 raise
             reason = describe_error(exc)
         except _DROPPED as exc:
@@ -331,10 +331,6 @@ class ChatStream:
         self.recovered = True
         self.recovered_draft = draft
         return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
-
-
-def _never_sent(exc: TransportError) -> bool:
-    return isinstance(exc.__cause__, aiohttp.ClientConnectorError)
 
 
 def _code(code: str | int | None) -> int | None:

@@ -49,6 +49,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ._redact import redact
+
 SUPPORTED_FORMATS: tuple[str, ...] = (
     "mp4", "mov", "avi", "webm", "mkv",
     "jpg", "jpeg", "png", "gif", "webp",
@@ -72,6 +74,7 @@ class NemoError(Exception):
     request_id: str | None = None
 
     def __init__(self, message: str) -> None:
+        message = redact(message)  # servers echo what they were sent: never show a token
         super().__init__(message)
         self.message = message
 
@@ -92,7 +95,13 @@ class ClientClosedError(NemoError, RuntimeError):
 
 
 class TransportError(NemoError):
-    """The network failed: the request may or may not have reached the server."""
+    """The network failed: the request may or may not have reached the server.
+
+    ``never_sent`` is true when the connection never opened (refused, DNS, connect timeout), so
+    the request certainly did not arrive.
+    """
+
+    never_sent: bool = False
 
 
 class StreamTimeoutError(TransportError, TimeoutError):

@@ -428,8 +428,14 @@ class Renderer:
     def _job_from_submit(self, data: Any, job_id: str, session_id: str) -> RenderJob:
         if isinstance(data, Mapping):
             given = data.get("id") or data.get("taskId")
-            if given is not None:
-                job_id = given if isinstance(given, str) else repr(given)
+            if isinstance(given, int) and not isinstance(given, bool):
+                given = str(given)
+            if given is not None and not isinstance(given, str):
+                raise APIError(
+                    f"The render service answered a job id that is not text: {str(given)[:80]}",
+                    http_status=200,
+                )
+            job_id = given or job_id
         try:
             job = RenderJob(self, job_id, session_id=session_id)
         except ValidationError as exc:
