@@ -8,6 +8,8 @@ whoever it belongs to::
 
     >>> redact("bad token nmv_usr_abc123XYZ in Authorization: Bearer eyJhbGciOi.J9")
     'bad token nmv_usr_*** in Authorization: Bearer ***'
+    >>> redact(redact("nmv_usr_abc")) == redact("nmv_usr_abc")
+    True
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import re
 
 __all__ = ["redact", "register_secret"]
 
+# ``*`` is part of a value so that masking twice changes nothing ("nmv_usr_***" stays as is).
 _SHAPES = re.compile(
-    r"(?P<prefix>\b(?:nmv|clm)_(?:[a-z]+_)?)[A-Za-z0-9._~+/=-]+"
-    r"|(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=-]+",
+    r"(?P<prefix>\b(?:nmv|clm)_(?:[a-z]+_)?)[A-Za-z0-9._~+/=*-]+"
+    r"|(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=*-]+",
     re.IGNORECASE,
 )
 _MASK = "***"

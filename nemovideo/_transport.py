@@ -27,20 +27,18 @@ from typing import Any, TypeVar
 
 import aiohttp
 import attrs
-from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
 from ._auth import TokenProvider
 from ._config import ClientConfig
 from ._envelope import check_event_stream, decode_response
 from ._paths import build_path, describe_error, own_error
+from ._pool import Pool
 from ._redact import redact, register_secret
 from ._retry import Attempts, BodyFactory, Call, Envelope, RetryPolicy
-from ._version import __version__
 from .errors import (
     APIError,
     AuthenticationError,
-    ClientClosedError,
     NemoError,
     StreamTimeoutError,
     TransportError,
@@ -83,84 +81,52 @@ class Transport:
         self.policy = RetryPolicy.from_config(config)
         self.on_retry = on_retry
         self._api = URL(config.base_url)
-        self._session = session
-        self._trace_configs = list(trace_configs)
         self._urls: dict[str, URL] = {}
         self._attribution = self.attribution_headers()
-        self.owns_session = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
-        self._session_user_id: str | None = None
-        self._parent: Transport | None = None
-        self._proxies: dict[str, tuple[URL, aiohttp.BasicAuth | None] | None] = {}
         self._timeout = aiohttp.ClientTimeout(
             total=config.request_timeout, connect=config.connect_timeout
         )
+        self.pool = Pool(session, trace_configs, self._timeout)
+        self.is_view = False
         register_secret(config.token)
 
     def __repr__(self) -> str:
-        return f"<Transport {self.config.base_url} closed={self._closed}>"
+        return f"<Transport {self.config.base_url} closed={self.closed}>"
 
     def with_config(self, config: ClientConfig, on_retry: RetryHook | None = None) -> Transport:
-        """A view with other options that shares this one's connection pool and token.
+        """A view with other options that shares this one's pool and token provider.
 
         ``NemoClient.with_options`` builds on this: the view's requests use ``config``'s
-        timeouts, retries and waits, while the aiohttp session, the token provider (so one
+        timeouts, retries and waits, while the connection pool, the token provider (so one
         renewal serves both) and the lifecycle stay the parent's.
         """
-        view = Transport.__new__(Transport)
-        view.__dict__.update(self.__dict__)
-        view.config = config
-        view.policy = RetryPolicy.from_config(config)
-        view.on_retry = on_retry if on_retry is not None else self.on_retry
-        view._timeout = aiohttp.ClientTimeout(
-            total=config.request_timeout, connect=config.connect_timeout
-        )
-        view._parent = self
+        view = Transport(config, on_retry=on_retry if on_retry is not None else self.on_retry)
+        view.auth, view.pool, view.is_view = self.auth, self.pool, True
         return view
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self._closed or (self._parent is not None and self._parent.closed)
+        return self.pool.closed
+
+    @property
+    def owns_session(self) -> bool:
+        return self.pool.owns_session
 
     @property
     def has_open_session(self) -> bool:
-        return self._root()._session is not None
-
-    def _root(self) -> Transport:
-        return self if self._parent is None else self._parent._root()
+        return self.pool.has_open_session
 
     def _http(self) -> aiohttp.ClientSession:
-        root = self._root()
-        if self.closed:
-            raise ClientClosedError("This NemoClient is closed; create a new one.")
-        loop = asyncio.get_running_loop()
-        if root._loop is None:
-            root._loop = loop
-        elif loop is not root._loop:
-            raise ClientClosedError(
-                "This NemoClient was opened on another event loop (each asyncio.run() starts a "
-                "new one). Create the client inside the loop that uses it, e.g. in `async def "
-                "main()` with `async with NemoClient() as client:`."
-            )
-        if root._session is None:
-            root._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                timeout=root._timeout,
-                headers={"User-Agent": f"nemovideo-python/{__version__}"},
-                trace_configs=root._trace_configs or None,
-            )
-        return root._session
+        return self.pool.http()
 
     async def aclose(self) -> None:
-        if self._parent is not None:
-            return  # a view closes nothing: the pool is its parent's
-        self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self.owns_session:
-            await session.close()
+        if not self.is_view:  # a view closes nothing: the pool is its parent's
+            await self.pool.aclose()
+
+    def chat_lock(self, session_id: str) -> asyncio.Lock:
+        return self.pool.chat_lock(session_id)
 
     # -- URLs and headers ---------------------------------------------------------------------
 
@@ -192,11 +158,11 @@ class Transport:
 
     @property
     def user_id(self) -> str | None:
-        return self.auth.user_id or self._root()._session_user_id
+        return self.auth.user_id or self.pool.user_id
 
     def note_user_id(self, user_id: Any) -> None:
         if isinstance(user_id, str) and user_id and len(user_id) <= 256:
-            self._root()._session_user_id = user_id
+            self.pool.user_id = user_id
             self.auth.note_user_id(user_id)
 
     def registration_url(self) -> str | None:
@@ -364,27 +330,13 @@ class Transport:
             ) from None
 
     def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-        """The proxy for ``url``: ``config.proxy``, else (``trust_env``) the environment's
-        ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, with proxy credentials from the URL or
-        ``~/.netrc``.
-
-        Looked up once per origin, not per request: aiohttp's own ``trust_env`` does it on a
-        worker thread for every request (two thread hops, a third of ``credits()``'s speed), and
-        would also add ``~/.netrc`` credentials for the API host on top of the bearer token.
-        """
+        """The proxy for ``url``: ``config.proxy``, else (``trust_env``) the environment's,
+        resolved once per origin (``Pool.env_proxy``)."""
         if self.config.proxy:
             return URL(self.config.proxy), None
         if not self.config.trust_env:
             return None, None
-        key = f"{url.scheme}://{url.host}:{url.port}"
-        proxies = self._root()._proxies
-        if key not in proxies:
-            try:
-                proxies[key] = get_env_proxy_for_url(url) if len(proxies) < 64 else None
-            except LookupError:
-                proxies[key] = None
-        found = proxies[key]
-        return (None, None) if found is None else found
+        return self.pool.env_proxy(url) or (None, None)
 
     def _timeout_for(self, call: Call) -> aiohttp.ClientTimeout:
         if call.timeout is None and not call.stream:

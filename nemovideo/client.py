@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -127,10 +126,6 @@ class NemoClient:
         )
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
-        self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._view = False
 
     def with_options(
         self, *, on_retry: RetryHook | None = None, **options: Unpack[ConfigOptions]
@@ -154,13 +149,18 @@ class NemoClient:
                 f"with_options() cannot change {', '.join(sorted(fixed))}: they belong to the "
                 "connection; create another NemoClient for that."
             )
-        view = NemoClient.__new__(NemoClient)
-        view.config = self.config.evolve(**options)
-        view._transport = self._transport.with_config(view.config, on_retry)
-        view._uploader = view._renderer = None
-        view._chat_locks = self._chat_locks
-        view._view = True
-        return view
+        return NemoClient._over(
+            self._transport.with_config(self.config.evolve(**options), on_retry)
+        )
+
+    @classmethod
+    def _over(cls, transport: Transport) -> NemoClient:
+        """A client on an existing transport (a ``with_options`` view)."""
+        client = cls.__new__(cls)
+        client.config = transport.config
+        client._transport = transport
+        client._uploader = client._renderer = None
+        return client
 
     def __repr__(self) -> str:
         state = "closed" if self._transport.closed else "open"
@@ -168,7 +168,7 @@ class NemoClient:
 
     def __del__(self, _warn: Any = warnings.warn) -> None:
         transport = getattr(self, "_transport", None)
-        if transport is None or transport.closed or getattr(self, "_view", True):
+        if transport is None or transport.closed or transport.is_view:
             return
         if transport.owns_session and transport.has_open_session:
             _warn(
@@ -180,12 +180,7 @@ class NemoClient:
             )
 
     def _chat_lock(self, session_id: str) -> asyncio.Lock:
-        """One lock per session id: ``send()`` calls on one session run one at a time, so each
-        reply's ``changes`` describe its own edit (the draft is read before and after)."""
-        lock = self._chat_locks.get(session_id)
-        if lock is None:
-            lock = self._chat_locks[session_id] = asyncio.Lock()
-        return lock
+        return self._transport.chat_lock(session_id)
 
     async def __aenter__(self) -> NemoClient:
         return self

@@ -1,0 +1,102 @@
+"""What a client and all its ``with_options`` views share: one aiohttp session, one event loop,
+the proxies resolved per origin, the account's user id, and one chat lock per session id.
+
+The transport holds the per-view parts (config, retry policy); everything that must be one per
+client lives here, so a view is a new ``Transport`` over the same ``Pool``, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Sequence
+
+import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
+
+from ._version import __version__
+from .errors import ClientClosedError
+
+__all__ = ["Pool", "ProxyChoice"]
+
+ProxyChoice = tuple[URL, aiohttp.BasicAuth | None] | None
+
+
+class Pool:
+    """The shared connection state of one client (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        trace_configs: Sequence[aiohttp.TraceConfig],
+        timeout: aiohttp.ClientTimeout,
+    ) -> None:
+        self.owns_session = session is None
+        self.closed = False
+        self.user_id: str | None = None
+        self._session = session
+        self._trace_configs = list(trace_configs)
+        self._timeout = timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[str, ProxyChoice] = {}
+        self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @property
+    def has_open_session(self) -> bool:
+        return self._session is not None
+
+    def http(self) -> aiohttp.ClientSession:
+        """The aiohttp session, created on first use inside the loop that uses it."""
+        if self.closed:
+            raise ClientClosedError("This NemoClient is closed; create a new one.")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise ClientClosedError(
+                "This NemoClient was opened on another event loop (each asyncio.run() starts a "
+                "new one). Create the client inside the loop that uses it, e.g. in `async def "
+                "main()` with `async with NemoClient() as client:`."
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=self._timeout,
+                headers={"User-Agent": f"nemovideo-python/{__version__}"},
+                trace_configs=self._trace_configs or None,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        self.closed = True
+        session, self._session = self._session, None
+        if session is not None and self.owns_session:
+            await session.close()
+
+    def env_proxy(self, url: URL) -> ProxyChoice:
+        """The environment's proxy for ``url``'s origin (``HTTPS_PROXY``/``NO_PROXY``...), with
+        credentials from the proxy URL or ``~/.netrc``; looked up once per origin.
+
+        aiohttp's own ``trust_env`` does this on a worker thread for every request (two thread
+        hops, a third of ``credits()``'s speed), and would also add ``~/.netrc`` credentials for
+        the API host on top of the bearer token.
+        """
+        key = f"{url.scheme}://{url.host}:{url.port}"
+        if key not in self._proxies:
+            try:
+                found = get_env_proxy_for_url(url) if len(self._proxies) < 64 else None
+            except LookupError:
+                found = None
+            self._proxies[key] = found
+        return self._proxies[key]
+
+    def chat_lock(self, session_id: str) -> asyncio.Lock:
+        """One lock per session id: ``send()`` calls on one session run one at a time, so each
+        reply's ``changes`` describe its own edit (the draft is read before and after)."""
+        lock = self._chat_locks.get(session_id)
+        if lock is None:
+            lock = self._chat_locks[session_id] = asyncio.Lock()
+        return lock
