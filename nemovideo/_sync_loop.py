@@ -175,9 +175,9 @@ class _Forward(Generic[P, R]):
 
         @functools.wraps(method)
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            value = method(obj._async, *args, **kwargs)
+            value = method(obj._async, *args, **kwargs)  # noqa: SLF001 (the proxy's own target)
             if blocks:
-                value = obj._runner.run(value)
+                value = obj._runner.run(value)  # noqa: SLF001
             return value if wrap is None else wrap(obj, value)  # type: ignore[no-any-return]
 
         return call

@@ -376,7 +376,7 @@ class Assistant:
         else:
             advice = advice_for(
                 exc,
-                registration_url=self.client._transport.registration_url(),
+                registration_url=self.client.api.registration_url(),
                 web_url=self.client.config.web_url,
             )
         return AssistantReply(text=advice, action=action, error=exc)

@@ -120,10 +120,13 @@ class NemoClient:
             config = config.evolve(**options)
         elif config is None:
             config = ClientConfig.from_env(**options)
-        self.config = config
-        self._transport = Transport(
-            config, session=http_session, trace_configs=trace_configs, on_retry=on_retry
+        self._bind(
+            Transport(config, session=http_session, trace_configs=trace_configs, on_retry=on_retry)
         )
+
+    def _bind(self, transport: Transport) -> None:
+        self.config = transport.config
+        self._transport = transport
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
 
@@ -157,9 +160,7 @@ class NemoClient:
     def _over(cls, transport: Transport) -> NemoClient:
         """A client on an existing transport (a ``with_options`` view)."""
         client = cls.__new__(cls)
-        client.config = transport.config
-        client._transport = transport
-        client._uploader = client._renderer = None
+        cls._bind(client, transport)
         return client
 
     def __repr__(self) -> str:
@@ -201,6 +202,18 @@ class NemoClient:
     def closed(self) -> bool:
         """True once ``aclose()`` ran (or the ``async with`` block ended); calls then fail."""
         return self._transport.closed
+
+    @property
+    def api(self) -> Transport:
+        """The low-level request pipeline this client's services share (internal, but stable
+        enough for a call the SDK does not wrap yet)::
+
+            data = await client.api.request("GET", "/api/credits/balance/simple")
+
+        Every call made through it gets the client's token, retries, request ids and typed
+        errors.
+        """
+        return self._transport
 
     @property
     def user_id(self) -> str | None:

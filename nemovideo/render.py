@@ -243,7 +243,7 @@ class RenderJob:
 
     @property
     def _transport(self) -> Transport:
-        return self._renderer._transport
+        return self._renderer.client.api
 
     async def refresh(self) -> RenderStatus:
         """Poll once and return the job's status.
@@ -372,8 +372,13 @@ class Renderer:
         return f"<Renderer base_url={self._client.config.base_url!r}>"
 
     @property
+    def client(self) -> NemoClient:
+        """The client whose pipeline this renderer uses."""
+        return self._client
+
+    @property
     def _transport(self) -> Transport:
-        return self._client._transport
+        return self._client.api
 
     async def export(
         self,

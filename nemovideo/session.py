@@ -73,7 +73,7 @@ class Session:
 
     @property
     def _transport(self) -> Transport:
-        return self._client._transport
+        return self._client.api
 
     @property
     def claim_url(self) -> str:

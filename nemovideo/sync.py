@@ -67,8 +67,9 @@ class _View(Proxy):
     """A proxy that belongs to a ``SyncNemoClient``: shares its loop thread."""
 
     def __init__(self, owner: Proxy, target: Any) -> None:
-        self._runner = owner._runner
-        self._client: SyncNemoClient = owner._client if isinstance(owner, _View) else owner  # type: ignore[assignment]
+        # One family of proxies sharing a loop thread: each reads its owner's plumbing.
+        self._runner = owner._runner  # noqa: SLF001
+        self._client: SyncNemoClient = owner._client if isinstance(owner, _View) else owner  # type: ignore[assignment]  # noqa: SLF001
         self._async = target
 
     def __repr__(self) -> str:

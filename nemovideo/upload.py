@@ -188,11 +188,11 @@ class _Progress:
             self._current[index] += n
             if self._current[index] > self._best.get(index, 0):
                 self._best[index] = self._current[index]
-                self._report()
+                self.report()
 
         return sent
 
-    def _report(self) -> None:
+    def report(self) -> None:
         done = sum(self._best.values())
         if self._callback is not None and done != self._reported:
             self._reported = done
@@ -242,7 +242,7 @@ class Uploader:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         if progress is not None and tracker.total:
-            tracker._report()
+            tracker.report()
         return list(results)
 
     async def _send(
