@@ -151,6 +151,10 @@ def check_input(item: object, limit: int) -> Source:
 
 
 def _from_path(path: Path) -> tuple[Source, bytes]:
+    if "\x00" in str(path):  # the OS cannot even look such a path up ("embedded null byte")
+        raise ValidationError(
+            f"{str(path)[:80]!r}: the path holds a NUL character; no such file can exist."
+        )
     try:
         st = path.stat()
         if not path.is_file():
@@ -163,10 +167,6 @@ def _from_path(path: Path) -> tuple[Source, bytes]:
         raise ValidationError(f"{path}: permission denied.") from None
     except OSError as exc:
         raise ValidationError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except ValueError:  # "embedded null byte": the OS cannot even look the path up
-        raise ValidationError(
-            f"{str(path)[:80]!r}: the path holds a NUL character; no such file can exist."
-        ) from None
     return Source(path.name, st.st_size, lambda: path.open("rb")), head
 
 
