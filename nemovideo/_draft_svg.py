@@ -105,6 +105,12 @@ def _lane(track: Track, top: float, plot_w: float, x: Scale) -> str:
     return "\n".join(out)
 
 
+def _ms(value: float) -> str:
+    """Milliseconds for a data attribute: ``3334``, ``6666.667`` (no trailing ``.0``)."""
+    rounded = round(value, 3)
+    return str(int(rounded)) if rounded == int(rounded) else str(rounded)
+
+
 def _segment(segment: Segment, track: Track, top: float, color: str, x: Scale) -> str:
     left = x(segment.start_ms)
     seg_w = max(x(segment.end_ms) - left, 1.0)
@@ -114,8 +120,8 @@ def _segment(segment: Segment, track: Track, top: float, color: str, x: Scale) -
     tip = f"{label} ({segment.span})" + (f" {segment.src}" if segment.src else "")
     return (
         f'<svg class="segment" x="{left:.1f}" y="{top + 2}" width="{seg_w:.1f}" '
-        f'height="{_LANE_H - 4}" data-start-ms="{round(segment.start_ms, 3)}" '
-        f'data-end-ms="{round(segment.end_ms, 3)}"><title>{esc(tip, 300)}</title>'
+        f'height="{_LANE_H - 4}" data-start-ms="{_ms(segment.start_ms)}" '
+        f'data-end-ms="{_ms(segment.end_ms)}"><title>{esc(tip, 300)}</title>'
         f'<rect width="100%" height="100%" rx="3" fill="{color}" stroke="#ffffff"/>'
         f'<text x="4" y="{_LANE_H / 2 + 2:.1f}" fill="#ffffff">{esc(label, 60)}</text></svg>'
     )

@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 
+from ._endpoints import Envelope
 from ._numbers import code_of
 from .errors import APIError, RenderFailedError, error_for, parse_retry_after
 
 __all__ = ["Envelope", "check_event_stream", "decode_response", "message_of"]
 
-Envelope = Literal["code", "render", "none"]
 
 _MESSAGE_KEYS = ("message", "msg", "error", "detail", "errorMessage")
 _MAX_MESSAGE = 500

@@ -27,10 +27,11 @@ consulted only after a failure, so the successful path pays nothing for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from ._endpoints import Envelope
 from .errors import (
     AuthenticationError,
     NemoError,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "RetryPolicy"]
 
 BodyFactory = Callable[[], Any]
-Envelope = Literal["code", "render", "none"]
 
 
 @attrs.frozen

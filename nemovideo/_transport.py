@@ -29,8 +29,10 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from . import _endpoints as api
 from ._auth import TokenProvider
 from ._config import ClientConfig
+from ._endpoints import Endpoint
 from ._envelope import check_event_stream, decode_response
 from ._paths import build_path, describe_error, own_error
 from ._pool import Pool
@@ -52,7 +54,7 @@ T = TypeVar("T")
 Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
 RetryHook = Callable[[Call, NemoError, float], Any]
 
-ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
+ANONYMOUS_TOKEN_PATH = api.ANONYMOUS_TOKEN.path
 REQUEST_ID_HEADER = "X-Request-Id"
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -202,6 +204,24 @@ class Transport:
             resend = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         call = Call(method, path, segments, json_body, body, headers, auth, resend, envelope,
                     timeout, retry_status=retry_status)  # fmt: skip
+        return await self.call(call)
+
+    async def send(
+        self,
+        endpoint: Endpoint,
+        *,
+        segments: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retry_status: bool = True,
+    ) -> Any:
+        """Call one documented ``endpoint`` (``_endpoints``): its method, path, envelope, auth
+        and re-send rule come from the table, so client and emulator cannot drift."""
+        call = Call(endpoint.method, endpoint.path, segments, json_body, body, headers,
+                    endpoint.auth, endpoint.resend, endpoint.envelope, timeout,
+                    retry_status=retry_status)  # fmt: skip
         return await self.call(call)
 
     async def call(self, call: Call) -> Any:
@@ -393,8 +413,9 @@ class Transport:
         from .errors import MissingClientIdError
 
         def call_for(cid: str) -> Call:
-            return Call("POST", ANONYMOUS_TOKEN_PATH, headers={"X-Client-Id": cid}, auth=False,
-                        resend=False, patient=patient)  # fmt: skip
+            ep = api.ANONYMOUS_TOKEN
+            return Call(ep.method, ep.path, headers={"X-Client-Id": cid}, auth=ep.auth,
+                        resend=ep.resend, envelope=ep.envelope, patient=patient)  # fmt: skip
 
         try:
             data = await self.call(call_for(client_id))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
+from . import _endpoints as api
 from ._config import ClientConfig, ConfigOptions
 from ._log import setup_from_env as setup_logging_from_env
 from ._numbers import whole
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
     from .assistant import Assistant
     from .render import Renderer
     from .upload import Uploader
-
-_CREATE_SESSION = "/api/tasks/me/with-session/nemo_agent"
-_CREDITS = "/api/credits/balance/simple"
 
 
 def _count(value: Any) -> int | None:
@@ -250,14 +248,14 @@ class NemoClient:
 
     async def credits(self) -> Credits:
         """The credit balance: ``Credits(available, frozen, total)``."""
-        return Credits.from_json(await self._transport.request("GET", _CREDITS))
+        return Credits.from_json(await self._transport.send(api.CREDITS))
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> Session:
         """Start a new editing session (a project) and return it."""
         if not language or not isinstance(language, str):
             raise ValidationError("language must be a non-empty string such as 'en'")
-        data = await self._transport.request(
-            "POST", _CREATE_SESSION, json_body={"task_name": task_name, "language": language}
+        data = await self._transport.send(
+            api.CREATE_SESSION, json_body={"task_name": task_name, "language": language}
         )
         if not isinstance(data, dict) or not _id_text(data.get("session_id")):
             raise APIError("The create-session answer carried no session_id.", http_status=200)

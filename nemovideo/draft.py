@@ -14,9 +14,8 @@ derives read-only views from it (common spellings accepted, unknown keys kept)::
 
 from __future__ import annotations
 
-import copy
 import enum
-import json
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import attrs
 
 from . import _draft_read as rd
+from ._numbers import finite_float, whole
 
 __all__ = ["Draft", "Segment", "Track", "TrackType"]
 
@@ -42,7 +42,7 @@ class TrackType(enum.IntEnum):
             word = value.strip().lower()
             if word in rd.TYPE_WORDS:
                 return cls(rd.TYPE_WORDS[word])
-        number = rd.number(value)
+        number = finite_float(value)
         if number is None or number != int(number):
             return None
         try:
@@ -56,12 +56,19 @@ class TrackType(enum.IntEnum):
         return self.name.lower()
 
 
+_TEXT_LABELS = {
+    "": "Title", "title": "Title", "titles": "Title", "heading": "Title",
+    **dict.fromkeys(("subtitle", "subtitles", "caption", "captions"), "Subtitle"),
+}  # fmt: skip
+
+
 @attrs.frozen(repr=False)
 class Segment:
     """One clip on a track. ``raw`` is the segment exactly as the server sent it.
 
     ``start_ms`` and ``duration_ms`` are resolved by ``Track``: read from the common spellings, or,
-    when the draft gives no start, right after the previous segment.
+    when the draft gives no start, right after the previous segment. The other views are read in
+    one pass over the segment the first time one is asked for, then kept.
     """
 
     raw: Any
@@ -77,28 +84,21 @@ class Segment:
         :param index: its position on the track (names an unnamed clip ``clip N``).
         :param after_ms: where the previous clip ends, used when the segment gives no start.
         """
-        start = rd.pick(raw, rd.START_MS, rd.ms)
-        if start is None:
-            start = rd.pick(raw, rd.START_S, rd.seconds)
-        start = after_ms if start is None else start
-        duration = rd.pick(raw, rd.DUR_MS, rd.ms)
-        if duration is None:
-            duration = rd.pick(raw, rd.DUR_S, rd.seconds)
-        if duration is None:
-            end = rd.pick(raw, rd.END_MS, rd.ms)
-            end = rd.pick(raw, rd.END_S, rd.seconds) if end is None else end
-            duration = 0.0 if end is None else end - start
-        return cls(raw, index, start, max(duration, 0.0))
+        return cls(raw, index, *rd.timing(raw, after_ms))
+
+    @functools.cached_property
+    def _fields(self) -> rd.SegmentFields:
+        return rd.read_segment(self.raw)
 
     @property
     def meta(self) -> Mapping[str, Any]:
         """The segment's ``m`` metadata mapping; empty when absent or not a mapping."""
         return rd.meta(self.raw)
 
-    @property
+    @functools.cached_property
     def id(self) -> str | None:
         """The server's segment id (``sg_3``), or None when the draft gives none."""
-        return rd.pick(self.raw, ("id", "segment_id", "segmentId"), rd.string)
+        return rd.pick(self.raw, rd.SEGMENT_ID, rd.string)
 
     @property
     def end_ms(self) -> float:
@@ -123,37 +123,37 @@ class Segment:
     @property
     def name(self) -> str | None:
         """The clip's display or file name (``"a.jpg"``, ``"Lo-fi"``); None when unnamed."""
-        return rd.pick(self.raw, rd.NAME, rd.string)
+        return self._fields.name
 
     @property
     def src(self) -> str | None:
         """The media URL the clip plays; None for text clips and generated audio without one."""
-        return rd.pick(self.raw, rd.SRC, rd.string)
+        return self._fields.src
 
     @property
     def media_id(self) -> str | None:
         """The id of the uploaded media this clip uses, as the draft names it; None when absent."""
-        return rd.pick(self.raw, rd.MEDIA_ID, rd.string)
+        return self._fields.media_id
 
     @property
     def volume(self) -> float | None:
         """0-1 (1 = 100%), whether the draft says ``0.35`` or ``35``."""
-        return rd.pick(self.raw, rd.VOLUME, rd.volume)
+        return self._fields.volume
 
     @property
     def text(self) -> str | None:
         """The words a text clip shows (title, subtitle); None on video and audio clips."""
-        return rd.pick(self.raw, rd.TEXT, rd.nonempty_text)
+        return self._fields.text
 
     @property
     def role(self) -> str | None:
         """What the clip is for: ``"bgm"`` on music, ``"title"`` or ``"subtitle"`` on text."""
-        return rd.pick(self.raw, ("role",), rd.string)
+        return self._fields.role
 
     @property
     def kind(self) -> str | None:
         """The media kind of a visual clip, ``"image"`` or ``"video"``; None when not stated."""
-        return rd.pick(self.raw, rd.KIND, rd.string)
+        return self._fields.kind
 
     @property
     def label(self) -> str:
@@ -179,28 +179,31 @@ class Track:
 
     raw: Any
     index: int = 0
-    segments: tuple[Segment, ...] = attrs.field(init=False, eq=False)
 
-    def __attrs_post_init__(self) -> None:
+    @functools.cached_property
+    def segments(self) -> tuple[Segment, ...]:
+        """The clips, decoded (start and length resolved) the first time they are asked for."""
         segments: list[Segment] = []
         cursor = 0.0
+        timing = rd.timing
         for i, item in enumerate(rd.items(self.raw, rd.SEGMENT_LISTS)):
-            if isinstance(item, Mapping):
-                segments.append(Segment.from_json(item, index=i, after_ms=cursor))
-                cursor = segments[-1].end_ms
-        object.__setattr__(self, "segments", tuple(segments))
+            if type(item) is dict or isinstance(item, Mapping):
+                start, duration = timing(item, cursor)
+                segments.append(Segment(item, i, start, duration))
+                cursor = start + duration
+        return tuple(segments)
 
     @property
     def meta(self) -> Mapping[str, Any]:
         """The track's ``m`` metadata mapping; empty when absent or not a mapping."""
         return rd.meta(self.raw)
 
-    @property
+    @functools.cached_property
     def id(self) -> str | None:
         """The server's track id, or None (the emulator's drafts give tracks no id)."""
         return rd.pick(self.raw, ("id", "track_id", "trackId"), rd.string)
 
-    @property
+    @functools.cached_property
     def type(self) -> TrackType | int:
         """``tt`` as a ``TrackType`` (unknown numbers kept); guessed from the clips when absent."""
         found = rd.pick(
@@ -214,18 +217,18 @@ class Track:
             return TrackType.AUDIO
         return TrackType.VIDEO
 
-    @property
+    @functools.cached_property
     def role(self) -> str | None:
         """The track's ``role``, else its first clip's (``"bgm"``, ``"title"``); None if unset."""
-        own = rd.pick(self.raw, ("role",), rd.string)
-        return own or next((s.role for s in self.segments if s.role), None)
+        own = rd.pick(self.raw, rd.ROLE, rd.string)
+        return own or (self.segments[0].role if self.segments else None)
 
-    @property
+    @functools.cached_property
     def own_name(self) -> str | None:
         """The name the track itself carries, None when it has none (unlike ``name``)."""
         return rd.pick(self.raw, ("name", "label", "title"), rd.string)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         """The track's own name, else its first clip's, else ``N clips``."""
         own = self.own_name
@@ -234,32 +237,35 @@ class Track:
             return rd.one_line(own or first or "")
         return f"{len(self.segments)} clip{'' if len(self.segments) == 1 else 's'}"
 
-    @property
+    @functools.cached_property
     def volume(self) -> float | None:
         """0-1 (1 = 100%): the first clip's volume, else the track's; None when unset."""
         found = next((s.volume for s in self.segments if s.volume is not None), None)
         return found if found is not None else rd.pick(self.raw, rd.VOLUME, rd.volume)
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
-        """``Video``, ``BGM``, ``Audio``, ``Title``, ``Subtitle``, ``Text`` or ``Type N``."""
-        kind, role = self.type, (self.role or "").lower()
+        """``Video``, ``BGM``, ``Audio``, ``Title``, ``Subtitle``, ``Text`` or ``Type N``.
+
+        A text track reads ``Title`` unless a role says otherwise (``subtitle`` -> ``Subtitle``,
+        any other role -> ``Text``), as in the documented summary's ``3. Title: "Urban Dreams"``.
+        """
+        kind = self.type
         if kind == TrackType.VIDEO:
             return "Video"
+        role = (self.role or "").lower()
         if kind == TrackType.AUDIO:
             return "BGM" if role in ("", "bgm", "music", "background") else "Audio"
         if kind == TrackType.TEXT:
-            return {"title": "Title", "subtitle": "Subtitle", "subtitles": "Subtitle"}.get(
-                role, "Text"
-            )
+            return _TEXT_LABELS.get(role, "Text")
         return f"Type {int(kind)}"
 
-    @property
+    @functools.cached_property
     def start_ms(self) -> float:
         """Where the earliest clip starts, in milliseconds; 0 on an empty track."""
         return min((s.start_ms for s in self.segments), default=0.0)
 
-    @property
+    @functools.cached_property
     def end_ms(self) -> float:
         """Where the last clip ends, in milliseconds; 0 on an empty track."""
         return max((s.end_ms for s in self.segments), default=0.0)
@@ -271,10 +277,10 @@ class Track:
 
     def describe(self) -> str:
         """``BGM: Lo-fi (0-10s, 35%)``, the track's part of ``Draft.summary()``."""
-        texts = [s.text for s in self.segments if s.text]
         title = self.name
-        if texts and (self.label == "Title" or (len(self.segments) == 1 and not self.own_name)):
-            title = rd.quote(texts[0])
+        if self.label == "Title" or (len(self.segments) == 1 and not self.own_name):
+            text = next((s.text for s in self.segments if s.text), None)
+            title = title if text is None else rd.quote(text)
         details = [f"{rd.fmt_seconds(self.start_ms)}-{rd.fmt_seconds(self.end_ms)}s"]
         if not self.segments:
             details = ["empty"]
@@ -286,16 +292,6 @@ class Track:
         return f"<Track {self.index} {self.describe()}>"
 
 
-def _copy_raw(obj: object) -> dict[str, Any]:
-    if obj is None:
-        return {"t": []}
-    if isinstance(obj, str | bytes):
-        obj = json.loads(obj)
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"a draft is a JSON object, not {type(obj).__name__}")
-    return copy.deepcopy(dict(obj))
-
-
 @attrs.frozen(repr=False)
 class Draft:
     """The whole timeline. ``raw`` is the server's mapping (a private copy); views derive from it.
@@ -304,7 +300,7 @@ class Draft:
     ``attrs.evolve(draft, raw=new_mapping)``.
     """
 
-    raw: dict[str, Any] = attrs.field(converter=_copy_raw, default=None)
+    raw: dict[str, Any] = attrs.field(converter=rd.own_draft, default=None)
     tracks: tuple[Track, ...] = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -317,7 +313,11 @@ class Draft:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str | bytes | None) -> Draft:
-        """Decode a draft (``None`` is the empty draft; a JSON string is parsed)."""
+        """Decode a draft (``None`` is the empty draft; JSON text is parsed).
+
+        A mapping is copied (later changes to it do not reach the draft); parsed text is used as
+        is. Raises ``ValidationError`` for text that is not JSON or JSON that is not an object.
+        """
         return cls(obj)
 
     @classmethod
@@ -326,8 +326,8 @@ class Draft:
         return cls(None)
 
     def to_json(self) -> dict[str, Any]:
-        """The draft exactly as decoded: ``Draft.from_json(d).to_json() == d``."""
-        return copy.deepcopy(self.raw)
+        """The draft exactly as decoded, as a fresh copy: ``Draft.from_json(d).to_json() == d``."""
+        return rd.copy_draft(self.raw)
 
     @property
     def meta(self) -> Mapping[str, Any]:
@@ -342,19 +342,17 @@ class Draft:
     @property
     def width(self) -> int | None:
         """Canvas width in pixels; None when the metadata does not say."""
-        number = rd.number(self.meta.get("width"))
-        return None if number is None else int(number)
+        return whole(self.meta.get("width"))
 
     @property
     def height(self) -> int | None:
         """Canvas height in pixels; None when the metadata does not say."""
-        number = rd.number(self.meta.get("height"))
-        return None if number is None else int(number)
+        return whole(self.meta.get("height"))
 
     @property
     def fps(self) -> float | None:
         """Frames per second from the metadata; None when the metadata does not say."""
-        return rd.number(self.meta.get("fps"))
+        return finite_float(self.meta.get("fps"))
 
     @property
     def aspect_ratio(self) -> str | None:

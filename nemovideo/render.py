@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import _endpoints as api
 from . import _render_download as dl
 from ._numbers import finite_float
 from ._paths import check_id
@@ -57,10 +58,6 @@ __all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Ren
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: percent of 100 while rendering, bytes while downloading."""
 
-_SUBMIT = "/api/render/proxy/lambda"
-_POLL = "/api/render/proxy/lambda/{id}"
-_CANCEL = "/api/render/proxy/lambda/{id}/cancel"
-_FALLBACK = "/api/render/proxy/{id}/download"
 
 _DONE = frozenset({"completed", "complete", "success", "succeeded", "done", "finished"})
 _FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "aborted"})
@@ -250,9 +247,7 @@ class RenderJob:
 
         :raises APIError: when the answer carries no ``status`` (it is not a render job's answer).
         """
-        data = await self._transport.request(
-            "GET", _POLL, segments={"id": self.id}, envelope="render"
-        )
+        data = await self._transport.send(api.RENDER_POLL, segments={"id": self.id})
         if not _has_status(data):
             raise APIError(
                 f"Render {self.id}: the poll answer has no status, so it does not describe a "
@@ -323,7 +318,7 @@ class RenderJob:
 
     async def cancel(self) -> RenderStatus:
         """Ask the server to stop the job (one protocol version documents this endpoint)."""
-        await self._transport.request("POST", _CANCEL, segments={"id": self.id}, envelope="render")
+        await self._transport.send(api.RENDER_CANCEL, segments={"id": self.id})
         return await self.refresh()
 
     async def download(
@@ -348,7 +343,7 @@ class RenderJob:
         fallback_name = _UNSAFE.sub("_", self.id)[:120] + ".mp4"
         final = dl.target_path(path, result.url, fallback_name)
         dl.make_parent(final)
-        fallback = self._transport.url(_FALLBACK, {"id": self.id})
+        fallback = self._transport.url(api.DOWNLOAD.path, {"id": self.id})
         error: NemoError | None = None
         for source in (result.url, fallback):
             if not source:
@@ -414,13 +409,8 @@ class Renderer:
             job_id = _new_render_id()
             body = {"id": job_id, "sessionId": session_id, "draft": encoded, "output": output}
             try:
-                data = await self._transport.request(
-                    "POST",
-                    _SUBMIT,
-                    json_body=body,
-                    envelope="render",
-                    resend=True,
-                    retry_status=False,
+                data = await self._transport.send(
+                    api.RENDER_SUBMIT, json_body=body, retry_status=False
                 )
             except (RenderFailedError, ServerError) as exc:
                 if attempt:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
+from . import _endpoints as api
 from ._paths import check_id, encode_segment
 from .errors import APIError
 from .state import SessionState
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     from .upload import FileInput, UploadedMedia
 
 ProgressCallback = Callable[[int, int], None]
-
-_STATE = "/api/state/nemo_agent/me/{sid}/latest"
-_CLAIM = "/api/auth/claim-token"
 
 
 def check_session_id(session_id: object) -> str:
@@ -92,8 +90,8 @@ class Session:
 
     async def claim_link(self) -> str:
         """A one-time link (valid 7 days) that lets a user claim this session into an account."""
-        data = await self._transport.request(
-            "POST", _CLAIM, json_body={"task_id": self.task_id, "session_id": self.id}
+        data = await self._transport.send(
+            api.CLAIM_TOKEN, json_body={"task_id": self.task_id, "session_id": self.id}
         )
         token = data.get("claim_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
@@ -103,7 +101,7 @@ class Session:
 
     async def state(self) -> SessionState:
         """The latest server-side state: draft timeline, uploaded media, canvas."""
-        data = await self._transport.request("GET", _STATE, segments={"sid": self.id})
+        data = await self._transport.send(api.STATE, segments={"sid": self.id})
         state = SessionState.from_json(data if isinstance(data, dict) else {})
         if self.task_id is None and state.task_id:
             self.task_id = state.task_id

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from . import _draft_read as rd
+from ._numbers import finite_float, whole
 from .draft import Draft
 
 __all__ = ["CanvasConfig", "GeneratedMedia", "MediaInfo", "SessionState"]
@@ -35,7 +36,7 @@ def _mapping(value: object) -> Mapping[str, Any]:
     if isinstance(value, str | bytes):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
     return value if isinstance(value, Mapping) else {}
 
@@ -48,11 +49,6 @@ def _entries(value: object) -> list[Mapping[str, Any]]:
 
 def _get(raw: Mapping[str, Any], *keys: str) -> Any:
     return next((raw[k] for k in keys if raw.get(k) is not None), None)
-
-
-def _int(value: object) -> int | None:
-    number = rd.number(value)
-    return None if number is None else int(number)
 
 
 def _kind(*hints: str | None) -> str | None:
@@ -90,10 +86,10 @@ class MediaInfo:
             filename=rd.string(_get(raw, "filename", "file_name", "fileName", "name")),
             file_type=rd.string(_get(raw, "file_type", "fileType", "type", "mime_type", "kind")),
             url=rd.string(_get(raw, "cdn_url", "cdnUrl", "url", "src", "path")),
-            duration=rd.number(_get(raw, "duration", "duration_s")),
-            width=_int(raw.get("width")),
-            height=_int(raw.get("height")),
-            fps=rd.number(raw.get("fps")),
+            duration=finite_float(_get(raw, "duration", "duration_s")),
+            width=whole(raw.get("width")),
+            height=whole(raw.get("height")),
+            fps=finite_float(raw.get("fps")),
             hash=rd.string(_get(raw, "hash", "md5", "sha256")),
             raw=raw,
         )
@@ -114,7 +110,7 @@ class CanvasConfig:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CanvasConfig:
-        width, height = _int(raw.get("width")), _int(raw.get("height"))
+        width, height = whole(raw.get("width")), whole(raw.get("height"))
         ratio = rd.string(_get(raw, "aspect_ratio", "aspectRatio", "ratio"))
         if ratio is None and width and height and width > 0 and height > 0:
             divisor = math.gcd(width, height)

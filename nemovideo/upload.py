@@ -29,6 +29,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
 
+from . import _endpoints as api
 from ._upload_check import ACCEPTED_FORMS, Source, check_extension, check_input
 from .errors import (
     APIError,
@@ -47,7 +48,6 @@ FileInput = Union[str, "os.PathLike[str]", tuple[str, bytes], BinaryIO]
 ProgressCallback = Callable[[int, int], None]
 """``progress(bytes_sent, total_bytes)``, called as chunks go out; see ``nemovideo.notebook``."""
 
-_UPLOAD = "/api/upload-video/nemo_agent/me/{sid}"
 _CHUNK = 1024 * 1024
 _MIN_RATE = 50_000  # bytes/s
 
@@ -259,8 +259,8 @@ class Uploader:
 
         # A big file needs longer than one API call: the budget grows with the size (>= 50 kB/s).
         budget = self._transport.config.request_timeout + source.size / _MIN_RATE
-        data = await self._transport.request(
-            "POST", _UPLOAD, segments={"sid": session_id}, body=body, resend=True,
+        data = await self._transport.send(
+            api.UPLOAD, segments={"sid": session_id}, body=body,
             timeout=budget,
         )  # fmt: skip
         (entry,) = _entries(data, 1)
@@ -286,9 +286,9 @@ class Uploader:
             checked.append(str(url))
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")
-        data = await self._transport.request(
-            "POST", _UPLOAD, segments={"sid": session_id},
-            json_body={"urls": checked, "source_type": "url"}, resend=True,
+        data = await self._transport.send(
+            api.UPLOAD, segments={"sid": session_id},
+            json_body={"urls": checked, "source_type": "url"},
         )  # fmt: skip
         return [
             UploadedMedia.from_json(e, name=URL(u).name)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import re
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from nemovideo.testing._drafts import bgm_track, make_draft, video_track
-from nemovideo.testing._ffmpeg import make_sample_audio, make_sample_image, render_draft
+from nemovideo.testing._ffmpeg import ffmpeg_exe, make_sample_audio, make_sample_image, render_draft
 from nemovideo.testing.mp4probe import probe_mp4
 
 
@@ -53,3 +56,56 @@ async def test_64_bit_box_sizes_and_refusals(tmp_path: Path) -> None:
     (tmp_path / "ftyp_only.mp4").write_bytes(data[:ftyp_size])
     with pytest.raises(ValueError, match="no moov"):
         probe_mp4(tmp_path / "ftyp_only.mp4")
+
+
+def _fitted(image: Path, out: Path) -> Path:
+    """``image`` fitted to 160x90 the way the renderer fits a still, as one raw frame."""
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(image),
+         "-vf", "scale=160:90:force_original_aspect_ratio=decrease,pad=160:90:(ow-iw)/2:(oh-ih)/2,"
+         "format=yuv420p", "-f", "rawvideo", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def _frame_at(video: Path, seconds: float, out: Path) -> Path:
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{seconds}",
+         "-i", str(video), "-frames:v", "1", "-pix_fmt", "yuv420p", "-f", "rawvideo", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+async def test_stills_decoded_once_render_every_frame_of_the_same_picture(tmp_path: Path) -> None:
+    """Each still is decoded and scaled once and repeated (issue 16): the output keeps the
+    draft's duration and every frame at the rate, shows the picture itself (fitted to the frame),
+    and fades only at the clip's edges."""
+    media = []
+    for name in ("m_a", "m_b"):
+        await make_sample_image(tmp_path / f"{name}.png", name, 64, 48)
+        media.append({"media_id": name, "url": f"http://cdn/files/{name}.png", "kind": "image"})
+    draft = make_draft([video_track(media, 4000, "fade")])
+    out = await render_draft(draft, tmp_path, tmp_path / "v.mp4", width=160, height=90, fps=10)
+    info = probe_mp4(out)
+    assert info.duration_s == pytest.approx(4.0, abs=0.05)
+    assert (info.width, info.height, info.codec) == (160, 90, "avc1")
+    assert next(t.samples for t in info.tracks if t.handler == "vide") == 40
+    reference = _fitted(tmp_path / "m_b.png", tmp_path / "ref.yuv")
+    raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "160x90"]
+    middle = _frame_at(out, 3.0, tmp_path / "mid.yuv")
+    start = _frame_at(out, 2.0, tmp_path / "start.yuv")
+    assert _psnr_raw(middle, reference, raw) > 30, "mid-clip shows the still itself"
+    assert _psnr_raw(start, reference, raw) < _psnr_raw(middle, reference, raw), "faded in"
+
+
+def _psnr_raw(a: Path, b: Path, raw: list[str]) -> float:
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", *raw, "-i", str(a), *raw, "-i", str(b),
+         "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.search(r"average:(\S+)", proc.stderr)
+    assert found, proc.stderr[-500:]
+    return math.inf if found.group(1) == "inf" else float(found.group(1))

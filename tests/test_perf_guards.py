@@ -147,12 +147,13 @@ async def test_download_with_background_flushes_is_whole_atomic_and_leak_free(
     served = (emulator.files_dir / "render_guard.mp4").read_bytes()
     out = tmp_path / "out"
     out.mkdir()
-    emulator.render.truncate_downloads = 1
+    emulator.render.truncate_downloads = 1 + owned.config.max_retries  # every attempt is cut
     with pytest.raises(nemovideo.TransportError, match=r"incomplete|broke"):
         await dl.stream_to_file(
             owned._transport, "/api/render/proxy/render_guard/download", out / "v.mp4", None,
             flush_every=64 << 10,
         )  # fmt: skip
+    assert emulator.render.truncate_downloads == 0, "the pipeline retried the broken transfer"
     assert list(out.iterdir()) == [], "no partial file, no temp file"
 
     seen: list[tuple[int, int]] = []

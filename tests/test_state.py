@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nemovideo.draft import Draft
 from nemovideo.state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
@@ -149,3 +151,34 @@ def test_state_at_top_level_camel_case_and_json_strings() -> None:
     assert state.generated_media[0].kind == "image"
     nested = SessionState.from_json({"state": json.dumps({"draft": example_draft()})})
     assert len(nested.draft) == 3
+
+
+# --- any JSON, hostile numbers ----------------------------------------------------------------
+
+HOSTILE = st.sampled_from(
+    [float("nan"), float("inf"), "NaN", "Infinity", "1e999", 1e308, 10**400, "9" * 5000, "",
+     True, "35%", [], {}, None, "{not json", "[" * 5000]
+) | st.builds(lambda: 10**5000)  # fmt: skip
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | HOSTILE,
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=12) | st.sampled_from(
+        ["state", "draft", "video_infos", "canvas_config", "generated_media", "width", "height",
+         "duration", "fps", "session_id", "filename", "url", "t", "sg", "m"]), kids, max_size=6),
+    max_leaves=40,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_any_json_decodes_to_a_state_and_never_raises(value: Any) -> None:
+    for data in (value, {"state": value}, {"state": {"draft": value, "video_infos": [value],
+                                                     "canvas_config": value}}):  # fmt: skip
+        state = SessionState.from_json(data)
+        assert isinstance(state.draft, Draft)
+        state.draft.summary()
+        repr(state)
+        for media in state.video_infos:
+            assert media.duration is None or media.duration == media.duration
+            assert media.width is None or isinstance(media.width, int)
+            assert media.kind in (None, "video", "image", "audio")
+        assert state.canvas_config.width is None or isinstance(state.canvas_config.width, int)

@@ -33,6 +33,7 @@ import attrs
 from ..state import MediaInfo
 from ._agent_questions import make_what, music_question
 from ._chat_controls import ChatControls, chat_controls
+from ._edit_phrases import plan_edit
 from ._edits import (
     DEFAULT_SECONDS,
     Edit,
@@ -233,6 +234,9 @@ def _canvas(low: str) -> Step | None:
 
 def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
     """What the agent does and says about ``text`` given the session ``state`` (not modified)."""
+    phrased = plan_edit(text, state)
+    if phrased is not None:
+        return phrased
     low = text.lower()
     removal = _removal(low, state)
     if removal is not None:

@@ -8,14 +8,17 @@
 
 The API origin answers the documented endpoints in the ``{"code", "message", "data"}`` envelope;
 the CDN origin serves stored files (uploads, render outputs) under ``/files/<name>`` with Range
-support. Chat, upload and render routes live in their own modules (``add_routes(app, emu)``).
+support. The routes live in their own modules, one per area (``_core_routes``, ``_upload``,
+``_render``, ``_chat``), declared from the endpoint table (:mod:`nemovideo._endpoints`); they
+find this emulator on their application (``request.app[EMULATOR]``) and answer through the helpers
+of :mod:`._responses`, which the methods below wrap in the emulator's current error style.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import tempfile
-import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,24 +26,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _chat, _core_routes, _render, _upload
+from . import _chat, _core_routes, _render, _responses, _upload
+from ._cdn import cdn_app
 from ._chat_controls import ChatControls
-from ._render import RenderControls
-from ._store import (
-    DEFAULT_MESSAGES,
-    STATUS_FOR_CODE,
-    APIFailure,
-    RecordedRequest,
-    SessionRecord,
-    Store,
-    User,
-)
+from ._keys import EMULATOR
+from ._render_controls import RenderControls
+from ._responses import ATTRIBUTION_HEADERS, ERROR_STYLES
+from ._store import DEFAULT_MESSAGES, APIFailure, RecordedRequest, SessionRecord, Store, User
 from .faults import Faults
 
 __all__ = ["ATTRIBUTION_HEADERS", "ERROR_STYLES", "Emulator"]
 
-ERROR_STYLES = ("body", "status")
-ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 _SHUTDOWN_TIMEOUT = 0.5
 
 
@@ -52,16 +48,27 @@ def _origin(host: str, port: int) -> str:
     return f"http://{literal}:{port}"
 
 
-async def _record(request: web.Request, into: list[RecordedRequest]) -> None:
-    body: Any = None
-    if request.content_type == "application/json" and request.body_exists:
-        try:
-            body = await request.json()
-        except (ValueError, web.HTTPException):
-            body = None
-    into.append(
-        RecordedRequest(request.method, request.path, dict(request.headers), body, time.time())
-    )
+@web.middleware
+async def _record_and_fault(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Record the request, let a fault rule answer it, else the route; a lost answer is cut."""
+    emu = request.app[EMULATOR]
+    await _responses.record(request, emu.requests)
+    answer = await emu.faults.intercept(request)
+    if answer is not None:
+        return answer
+    response = await handler(request)
+    if emu.faults.answer_lost(request):
+        return web.Response(status=500)
+    return response
+
+
+@web.middleware
+async def _failures(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An ``APIFailure`` raised by a route becomes its answer in the current error style."""
+    try:
+        return await handler(request)
+    except APIFailure as failure:
+        return request.app[EMULATOR].failure_response(failure)
 
 
 class Emulator:
@@ -70,10 +77,11 @@ class Emulator:
     ``error_style`` ``"body"`` answers failures with HTTP 200 and a non-zero ``code``; ``"status"``
     with the matching HTTP status and the same body. It can be changed at any time.
 
-    Three control surfaces, each changeable mid-test: ``emu.faults`` (HTTP-level faults: 429, 5xx,
-    resets, expired tokens, dropped sessions), ``emu.chat`` (the editing agent: timing, heartbeat
-    form, dialect, silent edits, dropped streams) and ``emu.render`` (render size, failures, held
-    jobs, poll answer shape, broken downloads)::
+    Three control surfaces, plain attributes each changeable (or replaced) mid-test:
+    ``emu.faults`` (HTTP-level faults: 429, 5xx, resets, lost answers, expired tokens, dropped
+    sessions), ``emu.chat`` (:class:`ChatControls`, the editing agent: timing, heartbeat form,
+    dialect, silent edits, dropped streams) and ``emu.render`` (:class:`RenderControls`: render
+    size, failures, refusals, held jobs, poll answer and failure shapes, broken downloads)::
 
         emu.chat.silent = True              # the next edit ends without text
         emu.render.fail_next("GPU lost")    # the next render fails with that reason
@@ -100,6 +108,7 @@ class Emulator:
         self.store = Store(initial_credits=initial_credits)
         self.faults = Faults(self)
         self.chat = ChatControls()
+        self.render = RenderControls()
         self.requests: list[RecordedRequest] = []
         self.cdn_requests: list[RecordedRequest] = []
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None
@@ -113,11 +122,6 @@ class Emulator:
         return f"<Emulator url={self._url!r} cdn_url={self._cdn_url!r}>"
 
     # -- configuration ------------------------------------------------------------------------
-
-    @property
-    def render(self) -> RenderControls:
-        """How this emulator renders, and the render faults it injects (:class:`RenderControls`)."""
-        return _render.render_controls(self)
 
     @property
     def error_style(self) -> str:
@@ -189,7 +193,7 @@ class Emulator:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._url = _origin(self.host, await self._serve(self._api_app(), self.port))
-            self._cdn_url = _origin(self.host, await self._serve(self._cdn_app(), self.cdn_port))
+            self._cdn_url = _origin(self.host, await self._serve(cdn_app(self), self.cdn_port))
         except BaseException:
             await self.close()
             raise
@@ -273,20 +277,17 @@ class Emulator:
             if path_substring in r.path and (method is None or r.method == method.upper())
         ]
 
-    # -- helpers for route modules ------------------------------------------------------------
+    # -- helpers for route modules (see ._responses) -----------------------------------------
 
     @staticmethod
     def has_attribution(request: web.BaseRequest) -> bool:
         """True when the request carries every non-empty ``X-Skill-*`` attribution header."""
-        return all(request.headers.get(name, "").strip() for name in ATTRIBUTION_HEADERS)
+        return _responses.has_attribution(request)
 
     @staticmethod
     def bearer_token(request: web.BaseRequest) -> str | None:
         """The token from ``Authorization: Bearer <token>``; None when absent or another scheme."""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return token.strip() or None
+        return _responses.bearer_token(request)
 
     def authenticate(self, request: web.BaseRequest) -> User:
         """The user behind the request's bearer token; else raises 1001."""
@@ -298,24 +299,16 @@ class Emulator:
     @staticmethod
     async def json_body(request: web.BaseRequest) -> dict[str, Any]:
         """The request's JSON object, or ``{}`` when it has none (the service is lenient too)."""
-        try:
-            body = await request.json() if request.body_exists else None
-        except ValueError:
-            body = None
-        return body if isinstance(body, dict) else {}
+        return await _responses.json_body(request)
 
     @staticmethod
     def ok(data: Any) -> web.Response:
         """A success answer in the envelope: ``{"code": 0, "message": "success", "data": data}``."""
-        return web.json_response({"code": 0, "message": "success", "data": data})
+        return _responses.ok(data)
 
     def status_for(self, code: int, status: int | None = None) -> int:
         """The HTTP status for an error ``code`` in the current ``error_style``; ``status`` wins."""
-        if status is not None:
-            return status
-        if self.error_style == "body":
-            return 200
-        return STATUS_FOR_CODE.get(code, code if 400 <= code < 600 else 400)
+        return _responses.status_for(self.error_style, code, status)
 
     def error_response(
         self,
@@ -323,61 +316,40 @@ class Emulator:
         message: str | None = None,
         *,
         status: int | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         **extra_data: Any,
     ) -> web.Response:
         """A failure in the current error style; ``status`` forces the HTTP status either way."""
-        body: dict[str, Any] = {"code": code, "message": message or DEFAULT_MESSAGES.get(code, "")}
-        if extra_data:
-            body["data"] = extra_data
-        return web.json_response(body, status=self.status_for(code, status), headers=headers)
+        return _responses.error_response(
+            self.error_style, code, message, status=status, headers=headers, **extra_data
+        )
 
     def failure_response(self, failure: APIFailure) -> web.Response:
         """``error_response()`` for a raised ``APIFailure``: its status, headers and data kept."""
-        return self.error_response(
-            failure.code,
-            failure.message,
-            status=failure.status,
-            headers=failure.headers or None,
-            **failure.data,
+        return _responses.failure_response(self.error_style, failure)
+
+    @property
+    def api_routes(self) -> frozenset[tuple[str, str]]:
+        """``(method, path template)`` of every route the API origin serves (HEAD left out).
+
+        The same templates as :mod:`nemovideo._endpoints`, which the routes are declared from::
+
+            assert ("GET", "/api/credits/balance/simple") in emu.api_routes
+        """
+        app = self._runners[0].app if self._runners else self._api_app()
+        return frozenset(
+            (route.method, route.resource.canonical)
+            for route in app.router.routes()
+            if route.method != "HEAD" and route.resource is not None
         )
 
     # -- the two applications -----------------------------------------------------------------
 
     def _api_app(self) -> web.Application:
-        @web.middleware
-        async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
-            await _record(request, self.requests)
-            answer = await self.faults.intercept(request)
-            return answer if answer is not None else await handler(request)
-
-        @web.middleware
-        async def failures(request: web.Request, handler: Handler) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except APIFailure as failure:
-                return self.failure_response(failure)
-
-        app = web.Application(middlewares=[record, failures])
-        _core_routes.add_routes(app, self)
+        app = web.Application(middlewares=[_record_and_fault, _failures])
+        app[EMULATOR] = self
+        app.add_routes(_core_routes.routes)
+        app.add_routes(_upload.routes)
+        _render.setup(app)
         _chat.add_routes(app, self)
-        _upload.add_routes(app, self)
-        _render.add_routes(app, self)
-        return app
-
-    def _cdn_app(self) -> web.Application:
-        @web.middleware
-        async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
-            await _record(request, self.cdn_requests)
-            return await handler(request)
-
-        async def serve_file(request: web.Request) -> web.StreamResponse:
-            name = request.match_info["name"]
-            path = self.files_dir / name
-            if name.startswith(".") or "/" in name or "\\" in name or not path.is_file():
-                raise web.HTTPNotFound()
-            return web.FileResponse(path)
-
-        app = web.Application(middlewares=[record])
-        app.router.add_get("/files/{name}", serve_file)
         return app

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .. import _endpoints as api
 from ._agent import EDIT_TOOL, Plan, Step, plan_reply
 from ._agent_questions import plan_answer
 from ._chat_controls import ChatControls, chat_controls
@@ -301,4 +302,4 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
                 ctl.disconnects += 1
         return resp
 
-    app.router.add_post("/run_sse", run_sse)
+    app.router.add_route(api.CHAT.method, api.CHAT.path, run_sse)

@@ -1,4 +1,4 @@
-"""Builders for drafts in the emulator's own form (see HELPERS/PROTOCOL "The draft").
+"""Builders for drafts in the emulator's own form (docs/protocol.md, "The draft").
 
 The emulator's scripted editing agent writes exactly this shape; the client reads it like any
 other draft::

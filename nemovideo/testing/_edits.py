@@ -1,11 +1,16 @@
 """The emulator agent's edits: each a function that changes a session state in place.
 
-:mod:`._agent` plans which of them a sentence asks for; :mod:`._chat` applies them while the stream
-runs (or after it, when the client has gone). Drafts stay in the emulator's form (HELPERS.md)
-through the builders of :mod:`._drafts`::
+:mod:`._agent` plans which of them a sentence asks for (:mod:`._edit_phrases` reads the natural
+phrasings); :mod:`._chat` applies them while the stream runs (or after it, when the client has
+gone). Drafts stay in the emulator's form (docs/protocol.md, "The draft") through :mod:`._drafts`::
 
     edit = add_bgm("Lo-fi", 0.35)
     edit(session.state)         # the draft now has a BGM track at 35%
+    set_volume(0.6)(session.state)   # the same track and clip, now at 60%
+
+An edit changes what is there rather than replacing it: the music, the title and the clips keep
+their tracks and segment ids, as the real editor does, so ``reply.changes`` reads "BGM volume
+35% -> 60%" and not a removal and an addition.
 
 ``add_generated`` places clips made by ``generate_video_with_seedance`` (they have no file on the
 CDN: renders show a coloured placeholder) and lists them in ``generated_media``.
@@ -26,11 +31,14 @@ __all__ = [
     "add_bgm",
     "add_generated",
     "add_title",
+    "bgm_of",
     "has_track",
     "make_video",
     "remove_tracks",
     "set_canvas",
     "set_duration",
+    "set_volume",
+    "title_of",
 ]
 
 DEFAULT_SECONDS = 10
@@ -105,21 +113,74 @@ def set_duration(total_ms: int) -> Edit:
     return edit
 
 
+def _role(track: Mapping[str, Any]) -> str:
+    segments = track.get("sg") or [{}]
+    first = segments[0] if isinstance(segments[0], Mapping) else {}
+    meta = first.get("m")
+    return str(meta.get("role") or "").lower() if isinstance(meta, Mapping) else ""
+
+
+def bgm_of(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The background-music track of the state's draft (audio, role bgm or none), if any."""
+    draft = state.get("draft")
+    tracks = draft.get("t") if isinstance(draft, Mapping) else None
+    return next(
+        (t for t in tracks or [] if _is_track(t, 1) and _role(t) in ("", "bgm", "music")), None
+    )
+
+
+def title_of(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The title track of the state's draft (text, role title or none), if any."""
+    draft = state.get("draft")
+    tracks = draft.get("t") if isinstance(draft, Mapping) else None
+    return next((t for t in tracks or [] if _is_track(t, 7) and _role(t) in ("", "title")), None)
+
+
+def _clip_meta(track: dict[str, Any]) -> list[dict[str, Any]]:
+    return [seg.setdefault("m", {}) for seg in track.get("sg") or [] if isinstance(seg, dict)]
+
+
 def add_bgm(name: str, volume: float) -> Edit:
+    """Music ``name`` at ``volume``: the BGM track there is changed (same clip), else one is added."""
+
     def edit(state: dict[str, Any]) -> None:
         draft = _draft(state)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, 1)]
-        draft["t"].append(bgm_track(name, volume, _total_ms(state)))
+        track = bgm_of(state)
+        if track is None or not _clip_meta(track):
+            draft["t"].append(bgm_track(name, volume, _total_ms(state)))
+        else:
+            track.setdefault("m", {})["name"] = name
+            for meta in _clip_meta(track):
+                meta.update(name=name, volume=volume)
+        _commit(state, draft)
+
+    return edit
+
+
+def set_volume(volume: float) -> Edit:
+    """The background music's volume (0-1), on every clip of the BGM track; nothing else moves."""
+
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        track = bgm_of(state)
+        for meta in _clip_meta(track) if track is not None else []:
+            meta["volume"] = volume
         _commit(state, draft)
 
     return edit
 
 
 def add_title(text: str) -> Edit:
+    """The title ``text``: the title there is reworded (same clip, same timing), else one is added."""
+
     def edit(state: dict[str, Any]) -> None:
         draft = _draft(state)
-        draft["t"] = [t for t in draft["t"] if not _is_track(t, 7)]
-        draft["t"].append(title_track(text, min(TITLE_MS, _total_ms(state))))
+        track = title_of(state)
+        metas = _clip_meta(track) if track is not None else []
+        if metas:
+            metas[0]["text"] = text
+        else:
+            draft["t"].append(title_track(text, min(TITLE_MS, _total_ms(state))))
         draft.setdefault("m", {})["title"] = text
         _commit(state, draft)
 

@@ -1,4 +1,4 @@
-"""A real renderer for the emulator: the HELPERS.md draft form in, an H.264 MP4 out.
+"""A real renderer for the emulator: a draft in the emulator's form in, an H.264 MP4 out.
 
 The ffmpeg binary comes from the ``imageio-ffmpeg`` package (the ``emulator`` extra); nothing is
 downloaded at run time. ffmpeg runs as an asyncio subprocess so a render never blocks the emulator's
@@ -6,12 +6,12 @@ event loop::
 
     out = await render_draft(draft, emu.files_dir, emu.files_dir / "job.mp4", width=320, height=180)
 
-What is rendered, on purpose simply and deterministically:
+What is rendered (the draft form is docs/protocol.md's "The draft"), simply and deterministically:
 
-- the first non-empty video track (``tt`` 0): each segment shows its image (a still) or video, scaled
-  and letterboxed to the frame, for exactly its duration; gaps and a missing source are a coloured
-  placeholder; ``transition: "fade"`` fades through black over ``transition_ms`` at both ends, which
-  keeps every clip's timing identical to the draft;
+- the first non-empty video track (``tt`` 0): each segment shows its image (a still, decoded and
+  scaled once, then repeated) or video, letterboxed to the frame, for exactly its duration; gaps
+  and a missing source are a coloured placeholder; ``transition: "fade"`` fades through black over
+  ``transition_ms`` at both ends, which keeps every clip's timing identical to the draft;
 - audio tracks (``tt`` 1): each segment at its ``volume`` from its start; a missing source is a
   generated tone, so the mix is audible and testable;
 - text tracks (``tt`` 7): burned in with ``drawtext`` (DejaVu Sans) when the font is installed.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 
 from yarl import URL
 
+from .._numbers import finite_float
 from ..draft import Draft, Segment, TrackType
 
 __all__ = ["FONT", "RenderError", "ffmpeg_exe", "make_sample_audio", "make_sample_image",
@@ -186,24 +188,58 @@ class _Graph:
     def clip(self, seg: Segment, path: Path | None, seconds: float, index: int) -> str:
         if path is None:
             return self._faded(self.still(seconds, _color(seg.src or str(index))), seg, seconds)
+        fit = (
+            f"scale={self.w}:{self.h}:force_original_aspect_ratio=decrease,"
+            f"pad={self.w}:{self.h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+        )
+        label = self._label("v")
         if (seg.kind or "image") == "video":
             idx = self._input("-stream_loop", "-1", "-t", f"{seconds:.3f}", "-i", str(path))
+            self.chains.append(
+                f"[{idx}:v]{fit},fps={self.fps},format=yuv420p,"
+                f"trim=duration={seconds:.3f},setpts=PTS-STARTPTS[{label}]"
+            )
         else:
-            idx = self._input("-loop", "1", "-framerate", str(self.fps), "-t", f"{seconds:.3f}",
-                              "-i", str(path))  # fmt: skip
-        label = self._label("v")
-        self.chains.append(
-            f"[{idx}:v]scale={self.w}:{self.h}:force_original_aspect_ratio=decrease,"
-            f"pad={self.w}:{self.h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={self.fps},format=yuv420p,"
-            f"trim=duration={seconds:.3f},setpts=PTS-STARTPTS[{label}]"
-        )
+            idx = self._input("-framerate", str(self.fps), "-i", str(path))
+            frames = math.ceil(seconds * self.fps) + 1
+            self.chains.append(
+                f"[{idx}:v]trim=end_frame=1,{fit},format=yuv420p,"
+                f"loop=loop={frames - 1}:size=1:start=0,settb=1/{self.fps},setpts=N,"
+                f"trim=duration={seconds:.3f},setpts=PTS-STARTPTS[{label}]"
+            )
+            return self._faded_still(label, seg, seconds)
         return self._faded(label, seg, seconds)
 
-    def _faded(self, label: str, seg: Segment, seconds: float) -> str:
+    def _fade_s(self, seg: Segment, seconds: float) -> float:
         meta = seg.meta
         if str(meta.get("transition", "none")) != "fade":
-            return label
-        fade = min(float(meta.get("transition_ms") or 500) / 1000, seconds / 2)
+            return 0.0
+        return min((finite_float(meta.get("transition_ms")) or 500) / 1000, seconds / 2)
+
+    def _faded_still(self, label: str, seg: Segment, seconds: float) -> str:
+        """Fade a repeated still only where it fades: the frames between play the one frame.
+
+        ``fade`` writes into every frame it is given, so a whole repeated still would be copied
+        frame by frame; split at the fade edges (same timestamps, so the same pixels as one fade
+        over the whole clip), only the frames inside the fades are processed.
+        """
+        fade = self._fade_s(seg, seconds)
+        if fade * self.fps < 3 or (seconds - 2 * fade) * self.fps < 3:
+            return self._faded(label, seg, seconds)
+        head, body, tail, out = (f"{label}{part}" for part in ("h", "b", "t", "f"))
+        rest = seconds - fade
+        self.chains += [
+            f"[{label}]split=3[{head}][{body}][{tail}]",
+            f"[{head}]trim=end={fade:.3f},fade=t=in:st=0:d={fade:.3f},setpts=PTS-STARTPTS[{head}o]",
+            f"[{body}]trim=start={fade:.3f}:end={rest:.3f},setpts=PTS-STARTPTS[{body}o]",
+            f"[{tail}]trim=start={rest:.3f},fade=t=out:st={rest:.3f}:d={fade:.3f},"
+            f"setpts=PTS-STARTPTS[{tail}o]",
+            f"[{head}o][{body}o][{tail}o]concat=n=3:v=1:a=0[{out}]",
+        ]
+        return out
+
+    def _faded(self, label: str, seg: Segment, seconds: float) -> str:
+        fade = self._fade_s(seg, seconds)
         if fade <= 0:
             return label
         out = self._label("f")
@@ -241,7 +277,7 @@ def _video_segments(draft: Draft) -> list[Segment]:
 
 def _drawtext(seg: Segment, textfile: Path, height: int) -> str:
     meta = seg.meta
-    size = max(8, round(float(meta.get("font_size") or 48) * height / 1080))
+    size = max(8, min(round((finite_float(meta.get("font_size")) or 48) * height / 1080), height))
     y = "h-text_h-h/12" if meta.get("position") == "bottom" else "(h-text_h)/2"
     return (
         f"drawtext=fontfile={_filter_path(FONT)}:textfile={_filter_path(textfile)}:"

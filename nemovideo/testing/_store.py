@@ -22,6 +22,8 @@ from typing import Any
 
 import attrs
 
+from ._render_job import JobTable
+
 __all__ = [
     "DEFAULT_MESSAGES",
     "STATUS_FOR_CODE",
@@ -179,8 +181,9 @@ def _new_session_id() -> str:
 
 @attrs.define
 class Store:
-    """Everything the emulator knows. ``render_jobs`` belongs to the render routes;
-    ``remote_files`` maps a URL to the content URL uploads "fetch" from it (``emu.fake_url``)."""
+    """Everything the emulator knows. ``render_jobs`` (:class:`RenderRecord` by id) belongs to
+    the render routes; ``remote_files`` maps a URL to the content URL uploads "fetch" from it
+    (``emu.fake_url``)."""
 
     initial_credits: int = 100
     exports_blocked_by_default: bool = False
@@ -189,7 +192,7 @@ class Store:
     clients: dict[str, ClientRecord] = attrs.Factory(dict)
     sessions: dict[str, SessionRecord] = attrs.Factory(dict)
     claims: dict[str, str] = attrs.Factory(dict)
-    render_jobs: dict[str, Any] = attrs.Factory(dict)
+    render_jobs: JobTable = attrs.Factory(JobTable)
     remote_files: dict[str, bytes | Path] = attrs.Factory(dict)
 
     # -- users and tokens -----------------------------------------------------------------------

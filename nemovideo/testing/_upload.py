@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from .. import _endpoints as api
+from ._keys import EMULATOR, endpoint
 from ._media_probe import KIND_OF_FORMAT, measure
 from ._store import APIFailure
 from ._url_fetch import entry_for_url, extension_kind, media_entry, store_stream, unsupported
@@ -29,11 +31,13 @@ from ._url_fetch import entry_for_url, extension_kind, media_entry, store_stream
 if TYPE_CHECKING:
     from ._app import Emulator
 
-__all__ = ["SUPPORTED_FORMATS", "add_routes"]
+__all__ = ["SUPPORTED_FORMATS", "routes"]
 
 SUPPORTED_FORMATS = KIND_OF_FORMAT
 _CHUNK = 64 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+routes = web.RouteTableDef()
 
 
 async def _chunks(part: BodyPartReader) -> AsyncGenerator[bytes, None]:
@@ -97,17 +101,16 @@ async def _from_multipart(request: web.Request, emu: Emulator) -> list[dict[str,
     return entries
 
 
-def add_routes(app: web.Application, emu: Emulator) -> None:
-    async def upload(request: web.Request) -> web.Response:
-        user = emu.authenticate(request)
-        session = emu.store.session_for(user, request.match_info["sid"])
-        if request.content_type.startswith("multipart/"):
-            entries = await _from_multipart(request, emu)
-        elif request.content_type == "application/json":
-            entries = await _from_urls(await emu.json_body(request), emu)
-        else:
-            raise APIFailure(4001, "Send multipart `files` parts or JSON `urls`")
-        session.state["video_infos"].extend(dict(e) for e in entries)
-        return emu.ok({"files": entries, "session_state_applied": True})
-
-    app.router.add_post("/api/upload-video/nemo_agent/me/{sid}", upload)
+@endpoint(routes, api.UPLOAD)
+async def upload(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    user = emu.authenticate(request)
+    session = emu.store.session_for(user, request.match_info["sid"])
+    if request.content_type.startswith("multipart/"):
+        entries = await _from_multipart(request, emu)
+    elif request.content_type == "application/json":
+        entries = await _from_urls(await emu.json_body(request), emu)
+    else:
+        raise APIFailure(4001, "Send multipart `files` parts or JSON `urls`")
+    session.state["video_infos"].extend(dict(e) for e in entries)
+    return emu.ok({"files": entries, "session_state_applied": True})

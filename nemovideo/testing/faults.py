@@ -7,12 +7,14 @@ request except the anonymous-token call, unless ``path`` names it) and, if given
     emu.faults.rate_limit(times=1, retry_after=0.05, path="/api/credits")
     emu.faults.server_error(times=2, status=503, method="GET")
     emu.faults.reset_connection(path="/with-session")   # the TCP connection is cut, no answer
+    emu.faults.lose_answer(path="/api/render/proxy/lambda", method="POST")  # handled, answer lost
     emu.faults.error(2001)                               # in the current error style
     emu.faults.expire_tokens()                           # every token issued so far, now
     emu.faults.drop_session(sid)                         # next use of sid -> 1002
 
-Rules are checked in the order they were added, before routing; ``delay`` rules sleep and let the
-check go on, the first other matching rule answers the request.
+Rules are checked in the order they were added, before routing; ``delay`` and ``lose_answer``
+rules let the check go on (after sleeping, or marking the request), the first other matching
+rule answers the request.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
+from .._endpoints import ANONYMOUS_TOKEN
+from ._keys import ANSWER_LOST
 from ._store import DEFAULT_MESSAGES, STATUS_FOR_CODE, APIFailure
 
 if TYPE_CHECKING:
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "FaultRule", "Faults", "FiredFault"]
 
-ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
+ANONYMOUS_TOKEN_PATH = ANONYMOUS_TOKEN.path
 
 
 @attrs.define
@@ -136,6 +140,24 @@ class Faults:
         """
         return self._add("reset_connection", times, path, method)
 
+    def lose_answer(
+        self, times: int = 1, path: str | None = None, method: str | None = None
+    ) -> FaultRule:
+        """Handle the request (its body read, its effect applied), then cut the connection.
+
+        The client sees a disconnect, as when a gateway times out or a reset hits after the
+        service acted: it cannot know whether the request took effect. This is how a test shows
+        a render submit re-sent with the same ``id`` names the job the lost answer would have::
+
+            emu.faults.lose_answer(path="/api/render/proxy/lambda", method="POST")
+            job = await session.export()        # sent twice, one job
+            assert len(emu.store.render_jobs) == 1
+
+        For answers sent whole; a stream (``/run_sse``) has been sent by the time its handler
+        returns, so cut those with ``emu.chat.drop_after`` instead.
+        """
+        return self._add("lose_answer", times, path, method)
+
     def delay(
         self, seconds: float, times: int = 1, path: str | None = None, method: str | None = None
     ) -> FaultRule:
@@ -195,8 +217,20 @@ class Faults:
             if rule.kind == "delay":
                 await asyncio.sleep(float(rule.options["seconds"]))
                 continue
+            if rule.kind == "lose_answer":
+                request[ANSWER_LOST] = True
+                continue
             return self._answer(rule, request)
         return None
+
+    @staticmethod
+    def answer_lost(request: web.Request) -> bool:
+        """After the handler: cut the connection if a ``lose_answer`` rule matched ``request``."""
+        if not request.get(ANSWER_LOST, False):
+            return False
+        if request.transport is not None:
+            request.transport.abort()
+        return True
 
     def _answer(self, rule: FaultRule, request: web.Request) -> web.StreamResponse:
         opts = rule.options

@@ -96,8 +96,10 @@ def start(major: str, *, slow_ms: int = SLOW_MS) -> AdkServer:
     log = Path(tempfile.mkstemp(prefix=f"adk{major}-", suffix=".log")[1])
     env = {**os.environ, "NEMO_ADK_SLOW_MS": str(slow_ms), "PYTHONUNBUFFERED": "1",
            "GOOGLE_GENAI_USE_VERTEXAI": "0", "ADK_DISABLE_TELEMETRY": "1"}  # fmt: skip
+    # In-memory sessions and artifacts: nothing is written into the agents folder (the tree).
     command = [str(venv / "bin" / "adk"), "api_server", "--host", "127.0.0.1",
-               "--port", str(port), "--no-reload", str(AGENTS)]  # fmt: skip
+               "--port", str(port), "--no-reload", "--session_service_uri", "memory://",
+               "--artifact_service_uri", "memory://", str(AGENTS)]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                    cwd=str(AGENTS))  # fmt: skip

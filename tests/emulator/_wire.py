@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from nemovideo.testing import Emulator
+from nemovideo.testing._drafts import make_draft, video_track
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
 SUBMIT = "/api/render/proxy/lambda"
@@ -79,3 +81,23 @@ def parts(event: dict[str, Any]) -> list[dict[str, Any]]:
     content = event.get("content") or {}
     found: list[dict[str, Any]] = content.get("parts") or []
     return found
+
+
+def job(wire: Wire, job_id: str, **fields: Any) -> dict[str, Any]:
+    """A render submit body for a one-second draft; ``fields`` replace (None: drop) keys."""
+    draft = make_draft([video_track([{"media_id": "m_a", "url": "a.png"}], 1000)])
+    body = {"id": job_id, "sessionId": wire.sid, "draft": draft,
+            "output": {"format": "mp4", "quality": "high"}}  # fmt: skip
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+async def finish(wire: Wire, job_id: str) -> dict[str, Any]:
+    """Poll the job until it is ``completed`` or ``failed``; its last answer's ``data``."""
+    for _ in range(3000):  # up to a minute on a slow machine
+        _, body, _ = await wire.call("GET", f"{SUBMIT}/{job_id}")
+        data: dict[str, Any] = body.get("data", body)
+        if data["status"] in ("completed", "failed"):
+            return data
+        await asyncio.sleep(0.02)
+    raise AssertionError("the job never finished")

@@ -124,12 +124,11 @@ async def test_claim_and_registration_links(
     emulator: Emulator, client: nemovideo.NemoClient
 ) -> None:
     session = await client.create_session()
-    old = URL(session.claim_url)
-    assert (old.path, set(old.query)) == (
-        "/workspace/claim",
-        {"task", "session", "skill_name", "skill_version", "skill_source"},
-    )
-    assert (old.query["task"], old.query["session"]) == (session.task_id, session.id)
+    link = URL(session.claim_url)
+    assert (link.path, dict(link.query)) == (
+        f"/workspace/task/{session.task_id}",
+        {"session": session.id},
+    ), "the newest documented browser link: no API call, no secret"
     new = URL(await session.claim_link())
     assert new.path == "/workspace/claim" and new.query["ct"].startswith("clm_")
     [claim] = emulator.requests_to("/api/auth/claim-token")

@@ -393,7 +393,7 @@ async def test_multipart_refusals_leave_no_file(http: aiohttp.ClientSession) -> 
 async def test_run_sse_streams_two_adk_events(api: Api, emulator: Emulator) -> None:
     tok = (await api.token())["token"]
     sid = (await api.session(tok))["session_id"]
-    message = {"parts": [{"text": "make a video"}]}
+    message = {"parts": [{"text": "hello there"}]}
     request = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid, "new_message": message}
     headers = {**ATTRIBUTION, "Authorization": f"Bearer {tok}", "Accept": "text/event-stream"}
     async with api.http.post(emulator.url + "/run_sse", json=request, headers=headers) as resp:
@@ -404,7 +404,7 @@ async def test_run_sse_streams_two_adk_events(api: Api, emulator: Emulator) -> N
     partial, final = (json.loads(f[len("data: ") :]) for f in frames)
     assert partial["partial"] is True and "partial" not in final
     assert partial["content"]["parts"][0]["text"] == final["content"]["parts"][0]["text"]
-    assert "make a video" in final["content"]["parts"][0]["text"]
+    assert "hello there" in final["content"]["parts"][0]["text"]
     assert final["author"] == "nemo_agent" and final["invocationId"].startswith("e-")
     assert emulator.session(sid).chat_log == [message]
     status, body, _ = await api.call("POST", "/run_sse", tok, json={"session_id": sid})

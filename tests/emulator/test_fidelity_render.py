@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 
 from nemovideo.testing import Emulator
-from nemovideo.testing._drafts import make_draft, video_track
 
-from ._wire import SUBMIT, Wire
+from ._wire import SUBMIT, Wire, finish, job
 
 
 @pytest.fixture
@@ -20,24 +17,6 @@ async def wire(emulator: Emulator) -> AsyncIterator[Wire]:
     emulator.render.width, emulator.render.height, emulator.render.fps = 64, 36, 5
     async with aiohttp.ClientSession() as http:
         yield await Wire(http, emulator).login()
-
-
-def job(wire: Wire, job_id: str, **fields: Any) -> dict[str, Any]:
-    draft = make_draft([video_track([{"media_id": "m_a", "url": "a.png"}], 1000)])
-    body = {"id": job_id, "sessionId": wire.sid, "draft": draft,
-            "output": {"format": "mp4", "quality": "high"}}  # fmt: skip
-    body.update(fields)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-async def finish(wire: Wire, job_id: str) -> dict[str, Any]:
-    for _ in range(3000):  # up to a minute on a slow machine
-        _, body, _ = await wire.call("GET", f"{SUBMIT}/{job_id}")
-        data: dict[str, Any] = body.get("data", body)
-        if data["status"] in ("completed", "failed"):
-            return data
-        await asyncio.sleep(0.02)
-    raise AssertionError("the job never finished")
 
 
 async def test_the_submit_body_is_checked_as_documented(wire: Wire, emulator: Emulator) -> None:
@@ -51,10 +30,13 @@ async def test_the_submit_body_is_checked_as_documented(wire: Wire, emulator: Em
     assert (status, answer) == (200, {"success": True,
                                       "data": {"id": "r_1", "status": "pending", "progress": 5}})  # fmt: skip
     status, answer, _ = await wire.call("POST", SUBMIT, json=job(wire, "r_1"))
-    assert status == 409 and "new id" in answer["error"], "an id is unique per submit"
+    assert status == 200 and answer["data"]["id"] == "r_1", "a re-sent submit names its job"
+    status, answer, _ = await wire.call("POST", SUBMIT, json=job(wire, "r_1", output={"a": 1}))
+    assert status == 409 and "new id" in answer["error"], "one id names one submit"
     other = await Wire(wire.http, emulator).login()
     status, _, _ = await other.call("POST", SUBMIT, json=job(other, "r_1"))
     assert status == 409
+    assert list(emulator.store.render_jobs) == ["r_1"]
     assert (await finish(wire, "r_1"))["status"] == "completed"
 
 
@@ -71,7 +53,7 @@ async def test_bare_answers_and_failures_on_http_200(wire: Wire, emulator: Emula
     emulator.render.bare = False
     emulator.render.error_style = "body"
     for method, path, body in [("GET", f"{SUBMIT}/nope", None),
-                               ("POST", SUBMIT, job(wire, "r_bare"))]:  # fmt: skip
+                               ("POST", SUBMIT, job(wire, "r_bare", output={}))]:  # fmt: skip
         status, answer, _ = await wire.call(method, path, json=body)
         assert status == 200 and answer["success"] is False and answer["error"]
 

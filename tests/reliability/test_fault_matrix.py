@@ -53,7 +53,7 @@ async def op_upload(ctx: Ctx) -> None:
 
 
 async def op_chat(ctx: Ctx) -> None:
-    reply = await ctx.session.send("add lo-fi BGM at 35%")
+    reply = await ctx.session.send("add lo-fi BGM at 50%")  # the example draft has it at 35%
     assert any("BGM" in line or "Lo-fi" in line for line in reply.changes)
 
 

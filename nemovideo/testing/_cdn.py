@@ -1,0 +1,48 @@
+"""The emulator's CDN origin: the files under ``emu.files_dir`` (uploads, render outputs).
+
+A second host, so a test can see that the client never sends its token anywhere but the API::
+
+    GET /files/<name>        the file, with Range support; no authentication, as on a CDN
+
+It is not part of the API (:mod:`nemovideo._endpoints`): the service hands out its URLs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ._keys import EMULATOR
+from ._responses import record
+
+if TYPE_CHECKING:
+    from ._app import Emulator
+
+__all__ = ["cdn_app"]
+
+routes = web.RouteTableDef()
+
+
+@web.middleware
+async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
+    await record(request, request.app[EMULATOR].cdn_requests)
+    return await handler(request)
+
+
+@routes.get("/files/{name}")
+async def serve_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = request.app[EMULATOR].files_dir / name
+    if name.startswith(".") or "/" in name or "\\" in name or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+def cdn_app(emu: Emulator) -> web.Application:
+    """The CDN application of ``emu``."""
+    app = web.Application(middlewares=[_record])
+    app[EMULATOR] = emu
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,116 @@
+"""``RenderControls``: how the emulator renders (``emu.render``), and the render faults it injects.
+
+Every field can be changed at any time, also mid-test::
+
+    emu.render.width, emu.render.height, emu.render.fps = 320, 180, 10   # fast test renders
+    emu.render.poll_shape = 3                # answer polls in the first version's shape
+    emu.render.failure_shape = "envelope"    # a failed job polls as {"success": false, "error"}
+    emu.render.fail_next("out of GPU memory")  # the next job fails with that reason
+    emu.render.refuse_next("queue full")     # the next new submit is refused; no job starts
+    emu.render.hold()                        # jobs stay "processing" until release()
+    emu.render.cdn_missing = True            # outputs are not published on the CDN
+    emu.render.truncate_downloads = 1        # the next fallback download is cut halfway
+    emu.render.redirect_downloads = True     # the fallback answers 302 to the CDN origin
+    emu.render.bare = True                   # submit and cancel answer without the envelope
+    emu.render.error_style = "body"          # render failures on HTTP 200, success: false
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..draft import Draft
+from ._hold import Hold
+
+if TYPE_CHECKING:
+    from ._app import Emulator
+
+__all__ = [
+    "FAILURE_SHAPES",
+    "POLL_SHAPES",
+    "RENDER_ERROR_STYLES",
+    "Refusal",
+    "RenderControls",
+    "render_controls",
+]
+
+POLL_SHAPES = (1, 2, 3)
+FAILURE_SHAPES = ("data", "envelope")
+RENDER_ERROR_STYLES = ("status", "body")
+_MAX_SIDE = 1920
+
+
+@attrs.frozen
+class Refusal:
+    """A submit the service refuses: ``{"success": false, "error": reason}`` with ``status``."""
+
+    reason: str
+    status: int
+
+
+@attrs.define
+class RenderControls(Hold):
+    """How one emulator renders; every field can be changed at any time (see the module doc).
+
+    ``width``/``height``/``fps``: the output size and rate (``None``: the draft's, at most 1920 on
+    the long side). ``pending_s``: how long a job stays ``pending`` before it starts.
+    ``poll_shape``: 1, 2 or 3, the documented poll answers. ``failure_shape``: how a failed job
+    polls, ``"data"`` (``{"success": true, "data": {"status": "failed", "error"}}``, or the
+    shape's own failed status) or ``"envelope"`` (``{"success": false, "error"}``, HTTP 200);
+    PROTOCOL.md documents both. ``bare``: submit and cancel answer the job itself, with no
+    ``{"success", "data"}`` envelope (some versions do), failures as ``{"error"}``.
+    ``error_style``: ``"status"`` sends render-envelope failures with their HTTP status (404, 400,
+    409, 422), ``"body"`` with HTTP 200 and ``"success": false``.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    pending_s: float = 0.0
+    poll_shape: int = attrs.field(default=1, validator=attrs.validators.in_(POLL_SHAPES))
+    failure_shape: str = attrs.field(default="data", validator=attrs.validators.in_(FAILURE_SHAPES))
+    cdn_missing: bool = False
+    truncate_downloads: int = 0
+    redirect_downloads: bool = False
+    bare: bool = False
+    error_style: str = attrs.field(
+        default="status", validator=attrs.validators.in_(RENDER_ERROR_STYLES)
+    )
+    failures: list[str] = attrs.Factory(list)
+    refusals: list[Refusal] = attrs.Factory(list)
+
+    def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
+        """The next job submitted fails with ``reason`` as its ``error``."""
+        self.failures.append(reason)
+
+    def refuse_next(
+        self, reason: str = "Render queue is full; try again", status: int = 503
+    ) -> None:
+        """The next submit that would start a job is refused instead: no job, its id stays free.
+
+        The answer is ``{"success": false, "error": reason}`` with HTTP ``status`` (200 in the
+        ``"body"`` error style). A client then submits once more with a new id (PROTOCOL.md
+        "Render"); a submit re-sent for a job that exists still answers that job.
+        """
+        self.refusals.append(Refusal(reason, status))
+
+    def hold(self) -> None:
+        """Keep jobs ``processing`` (their output unpublished) until :meth:`release`."""
+        super().hold()
+
+    def size_for(self, draft: Draft) -> tuple[int, int, int]:
+        """The ``(width, height, fps)`` a render of ``draft`` gets under these settings."""
+        width = self.width or draft.width or 1920
+        height = self.height or draft.height or 1080
+        if self.width is None and self.height is None and max(width, height) > _MAX_SIDE:
+            scale = _MAX_SIDE / max(width, height)
+            width, height = round(width * scale), round(height * scale)
+        fps = self.fps or round(draft.fps or 30)
+        return width, height, max(1, fps)
+
+
+def render_controls(emu: Emulator) -> RenderControls:
+    """The render settings and faults of ``emu``: ``emu.render``."""
+    return emu.render
