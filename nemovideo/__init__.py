@@ -1,10 +1,19 @@
 """nemovideo: the asyncio-first SDK for the NemoVideo cloud video API.
 
-import nemovideo
+This module is the map: every public name, grouped by job, with the module that owns it::
 
-async with nemovideo.NemoClient() as client:
-    session = await client.create_session()
-    print(await client.credits())
+    import nemovideo
+
+    async def main() -> None:
+        async with nemovideo.NemoClient() as client:
+            session = await client.create_session()
+            print(await client.credits())
+
+What a client needs first (the client, its config, sessions, drafts, state, the errors) is imported
+eagerly; the rest loads on first use (the conversation layer compiles ~200 routing patterns, and
+chat, upload and export are needed only once a session exists), so ``import nemovideo`` stays
+cheap (``benchmarks/bench_import.py``). ``from nemovideo import X`` and ``nemovideo.X`` work for
+every name either way, and each public class reports ``nemovideo`` as its module.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._config import ClientConfig
+from ._config_groups import ChatWaits, Limits, Polling, Retries, Timeouts
 from ._version import __version__
 from .client import Credits, NemoClient
 from .draft import Draft, Segment, Track, TrackType
@@ -41,76 +51,50 @@ from .errors import (
     ValidationError,
 )
 from .session import Session
-from .state import SessionState
+from .state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
 
-__all__ = [
-    "APIError",
-    "AgentError",
-    "Assistant",
-    "AssistantReply",
-    "AuthenticationError",
-    "ChatEvent",
-    "ChatRecoveryError",
-    "ChatReply",
-    "ChatStream",
-    "ClientClosedError",
-    "ClientConfig",
-    "Credits",
-    "DownloadError",
-    "Draft",
-    "DraftUpdatedEvent",
-    "ErrorEvent",
-    "ExportBlockedError",
-    "FileTooLargeError",
-    "GuiTranslation",
-    "HeartbeatEvent",
-    "InsecureURLError",
-    "InsufficientCreditsError",
-    "Intent",
-    "MissingClientIdError",
-    "NemoClient",
-    "NemoError",
-    "NotFoundError",
-    "Option",
-    "Question",
-    "QuestionEvent",
-    "RateLimitError",
-    "RawEvent",
-    "RenderFailedError",
-    "RenderJob",
-    "RenderResult",
-    "RenderStatus",
-    "RenderTimeoutError",
-    "Renderer",
-    "Segment",
-    "ServerError",
-    "Session",
-    "SessionNotFoundError",
-    "SessionState",
-    "StreamDecodeError",
-    "StreamTimeoutError",
-    "SyncAssistant",
-    "SyncChatStream",
-    "SyncNemoClient",
-    "SyncRenderJob",
-    "SyncRenderer",
-    "SyncSession",
-    "SyncUploader",
-    "TextEvent",
-    "ToolCallEvent",
-    "ToolResultEvent",
-    "Track",
-    "TrackType",
-    "TransportError",
-    "UnsupportedFileError",
-    "ValidationError",
-    "__version__",
-    "route",
-    "send_message",
-    "translate_gui",
-]
+#: Loaded on first use: public name -> the module (under ``nemovideo``) that owns it.
+_LAZY: dict[str, str] = {
+    # chat: one message, its streamed events, the whole reply, the agent's questions
+    **dict.fromkeys(("ChatStream", "send_message"), "chat"),
+    "ChatReply": "_chat_reply",
+    **dict.fromkeys(
+        (
+            "ChatEvent",
+            "TextEvent",
+            "ToolCallEvent",
+            "ToolResultEvent",
+            "HeartbeatEvent",
+            "ErrorEvent",
+            "RawEvent",
+            "DraftUpdatedEvent",
+        ),
+        "_chat_events",
+    ),
+    **dict.fromkeys(("QuestionEvent", "Question", "Option"), "_chat_question"),
+    # upload and export
+    **dict.fromkeys(("Uploader", "UploadedMedia"), "upload"),
+    **dict.fromkeys(("Renderer", "RenderJob"), "render"),
+    **dict.fromkeys(("RenderResult", "RenderStatus"), "_render_status"),
+    # the skill's conversation layer
+    **dict.fromkeys(("Assistant", "AssistantReply"), "assistant"),
+    **dict.fromkeys(("Intent", "GuiTranslation", "route", "translate_gui"), "intents"),
+    # the blocking client
+    **dict.fromkeys(
+        (
+            "SyncNemoClient",
+            "SyncSession",
+            "SyncRenderJob",
+            "SyncChatStream",
+            "SyncRenderer",
+            "SyncUploader",
+            "SyncAssistant",
+        ),
+        "sync",
+    ),
+}
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the same names as _LAZY, spelled out for type checkers
     from ._chat_events import (
         ChatEvent,
         DraftUpdatedEvent,
@@ -122,10 +106,12 @@ if TYPE_CHECKING:
         ToolResultEvent,
     )
     from ._chat_question import Option, Question, QuestionEvent
+    from ._chat_reply import ChatReply
+    from ._render_status import RenderResult, RenderStatus
     from .assistant import Assistant, AssistantReply
-    from .chat import ChatReply, ChatStream, send_message
+    from .chat import ChatStream, send_message
     from .intents import GuiTranslation, Intent, route, translate_gui
-    from .render import Renderer, RenderJob, RenderResult, RenderStatus
+    from .render import Renderer, RenderJob
     from .sync import (
         SyncAssistant,
         SyncChatStream,
@@ -135,45 +121,101 @@ if TYPE_CHECKING:
         SyncSession,
         SyncUploader,
     )
+    from .upload import UploadedMedia, Uploader
 
-# What a client needs (NemoClient, Session, Draft, the errors) is imported eagerly. The rest loads
-# on first use: the conversation layer compiles ~200 routing patterns, and chat streaming and
-# export are needed only once a session exists (session.chat() and session.export() import them),
-# so `import nemovideo` stays cheap (benchmarks/bench_import.py). `from nemovideo import X` and
-# `nemovideo.X` work for every name either way.
-_LAZY = {
-    "Assistant": "assistant",
-    "AssistantReply": "assistant",
-    "ChatEvent": "_chat_events",
-    "ChatReply": "chat",
-    "ChatStream": "chat",
-    "DraftUpdatedEvent": "_chat_events",
-    "ErrorEvent": "_chat_events",
-    "GuiTranslation": "intents",
-    "HeartbeatEvent": "_chat_events",
-    "Intent": "intents",
-    "Option": "_chat_question",
-    "Question": "_chat_question",
-    "QuestionEvent": "_chat_question",
-    "RawEvent": "_chat_events",
-    "RenderJob": "render",
-    "RenderResult": "render",
-    "RenderStatus": "render",
-    "Renderer": "render",
-    "SyncAssistant": "sync",
-    "SyncChatStream": "sync",
-    "SyncNemoClient": "sync",
-    "SyncRenderJob": "sync",
-    "SyncRenderer": "sync",
-    "SyncSession": "sync",
-    "SyncUploader": "sync",
-    "TextEvent": "_chat_events",
-    "ToolCallEvent": "_chat_events",
-    "ToolResultEvent": "_chat_events",
-    "route": "intents",
-    "send_message": "chat",
-    "translate_gui": "intents",
-}
+__all__ = [  # noqa: RUF022 (grouped by job, like the imports)
+    # the client and its settings
+    "ChatWaits",
+    "ClientConfig",
+    "Credits",
+    "Limits",
+    "NemoClient",
+    "Polling",
+    "Retries",
+    "Timeouts",
+    "__version__",
+    # one session and what it holds
+    "CanvasConfig",
+    "Draft",
+    "GeneratedMedia",
+    "MediaInfo",
+    "Segment",
+    "Session",
+    "SessionState",
+    "Track",
+    "TrackType",
+    # the errors (the tree is in nemovideo.errors)
+    "APIError",
+    "AgentError",
+    "AuthenticationError",
+    "ChatRecoveryError",
+    "ClientClosedError",
+    "DownloadError",
+    "ExportBlockedError",
+    "FileTooLargeError",
+    "InsecureURLError",
+    "InsufficientCreditsError",
+    "MissingClientIdError",
+    "NemoError",
+    "NotFoundError",
+    "RateLimitError",
+    "RenderFailedError",
+    "RenderTimeoutError",
+    "ServerError",
+    "SessionNotFoundError",
+    "StreamDecodeError",
+    "StreamTimeoutError",
+    "TransportError",
+    "UnsupportedFileError",
+    "ValidationError",
+    # loaded on first use (see _LAZY)
+    "ChatStream",
+    "send_message",
+    "ChatReply",
+    "ChatEvent",
+    "TextEvent",
+    "ToolCallEvent",
+    "ToolResultEvent",
+    "HeartbeatEvent",
+    "ErrorEvent",
+    "RawEvent",
+    "DraftUpdatedEvent",
+    "QuestionEvent",
+    "Question",
+    "Option",
+    "Uploader",
+    "UploadedMedia",
+    "Renderer",
+    "RenderJob",
+    "RenderResult",
+    "RenderStatus",
+    "Assistant",
+    "AssistantReply",
+    "Intent",
+    "GuiTranslation",
+    "route",
+    "translate_gui",
+    "SyncNemoClient",
+    "SyncSession",
+    "SyncRenderJob",
+    "SyncChatStream",
+    "SyncRenderer",
+    "SyncUploader",
+    "SyncAssistant",
+]
+
+
+def _public(value: Any) -> Any:
+    """Report ``nemovideo`` as the module of a public class, so reprs, tracebacks and pickles show
+    the path users import (``nemovideo.APIError``, not ``nemovideo.errors.APIError``)."""
+    if isinstance(value, type) and value.__module__.startswith("nemovideo."):
+        value.__module__ = __name__
+    return value
+
+
+for _name in __all__:
+    if _name in globals():
+        _public(globals()[_name])
 
 
 def __getattr__(name: str) -> Any:
@@ -182,7 +224,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'nemovideo' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = _public(getattr(importlib.import_module(f".{module}", __name__), name))
     globals()[name] = value
     return value
 

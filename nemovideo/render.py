@@ -20,7 +20,6 @@ polls start 2 s apart and back off x1.5 up to ``config.poll_interval`` (30 s). G
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 import re
@@ -29,12 +28,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from . import _endpoints as api
 from . import _render_download as dl
 from ._numbers import finite_float
 from ._paths import check_id
+from ._render_status import RenderResult, RenderStatus, has_status
 from .draft import Draft
 from .errors import (
     APIError,
@@ -59,8 +57,6 @@ ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: percent of 100 while rendering, bytes while downloading."""
 
 
-_DONE = frozenset({"completed", "complete", "success", "succeeded", "done", "finished"})
-_FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "aborted"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _last_id_ms = 0
 
@@ -72,14 +68,6 @@ def _new_render_id() -> str:
     return f"render_{_last_id_ms}"
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, Mapping):
-        return _text(value.get("message") or value.get("error") or value.get("detail"))
-    return None
-
-
 def check_job_id(job_id: object) -> str:
     """``job_id`` if it is a safe opaque id, else ``ValidationError`` (nothing is sent).
 
@@ -89,118 +77,9 @@ def check_job_id(job_id: object) -> str:
     return check_id(job_id, "render job id", "render_1718000000000")
 
 
-def _has_status(data: Any) -> bool:
-    if not isinstance(data, Mapping):
-        return False
-    value = data.get("status") or data.get("state")
-    return isinstance(value, str) and bool(value.strip())
-
-
 def _positive(value: object, *, zero: bool = False) -> bool:
     number = finite_float(value) if not isinstance(value, str) else None
     return number is not None and (number >= 0 if zero else number > 0)
-
-
-@attrs.frozen
-class RenderStatus:
-    """One poll answer, whichever of the three shapes it came in.
-
-    ``state`` is normalised: ``"completed"``, ``"failed"`` or the server's in-progress word.
-
-    :ivar job_id: the render job's id.
-    :ivar state: ``"completed"``, ``"failed"``, or e.g. ``"processing"`` while it runs.
-    :ivar progress: percent done, 0-100; None when the server did not say.
-    :ivar url: where to download the output, once completed.
-    :ivar error: why the render failed; None unless ``state == "failed"``.
-    :ivar size: the output's size in bytes, when reported.
-    :ivar duration: the output's length in seconds, when reported.
-    :ivar raw: the poll answer as sent, for fields this class does not model.
-    """
-
-    job_id: str
-    state: str
-    progress: int | None = None
-    url: str | None = None
-    error: str | None = None
-    size: int | None = None
-    duration: float | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    @property
-    def done(self) -> bool:
-        """True when polling can stop: the job ``completed`` or ``failed``."""
-        return self.state in ("completed", "failed")
-
-    @classmethod
-    def from_json(cls, job_id: str, data: Any) -> RenderStatus:
-        """Read shape 1 (``data.outputUrl``), 2 (``output.url``) or 3 (``taskId`` + ``output``)."""
-        if not isinstance(data, Mapping):
-            raise TransportError(f"Render {job_id}: the poll answer was not an object: {data!r}")
-        given = data.get("output")
-        output: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-        raw_state = str(data.get("status") or data.get("state") or "unknown").strip().lower()
-        state = (
-            "completed" if raw_state in _DONE else "failed" if raw_state in _FAILED else raw_state
-        )
-        url = next(
-            (
-                v
-                for v in (
-                    data.get("outputUrl"),
-                    data.get("output_url"),
-                    data.get("downloadUrl"),
-                    data.get("url"),
-                    output.get("url"),
-                    data.get("output"),
-                )
-                if isinstance(v, str) and v
-            ),
-            None,
-        )
-        progress = finite_float(data.get("progress"))
-        size = finite_float(output.get("size", data.get("size")))
-        duration = finite_float(output.get("duration", data.get("duration")))
-        error = _text(data.get("error")) or _text(data.get("errorMessage"))
-        if state == "failed" and error is None:
-            error = _text(data.get("message")) or (None if raw_state == "failed" else raw_state)
-        return cls(
-            job_id=str(data.get("id") or data.get("taskId") or job_id),
-            state=state,
-            progress=None if progress is None else max(0, min(100, round(progress))),
-            url=url,
-            error=error,
-            size=None if size is None else int(size),
-            duration=duration,
-            raw=dict(data),
-        )
-
-
-@attrs.frozen
-class RenderResult:
-    """A finished render: where to fetch it, and what the server said about it.
-
-    In a notebook it displays as a video player.
-
-    :ivar job_id: the render job's id.
-    :ivar status: ``"completed"``.
-    :ivar url: where to download the MP4 (``job.download()`` streams it to disk).
-    :ivar size: the file's size in bytes, when reported.
-    :ivar duration: the video's length in seconds, when reported.
-    :ivar request_id: the id of the poll that found it completed (quote it to NemoVideo).
-    """
-
-    job_id: str
-    status: str
-    url: str | None
-    size: int | None = None
-    duration: float | None = None
-    request_id: str | None = None
-
-    def _repr_html_(self) -> str:
-        if not self.url:
-            return f"<p>Render {html.escape(self.job_id)}: {html.escape(self.status)}</p>"
-        src = html.escape(self.url, quote=True)
-        return f'<video src="{src}" controls style="max-width:100%"></video>'
 
 
 class RenderJob:
@@ -248,7 +127,7 @@ class RenderJob:
         :raises APIError: when the answer carries no ``status`` (it is not a render job's answer).
         """
         data = await self._transport.send(api.RENDER_POLL, segments={"id": self.id})
-        if not _has_status(data):
+        if not has_status(data):
             raise APIError(
                 f"Render {self.id}: the poll answer has no status, so it does not describe a "
                 f"render job (got {str(data)[:120]!r}).",

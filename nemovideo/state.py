@@ -82,6 +82,8 @@ class MediaInfo:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> MediaInfo:
+        """Read one media entry liberally (``filename``/``file_name``/``name``...); unreadable
+        numbers are ``None``."""
         return cls(
             filename=rd.string(_get(raw, "filename", "file_name", "fileName", "name")),
             file_type=rd.string(_get(raw, "file_type", "fileType", "type", "mime_type", "kind")),
@@ -96,6 +98,7 @@ class MediaInfo:
 
     @property
     def kind(self) -> str | None:
+        """``"image"``, ``"video"`` or ``"audio"``, from the file type, else the name or URL."""
         return _kind(self.file_type, self.filename, self.url)
 
 
@@ -110,6 +113,7 @@ class CanvasConfig:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CanvasConfig:
+        """Read the canvas (width, height, aspect ratio); unreadable numbers are ``None``."""
         width, height = whole(raw.get("width")), whole(raw.get("height"))
         ratio = rd.string(_get(raw, "aspect_ratio", "aspectRatio", "ratio"))
         if ratio is None and width and height and width > 0 and height > 0:
@@ -128,6 +132,7 @@ class GeneratedMedia:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> GeneratedMedia:
+        """Read one generated clip or track (its URL and kind, in any of their spellings)."""
         url = rd.string(_get(raw, "url", "cdn_url", "cdnUrl", "video_url", "output_url", "src"))
         given = rd.string(_get(raw, "kind", "type", "media_type", "mediaType", "file_type"))
         return cls(url=url, kind=_kind(given, url) or given, raw=raw)
