@@ -1,0 +1,207 @@
+"""One attempt of one call: open the request (following redirects where asked), read the answer,
+and turn whatever went wrong into a ``NemoError`` - the SDK's one error boundary.
+
+:class:`Exchange` knows the wire: the headers (token and attribution only for the API's own origin,
+a fresh ``X-Request-Id``), the proxy, the timeouts, and which failures are the network's. The retry
+loop around it lives in ``_transport``; nothing here decides to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from ._config import ClientConfig
+from ._paths import describe_error, own_error
+from ._pool import Pool
+from ._redact import redact
+from ._retry import Call
+from .errors import APIError, NemoError, StreamTimeoutError, TransportError
+
+__all__ = ["REQUEST_ID_HEADER", "Exchange", "Reader", "last_request_id"]
+
+log = logging.getLogger("nemovideo.transport")
+
+T = TypeVar("T")
+Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
+_NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_UNREADABLE = (ValueError, RecursionError, OverflowError, UnicodeError)
+
+#: The request id of the latest request made by the current task (the server's, else ours).
+last_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "nemovideo_request_id", default=None
+)
+
+
+class Exchange:
+    """Sends one attempt of a ``Call`` for one transport (its config, the shared pool)."""
+
+    def __init__(self, config: ClientConfig, pool: Pool, api: URL) -> None:
+        self.config = config
+        self.pool = pool
+        self._api = api
+        self._attribution = {
+            "X-Skill-Source": config.skill_name,
+            "X-Skill-Version": config.skill_version,
+            "X-Skill-Platform": config.skill_platform,
+        }
+        self._timeout = aiohttp.ClientTimeout(
+            total=config.request_timeout, connect=config.connect_timeout
+        )
+
+    def is_api_url(self, url: URL) -> bool:
+        return (url.scheme, url.host, url.port) == (
+            self._api.scheme,
+            self._api.host,
+            self._api.port,
+        )
+
+    async def attempt(
+        self, call: Call, url: URL, token: str | None, read: Reader[T], keep_open: bool
+    ) -> T:
+        """One try: send, read, and turn every failure into a ``NemoError``."""
+        rid = "req_" + uuid.uuid4().hex
+        last_request_id.set(rid)
+        started = time.perf_counter()
+        resp: aiohttp.ClientResponse | None = None
+        try:
+            resp = await self._open(call, url, token, rid)
+            sent_rid = resp.headers.get(REQUEST_ID_HEADER, "")
+            if sent_rid and len(sent_rid) <= 128 and sent_rid.isprintable():
+                rid = redact(sent_rid)
+                last_request_id.set(rid)
+            value = await read(resp)
+            if not keep_open:
+                resp.release()
+            return value
+        except BaseException as exc:
+            if resp is not None:
+                resp.release()
+            error = self._as_nemo_error(call, exc, resp)
+            if error is None:
+                raise
+            if error.request_id is None:
+                error.request_id = rid
+            if error is exc:
+                raise
+            # Not chained: aiohttp's exceptions carry the request headers (the token) in repr.
+            raise error from None
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            status = resp.status if resp is not None else None
+            log.debug("%s %s -> %s in %.0f ms [%s]", call.method, call.path, status, elapsed, rid,
+                      extra={"method": call.method, "path": call.path, "status": status,
+                             "elapsed_ms": round(elapsed, 1), "request_id": rid})  # fmt: skip
+
+    def _as_nemo_error(
+        self, call: Call, exc: BaseException, resp: aiohttp.ClientResponse | None
+    ) -> NemoError | None:
+        """The error boundary: what an attempt raised, as a ``NemoError``; ``None`` for what must
+        pass untouched (cancellation, ``KeyboardInterrupt``, ``SystemExit``)."""
+        if isinstance(exc, NemoError):
+            return exc
+        if isinstance(exc, _NETWORK_ERRORS):
+            return own_error(exc) or self._network_error(call, exc)
+        if isinstance(exc, _UNREADABLE):
+            return APIError(
+                f"{call.describe()}: the answer could not be read ({type(exc).__name__}).",
+                http_status=resp.status if resp is not None else None,
+            )
+        return None
+
+    async def _open(
+        self, call: Call, url: URL, token: str | None, rid: str
+    ) -> aiohttp.ClientResponse:
+        """Send ``call`` to ``url`` and return the answer with its headers read (body unread)."""
+        kwargs: dict[str, Any] = {"allow_redirects": False, "timeout": self._timeout_for(call)}
+        for _ in range(_MAX_REDIRECTS + 1):
+            kwargs["proxy"], kwargs["proxy_auth"] = self._proxy_for(url)
+            api = self.is_api_url(url)
+            kwargs["headers"] = self._headers(token, call.headers, rid) if api else {}
+            if call.json_body is not None:
+                kwargs["json"] = call.json_body
+            elif call.body is not None:
+                kwargs["data"] = call.body()
+            resp = await self._send(call, url, kwargs)
+            if not call.follow_redirects or resp.status not in _REDIRECTS:
+                return resp
+            location = resp.headers.get("Location")
+            resp.release()
+            if not location:
+                raise APIError(
+                    f"{call.describe()}: the server answered {resp.status} (a redirect) without "
+                    "saying where to; nothing was saved.",
+                    http_status=resp.status,
+                )
+            url = url.join(URL(location))
+        raise APIError(
+            f"{call.describe()}: more than {_MAX_REDIRECTS} redirects; nothing was saved."
+        )
+
+    async def _send(self, call: Call, url: URL, kwargs: dict[str, Any]) -> aiohttp.ClientResponse:
+        pending = self.pool.http().request(call.method, url, **kwargs)
+        if call.open_timeout is None:
+            return await pending
+        try:
+            return await asyncio.wait_for(_awaited(pending), call.open_timeout)
+        except asyncio.TimeoutError:
+            raise StreamTimeoutError(
+                f"{call.describe()}: no answer within {call.open_timeout:g} s of sending. The "
+                "request was NOT re-sent; check the session's state before sending it again."
+            ) from None
+
+    def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy for ``url``: ``config.proxy``, else (``trust_env``) the environment's,
+        resolved once per origin (``Pool.env_proxy``)."""
+        if self.config.proxy:
+            return URL(self.config.proxy), None
+        if not self.config.trust_env:
+            return None, None
+        return self.pool.env_proxy(url) or (None, None)
+
+    def _timeout_for(self, call: Call) -> aiohttp.ClientTimeout:
+        if call.timeout is None and not call.stream:
+            return self._timeout
+        total = call.timeout if call.stream else call.timeout or self.config.request_timeout
+        return aiohttp.ClientTimeout(
+            total=total, connect=self.config.connect_timeout, sock_read=call.idle_timeout
+        )
+
+    def _headers(
+        self, token: str | None, extra: Mapping[str, str] | None, request_id: str
+    ) -> dict[str, str]:
+        headers = dict(self._attribution)
+        headers[REQUEST_ID_HEADER] = request_id
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if extra:
+            headers.update(extra)
+        return headers
+
+    @staticmethod
+    def _network_error(call: Call, exc: BaseException) -> TransportError:
+        connect = isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+        if isinstance(exc, asyncio.TimeoutError) and not connect:
+            error = TransportError(f"{call.describe()} timed out")
+        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+            error = TransportError(f"{call.describe()} failed: could not connect in time")
+        else:
+            error = TransportError(f"{call.describe()} failed: {describe_error(exc)}")
+        error.never_sent = connect
+        return error
+
+
+async def _awaited(pending: Awaitable[aiohttp.ClientResponse]) -> aiohttp.ClientResponse:
+    return await pending
