@@ -21,7 +21,8 @@ import aiohttp
 import attrs
 
 from . import _endpoints as api
-from ._config import ClientConfig, ConfigOptions
+from ._config import ClientConfig
+from ._config_options import ConfigOptions
 from ._log import setup_from_env as setup_logging_from_env
 from ._numbers import whole
 from ._transport import RetryHook, Transport

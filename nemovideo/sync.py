@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._chat_events import ChatEvent
-    from ._config import ClientConfig, ConfigOptions
+    from ._config import ClientConfig
+    from ._config_options import ConfigOptions
     from ._transport import RetryHook
     from .chat import ToolCallEvent
     from .draft import Draft

@@ -8,7 +8,8 @@ from pathlib import Path
 import attrs
 
 import nemovideo
-from nemovideo._config import GROUPS, ConfigOptions
+from nemovideo._config import GROUPS
+from nemovideo._config_options import ConfigOptions
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
