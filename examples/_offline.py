@@ -7,7 +7,8 @@ that client talks to, so the same script works offline on a fresh clone and agai
     NEMO_API_URL=https://mega-api-prod.nemovideo.ai python examples/quickstart.py
 
 Offline, the client gets a throw-away config dir (no token is cached in your home) and polls the
-emulator's fast renders every 0.25 s instead of the real service's 30 s.
+emulator's fast renders every 0.25 s instead of backing off towards the real service's 30 s.
+Videos go to ``./out/`` (created; ignored by git), or to the directory given as the first argument.
 """
 
 from __future__ import annotations
@@ -42,15 +43,21 @@ async def connect() -> AsyncIterator[tuple[nemovideo.NemoClient, Emulator | None
         async with Emulator(data_dir=Path(tmp) / "emulator") as emu:
             print(f"[offline: NemoVideo emulator at {emu.url}; set NEMO_API_URL for the real API]")
             config = nemovideo.ClientConfig(
-                base_url=emu.url, config_dir=Path(tmp) / "config", poll_interval=0.25, max_polls=480
+                base_url=emu.url,
+                config_dir=Path(tmp) / "config",
+                poll_interval=0.25,
+                poll_initial_interval=0.25,
             )
             async with nemovideo.NemoClient(config=config) as client:
                 yield client, emu
 
 
 def output_dir() -> Path:
-    """Where the example writes its videos: the first command-line argument, else the current dir."""
-    return Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    """Where the example writes its videos, created if missing: the first command-line argument,
+    else ``./out`` (so running an example never scatters MP4s over the working tree)."""
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def main(run: Callable[[nemovideo.NemoClient, Path], Awaitable[object]]) -> None:

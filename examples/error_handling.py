@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,24 +38,22 @@ def explain(error: nemovideo.NemoError) -> None:
 
 
 @contextlib.contextmanager
-def bad_inputs(folder: Path, limit: int) -> Iterator[tuple[Path, Path]]:
-    """A text file, and a (sparse, so free) video one byte over the upload limit."""
-    notes, huge = folder / "notes.txt", folder / "huge.mp4"
-    notes.write_text("not a video\n")
-    with huge.open("wb") as fh:
-        fh.truncate(limit + 1)
-    try:
+def bad_inputs(limit: int) -> Iterator[tuple[Path, Path]]:
+    """A text file, and a (sparse, so free) video one byte over the upload limit, in a temporary
+    directory that is removed afterwards (nothing is left in the output directory)."""
+    with tempfile.TemporaryDirectory(prefix="nemovideo-bad-") as tmp:
+        notes, huge = Path(tmp) / "notes.txt", Path(tmp) / "huge.mp4"
+        notes.write_text("not a video\n")
+        with huge.open("wb") as fh:
+            fh.truncate(limit + 1)
         yield notes, huge
-    finally:
-        notes.unlink()
-        huge.unlink()
 
 
-async def bad_input(client: nemovideo.NemoClient, out_dir: Path) -> list[nemovideo.NemoError]:
+async def bad_input(client: nemovideo.NemoClient) -> list[nemovideo.NemoError]:
     """Mistakes the SDK catches itself, before the first byte goes out."""
     session = await client.create_session(task_name="errors")
     caught: list[nemovideo.NemoError] = []
-    with bad_inputs(out_dir, client.config.max_upload_bytes) as (notes, huge):
+    with bad_inputs(client.config.max_upload_bytes) as (notes, huge):
         for bad in (notes, huge):
             try:
                 await session.upload([*sample_images(), bad])
@@ -107,7 +106,8 @@ async def no_credits(client: nemovideo.NemoClient, emu: Emulator) -> list[nemovi
         print(f"  -> register for more credits: {e.registration_url}")
         return [e]
     finally:
-        emu.set_credits(user, before)
+        if before is not None:  # a balance the server did not state is left as it is
+            emu.set_credits(user, before)
     return []
 
 
@@ -117,7 +117,7 @@ async def run(
     """Provoke each error; return the ones caught, in order."""
     caught: list[nemovideo.NemoError] = []
     print("Bad input, refused by the SDK:")
-    caught += await bad_input(client, out_dir)
+    caught += await bad_input(client)
     if emulator is None:
         print("(rate limiting and credits need the emulator's fault injection: skipped)")
         return caught

@@ -1,7 +1,7 @@
 """Waiting for work the backend finishes after a chat stream has closed, by polling state.
 
-Two situations end a stream before the work is done, and both are followed the same way (PROTOCOL
-"Chat stream"): wait ``recovery_first_wait``, read the session state, and if the draft changed the
+Two situations end a stream before the work is done, and both are followed the same way
+(docs/protocol.md, "Chat"): wait ``recovery_first_wait``, read the session state, and if the draft changed the
 work has landed; if not, wait ``recovery_wait`` and look again, up to ``recovery_max_polls`` times.
 
 - A dropped connection: the message is never re-sent (a second POST is a second charge).
@@ -42,7 +42,7 @@ async def wait_for_draft_change(
     ``on_waiting(elapsed)`` is called every ``heartbeat_notice_interval``, as during a stream, so a
     long wait is never silent. A failed state read counts as an unchanged look.
     """
-    config = session._transport.config
+    config = session.client.api.config
     waits = [config.recovery_first_wait] + [config.recovery_wait] * (config.recovery_max_polls - 1)
     clock = Clock(math.inf, math.inf, config.heartbeat_notice_interval)
     for polls, wait in enumerate(waits, 1):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._cli_out import check_target, prepare_out
+from ._cli_term import Bar, note
 from ._fsutil import atomic_write_bytes
 from ._render_download import target_path
 from .client import NemoClient
-from .errors import SessionNotFoundError, ValidationError
+from .errors import SessionNotFoundError
 from .session import Session
 from .upload import UploadedMedia
 
@@ -25,55 +26,6 @@ _SESSIONS_FILE = "cli-sessions.json"
 T = TypeVar("T")
 
 
-class Bar:
-    """A progress callback ``(done, total)`` drawing a tqdm bar on stderr when it can.
-
-    No bar under ``--json``, when stderr is not a terminal, or when tqdm (the ``cli`` extra) is
-    missing: scripts and logs get clean output. ``stage(name)`` ends the current bar and makes
-    the next one a ``name`` bar (percent for ``"render"``, bytes otherwise), so one ``Bar`` can
-    follow an upload, a render and a download in turn.
-    """
-
-    def __init__(self, args: argparse.Namespace, desc: str, *, unit: str = "B") -> None:
-        self._desc, self._unit = desc, unit
-        self._bar: Any = None
-        self._enabled = not getattr(args, "json", False) and sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self._enabled:
-            return
-        if self._bar is None:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                self._enabled = False
-                return
-            if self._unit == "%":
-                self._bar = tqdm(total=total, desc=self._desc, file=sys.stderr, leave=False,
-                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")  # fmt: skip
-            else:
-                self._bar = tqdm(total=total, desc=self._desc, unit=self._unit, unit_scale=True,
-                                 unit_divisor=1024, file=sys.stderr, leave=False)  # fmt: skip
-        self._bar.total = total
-        self._bar.update(done - self._bar.n)
-
-    def stage(self, name: str) -> None:
-        """Close the current bar; the next progress call starts a ``name`` bar."""
-        self.close()
-        self._desc, self._unit = name, "%" if name == "render" else "B"
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
-def note(args: argparse.Namespace, line: str) -> None:
-    """A line for the person at the terminal (stderr); silent under ``--json``."""
-    if not getattr(args, "json", False):
-        print(line, file=sys.stderr, flush=True)
-
-
 def os_message(exc: OSError) -> str:
     """``"path: reason"`` for a file-system error, without errno noise."""
     if exc.filename is not None and exc.strerror:
@@ -82,24 +34,16 @@ def os_message(exc: OSError) -> str:
 
 
 def make_client(args: argparse.Namespace, **overrides: Any) -> NemoClient:
+    """The command's client: ``--api-url``, ``--config-dir`` and ``--poll-interval`` win over
+    the environment (``NEMO_API_URL``, ``NEMO_CONFIG_DIR``, ``NEMO_POLL_INTERVAL``) and
+    ``config.json``."""
     if getattr(args, "api_url", None):
         overrides["base_url"] = args.api_url
     if getattr(args, "config_dir", None):
         overrides["config_dir"] = args.config_dir
+    if getattr(args, "poll_interval", None) is not None:
+        overrides["poll_interval"] = args.poll_interval
     return NemoClient(**overrides)
-
-
-def prepare_out_dir(out: Path) -> None:
-    """Create the directory ``--out`` names (``out`` itself, or its parent when ``out`` names a
-    file such as ``video.mp4``) now, so a bad path fails before anything is rendered."""
-    directory = target_path(out, None, "video.mp4").parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        reason = "it is a file" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
-        raise ValidationError(
-            f"Cannot use {directory} as the output directory: {reason}."
-        ) from None
 
 
 def _sessions_path(client: NemoClient) -> Path:
@@ -124,20 +68,33 @@ def remember_session(client: NemoClient, session: Session) -> None:
             known = {}
     except (OSError, ValueError):
         known = {}
-    known[client.config.base_url] = {"session_id": session.id, "task_id": session.task_id}
+    entry = {"session_id": session.id, "task_id": session.task_id}
+    if known.get(client.config.base_url) == entry:
+        return
+    known[client.config.base_url] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, json.dumps(known, indent=1).encode())
 
 
-async def get_session(client: NemoClient, args: argparse.Namespace) -> Session:
-    """``--session ID``, else the remembered one, else a new one (``--new`` forces a new one)."""
-    session: Session | None = None
+async def get_session(
+    client: NemoClient, args: argparse.Namespace, *, check: bool = False
+) -> Session:
+    """``--session ID``, else the remembered one, else a new one (``--new`` forces a new one).
+
+    A session named with ``--session`` is remembered only once the server has answered for it
+    (``check=True`` asks it now, for commands such as ``chat`` that would otherwise replace an
+    unknown session): a mistyped id exits 6 and leaves the remembered session alone.
+    """
     if getattr(args, "session", None):
         session = client.session(args.session)
-    elif not getattr(args, "new", False):
-        session = remembered_session(client)
-    if session is None:
-        session = await client.create_session()
+        if check:
+            await session.state()
+            remember_session(client, session)
+        return session
+    found = None if getattr(args, "new", False) else remembered_session(client)
+    if found is not None:
+        return found
+    session = await client.create_session()
     remember_session(client, session)
     return session
 
@@ -148,14 +105,18 @@ async def on_session(
     """Run ``work`` on the command's session: ``(session, result, new_session)``.
 
     A remembered session the server no longer knows (1002) is replaced by a new one, and the
-    user is told, as the Assistant does; a session named with ``--session`` is not (exit 6).
+    user is told, as the Assistant does; a session named with ``--session`` is not (exit 6), and
+    the remembered one is kept.
     """
     session = await get_session(client, args)
     try:
-        return session, await work(session), False
+        result = await work(session)
     except SessionNotFoundError:
         if getattr(args, "session", None):
             raise
+    else:
+        remember_session(client, session)
+        return session, result, False
     old = session.id
     session = await client.create_session()
     remember_session(client, session)
@@ -184,7 +145,7 @@ async def run(args: argparse.Namespace) -> int:
 
         return await run_chat(args)
     if args.command == "export":
-        prepare_out_dir(args.out)
+        prepare_out(args.out, "video.mp4", force=args.force)
     async with make_client(args) as client:
         if args.command == "credits":
             bal = await client.credits()
@@ -204,6 +165,7 @@ async def run(args: argparse.Namespace) -> int:
         elif args.command == "export":
             if getattr(args, "job", None):
                 job = await client.renderer.resume(args.job)
+                args.submitted_job = job.id
                 session_id, new = job.session_id, False
                 path, url, job_id = await _wait_and_download(args, job, args.out)
             else:
@@ -229,10 +191,14 @@ async def export_to(
 ) -> tuple[Path, str | None, str]:
     """Export ``session``, wait with a progress bar, download into ``out`` (a dir or a file).
 
-    Returns the saved path, the server's video URL and the render job id.
+    The job id is printed (stderr) as soon as the job exists and kept in ``args.submitted_job``,
+    so an interrupted command can say how to resume it. Returns the saved path, the server's
+    video URL and the render job id.
     """
     job = await session.export(format=getattr(args, "format", "mp4"),
                                quality=getattr(args, "quality", "high"))  # fmt: skip
+    args.submitted_job = job.id
+    note(args, f"Rendering job {job.id} (if interrupted: nemovideo export --job {job.id})")
     return await _wait_and_download(args, job, out)
 
 
@@ -244,8 +210,10 @@ async def _wait_and_download(
         result = await job.wait(progress=bar)
     finally:
         bar.close()
+    final = target_path(out, result.url, f"{job.id}.mp4")
+    check_target(final, force=getattr(args, "force", False))
     bar = Bar(args, "download")
     try:
-        return await job.download(out, progress=bar), result.url, job.id
+        return await job.download(final, progress=bar), result.url, job.id
     finally:
         bar.close()

@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from ._cli_commands import Bar, make_client, prepare_out_dir
+from ._cli_commands import make_client
+from ._cli_out import check_target, prepare_out
+from ._cli_term import Bar
 from .client import NemoClient
 from .intents import translate_gui
 from .testing._samples import sample_images
@@ -36,10 +38,14 @@ async def _demo_client(args: argparse.Namespace, say: object) -> AsyncIterator[N
             say(
                 f"Started the NemoVideo emulator at {emu.url} (offline: nothing leaves this machine)"
             )
-            local = {"base_url": emu.url, "config_dir": Path(tmp) / "config",
-                     "poll_interval": 0.25, "max_polls": 480}  # fmt: skip
-            async with make_client(args, **local) as c:
+            async with make_client(args, **_offline_settings(emu.url, Path(tmp) / "config")) as c:
                 yield c
+
+
+def _offline_settings(url: str, config_dir: Path) -> dict[str, object]:
+    """The emulator renders in seconds: poll it every quarter second from the start."""
+    return {"base_url": url, "config_dir": config_dir, "poll_interval": 0.25,
+            "poll_initial_interval": 0.25}  # fmt: skip
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -50,8 +56,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     prompt = args.prompt or DEFAULT_PROMPT
-    out_dir: Path = args.out
-    prepare_out_dir(out_dir / "demo.mp4")
+    target = prepare_out(args.out, "demo.mp4", force=args.force)
     async with _demo_client(args, say) as client:
         bal = await client.credits()
         say(f"Signed in anonymously as {client.user_id}: {bal.available} credits")
@@ -70,13 +75,16 @@ async def run_demo(args: argparse.Namespace) -> int:
             say(f"NemoVideo: {translate_gui(reply.text).text}")
         say(reply.draft.summary())
         job = await session.export()
+        if args.live:  # offline, the emulator (and the job) end with the command
+            args.submitted_job = job.id
         say(f"Rendering (job {job.id}) ...")
         bar = Bar(args, "render", unit="%")
         try:
             await job.wait(progress=bar)
         finally:
             bar.close()
-        path = await job.download(out_dir / "demo.mp4")
+        check_target(target, force=args.force)
+        path = await job.download(target)
         size = path.stat().st_size
         say(f"Video ready! Saved {path.resolve()} ({size / 1e6:.1f} MB)")
         emit(args, "Demo finished.", {"session_id": session.id, "path": str(path.resolve()),

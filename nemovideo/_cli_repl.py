@@ -1,55 +1,81 @@
 """``nemovideo chat``: the Assistant in a terminal.
 
-Lines are sent to :class:`nemovideo.assistant.Assistant`. Commands are never sent to the backend
-agent (a message to it can cost credits): ``/upload PATH ...`` attaches files (an instruction may
-follow ``--``; ``~`` and quoted paths with spaces work), ``/state`` (or ``/status``),
-``/credits``, ``/export [options]``, ``/help`` and ``/quit``; ``help``, ``quit`` and ``exit``
-alone work too, and an unknown ``/command`` is refused.
+Lines are sent to [`Assistant`][nemovideo.assistant.Assistant]. Commands are never sent to the
+backend agent (a message to it can cost credits): ``/upload PATH ...`` attaches files (an
+instruction may follow ``--``; ``~`` and quoted paths with spaces work), ``/state`` (or
+``/status``: the timeline and any render still running), ``/credits``, ``/export [options]``
+(``/export --job ID`` picks up a render), ``/help`` and ``/quit``; ``help``, ``quit`` and ``exit``
+alone work too, ``/COMMAND --help`` explains one, and an unknown ``/command`` is refused.
 
-Ctrl-C cancels what is running and returns to the prompt (work already sent may still finish on
-the server); at the prompt it leaves (exit 130), as Ctrl-D does (exit 0). Under ``--json`` each
-line read gets one JSON object on stdout (JSON Lines) and there is no banner or prompt.
-``-m TEXT`` sends one message and exits, for scripts.
+At a terminal the prompt has line editing and history (readline, where the platform has it; kept
+in ``chat-history`` in the config dir), a spinner turns while the agent works, and its reply is
+printed as it streams in. When the agent asks a question, its options are numbered: type a
+number to answer. Ctrl-C cancels what is running and returns to the prompt (work already sent may
+still finish on the server); at the prompt it leaves (exit 130), as Ctrl-D does (exit 0). Under
+``--json`` each line read gets one JSON object on stdout (JSON Lines) and there is no banner or
+prompt. ``-m TEXT`` sends one message and exits, for scripts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import codecs
 import contextlib
-import os
 import shlex
 import signal
 import sys
-import threading
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ._cli_commands import (
-    Bar,
-    get_session,
-    make_client,
-    os_message,
-    prepare_out_dir,
-    remember_session,
+import attrs
+
+from ._cli_ask import (
+    SKIP,
+    ReplyPrinter,
+    job_line,
+    parse_answer,
+    question_json,
+    unfinished,
 )
+from ._cli_commands import get_session, make_client, os_message, remember_session
+from ._cli_input import History, Lines
+from ._cli_out import check_target, prepare_dir
+from ._cli_term import Bar, Spinner
+from ._render_download import target_path
 from .assistant import Assistant, AssistantReply
 from .client import NemoClient
+from .intents import route
 
 T = TypeVar("T")
 
 HELP = """Type what you want, e.g. "turn these images into a 15-second video", "add lo-fi BGM",
-"export 1080p mp4", "余额". Commands:
+"export 1080p mp4", "余额". Commands (never sent to the editing agent):
   /upload PATH [PATH ...] [-- instruction]   attach files (then optionally say what to make)
-  /state  /credits  /export [options]  /help  /quit
+  /state, /status          the timeline, and renders still running
+  /credits                 the balance
+  /export [options]        render and download (e.g. /export 1080p mp4); /export --job ID resumes
+  /help  /quit
 Ctrl-C stops what is running; at the prompt, Ctrl-C or Ctrl-D leaves."""
+
+COMMAND_HELP = {
+    "/upload": "/upload PATH [PATH ...] [-- instruction]: upload files into the session, then "
+    "optionally send the instruction. Quote paths with spaces; ~ works.",
+    "/state": "/state (or /status): show the timeline, and any render still running.",
+    "/credits": "/credits: show the credit balance.",
+    "/export": "/export [format] [quality]: render the session and download the video into "
+    "--out (e.g. /export 1080p mp4). /export --job ID picks up a render that was interrupted.",
+    "/help": "/help: list the commands.",
+    "/quit": "/quit (or /exit, Ctrl-D): leave.",
+}
+COMMAND_HELP["/status"] = COMMAND_HELP["/state"]
+COMMAND_HELP["/exit"] = COMMAND_HELP["/quit"]
 
 _QUIT = {"/quit", "/exit", "/q", "quit", "exit"}
 _HELP = {"/help", "/?", "help", "?"}
 _ASK = {"/state": "status", "/status": "status", "/credits": "credits"}
 _CANCELLED = "Cancelled. Anything already sent to NemoVideo may still finish: ask for the status in a moment."
+_HISTORY = "chat-history"
 
 
 def record(
@@ -74,6 +100,7 @@ def record(
         "path": str(reply.path) if reply and reply.path else None,
         "session_id": session_id,
         "new_session": bool(reply and reply.new_session),
+        "question": question_json(getattr(reply, "question", None)),
     }
 
 
@@ -86,51 +113,22 @@ def _parse_upload(line: str) -> tuple[list[Path], str]:
     return [Path(w).expanduser() for w in words], " ".join(instruction)
 
 
-class _Lines:
-    """Lines from stdin, read by a daemon thread so a pending read never blocks the exit.
+@attrs.define
+class _Slots:
+    """What is on screen during one answer: the spinner, and the printer of streamed words."""
 
-    ``os.read`` on the descriptor holds no Python lock, so the thread can be abandoned at exit
-    whatever stdin is (terminal, pipe or file); the terminal's own line editing still applies.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        threading.Thread(target=self._pump, name="nemovideo-chat-stdin", daemon=True).start()
-
-    def _pump(self) -> None:
-        decoder = codecs.getincrementaldecoder(sys.stdin.encoding or "utf-8")(errors="replace")
-        pending = ""
-        while True:
-            try:
-                chunk = os.read(0, 65536)
-            except OSError:
-                chunk = b""
-            pending += decoder.decode(chunk, final=not chunk)
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                self._put(line)
-            if not chunk:
-                if pending:
-                    self._put(pending)
-                self._put(None)
-                return
-
-    def _put(self, line: str | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
-
-    async def get(self) -> str | None:
-        """The next line (without its newline), or None at the end of input."""
-        return await self._queue.get()
+    spinner: Spinner | None = None
+    printer: ReplyPrinter | None = None
 
 
 class _Repl:
     def __init__(self, args: argparse.Namespace, client: NemoClient, assistant: Assistant,
-                 bar: Bar) -> None:  # fmt: skip
+                 bar: Bar, slots: _Slots) -> None:  # fmt: skip
         self.args, self.client, self.assistant, self.bar = args, client, assistant, bar
         self.interactive = sys.stdin.isatty() and not args.json
         self._task: asyncio.Future[Any] | None = None
+        self._slots = slots
+        self._question: Any = None
 
     def say(self, text: str, data: dict[str, Any]) -> None:
         from .cli import emit
@@ -158,25 +156,46 @@ class _Repl:
             return False, None
         return True, task.result()
 
+    def _prompt(self, loop: asyncio.AbstractEventLoop, text: str) -> str | None:
+        """One line from the terminal with readline; Ctrl-C raises ``KeyboardInterrupt``.
+
+        The event loop waits meanwhile (nothing runs at the prompt), and SIGINT gets Python's
+        default handler back so that ``input()`` can be interrupted.
+        """
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+        try:
+            return input(text)
+        except EOFError:
+            return None
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signal.SIGINT, self._interrupt)
+
     async def run(self) -> int:
         from .cli import EXIT_INTERRUPTED, EXIT_OK
 
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C exits
             loop.add_signal_handler(signal.SIGINT, self._interrupt)
+        history = History(self.client.config.config_dir / _HISTORY) if self.interactive else None
         try:
             if not self.args.json:
                 print(
                     f"nemovideo chat - session {self._sid()}. /help for commands, /quit to leave."
                 )
-            lines = _Lines(loop)
+            lines = None if self.interactive else Lines(loop)
             while True:
-                if self.interactive:
-                    print("> ", end="", flush=True)
-                done, line = await self._guarded(lines.get())
-                if not done:
-                    print(flush=True)
-                    return EXIT_INTERRUPTED
+                if lines is None:
+                    try:
+                        line = self._prompt(loop, "? " if self._question else "> ")
+                    except KeyboardInterrupt:
+                        print(flush=True)
+                        return EXIT_INTERRUPTED
+                else:
+                    done, line = await self._guarded(lines.get())
+                    if not done:
+                        return EXIT_INTERRUPTED
                 if line is None:
                     if self.interactive:
                         print(flush=True)
@@ -187,12 +206,22 @@ class _Repl:
                 if line:
                     await self._one(line)
         finally:
+            if history is not None:
+                history.save()
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
 
     async def _one(self, line: str) -> None:
-        done, reply = await self._guarded(self._answer(line))
-        self.bar.close()
+        printer = ReplyPrinter(self._write, self._first_words)
+        spinner = Spinner(self.args, self.bar)
+        self._slots.spinner, self._slots.printer = spinner, printer
+        try:
+            with spinner:
+                done, reply = await self._guarded(self.answer(line))
+        finally:
+            self._slots.spinner = self._slots.printer = None
+            self.bar.close()
+        printer.finish()
         if not done:
             if self.interactive:
                 print(flush=True)  # past the terminal's "^C"
@@ -200,21 +229,45 @@ class _Repl:
                                         session_id=self._sid()))  # fmt: skip
             return
         assert reply is not None
-        if isinstance(reply, AssistantReply):
-            if reply.new_session and self.assistant.session is not None:
-                remember_session(self.client, self.assistant.session)
-            self.say(reply.text, record(reply.action, reply.text, reply=reply,
-                                        session_id=self._sid()))  # fmt: skip
-        else:
+        if not isinstance(reply, AssistantReply):
             self.say(reply["text"], reply)
+            return
+        if reply.new_session and self.assistant.session is not None:
+            remember_session(self.client, self.assistant.session)
+        if reply.action == "chat":  # a chat turn either asks (again) or settles the question
+            self._question = getattr(reply, "question", None)
+        text = printer.rest_of(reply.text) if not self.args.json else reply.text
+        if reply.action == "chat" and len(getattr(self._question, "questions", ()) or ()) > 1:
+            text += '\nAnswer each question in turn, separated by ";" (for example: 1,2; 3).'
+        data = record(reply.action, reply.text, reply=reply, session_id=self._sid())
+        if text or self.args.json:
+            self.say(text, data)
 
-    async def _answer(self, line: str) -> AssistantReply | dict[str, Any]:
-        """The assistant's reply to ``line``, or a ``record`` for a line the REPL answers itself."""
+    def _write(self, text: str) -> None:
+        if not self.args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def _first_words(self) -> None:
+        if self._slots.spinner is not None:
+            self._slots.spinner.pause()
+
+    async def answer(self, line: str) -> AssistantReply | dict[str, Any]:
+        """The assistant's reply to ``line``, or a ``record`` for a line the REPL answers itself
+        (help, usage errors): ``/commands`` never reach the agent, from the prompt or ``-m``."""
         word, _, rest = line.partition(" ")
         command = word.lower()
         if line.lower() in _HELP:
             return record("help", HELP, session_id=self._sid())
+        if command.startswith("/") and {"--help", "-h"} & set(rest.split()):
+            text = COMMAND_HELP.get(command, f"Unknown command {word}; /help lists the commands.")
+            return record("help", text, session_id=self._sid())
         try:
+            if self._question is not None and not command.startswith("/"):
+                question, self._question = self._question, None
+                answered = await self._answer_question(question, line)
+                if answered is not None:
+                    return answered
             if command == "/upload":
                 try:
                     files, text = _parse_upload(line)
@@ -224,15 +277,58 @@ class _Repl:
                     return self._usage("usage: /upload PATH [PATH ...] [-- instruction]")
                 return await self.assistant.handle(text, files=files)
             if command in _ASK:
-                return await self.assistant.handle(_ASK[command])
+                return await self._status(_ASK[command])
             if command == "/export":
-                return await self.assistant.handle(f"export {rest}".strip())
+                return await self._export(rest)
             if command.startswith("/"):
                 return self._usage(f"Unknown command {word}; /help lists the commands.")
+            if route(line).action == "state":
+                return await self._status(line)
             return await self.assistant.handle(line)
         except OSError as exc:
             text = f"error: {os_message(exc)}"
             return record("error", text, error=type(exc).__name__, session_id=self._sid())
+
+    async def _answer_question(self, question: Any, line: str) -> AssistantReply | None:
+        """Send the user's pick for the pending question; None when ``line`` picked nothing
+        (it then goes to the agent as an ordinary message)."""
+        choices = parse_answer(question, line)
+        answer = getattr(self.assistant, "answer", None)
+        if choices is None or not callable(answer):
+            return None
+        reply: AssistantReply = await answer(None if choices is SKIP else choices)
+        return reply
+
+    async def _status(self, text: str) -> AssistantReply | dict[str, Any]:
+        """The timeline, then every render this chat started that has not finished."""
+        reply = await self.assistant.handle(text)
+        lines = [await job_line(job) for job in unfinished(self.assistant)]
+        if not lines:
+            return reply
+        return attrs.evolve(reply, text="\n".join([reply.text, "Renders running:", *lines]))
+
+    async def _export(self, rest: str) -> AssistantReply | dict[str, Any]:
+        words = rest.split()
+        if words[:1] == ["--job"]:
+            if len(words) != 2:
+                return self._usage("usage: /export --job JOB_ID")
+            return await self._resume(words[1])
+        text = f"export {rest}".strip()
+        if route(text).action != "export":
+            return self._usage(f"/export does not take {rest!r}; /export --help shows how.")
+        return await self.assistant.handle(text)
+
+    async def _resume(self, job_id: str) -> dict[str, Any]:
+        job = await self.client.renderer.resume(job_id)
+        self.bar.stage("render")
+        result = await job.wait(progress=self.bar)
+        final = target_path(self.assistant.download_dir, result.url, f"{job.id}.mp4")
+        check_target(final, force=False)
+        self.bar.stage("download")
+        path = await job.download(final, progress=self.bar)
+        data = record("export", f"Video ready! Saved to {path}", session_id=self._sid())
+        data["path"] = str(path)
+        return data
 
     def _usage(self, text: str) -> dict[str, Any]:
         return record("usage", text, error="UsageError", session_id=self._sid())
@@ -241,31 +337,56 @@ class _Repl:
 async def run_chat(args: argparse.Namespace) -> int:
     from .cli import EXIT_OK, exit_code_for
 
-    prepare_out_dir(args.out)
+    prepare_dir(args.out)
     async with make_client(args) as client:
-        session = await get_session(client, args)
+        session = await get_session(client, args, check=True)
         bar = Bar(args, "upload")
+        slots = _Slots()
 
         def notice(line: str) -> None:
             if not args.json:
                 bar.close()
+                if slots.spinner is not None:
+                    slots.spinner.clear()
                 print(line, file=sys.stderr, flush=True)
 
-        assistant = client.assistant(session=session, download_dir=args.out, on_notice=notice,
-                                     on_progress=bar, on_stage=bar.stage)  # fmt: skip
-        if args.message is None:
-            return await _Repl(args, client, assistant, bar).run()
+        def on_text(chunk: str) -> None:
+            if slots.printer is not None:
+                slots.printer.feed(chunk)
+
+        options: dict[str, Any] = {"session": session, "download_dir": args.out,
+                                   "on_notice": notice, "on_progress": bar,
+                                   "on_stage": bar.stage}  # fmt: skip
         try:
-            reply = await assistant.handle(args.message)
+            assistant = client.assistant(**options, on_text=on_text)
+        except TypeError:  # an Assistant that does not stream text
+            assistant = client.assistant(**options)
+        if args.message is None:
+            return await _Repl(args, client, assistant, bar, slots).run()
+        spinner = Spinner(args, bar)
+        slots.spinner = spinner
+        repl = _Repl(args, client, assistant, bar, slots)
+        try:
+            with spinner:
+                reply = await repl.answer(args.message.strip())
         finally:
             bar.close()
+        from .cli import EXIT_USAGE, emit
+
+        if not isinstance(reply, AssistantReply):
+            failed = reply["error"] is not None
+            if failed and not args.json:
+                text = str(reply["text"])
+                print(text if text.startswith("error: ") else f"error: {text}", file=sys.stderr,
+                      flush=True)  # fmt: skip
+            else:
+                emit(args, reply["text"], reply)
+            return EXIT_USAGE if failed else EXIT_OK
         if reply.new_session and assistant.session is not None:
             remember_session(client, assistant.session)
         sid = assistant.session.id if assistant.session else None
         if reply.error is not None and not args.json:
             print(f"error: {reply.text}", file=sys.stderr, flush=True)
         else:
-            from .cli import emit
-
             emit(args, reply.text, record(reply.action, reply.text, reply=reply, session_id=sid))
         return exit_code_for(reply.error) if reply.error else EXIT_OK

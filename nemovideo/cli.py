@@ -4,12 +4,16 @@
     nemovideo chat                    # talk to the assistant; /upload PATH attaches files
     nemovideo upload a.jpg b.mp4      # upload into the current session
     nemovideo export --out videos/    # render the current session and download the MP4
+    nemovideo export --job ID         # pick up a render after Ctrl-C or a timeout
     nemovideo credits | state         # balance; the timeline summary
     nemovideo emulator --port 8765    # serve the offline emulator for your own app
 
 Every command but ``demo`` and ``emulator`` talks to ``NEMO_API_URL`` (or ``--api-url``) and
-remembers the session it used, so ``upload`` then ``chat`` then ``export`` work on one project.
-``--json`` prints one JSON object for scripts. Exit codes tell failures apart: 0 ok, 1 other,
+remembers the session it used, so ``upload`` then ``chat`` then ``export`` work on one project
+(a ``--session`` the server does not know exits 6 and is never remembered). ``export`` prints the
+job id as soon as the render is submitted; ``--poll-interval`` caps the wait between polls;
+``--out`` follows one rule for ``export`` and ``demo`` (see ``_cli_out``). ``--json`` prints one
+JSON object for scripts; a closed pipe (``| head -1``) ends the command quietly. Exit codes tell failures apart: 0 ok, 1 other,
 2 usage or bad input, 3 authentication, 4 credits or plan, 5 server or network, 6 session not
 found, 130 interrupted. Expected errors print one line, never a traceback.
 """
@@ -18,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,53 +105,148 @@ def _common_options(*, top: bool) -> _Parser:
     return common
 
 
+def _seconds(text: str) -> float:
+    """``--poll-interval``'s type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text!r}")
+    return value
+
+
+_POLL_HELP = (
+    "seconds between render polls at most; polls start sooner and back off up to this "
+    "(default: NEMO_POLL_INTERVAL, config.json, else 30)"
+)
+_COMMANDS = {
+    "demo": (
+        "the main job, offline by default",
+        "Start the embedded emulator (no account, no network), upload the bundled sample images, "
+        "ask for a 15-second video, print the timeline, render and save demo.mp4.",
+    ),
+    "chat": (
+        "talk to the assistant",
+        "Talk to the NemoVideo assistant: make and edit a video in plain words. /upload PATH "
+        "attaches files, /status shows the timeline and running renders, /help lists the rest. "
+        "Commands never reach the editing agent.",
+    ),
+    "upload": (
+        "upload files",
+        "Upload images, clips or audio (200 MB each) into the current session. Each file is "
+        "checked before a byte is sent.",
+    ),
+    "export": (
+        "render and download",
+        "Render the current session and download the video. The job id is printed as soon as "
+        "the job exists; an interrupted or timed-out render is picked up with --job.",
+    ),
+    "credits": ("show the credit balance", "Show the credit balance: available, frozen, total."),
+    "state": ("show the session's timeline", "Show the current session's timeline summary."),
+    "emulator": (
+        "serve the NemoVideo emulator on loopback",
+        "Serve the offline NemoVideo emulator (API and CDN) on 127.0.0.1 until Ctrl-C, for apps "
+        "in other languages or curl. It has no real authentication.",
+    ),
+}
+
+
+def _add(sub: Any, name: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    short, description = _COMMANDS[name]
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, parents=parents, help=short, description=description
+    )
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
+    from ._cli_out import OUT_HELP
+
     common = _common_options(top=False)
     on_session = _Parser(add_help=False)
     on_session.add_argument(
         "--session", help="session id (default: the last one this command line used)"
     )
     on_session.add_argument("--new", action="store_true", help="start a new session")
+    polling = _Parser(add_help=False)
+    polling.add_argument("--poll-interval", type=_seconds, metavar="SECONDS", help=_POLL_HELP)
+    output = _Parser(add_help=False)
+    output.add_argument("--out", type=Path, default=Path("."), metavar="PATH", help=OUT_HELP)
+    output.add_argument(
+        "--force", action="store_true", help="replace an existing file at --out, whatever it is"
+    )
 
     parser = _Parser(
         prog="nemovideo",
         description="NemoVideo: turn images, clips and one sentence into a rendered MP4.",
+        epilog="Run 'nemovideo COMMAND --help' for a command's options.",
         parents=[_common_options(top=True)],
     )
     parser.add_argument("--version", action="version", version=f"nemovideo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", parents=[common], help="the main job, offline by default")
+    demo = _add(sub, "demo", [common, polling, output])
     demo.add_argument(
         "--live", action="store_true", help="use the real API instead of the emulator"
     )
-    demo.add_argument("--out", type=Path, default=Path("."), help="where demo.mp4 goes (default .)")
     demo.add_argument("--prompt", default=None, help="the sentence to send instead of the default")
 
-    chat = sub.add_parser("chat", parents=[common, on_session], help="talk to the assistant")
+    chat = _add(sub, "chat", [common, on_session, polling])
     chat.add_argument("-m", "--message", help="send one message and exit (no prompt)")
-    chat.add_argument("--out", type=Path, default=Path("."), help="where exports are downloaded")
+    chat.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                      help="the directory exports are downloaded into (default .)")  # fmt: skip
 
-    upload = sub.add_parser("upload", parents=[common, on_session], help="upload files")
+    upload = _add(sub, "upload", [common, on_session])
     upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
 
-    export = sub.add_parser("export", parents=[common, on_session], help="render and download")
+    export = _add(sub, "export", [common, on_session, polling, output])
     export.add_argument("--format", default="mp4", help="container (default mp4)")
     export.add_argument("--quality", default="high", help="render quality (default high)")
-    export.add_argument("--out", type=Path, default=Path("."), help="directory for the video")
     export.add_argument(
         "--job",
         metavar="JOB_ID",
-        help="resume this render job (after a timeout) instead of a new one",
+        help="resume this render job (after a timeout or Ctrl-C) instead of a new one",
     )
 
-    sub.add_parser("credits", parents=[common], help="show the credit balance")
-    sub.add_parser("state", parents=[common, on_session], help="show the session's timeline")
-
-    from .testing.__main__ import add_arguments as emulator_arguments
-
-    emulator_arguments(sub.add_parser("emulator", help="serve the NemoVideo emulator on loopback"))
+    _add(sub, "credits", [common])
+    _add(sub, "state", [common, on_session])
+    emulator = sub.add_parser("emulator", help=_COMMANDS["emulator"][0], add_help=False)
+    emulator.set_defaults(emulator_words=True)
     return parser
+
+
+def _emulator_parser() -> argparse.ArgumentParser:
+    """``nemovideo emulator``'s own options, built only when that command runs: importing the
+    emulator (aiohttp.web, ffmpeg) is for serving it, never for ``credits`` or ``--help``."""
+    from .testing.__main__ import add_arguments
+
+    parser = _Parser(prog="nemovideo emulator", description=_COMMANDS["emulator"][1])
+    add_arguments(parser)
+    return parser
+
+
+def _serve_emulator(words: list[str]) -> int:
+    from .testing.__main__ import run as run_emulator
+
+    parser = _emulator_parser()
+    options = parser.parse_args(words)
+    for flag, port in (("--port", options.port), ("--cdn-port", options.cdn_port)):
+        if not 0 <= port <= 65535:
+            print(f"error: {flag} {port}: a port is a number from 0 to 65535 (0: any free one)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return EXIT_USAGE
+    try:
+        return run_emulator(options)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason = (
+                "the port is already in use (choose another with --port, or 0 for any free one)"
+            )
+        print(f"error: cannot serve the emulator on {options.host}:{options.port}: {reason}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        return EXIT_USAGE
 
 
 def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None) -> None:
@@ -165,20 +267,35 @@ def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
     return code
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe (``nemovideo state | head -1``): point stdout at /dev/null so the
+    interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _main(words: list[str]) -> int:
     wants_json = "--json" in words[: words.index("--")] if "--" in words else "--json" in words
     try:
-        args = _parser().parse_args(words)
+        parser = _parser()
+        args, extra = parser.parse_known_args(words)
+        if getattr(args, "emulator_words", False):
+            return _serve_emulator(extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except UsageError as exc:
         if wants_json:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)
         print(exc.usage + exc.message, file=sys.stderr, flush=True)
         return EXIT_USAGE
-    if args.command == "emulator":
-        from .testing.__main__ import run as run_emulator
-
-        return run_emulator(args)
     from . import _cli_commands
     from ._cli_commands import os_message
 
@@ -190,13 +307,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, RenderTimeoutError):
             message = f"Render {exc.job_id} is still running. Resume it: nemovideo export --job {exc.job_id}"
         return _fail(as_json, type(exc).__name__, message, exit_code_for(exc))
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         return _fail(as_json, type(exc).__name__, os_message(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
-        if as_json:
-            return _fail(True, "Interrupted", "interrupted", EXIT_INTERRUPTED)
-        print("interrupted", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        return _interrupted(args, as_json)
+
+
+def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
+    """Exit 130; after a render was submitted, say how to pick it up (it keeps running)."""
+    job = getattr(args, "submitted_job", None)
+    message = "interrupted"
+    if job:
+        message = (
+            f"interrupted; render {job} keeps running on the server. "
+            f"Resume it: nemovideo export --job {job}"
+        )
+    if as_json:
+        data: dict[str, Any] = {"error": "Interrupted", "message": message}
+        if job:
+            data["job_id"] = job
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+    else:
+        print(message, file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

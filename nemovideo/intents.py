@@ -1,7 +1,7 @@
 """Route a user's sentence to an action, and translate the backend's GUI talk into client actions.
 
 The published NemoVideo skill answers some requests itself instead of sending them to the backend
-agent (PROTOCOL.md, "Routing a user's sentence"): export, credits, status and upload are API calls
+agent (docs/protocol.md, "What a sentence asks for"): export, credits, status and upload are API calls
 that cost nothing and never go through chat; everything else is an editing or generation request
 for the agent::
 
@@ -64,7 +64,7 @@ class Intent:
 
     @property
     def via_chat(self) -> bool:
-        """Whether the sentence goes to the backend agent (PROTOCOL's "goes through chat?")."""
+        """Whether the sentence goes to the backend agent (docs/protocol.md: "sent to the agent?")."""
         return self.action == "chat"
 
 
@@ -100,7 +100,8 @@ def normalize(text: str) -> str:
 def route(text: str, attachments: Sequence[object] = ()) -> Intent:
     """Decide what ``text`` (with ``attachments``, e.g. file paths) asks for.
 
-    Rules (PROTOCOL.md, routing table): export / 导出 / download / send me the video -> export;
+    Rules (docs/protocol.md, "What a sentence asks for"): export / 导出 / download / send me the
+    video -> export;
     credits / 积分 / balance / 余额 -> credits; status / 状态 / show tracks -> state; upload / 上传 or
     a file attached -> upload; anything else -> chat. Attachments always route to upload first;
     an instruction that comes with them is routed on its own and kept in ``then``.
@@ -187,7 +188,7 @@ def _first(table: tuple[tuple[re.Pattern[str], str], ...], clause: str) -> str |
 def translate_gui(text: str) -> GuiTranslation:
     """Strip the backend's GUI instructions from ``text`` and report the client action they imply.
 
-    PROTOCOL.md: "click [button]"/点击 -> do it via the API (the button says which action);
+    docs/protocol.md: "click [button]"/点击 -> do it via the API (the button says which action);
     "open [panel]"/打开 -> show state; "drag/drop"/拖拽 -> send the edit via chat (files dragged
     into the upload area -> upload); "preview in timeline" -> show the track summary; "Export
     button"/导出 -> export; "check account/billing" -> credits. Everything else is kept verbatim.

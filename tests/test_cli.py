@@ -21,7 +21,7 @@ def _env(
 ) -> dict[str, str]:
     """The CLI's environment: the emulator's URL, and (through ``config.json``) fast polling."""
     config_dir.mkdir(parents=True, exist_ok=True)
-    fast = {"poll_interval": 0.02, "max_polls": 3000, "heartbeat_notice_interval": 0.2}
+    fast = {"poll_interval": 0.02, "heartbeat_notice_interval": 0.2}
     (config_dir / "config.json").write_text(json.dumps({**fast, **(config or {})}))
     emu.render.width, emu.render.height = 320, 180
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
@@ -71,7 +71,7 @@ async def test_credits_state_upload_export_json(emulator: Emulator, tmp_path: Pa
     assert probe_mp4(path).duration_s == pytest.approx(6, abs=0.6)
 
 
-async def test_a_render_that_outlasts_the_polls_is_resumed_with_export_job(
+async def test_a_render_that_outlasts_the_wait_is_resumed_with_export_job(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     cfg, videos = tmp_path / "cfg", tmp_path / "videos"
@@ -81,7 +81,7 @@ async def test_a_render_that_outlasts_the_polls_is_resumed_with_export_job(
     ] == 0
     emulator.render.hold()
     code, out, _ = await cli(emulator, cfg, "export", "--json", "--out", str(videos),
-                             config={"max_polls": 3})  # fmt: skip
+                             config={"render_timeout": 0.2})  # fmt: skip
     failure = json.loads(out)
     assert code == 5 and failure["error"] == "RenderTimeoutError"
     job_id = failure["message"].rsplit("--job ", 1)[1]
@@ -197,7 +197,7 @@ def _forget_to(emu: Emulator, config_dir: Path, session_id: str) -> None:
 
 
 REPLY_KEYS = {"action", "text", "ok", "error", "message", "summary", "changes", "path",
-              "session_id", "new_session"}  # fmt: skip
+              "session_id", "new_session", "question"}  # fmt: skip
 
 
 async def test_usage_errors_are_json_under_json_and_options_go_anywhere(
@@ -336,7 +336,11 @@ async def test_progress_bars_on_a_tty_only_and_json_interrupts(
     code, shown = await asyncio.to_thread(run, ["export", "--out", str(videos)])
     assert code == 0 and "render: " in shown and "download: " in shown
     visible = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in shown.split("\n")]
-    assert [v for v in visible if v] == [f"saved {videos / os.listdir(videos)[0]}"], visible
+    job_id = os.listdir(videos)[0].removesuffix(".mp4")
+    assert [v for v in visible if v] == [
+        f"Rendering job {job_id} (if interrupted: nemovideo export --job {job_id})",
+        f"saved {videos / os.listdir(videos)[0]}",
+    ], "no bar is left on screen: only the job id and the result"
 
     code, shown = await asyncio.to_thread(run, ["export", "--json", "--out", str(videos)])
     assert code == 0 and Path(json.loads(shown)["path"]).parent == videos

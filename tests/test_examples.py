@@ -187,9 +187,24 @@ async def test_error_handling_catches_each_typed_error(
     assert len(emulator.requests_to("/api/credits")) == 5  # 1 retried, 1 refused twice, 1 balance
     assert (await client.credits()).available == 100, "the example gave the credits back"
     assert listing(tmp_path) == ["config"], "no bad files left behind"
+
     out = capsys.readouterr().out
     assert "a 429 was retried for you: 100 credits" in out
     assert f"register for more credits: {broke.registration_url}" in out
+
+
+async def test_error_handling_runs_with_an_output_dir_that_does_not_exist(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
+    missing = tmp_path / "not" / "yet"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / "error_handling.py"), str(missing),
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode == 0, err.decode()
+    assert "Caught 6 errors" in out.decode()
+    assert listing(tmp_path) == ["not"] and listing(missing) == [], "nothing left behind"
 
 
 async def test_error_handling_against_a_real_api_skips_fault_injection(
@@ -345,15 +360,45 @@ async def test_quickstart_runs_as_a_script(tmp_path: Path) -> None:
     text = out.decode()
     assert "offline: NemoVideo emulator at http://127.0.0.1:" in text
     assert "Timeline (1 track): 1. Video: 3 clips (0-15s)" in text
-    info = video(tmp_path / "quickstart.mp4", 15)
+    info = video(tmp_path / "out" / "quickstart.mp4", 15)
     assert (info.width, info.height) == (1920, 1080)
-    assert listing(tmp_path) == ["quickstart.mp4"], "nothing else left behind"
+    assert listing(tmp_path) == ["out"], "videos go to ./out, nothing else is left behind"
+    assert listing(tmp_path / "out") == ["quickstart.mp4"]
+
+
+@pytest.mark.parametrize("script", ["sync_script.py", "answer_question.py", "otel_tracing.py"])
+async def test_the_other_examples_run_as_scripts_and_leave_the_cwd_clean(
+    script: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
+    work, out = tmp_path / "work", tmp_path / "videos"
+    work.mkdir()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / script), str(out), cwd=work, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 110)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode == 0, err.decode()
+    assert listing(work) == [], "nothing is left in the working directory"
+    for saved in out.glob("*.mp4") if out.exists() else ():
+        assert probe_mp4(saved).has_video
 
 
 def test_every_example_is_tested() -> None:
+    """Each script is run by a test (here, or in the test file of the helper that wrote it) and
+    described in the docs."""
     scripts = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")}
-    source = Path(__file__).read_text()
-    assert scripts == {"quickstart", "batch", "iterative", "error_handling", "webapp"}
-    assert all(f'example("{name}")' in source for name in scripts)
-    docs = (EXAMPLES.parent / "docs" / "examples.md").read_text()
-    assert all(f"examples/{name}.py" in docs for name in scripts)
+    here = Path(__file__).read_text()
+    assert {"quickstart", "batch", "iterative", "error_handling", "webapp"} <= scripts
+    assert all(f'example("{name}")' in here for name in
+               ("quickstart", "batch", "iterative", "error_handling", "webapp"))  # fmt: skip
+    tests = " ".join(p.read_text() for p in Path(__file__).parent.rglob("test_*.py"))
+    docs = " ".join(p.read_text() for p in (EXAMPLES.parent / "docs").glob("*.md"))
+    for name in scripts:
+        assert f'example("{name}")' in tests or f"{name}.py" in tests, f"{name}.py is not run"
+        assert f"examples/{name}.py" in docs, f"examples/{name}.py is not in the docs"

@@ -2,7 +2,7 @@
 
 The kernel is this venv's interpreter (a kernelspec written by ``ipykernel`` for ``sys.executable``,
 put first on ``JUPYTER_PATH``), started in a temporary directory with no ``NEMO_*`` settings, so the
-notebook talks to its own emulator and its download lands in that directory. The committed file is
+notebook talks to its own emulator and its download lands in ``out/`` there. The committed file is
 only read: outputs live in memory and are checked there.
 """
 
@@ -91,10 +91,15 @@ def test_notebook_runs_in_a_real_kernel(kernel_env: Path) -> None:
     assert errors == []
     html = _html_outputs(nb)
     assert any("<svg" in h for h in html), "the draft did not draw its timeline"
-    assert any("<video" in h for h in html), "the render result did not show a player"
+    players = [h for h in html if "<video" in h]
+    assert players, "the downloaded video is not shown"
+    assert all("data:video/mp4;base64," in h and "127.0.0.1" not in h for h in players), (
+        "the player plays the downloaded file, not the emulator's URL (dead once it stops)"
+    )
     assert "Lo-fi" in _stream_text(nb), "the BGM reply's changes were not printed"
 
-    info = probe_mp4(kernel_env / DOWNLOAD)
+    assert sorted(p.name for p in kernel_env.iterdir()) == ["out"], "only out/ is written"
+    info = probe_mp4(kernel_env / "out" / DOWNLOAD)
     assert info.has_video and info.codec == "avc1"
     assert (info.width, info.height) == (1920, 1080)
     assert abs(info.duration_s - 15) < 0.5
