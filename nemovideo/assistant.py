@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .chat import ChatReply
     from .client import NemoClient
     from .draft import Draft
-    from .render import RenderResult
+    from .render import RenderJob, RenderResult
     from .session import Session
     from .upload import FileInput, UploadedMedia
 
@@ -149,10 +149,17 @@ class Assistant:
         self._on_progress = on_progress
         self._on_stage = on_stage
         self._question: QuestionEvent | None = None
+        self._jobs: list[RenderJob] = []
 
     def __repr__(self) -> str:
         sid = self.session.id if self.session else None
         return f"<Assistant session={sid!r}>"
+
+    @property
+    def render_jobs(self) -> tuple[RenderJob, ...]:
+        """Every render this conversation started, oldest first; one whose ``result`` is None
+        may still be running (an interrupted wait leaves it on the server, resumable by id)."""
+        return tuple(self._jobs)
 
     async def handle(self, text: str, files: Sequence[FileInput] = ()) -> AssistantReply:
         """Do what ``text`` asks (uploading ``files`` first) and say what happened.
@@ -249,7 +256,8 @@ class Assistant:
         job = await session.export(
             format=intent.params.get("format", "mp4"), quality=intent.params.get("quality", "high")
         )
-        await self._notice(f"Rendering {draft.summary()} ...")
+        self._jobs.append(job)
+        await self._notice(f"Rendering {draft.summary()} (job {job.id}) ...")
         self._stage("render")
         result = await job.wait(progress=self._render_progress)
         self._stage("download")
