@@ -2,13 +2,15 @@
 
 The emulator (its own process, generous credits, ``--chat-delay`` between frames so the streams
 overlap) serves ``/run_sse``; 1,000 sessions are created first, then every session gets one
-message at the same moment. Reports wall time, errors and this process's peak RSS growth for
-each side. The SDK side iterates ``session.chat()`` and also reads the state before each message
-(the baseline it recovers against if a stream drops).
+message at the same moment. Each side runs in a fresh process with its own emulator, the sides
+interleaved over ``--rounds`` rounds; reported: wall time (median and range), errors, CPU time
+per stream and peak RSS growth. The SDK side iterates ``session.chat()``, which reads the state
+before each message (the baseline it recovers against if a stream drops); so the fair baseline
+is raw aiohttp doing the same state read first ("raw + state"), and plain raw is shown beside.
 
 Usage::
 
-    python benchmarks/bench_scale.py [--streams 1000] [--delay 0.05]
+    python benchmarks/bench_scale.py [--streams 1000] [--delay 0.05] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,15 +45,21 @@ async def sdk_side(url: str, streams: int) -> dict[str, float]:
                         count += 1
                 return count
 
-            base = peak_rss_mb()
+            base, cpu = peak_rss_mb(), cpu_seconds()
             start = time.perf_counter()
             results = await asyncio.gather(*(one(s) for s in sessions), return_exceptions=True)
             wall = time.perf_counter() - start
+            cpu = cpu_seconds() - cpu
     errors = [r for r in results if isinstance(r, BaseException) or r == 0]
-    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base}
+    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu}
 
 
-async def raw_side(url: str, streams: int) -> dict[str, float]:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def raw_side(url: str, streams: int, state_first: bool = False) -> dict[str, float]:
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as http:
         async with http.post(
@@ -69,6 +79,10 @@ async def raw_side(url: str, streams: int) -> dict[str, float]:
             body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
                     "new_message": {"role": "user", "parts": [{"text": MESSAGE}]}}  # fmt: skip
             events = 0
+            if state_first:
+                async with http.get(f"{url}/api/state/nemo_agent/me/{sid}/latest",
+                                    headers=headers) as resp:  # fmt: skip
+                    json.loads(await resp.read())["data"]["state"].get("draft")
             async with http.post(url + "/run_sse", json=body, headers=headers) as resp:
                 async for line in resp.content:
                     if line.startswith(b"data:") and line[5:].strip():
@@ -76,45 +90,72 @@ async def raw_side(url: str, streams: int) -> dict[str, float]:
                         events += 1
             return events
 
-        base = peak_rss_mb()
+        base, cpu = peak_rss_mb(), cpu_seconds()
         start = time.perf_counter()
         results = await asyncio.gather(*(one(s) for s in sids), return_exceptions=True)
         wall = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu
     errors = [r for r in results if isinstance(r, BaseException) or r == 0]
-    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base}
+    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu}
 
 
 async def run_side(side: str, streams: int, delay: float) -> dict[str, float]:
     extra = ("--credits", str(100 * streams), "--chat-delay", str(delay))
     async with emulator_process(*extra) as (url, _cdn):
-        fn = sdk_side if side == "sdk" else raw_side
-        return await fn(url, streams)
+        if side == "sdk":
+            return await sdk_side(url, streams)
+        return await raw_side(url, streams, state_first=side == "raw+state")
+
+
+SIDES = ("raw", "raw+state", "sdk")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--delay", type=float, default=0.05)
-    parser.add_argument("--side", choices=["sdk", "raw"])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--side", choices=SIDES)
     args = parser.parse_args()
     if args.side:
         print(json.dumps(asyncio.run(run_side(args.side, args.streams, args.delay))))
         return
-    res = {}
-    for side in ("raw", "sdk"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--side", side, "--streams", str(args.streams),
-             "--delay", str(args.delay)], capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        res[side] = json.loads(out.strip().splitlines()[-1])
-    sdk, raw = res["sdk"], res["raw"]
+    res: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
+    for r in range(args.rounds):
+        for side in SIDES[r % 3 :] + SIDES[: r % 3]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--side", side, "--streams", str(args.streams),
+                 "--delay", str(args.delay)], capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            res[side].append(json.loads(out.strip().splitlines()[-1]))
+
+    def med(side: str, key: str) -> float:
+        return statistics.median(run[key] for run in res[side])
+
+    def ratio(base: str) -> str:
+        ratios = [b["wall"] / s["wall"] for b, s in zip(res[base], res["sdk"], strict=True)]
+        return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+
+    def walls(side: str) -> str:
+        w = [run["wall"] for run in res[side]]
+        return f"{statistics.median(w):.2f} s ({min(w):.2f}-{max(w):.2f})"
+
+    n = args.streams
     rows = [
-        (f"{args.streams} concurrent chat streams, wall", f"{sdk['wall']:.2f} s",
-         f"{raw['wall']:.2f} s", f"{raw['wall'] / sdk['wall']:.2f}x"),
-        ("  errors", f"{sdk['errors']:.0f}", f"{raw['errors']:.0f}", "target 0"),
-        ("  peak RSS growth", f"{sdk['rss']:.1f} MB", f"{raw['rss']:.1f} MB", ""),
+        (f"{n} concurrent chat streams, wall, vs raw + state read", walls("sdk"),
+         walls("raw+state"), ratio("raw+state")),
+        (f"{n} concurrent chat streams, wall, vs raw (no state read)", walls("sdk"),
+         walls("raw"), ratio("raw")),
+        ("  errors (all rounds)", f"{sum(r['errors'] for r in res['sdk']):.0f}",
+         f"{sum(r['errors'] for r in res['raw+state']):.0f}", "target 0"),
+        ("  CPU per stream", f"{med('sdk', 'cpu') / n * 1e3:.2f} ms",
+         f"{med('raw+state', 'cpu') / n * 1e3:.2f} ms",
+         f"raw alone {med('raw', 'cpu') / n * 1e3:.2f} ms"),
+        ("  peak RSS growth", f"{med('sdk', 'rss'):.1f} MB", f"{med('raw+state', 'rss'):.1f} MB",
+         ""),
     ]  # fmt: skip
-    print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio")))
+    print(f"{args.rounds} rounds, sides interleaved, each in a fresh process; median (range)")
+    print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio (raw wall / ours)")))
 
 
 if __name__ == "__main__":

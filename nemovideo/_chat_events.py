@@ -8,14 +8,15 @@ values, one per part, in order; anything else becomes a :class:`RawEvent`, never
     >>> decode_frame({"type": "text", "content": "Hi"})
     [TextEvent(text='Hi', author=None, partial=False, event_id=None)]
 
-Every event keeps ``raw`` (the decoded JSON of its frame) and ``event_id`` (the frame's ``id``).
+Every event carries ``raw`` (the decoded JSON of its frame) and ``event_id`` (the frame's ``id``)
+as yielded; a long reply keeps its later events without ``raw`` (see ``ChatStream``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -35,6 +36,7 @@ __all__ = [
     "broken_error_message",
     "decode_data",
     "decode_frame",
+    "decode_plain",
     "loads",
 ]
 
@@ -101,7 +103,10 @@ class ToolResultEvent:
 class HeartbeatEvent:
     """A keep-alive (``event: heartbeat``, an empty ``data:``, a comment line, a heartbeat frame).
 
-    Only yielded with ``keep_events=True``; otherwise heartbeats just drive ``on_waiting``.
+    A ``ChatStream`` yields every heartbeat. Heartbeats do not reset the idle clock; while only
+    they arrive, ``on_waiting`` is called every ``heartbeat_notice_interval``. ``ChatStream.events`` keeps them
+    only with ``keep_events=True``; ``ChatReply.events`` keeps those among a reply's first 1,000
+    events.
 
     :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
     :ivar raw: the decoded JSON of the frame, for fields this class does not model.
@@ -191,7 +196,7 @@ def _args(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(data: str) -> Any:
@@ -312,6 +317,37 @@ def decode_data(data: str, event: str = "message", event_id: str | None = None) 
         message = _str(obj.get("message")) or data
         return [ErrorEvent(message, obj.get("code"), event_id, obj, fatal=True)]
     return decode_frame(obj, event_id)
+
+
+def decode_plain(data: str) -> list[ChatEvent]:
+    """``decode_data(data)`` for a plain ``message`` event (no name, no id), with ADK's usual
+    frame, one text part, decoded in one step: the scanner, four lookups and the event."""
+    try:
+        obj, end = _scan(data, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return decode_data(data)
+    if end != len(data) or type(obj) is not dict:
+        return decode_data(data)
+    content = obj.get("content")
+    if type(content) is dict:
+        parts = content.get("parts")
+        if type(parts) is list and len(parts) == 1:
+            part = parts[0]
+            if type(part) is dict and len(part) == 1:
+                text = part.get("text")
+                if type(text) is str and "errorCode" not in obj and "errorMessage" not in obj:
+                    eid = obj.get("id")
+                    author = obj.get("author")
+                    return [
+                        TextEvent(
+                            text,
+                            author if type(author) is str else None,
+                            obj.get("partial") is True,
+                            eid if type(eid) is str and eid else None,
+                            obj,
+                        )
+                    ]
+    return decode_frame(obj)
 
 
 def broken_error_message(text: str) -> str:

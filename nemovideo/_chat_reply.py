@@ -20,7 +20,10 @@ class ChatReply:
     the stream dropped and the result was read from state instead.
 
     :ivar text: the reply text, partial chunks merged; ``""`` when the backend said nothing.
-    :ivar events: every event of the answer, in order (text and heartbeats included).
+    :ivar events: the answer's events, in order: all of them (text and heartbeats included)
+        for its first 1,000; past those only the tool calls and errors (without ``raw``) and
+        the question, so a long answer's memory stays flat (``text``, ``pending`` and
+        ``tool_calls`` stay exact). ``send_message(..., keep_events=True)`` keeps every event.
     :ivar draft: the draft after the message, read from the session state.
     :ivar before: the draft before the message, what ``changes`` compares against.
     :ivar changes: readable lines, e.g. ``"BGM volume 35% -> 50%"``.

@@ -38,6 +38,7 @@ from ._chat_events import (
     ToolResultEvent,
     broken_error_message,
     decode_data,
+    decode_plain,
 )
 from ._chat_question import ASK_TOOL, QuestionEvent, question_of
 from ._chat_text import Transcript
@@ -45,7 +46,8 @@ from ._sse import ServerSentEvent, SSEComment, SSEStray
 
 __all__ = ["Item", "Shaper"]
 
-Item = ServerSentEvent | SSEComment | SSEStray | DraftUpdatedEvent
+Item = ServerSentEvent | SSEComment | SSEStray | DraftUpdatedEvent | str
+"""A decoder item (a bare ``str`` is a plain event's data: ``SSEDecoder(plain=True)``)."""
 
 
 class Shaper:
@@ -72,25 +74,37 @@ class Shaper:
 
     def feed(self, item: Item) -> list[ChatEvent]:
         """The events ``item`` completes, in order (often none or one)."""
+        if type(item) is str and self._broken is None:
+            events = decode_plain(item)
+            first = events[0]
+            if len(events) == 1 and not self._held and type(first) is TextEvent:  # the hot path
+                self.transcript.add(first)
+                return events
+            return self._frame(events, item, (), None, [])
         out: list[ChatEvent] = []
         if self._broken is not None:
             if isinstance(item, SSEStray):
                 self._broken += ["", *item.lines]
                 return out
-            if isinstance(item, ServerSentEvent):
+            if isinstance(item, (ServerSentEvent, str)):
                 out = self._end_broken()
-        if isinstance(item, SSEStray):
-            return out
-        if isinstance(item, SSEComment):
-            events: list[ChatEvent] = [HeartbeatEvent(None, item.text)]
-        elif isinstance(item, ServerSentEvent):
+        if isinstance(item, str):
+            return self._frame(decode_plain(item), item, (), None, out)
+        if isinstance(item, ServerSentEvent):
             events = decode_data(item.data, item.event, item.id)
-            first = events[0]
-            if isinstance(first, ErrorEvent) and isinstance(first.raw, str) and first.fatal:
-                self._broken, self._broken_id = [item.data, *item.stray], item.id
-                return out
-        else:
-            events = [item]
+            return self._frame(events, item.data, item.stray, item.id, out)
+        if isinstance(item, SSEComment):
+            self._shape(HeartbeatEvent(None, item.text), out)
+        elif not isinstance(item, SSEStray):
+            self._shape(item, out)
+        return out
+
+    def _frame(self, events: list[ChatEvent], data: str, stray: tuple[str, ...],
+               event_id: str | None, out: list[ChatEvent]) -> list[ChatEvent]:  # fmt: skip
+        first = events[0]
+        if isinstance(first, ErrorEvent) and first.fatal and isinstance(first.raw, str):
+            self._broken, self._broken_id = [data, *stray], event_id
+            return out
         for event in events:
             self._shape(event, out)
         return out

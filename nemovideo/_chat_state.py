@@ -8,6 +8,7 @@ from .errors import StreamTimeoutError
 
 __all__ = ["Clock"]
 
+
 class Clock:
     """The stream's deadlines: overall, idle (time without content), and the next waiting notice."""
 

@@ -24,7 +24,9 @@ __all__ = [
     "unfinished",
 ]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？:])[ \t]+|\n")
+# A sentence ends at its punctuation and a space, a newline, or the end of what has arrived (a
+# stream that pauses after "...transitions." shows that sentence while the agent works on).
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？:])(?:[ \t]+|$)|\n")
 
 
 def _options(question: Any) -> list[Any]:

@@ -118,7 +118,8 @@ class Assistant:
     ``heartbeat_notice_interval`` of the client's config; ``on_progress(done, total)`` gets upload
     bytes, render percent and download bytes, and ``on_stage(name)`` is called with ``"upload"``,
     ``"render"`` or ``"download"`` as each of those starts (so a display can start a fresh bar
-    with the right unit); exports are downloaded into ``download_dir``.
+    with the right unit); ``on_text(piece)`` receives the agent's reply text as it streams in;
+    exports are downloaded into ``download_dir``.
 
     :ivar client: the client it acts through.
     :vartype client: NemoClient
@@ -139,6 +140,7 @@ class Assistant:
         on_notice: Notice | None = None,
         on_progress: Progress | None = None,
         on_stage: Stage | None = None,
+        on_text: Callable[[str], Any] | None = None,
         language: str = "en",
     ) -> None:
         self.client = client
@@ -148,6 +150,7 @@ class Assistant:
         self._on_notice = on_notice
         self._on_progress = on_progress
         self._on_stage = on_stage
+        self._on_text = on_text
         self._question: QuestionEvent | None = None
         self._jobs: list[RenderJob] = []
 
@@ -306,7 +309,9 @@ class Assistant:
         session = await self._session()
         self._question = None
         try:
-            reply = await send_message(session, text, on_waiting=self._waiting)
+            reply = await send_message(
+                session, text, on_waiting=self._waiting, on_text=self._on_text
+            )
         except AgentError as exc:
             if exc.reply is None:
                 raise

@@ -34,10 +34,10 @@ Rules it keeps (PROTOCOL "Chat stream"):
 from __future__ import annotations
 
 import asyncio
-import collections
+import contextlib
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -101,18 +101,48 @@ WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 """``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
-_STREAMED = (TextEvent, HeartbeatEvent)  # folded into ``text`` / the clock unless keep_events
 _EVENT_STREAM = "text/event-stream"
+WHOLE_EVENTS = 1000
+"""Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
 
 
 def _is_content(item: Item) -> bool:
     """Anything but a keep-alive resets the idle clock."""
-    if isinstance(item, ServerSentEvent):
-        data = item.data
-        if item.event == "heartbeat" or not data.strip():
+    if type(item) is str:
+        data = item
+    elif isinstance(item, ServerSentEvent):
+        if item.event == "heartbeat":
             return False
-        return not (len(data) < 200 and '"heartbeat"' in data)  # a {"type": "heartbeat"} frame
-    return not isinstance(item, (SSEComment, SSEStray))
+        data = item.data
+    else:
+        return not isinstance(item, (SSEComment, SSEStray))
+    if not data or data.isspace():
+        return False
+    return not (len(data) < 200 and '"heartbeat"' in data)  # a {"type": "heartbeat"} frame
+
+
+def _kept(event: ChatEvent, seen: int, mode: bool | None) -> ChatEvent | None:
+    """What ``events`` keeps of the ``seen``-th event (see ``ChatStream``), or None."""
+    if seen > WHOLE_EVENTS:
+        return _compact(event)
+    if mode is None or not isinstance(event, (TextEvent, HeartbeatEvent)):
+        return event
+    return None
+
+
+def _compact(event: ChatEvent) -> ChatEvent | None:
+    """What a long reply keeps of ``event`` past its first ``WHOLE_EVENTS``: calls and errors
+    without their frame, questions and recovered drafts as they are; nothing of the rest."""
+    kind = type(event)
+    if kind is ToolCallEvent:
+        assert isinstance(event, ToolCallEvent)
+        return ToolCallEvent(
+            event.name, event.args, event.id, event.event_id, partial=event.partial
+        )
+    if kind is ErrorEvent:
+        assert isinstance(event, ErrorEvent)
+        return ErrorEvent(event.message, event.code, event.event_id, fatal=event.fatal)
+    return event if kind is QuestionEvent or kind is DraftUpdatedEvent else None
 
 
 def _log_waiting(elapsed: float) -> None:
@@ -122,12 +152,20 @@ def _log_waiting(elapsed: float) -> None:
 class ChatStream:
     """One message and its streamed answer. Iterate it once; see the module docstring.
 
-    Attributes after (or during) iteration: ``events`` (the tool calls, tool results, questions
-    and errors so far; every event, text and heartbeats included, with ``keep_events=True`` - off
-    by default so a long stream read event by event keeps memory flat), ``text`` (the reply
-    text), ``question`` (the question the turn ended on), ``draft_before`` (the draft read before
-    sending), ``recovered`` and ``recovered_draft`` (set when a dropped stream was completed by
-    polling state).
+    Iteration yields every event, heartbeats included. Attributes after (or during) iteration:
+    ``events`` (see below), ``text`` (the reply text), ``question`` (the question the turn ended
+    on), ``draft_before`` (the draft read before sending), ``recovered`` and ``recovered_draft``
+    (set when a dropped stream was completed by polling state).
+
+    ``events`` keeps what a reply needs, so that memory does not grow with a long answer:
+
+    - ``keep_events=False`` (the default): the tool calls, tool results, questions and errors of
+      the stream's first ``WHOLE_EVENTS`` (1,000) events, as yielded; past those, only the calls
+      and errors (without ``raw``) and the question. ``text``, ``pending_tools`` and ``question``
+      stay exact whatever the length.
+    - ``keep_events=None`` (what ``send()`` uses): the same, but the first 1,000 events are kept
+      all, text and heartbeats included.
+    - ``keep_events=True``: every event, as yielded, however many (memory grows with the stream).
 
     A terminal ``{"error": ...}`` frame (the invocation failed) is yielded as a fatal
     ``ErrorEvent`` in its place; once the stream has ended, the loop raises
@@ -140,12 +178,12 @@ class ChatStream:
         text: str,
         *,
         on_waiting: WaitingCallback | None = None,
-        keep_events: bool = False,
+        keep_events: bool | None = False,
     ) -> None:
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("A chat message must hold some text.")
         self._session = session
-        self._keep_all = keep_events
+        self._keep_mode = keep_events
         self.message = text
         self._on_waiting: WaitingCallback = on_waiting or _log_waiting
         self.events: list[ChatEvent] = []
@@ -154,10 +192,7 @@ class ChatStream:
         self.request_id: str | None = None
         self.recovered_draft: Draft | None = None
         self._shaper = Shaper()
-        self._gen: AsyncGenerator[list[Item], None] | None = None
-        self._ready: collections.deque[Item] = collections.deque()
-        self._decoded: collections.deque[ChatEvent] = collections.deque()
-        self._ended = False
+        self._gen: AsyncGenerator[ChatEvent, None] | None = None
         self._yielded = 0
 
     def __repr__(self) -> str:
@@ -181,45 +216,49 @@ class ChatStream:
 
     # -- iteration ----------------------------------------------------------------------------
 
-    def __aiter__(self) -> ChatStream:
+    def __aiter__(self) -> AsyncIterator[ChatEvent]:
         if self._gen is not None:
             raise RuntimeError(
                 "A ChatStream can be iterated only once (its message was already sent); "
                 "read stream.events, or send a new message."
             )
-        self._gen = self._run()
-        return self
+        self._gen = self._events()
+        return self._gen
 
     async def __anext__(self) -> ChatEvent:
         if self._gen is None:
-            self.__aiter__()
-        assert self._gen is not None
-        while not self._decoded:
-            if self._ended:
-                fatal = self._shaper.fatal
-                if fatal is not None:
-                    raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
-                raise StopAsyncIteration
-            while not self._ready:
-                try:
-                    self._ready.extend(await self._gen.__anext__())
-                except StopAsyncIteration:
-                    self._ended = True
-                    self._keep(self._shaper.finish())
-                    break
-            if self._ready:
-                self._keep(self._shaper.feed(self._ready.popleft()))
-        self._yielded += 1
-        return self._decoded.popleft()
+            self._gen = self._events()
+        return await self._gen.__anext__()
 
-    def _keep(self, events: list[ChatEvent]) -> None:
-        """Shape one SSE item only when the reader gets to it: decoding a whole network chunk
-        ahead kept ~1,000 young dicts alive per chunk and doubled the garbage collector's work."""
-        if self._keep_all:
-            self.events.extend(events)
-        else:
-            self.events.extend(e for e in events if not isinstance(e, _STREAMED))
-        self._decoded.extend(events)
+    async def _events(self) -> AsyncGenerator[ChatEvent, None]:
+        """The events, one generator step each: ``async for`` over a stream resumes this frame
+        directly (a native async generator), and each SSE item is shaped only when the reader
+        gets to it, so a network chunk's ~100 decoded frames are never all alive at once."""
+        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
+        seen = 0
+        async with contextlib.aclosing(self._run()) as batches:
+            async for batch in batches:
+                for item in batch:
+                    for event in shaper.feed(item):
+                        seen += 1
+                        if mode is True:
+                            keep(event)
+                        elif type(event) is not TextEvent or (mode is None and seen <= whole):
+                            kept = _kept(event, seen, mode)
+                            if kept is not None:
+                                keep(kept)
+                        self._yielded += 1
+                        yield event
+        for event in shaper.finish():
+            seen += 1
+            kept = event if mode is True else _kept(event, seen, mode)
+            if kept is not None:
+                keep(kept)
+            self._yielded += 1
+            yield event
+        fatal = shaper.fatal
+        if fatal is not None:
+            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
 
     @property
     def pending_tools(self) -> tuple[ToolCallEvent, ...]:
@@ -234,9 +273,7 @@ class ChatStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit)."""
         if self._gen is None:
-            self._gen = self._run()
-        self._ready.clear()
-        self._decoded.clear()
+            self._gen = self._events()
         await self._gen.aclose()
 
     async def __aenter__(self) -> ChatStream:
@@ -252,9 +289,9 @@ class ChatStream:
 
     # -- the work -----------------------------------------------------------------------------
 
-    async def _run(self) -> AsyncGenerator[list[Item], None]:
+    async def _run(self) -> AsyncGenerator[Sequence[Item], None]:
         """Yields SSE events in batches (one per network chunk): one await per chunk, not per event."""
-        transport = self._session._transport
+        transport = self._session.client.api
         self.draft_before = (await self._session.state()).draft
         body = {
             "app_name": APP_NAME,
@@ -278,13 +315,14 @@ class ChatStream:
         log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
         yield [await self._recover(reason)]
 
-    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[list[Item], None]:
-        config = self._session._transport.config
+    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[Sequence[Item], None]:
+        config = self._session.client.api.config
         decoder = SSEDecoder(
             max_line_bytes=config.sse_max_line_bytes,
             max_event_bytes=config.sse_max_event_bytes,
             emit_comments=True,
             emit_stray=True,
+            plain=True,
         )
         clock = Clock(config.stream_timeout, config.stream_idle_timeout,
                        config.heartbeat_notice_interval)  # fmt: skip
@@ -301,7 +339,7 @@ class ChatStream:
                     continue
                 if not chunk:
                     break
-            batch: list[Item] = list(decoder.feed(chunk))
+            batch = decoder.feed(chunk)
             if any(_is_content(item) for item in batch):
                 clock.content()
             if batch:
@@ -317,7 +355,7 @@ class ChatStream:
                 await result
 
     async def _recover(self, reason: str) -> DraftUpdatedEvent:
-        config = self._session._transport.config
+        config = self._session.client.api.config
         before = Draft.empty() if self.draft_before is None else self.draft_before
         draft = await wait_for_draft_change(
             self._session, before, why="Chat recovery", on_waiting=self._on_waiting
@@ -342,9 +380,20 @@ def _data(raw: Any) -> Mapping[str, Any] | None:
 
 
 async def send_message(
-    session: Session, text: str, *, on_waiting: WaitingCallback | None = None
+    session: Session,
+    text: str,
+    *,
+    on_waiting: WaitingCallback | None = None,
+    keep_events: bool | None = None,
+    on_text: Callable[[str], Any] | None = None,
+    timeout: float | None = None,
 ) -> ChatReply:
     """Send ``text``, wait for the whole answer, then read the draft it left.
+
+    ``on_text(piece)`` receives the reply's text as it arrives (each streamed delta, or the whole
+    text of a final event no delta preceded), for a display that shows the answer while it is
+    written. ``timeout`` (seconds) bounds the whole call, recovery waits included: past it,
+    ``StreamTimeoutError``; the message is never re-sent.
 
     When the stream closes on a tool call it never answered (generation's second stage: music and
     title after the video), the draft is polled on the recovery schedule until that stage lands;
@@ -354,19 +403,49 @@ async def send_message(
     neither wait happens. ``send()`` calls on one session (by id, within one client) run one at
     a time, so each reply's ``changes`` describe its own edit.
 
+    ``reply.events`` holds every event of a short answer (its first 1,000), then only what a
+    reply needs (calls and errors without ``raw``, the question), so a 100,000-event answer
+    costs a few MB, not hundreds; ``keep_events=True`` keeps every event whole, ``False`` keeps
+    only the calls, results, questions and errors (see ``ChatStream``).
+
     Raises [`AgentError`][nemovideo.errors.AgentError] when the invocation failed mid-stream
     (ADK's terminal ``{"error"}`` frame); its ``reply`` holds what arrived before the failure.
     """
-    async with session.client._chat_lock(session.id):
-        return await _send(session, text, on_waiting)
+    async with session.client.api.chat_lock(session.id):
+        if timeout is None:
+            return await _send(session, text, on_waiting, keep_events, on_text)
+        try:
+            return await asyncio.wait_for(
+                _send(session, text, on_waiting, keep_events, on_text), timeout
+            )
+        except asyncio.TimeoutError:
+            raise StreamTimeoutError(
+                f"send() did not finish within {timeout:g} s. The message was NOT re-sent; "
+                "check the session's state (await session.state()) before sending it again."
+            ) from None
 
 
-async def _send(session: Session, text: str, on_waiting: WaitingCallback | None) -> ChatReply:
-    stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=True)
+async def _send(
+    session: Session,
+    text: str,
+    on_waiting: WaitingCallback | None,
+    keep: bool | None,
+    on_text: Callable[[str], Any] | None,
+) -> ChatReply:
+    stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=keep)
+    streamed = False  # a delta was shown since the last whole text
     try:
         async with stream:
-            async for _ in stream:
-                pass
+            async for event in stream:
+                if on_text is None or type(event) is not TextEvent:
+                    continue
+                if event.partial:
+                    streamed = True
+                    on_text(event.text)
+                elif streamed:
+                    streamed = False
+                else:
+                    on_text(event.text)
     except AgentError as exc:
         exc.reply = await _failed_reply(session, stream)
         raise
@@ -388,7 +467,7 @@ async def _send(session: Session, text: str, on_waiting: WaitingCallback | None)
             else:
                 after, pending = later, ()
         elif not stream.text and after.raw == before.raw:
-            await asyncio.sleep(session._transport.config.settle_wait)
+            await asyncio.sleep(session.client.api.config.settle_wait)
             after = (await session.state()).draft
     return _reply(stream, before, after, pending)
 

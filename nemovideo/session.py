@@ -10,7 +10,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
@@ -124,24 +124,44 @@ class Session:
         """Have the server fetch media from http(s) URLs."""
         return await self._client.uploader.upload_urls(self.id, urls)
 
-    def chat(self, text: str, *, on_waiting: WaitingCallback | None = None) -> ChatStream:
+    def chat(
+        self,
+        text: str,
+        *,
+        on_waiting: WaitingCallback | None = None,
+        keep_events: bool | None = False,
+    ) -> ChatStream:
         """Send one instruction and stream the backend's events::
 
             async with session.chat("add lo-fi BGM at 35%") as stream:
                 async for event in stream:
                     ...
 
-        The message is POSTed once when iteration starts and never re-sent.
+        The message is POSTed once when iteration starts and never re-sent. Every event is
+        yielded; ``keep_events`` says what ``stream.events`` keeps afterwards (``ChatStream``).
         """
         from .chat import ChatStream
 
-        return ChatStream(self, text, on_waiting=on_waiting)
+        return ChatStream(self, text, on_waiting=on_waiting, keep_events=keep_events)
 
-    async def send(self, text: str, *, on_waiting: WaitingCallback | None = None) -> ChatReply:
-        """Send one instruction, wait for the whole answer, and return it as a ``ChatReply``."""
+    async def send(
+        self,
+        text: str,
+        *,
+        on_waiting: WaitingCallback | None = None,
+        on_text: Callable[[str], Any] | None = None,
+        timeout: float | None = None,
+        keep_events: bool | None = None,
+    ) -> ChatReply:
+        """Send one instruction, wait for the whole answer, and return it as a ``ChatReply``.
+
+        ``on_text(piece)`` shows the answer while it is written; ``timeout`` (seconds) bounds the
+        whole call (``StreamTimeoutError``; the message is never re-sent). See ``send_message``.
+        """
         from .chat import send_message
 
-        return await send_message(self, text, on_waiting=on_waiting)
+        return await send_message(self, text, on_waiting=on_waiting, keep_events=keep_events,
+                                  on_text=on_text, timeout=timeout)  # fmt: skip
 
     async def answer(
         self,
@@ -149,6 +169,8 @@ class Session:
         choices: object = None,
         *,
         on_waiting: WaitingCallback | None = None,
+        on_text: Callable[[str], Any] | None = None,
+        timeout: float | None = None,
     ) -> ChatReply:
         """Answer the question a reply ended on (``reply.question``), as the next message::
 
@@ -165,7 +187,9 @@ class Session:
         from ._chat_question import answer_text
         from .chat import send_message
 
-        return await send_message(self, answer_text(question, choices), on_waiting=on_waiting)
+        message = answer_text(question, choices)
+        return await send_message(self, message, on_waiting=on_waiting, on_text=on_text,
+                                  timeout=timeout)  # fmt: skip
 
     async def export(
         self, *, format: str = "mp4", quality: str = "high", draft: Draft | None = None

@@ -477,3 +477,82 @@ async def test_reprs_stay_short(session: nemovideo.Session) -> None:
     reply = await session.send("add lo-fi BGM at 35%")
     assert len(reply.events) > 3 and len(repr(reply)) < 600
     assert "HeartbeatEvent" not in repr(reply)
+
+
+async def test_a_long_answer_keeps_what_the_reply_needs_not_every_event(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    from nemovideo.chat import WHOLE_EVENTS
+
+    ctl.delay, ctl.work_steps = 0.0, WHOLE_EVENTS + 500
+    reply = await session.send(MAKE_VIDEO)
+    assert len(reply.events) <= WHOLE_EVENTS, "past the first 1,000 events only needs are kept"
+    assert isinstance(reply.events[0], TextEvent), "a short answer's worth is kept whole"
+    [call] = reply.tool_calls
+    assert call.name == "edit_multitrack" and call.raw is not None
+    assert reply.pending == (), "the result past the budget still paired the call"
+    assert "15-second video" in reply.text and "Export button" in reply.text
+    assert reply.changes == ("Duration 0s -> 15s", "Added Video track 3 clips (0-15s)")
+
+    everything = await send_message(session, "add lo-fi BGM at 35%", keep_events=True)
+    beats = [e for e in everything.events if isinstance(e, HeartbeatEvent)]
+    assert len(beats) == WHOLE_EVENTS + 500
+    assert [type(e) for e in everything.events].count(ToolResultEvent) == 1
+    assert everything.changes == ("Added BGM track Lo-fi (0-15s, 35%)",)
+
+
+async def test_keep_events_false_and_a_long_stream(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    from nemovideo.chat import WHOLE_EVENTS
+
+    ctl.delay, ctl.work_steps = 0.0, WHOLE_EVENTS + 10
+    quiet = await send_message(session, MAKE_VIDEO, keep_events=False)
+    assert {type(e) for e in quiet.events} == {ToolCallEvent}, quiet.events
+    assert quiet.text and quiet.pending == ()
+    async with session.chat("add lo-fi BGM at 35%") as stream:
+        seen = [event async for event in stream]
+    beats = sum(isinstance(e, HeartbeatEvent) for e in seen)
+    assert beats == WHOLE_EVENTS + 10, "every event is yielded, whatever is kept"
+    assert [type(e) for e in stream.events] == [ToolCallEvent]
+    assert stream.pending_tools == () and "Lo-fi" in stream.text
+
+
+async def test_a_call_past_the_budget_is_kept_without_its_frame(
+    session: nemovideo.Session, ctl: ChatControls
+) -> None:
+    from nemovideo.chat import WHOLE_EVENTS
+
+    ctl.delay, ctl.work_steps = 0.0, WHOLE_EVENTS + 10
+    ctl.two_stage = True
+    reply = await session.send(TWO_STAGE)
+    first, *later = reply.tool_calls
+    assert first.raw is not None
+    assert [c.args["action"] for c in later] == ["stage_two"]
+    assert all(c.raw is None for c in later), "kept compactly: no frame past the budget"
+    assert reply.pending == () and any("Urban Dreams" in line for line in reply.changes)
+
+
+async def test_on_text_shows_the_answer_as_it_is_written(
+    session: nemovideo.Session, emulator: Emulator
+) -> None:
+    """Deltas go out as they arrive; a final event that repeats them is not shown again."""
+    pieces: list[str] = []
+    reply = await session.send("turn these images into a 10-second video", on_text=pieces.append)
+    assert len(pieces) > 1, "streamed, not handed over whole at the end"
+    assert "".join(pieces).replace(" ", "") == "".join(reply.text.split()), "each piece once"
+    assert len(emulator.requests_to("/run_sse", "POST")) == 1
+
+
+async def test_send_timeout_bounds_the_whole_call_and_never_resends(
+    session: nemovideo.Session, emulator: Emulator
+) -> None:
+    emulator.chat.hold()
+    try:
+        with pytest.raises(nemovideo.StreamTimeoutError, match="NOT re-sent"):
+            await session.send("turn these images into a 10-second video", timeout=0.3)
+    finally:
+        emulator.chat.release()
+    assert len(emulator.requests_to("/run_sse", "POST")) == 1
+    with pytest.raises(nemovideo.ValidationError):
+        await session.send("   ")

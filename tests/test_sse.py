@@ -350,3 +350,54 @@ def test_stray_lines_rebuild_an_unescaped_multiline_frame() -> None:
         assert [e.message for e in events] == [message], size  # type: ignore[union-attr]
     plain = SSEDecoder()
     assert not any(isinstance(i, SSEStray) for i in plain.feed(wire)), "off by default"
+
+
+# --- plain mode: the chat stream's hot path -------------------------------------------------
+
+
+def unplain(outcome: Outcome) -> Outcome:
+    """A plain decoder's items, written as the ordinary decoder writes them."""
+    if isinstance(outcome, str):
+        return outcome
+    return [E(data=i) if isinstance(i, str) else i for i in outcome]
+
+
+@settings(max_examples=400, deadline=None)
+@given(stream=STREAMS, cuts=st.lists(st.integers(0, 200), max_size=8), comments=st.booleans())
+def test_plain_mode_decodes_exactly_like_the_rules(
+    stream: bytes, cuts: list[int], comments: bool
+) -> None:
+    cuts = sorted(c for c in cuts if c <= len(stream))
+    expected = reference(stream, emit_comments=comments)
+    assert unplain(run(stream, emit_comments=comments, plain=True)) == expected
+    assert unplain(run(stream, cuts, emit_comments=comments, plain=True)) == expected
+    assert unplain(bytewise(stream, emit_comments=comments, plain=True)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(stream=STREAMS, cuts=st.lists(st.integers(0, 200), max_size=8))
+def test_plain_mode_keeps_the_caps(stream: bytes, cuts: list[int]) -> None:
+    cuts = sorted(c for c in cuts if c <= len(stream))
+    expected = reference(stream, max_line=12, max_event=16)
+    caps = {"max_line_bytes": 12, "max_event_bytes": 16, "plain": True}
+    assert unplain(run(stream, cuts, **caps)) == expected
+    assert unplain(bytewise(stream, **caps)) == expected
+
+
+def test_plain_mode_yields_bare_data_only_for_plain_events() -> None:
+    items = run(SAMPLE, emit_comments=True, plain=True)
+    assert isinstance(items, list)
+    assert items[1] == SAMPLE_ITEMS[1].data  # type: ignore[union-attr]  # no name, no id yet
+    assert items[2] == E("heartbeat", "") and items[3] == SAMPLE_ITEMS[3]  # named; an id in force
+    assert unplain(items) == SAMPLE_ITEMS
+    for cut in range(len(SAMPLE) + 1):
+        assert run(SAMPLE, [cut], emit_comments=True, plain=True) == items, cut
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_huge_single_data_line_is_refused_in_plain_mode_too(plain: bool) -> None:
+    frame = b"data: " + b"x" * 5000 + b"\n\n"
+    with pytest.raises(StreamDecodeError, match="max_line_bytes"):
+        SSEDecoder(max_line_bytes=4096, plain=plain).feed(frame * 3)
+    with pytest.raises(StreamDecodeError, match="max_event_bytes"):
+        SSEDecoder(max_event_bytes=4096, plain=plain).feed(frame)
