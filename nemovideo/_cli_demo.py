@@ -18,7 +18,6 @@ from ._cli_out import check_target, prepare_out
 from ._cli_term import Bar
 from .client import NemoClient
 from .intents import translate_gui
-from .testing._samples import sample_images
 
 DEFAULT_PROMPT = "turn these images into a 15-second video with smooth transitions"
 
@@ -62,6 +61,8 @@ async def run_demo(args: argparse.Namespace) -> int:
         say(f"Signed in anonymously as {client.user_id}: {bal.available} credits")
         session = await client.create_session(task_name="nemovideo demo")
         say(f"Created session {session.id}")
+        from .testing._samples import sample_images  # the emulator's package: only for the demo
+
         images = sample_images()
         bar = Bar(args, "upload")
         try:

@@ -17,9 +17,7 @@ import nemovideo
 from nemovideo.testing import Emulator
 
 PACKAGE = Path(nemovideo.__file__).parent
-KNOWN = {
-    "_cli_demo.py": "imports nemovideo.testing._samples at module level (lead: import it in run_demo)"
-}
+KNOWN: dict[str, str] = {}
 
 
 def _module_level_imports(tree: ast.Module) -> list[str]:
