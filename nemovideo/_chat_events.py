@@ -1,6 +1,6 @@
 """Typed chat events, and the decoding of one SSE frame into them.
 
-The chat stream speaks two dialects (PROTOCOL "Chat stream"): Google ADK events, where one frame may
+The chat stream speaks two dialects (docs/protocol.md, "Chat"): Google ADK events, where one frame may
 hold several ``content.parts`` (text, ``functionCall``, ``functionResponse``), and a simpler
 ``{"type": "text" | "tool_call" | "tool_result" | "heartbeat", ...}`` form. Both decode to the same
 values, one per part, in order; anything else becomes a :class:`RawEvent`, never an exception::
@@ -120,7 +120,7 @@ class HeartbeatEvent:
 class ErrorEvent:
     """A failure reported inside the stream.
 
-    Two kinds (PROTOCOL "Chat stream"): ``fatal`` ones are ADK's terminal ``{"error": ...}``
+    Two kinds (docs/protocol.md, "Chat"): ``fatal`` ones are ADK's terminal ``{"error": ...}``
     frame (escaped or not): the invocation failed and the answer is incomplete, so ``send()``
     raises :class:`~nemovideo.errors.AgentError` and a ``ChatStream`` raises it once the stream
     has ended. The others are ordinary events carrying ``errorCode``/``errorMessage`` (a model

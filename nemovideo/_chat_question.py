@@ -1,6 +1,6 @@
 """The agent's questions: ``ask_question`` calls decoded, and the user's answer written back.
 
-The backend's agent can stop a turn to ask the user something (PROTOCOL "Chat stream"): the turn
+The backend's agent can stop a turn to ask the user something (docs/protocol.md, "Chat"): the turn
 ends on a tool call named ``ask_question`` whose args hold ``{title, questions: [{id, prompt,
 options: [{id, label}], allow_multiple}]}``. Nothing was changed, so there is nothing to poll for;
 the answer goes back as the next message, in the vendor client's form: one line per answered

@@ -1,6 +1,6 @@
 """From SSE items to the events a ``ChatStream`` yields: one call once, errors whole, questions.
 
-What a real ADK server puts on the wire (PROTOCOL "Chat stream") is not yet what a reader wants:
+What a real ADK server puts on the wire (docs/protocol.md, "Chat") is not yet what a reader wants:
 
 - **One call, once.** With streaming on, ADK 2.x sends a ``functionCall`` in a ``partial: true``
   event and again in the final event (same event id; the call id may be regenerated). A partial

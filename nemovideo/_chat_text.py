@@ -1,7 +1,7 @@
 """The reply text as a reader expects it: streamed deltas merged, repeats dropped, nothing lost.
 
 ADK streams a model's words as ``partial`` deltas, then a final event repeating the whole text
-(PROTOCOL "Chat stream"), so joining every text part would say everything twice. But a custom
+(docs/protocol.md, "Chat"), so joining every text part would say everything twice. But a custom
 agent may stream partial text that no final event repeats, and a stream may be cut after some
 deltas: that text is still part of the answer. :class:`Transcript` keeps a final event's text and
 drops the run of pending deltas it repeats (compared without whitespace); deltas before that run,

@@ -1,4 +1,4 @@
-"""Every documented call of the NemoVideo API, named once (PROTOCOL.md "Endpoints").
+"""Every documented call of the NemoVideo API, named once (docs/protocol.md, "Endpoints").
 
 The client builds its requests from this table and the emulator registers its routes from it, so
 a path cannot drift between the two (``tests/emulator/test_endpoints.py`` checks both sides). It
@@ -103,6 +103,6 @@ ALL: tuple[Endpoint, ...] = (
     RENDER_CANCEL,
     DOWNLOAD,
 )
-"""Every endpoint, in the order PROTOCOL.md lists them."""
+"""Every endpoint, in the order docs/protocol.md lists them."""
 
 BY_NAME: Mapping[str, Endpoint] = MappingProxyType({e.name: e for e in ALL})

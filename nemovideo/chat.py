@@ -11,7 +11,7 @@ One message is one ``POST /run_sse``, sent exactly once. The answer streams back
     reply = await session.send("make it 10 seconds")     # drives a ChatStream to its end
     print(reply.text or "\\n".join(reply.changes))
 
-Rules it keeps (PROTOCOL "Chat stream"):
+Rules it keeps (docs/protocol.md, "Chat"):
 
 - **Never re-sent.** If the connection drops after the request may have reached the server, the
   stream does not POST again (that would charge twice). It waits ``recovery_first_wait``, reads

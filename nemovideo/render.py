@@ -14,7 +14,7 @@ alone and can be picked up again after a restart::
 
 A wait is bounded by time (``config.render_timeout``, 10 minutes, or ``job.wait(timeout=...)``);
 polls start 2 s apart and back off x1.5 up to ``config.poll_interval`` (30 s). Giving up raises
-[`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume with. The poll answer is read in each of its three documented shapes (PROTOCOL.md "Render").
+[`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume with. The poll answer is read in each of its three documented shapes (docs/protocol.md, "Render").
 """
 
 from __future__ import annotations

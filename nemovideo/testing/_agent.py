@@ -1,6 +1,6 @@
 """The emulator's scripted editing agent: a sentence in, a plan of edits and words out.
 
-Deterministic and small, it understands what users really type (PROTOCOL "Chat stream")::
+Deterministic and small, it understands what users really type (docs/protocol.md, "Chat")::
 
     "turn these images into a 15-second video with smooth transitions"   video track from uploads
     "add lo-fi BGM at 35%"                                               BGM track (replaces one)

@@ -1,6 +1,6 @@
 """When the emulator's agent asks instead of guessing, and what it does with the answer.
 
-Like the real backend (PROTOCOL "Chat stream"), an ambiguous request ends the turn on an
+Like the real backend (docs/protocol.md, "Chat"), an ambiguous request ends the turn on an
 ``ask_question`` call instead of an edit:
 
 - "make a video" with nothing uploaded: what should it show? (a generated beach or city clip, or

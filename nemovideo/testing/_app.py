@@ -1,4 +1,4 @@
-"""The emulator: a local NemoVideo API (PROTOCOL.md) and a CDN origin, both on loopback.
+"""The emulator: a local NemoVideo API (docs/protocol.md) and a CDN origin, both on loopback.
 
     async with Emulator() as emu:
         client = nemovideo.NemoClient(config=nemovideo.ClientConfig(base_url=emu.url))

@@ -1,4 +1,4 @@
-"""``POST /run_sse``: the chat stream, in Google ADK's wire form (PROTOCOL "Chat stream").
+"""``POST /run_sse``: the chat stream, in Google ADK's wire form (docs/protocol.md, "Chat").
 
 The scripted agent (:mod:`._agent`) plans the answer; :mod:`._chat_wire` puts it on the wire the way
 the real backend does: text as partial deltas followed by the final event repeating the whole text,
@@ -206,7 +206,7 @@ def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -
 
 
 def _prestream(kind: str, body: dict[str, Any]) -> web.StreamResponse:
-    """ADK's own pre-stream failures (PROTOCOL "Chat stream"), byte for byte in 2.x's form."""
+    """ADK's own pre-stream failures (docs/protocol.md, "Chat"), byte for byte in 2.x's form."""
     if kind == "404":
         sid = body.get("session_id", body.get("sessionId"))
         return web.json_response({"detail": f"Session not found: {sid}"}, status=404)

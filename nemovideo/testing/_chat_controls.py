@@ -1,6 +1,6 @@
 """``ChatControls``: how the emulator's ``/run_sse`` behaves (``emu.chat``), changeable mid-test.
 
-Every form PROTOCOL "Chat stream" lists can be produced on purpose, so a client can be tested
+Every form docs/protocol.md, "Chat" lists can be produced on purpose, so a client can be tested
 against each::
 
     emu.chat.heartbeat = "none"          # ADK's own silence while a tool runs (no bytes at all)

@@ -1,6 +1,6 @@
 """One chat answer on the wire: ADK events (or the simple dialect) and heartbeats, as SSE frames.
 
-What a real ADK API server writes (PROTOCOL "Chat stream"): ``data: <one-line JSON>`` frames, LF
+What a real ADK API server writes (docs/protocol.md, "Chat"): ``data: <one-line JSON>`` frames, LF
 only; camelCase keys with ``None`` fields left out; ``partial: true`` on streamed deltas and no
 ``partial`` key at all on the final event, which repeats the whole text; ``invocationId``
 ``e-<uuid>``; function-call ids ``adk-<uuid>``; a ``functionResponse`` with ``role: "user"`` but

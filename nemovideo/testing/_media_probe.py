@@ -1,7 +1,7 @@
 """What the emulator's upload endpoint learns from a file's bytes: its format and its measurements.
 
 The real service answers every upload with ``duration``, ``width``, ``height`` and ``fps``
-(PROTOCOL "Endpoints"), and fetches URL uploads itself, judging a URL without an extension by what
+(docs/protocol.md, "Endpoints"), and fetches URL uploads itself, judging a URL without an extension by what
 it serves. The emulator does the same from the first bytes and the headers of a stored file::
 
     sniff(b"\\x89PNG\\r\\n\\x1a\\n...")                 # ("png", "image")

@@ -1,8 +1,8 @@
-"""The render proxy: submit, poll, cancel and the download fallback (PROTOCOL.md "Render").
+"""The render proxy: submit, poll, cancel and the download fallback (docs/protocol.md, "Render").
 
     POST /api/render/proxy/lambda              {"id", "sessionId", "draft", "output"}
          -> {"success": true, "data": {"id", "status": "pending", "progress": 5}}
-    GET  /api/render/proxy/lambda/<id>         the job, in poll shape 1, 2 or 3 (PROTOCOL.md)
+    GET  /api/render/proxy/lambda/<id>         the job, in poll shape 1, 2 or 3 (docs/protocol.md)
     POST /api/render/proxy/lambda/<id>/cancel  stop a pending or processing job
     GET  /api/render/proxy/<id>/download       the MP4 bytes (bearer auth)
 

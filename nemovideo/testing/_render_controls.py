@@ -59,7 +59,7 @@ class RenderControls(Hold):
     ``poll_shape``: 1, 2 or 3, the documented poll answers. ``failure_shape``: how a failed job
     polls, ``"data"`` (``{"success": true, "data": {"status": "failed", "error"}}``, or the
     shape's own failed status) or ``"envelope"`` (``{"success": false, "error"}``, HTTP 200);
-    PROTOCOL.md documents both. ``bare``: submit and cancel answer the job itself, with no
+    docs/protocol.md documents both. ``bare``: submit and cancel answer the job itself, with no
     ``{"success", "data"}`` envelope (some versions do), failures as ``{"error"}``.
     ``error_style``: ``"status"`` sends render-envelope failures with their HTTP status (404, 400,
     409, 422), ``"body"`` with HTTP 200 and ``"success": false``.
@@ -91,7 +91,7 @@ class RenderControls(Hold):
         """The next submit that would start a job is refused instead: no job, its id stays free.
 
         The answer is ``{"success": false, "error": reason}`` with HTTP ``status`` (200 in the
-        ``"body"`` error style). A client then submits once more with a new id (PROTOCOL.md
+        ``"body"`` error style). A client then submits once more with a new id (docs/protocol.md
         "Render"); a submit re-sent for a job that exists still answers that job.
         """
         self.refusals.append(Refusal(reason, status))

@@ -77,7 +77,7 @@ class RenderRecord:
         return {"id": self.id, "status": self.status, "progress": self.progress}
 
     def poll_answer(self, shape: int) -> dict[str, Any]:
-        """The poll answer in documented shape 1, 2 or 3 (PROTOCOL.md "Render")."""
+        """The poll answer in documented shape 1, 2 or 3 (docs/protocol.md, "Render")."""
         if shape == 2:
             answer: dict[str, Any] = {"status": self.status, "progress": self.progress}
             if self.output_url:

@@ -1,6 +1,6 @@
 """How the emulator reads requests and writes answers, in both of the service's envelopes.
 
-The API answers ``{"code", "message", "data"}`` (PROTOCOL.md "Envelope"): a failure either on
+The API answers ``{"code", "message", "data"}`` (docs/protocol.md, "Answers"): a failure either on
 HTTP 200 with a non-zero ``code`` (error style ``"body"``) or with the code's HTTP status
 (``"status"``). The render proxy answers ``{"success", "data"}`` / ``{"success": false, "error"}``,
 or the bare job. Route modules use these through the :class:`~nemovideo.testing.Emulator`'s

@@ -44,7 +44,7 @@ STATUS_FOR_CODE: Mapping[int, int] = {
 }  # fmt: skip
 """The HTTP status of each documented code in the ``status`` error style (others: 5xx as given).
 
-Only the statuses PROTOCOL names (400, 401, 402, 404, 429, 5xx) are used: 4002 is a 400, not 413.
+Only the statuses docs/protocol.md names (400, 401, 402, 404, 429, 5xx) are used: 4002 is a 400, not 413.
 """
 
 DEFAULT_MESSAGES: Mapping[int, str] = {
