@@ -12,8 +12,11 @@ from pathlib import Path
 _datasync = getattr(os, "fdatasync", os.fsync)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write ``data`` to a temp file beside ``path`` (created with ``mode``), fsync, then rename."""
+def _temp_beside(path: Path, data: bytes, mode: int) -> str:
+    """A new temp file beside ``path`` holding ``data`` (created with ``mode``), on disk; its name.
+
+    The caller renames or links it into place, and removes it if that does not happen.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -22,6 +25,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` to a temp file beside ``path`` (created with ``mode``), fsync, then rename."""
+    tmp = _temp_beside(path, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -34,14 +48,8 @@ def create_once(path: Path, data: bytes, *, mode: int = 0o600) -> bytes:
 
     Two processes racing here agree on one value: the loser reads the winner's file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _temp_beside(path, data, mode)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         try:
             os.link(tmp, path)
         except FileExistsError:

@@ -38,7 +38,6 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -58,6 +57,7 @@ from ._chat_question import Option, Question, QuestionEvent
 from ._chat_reply import ChatReply
 from ._chat_shape import Item, Shaper
 from ._chat_state import Clock
+from ._closing import AsyncClosing
 from ._paths import describe_error
 from ._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
 from .draft import Draft
@@ -149,7 +149,7 @@ def _log_waiting(elapsed: float) -> None:
     log.info("Still working... (%.0f s)", elapsed)
 
 
-class ChatStream:
+class ChatStream(AsyncClosing):
     """One message and its streamed answer. Iterate it once; see the module docstring.
 
     Iteration yields every event, heartbeats included. Attributes after (or during) iteration:
@@ -275,17 +275,6 @@ class ChatStream:
         if self._gen is None:
             self._gen = self._events()
         await self._gen.aclose()
-
-    async def __aenter__(self) -> ChatStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- the work -----------------------------------------------------------------------------
 

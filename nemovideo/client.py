@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 
 from . import _endpoints as api
+from ._closing import AsyncClosing
 from ._config import ClientConfig
 from ._config_options import ConfigOptions
 from ._log import setup_from_env as setup_logging_from_env
@@ -87,7 +87,7 @@ class Credits:
         return cls(available=available, frozen=frozen, total=total)
 
 
-class NemoClient:
+class NemoClient(AsyncClosing):
     """Async client for the NemoVideo API.
 
     Settings come from keyword arguments (any [`ClientConfig`][nemovideo.ClientConfig] field,
@@ -181,17 +181,6 @@ class NemoClient:
 
     def _chat_lock(self, session_id: str) -> asyncio.Lock:
         return self._transport.chat_lock(session_id)
-
-    async def __aenter__(self) -> NemoClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool. Further calls raise ``ClientClosedError``."""
