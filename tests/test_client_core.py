@@ -284,13 +284,13 @@ async def test_token_never_in_repr_logs_or_errors(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await client.credits()
-    token = await client._transport._token()
+    token = emulator.requests[-1].headers["Authorization"].removeprefix("Bearer ")
     assert token.startswith("nmv_usr_")
     texts = [
         repr(client),
         repr(client.config),
-        repr(client._transport),
-        repr(client._transport.auth),
+        repr(client.api),
+        repr(client.api.auth),
     ]
     emulator.faults.error(2001, times=1)
     emulator.faults.error(1001, times=2)

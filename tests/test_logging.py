@@ -170,13 +170,14 @@ async def test_a_bad_nemo_log_value_is_refused_by_name(emulator: Emulator, tmp_p
 
 
 def test_setup_is_idempotent_and_needs_nemo_log(sdk_logger: logging.Logger) -> None:
-    ours = [h for h in sdk_logger.handlers if isinstance(h, _log._EnvHandler)]
-    sdk_logger.handlers[:] = [h for h in sdk_logger.handlers if h not in ours]
+    apps = logging.StreamHandler(io.StringIO())  # the application's own, not mistaken for ours
+    sdk_logger.handlers[:] = [apps]
     assert _log.setup_from_env({}) is None and _log.setup_from_env({"NEMO_LOG": " "}) is None
+    assert sdk_logger.handlers == [apps]
     first = _log.setup_from_env({"NEMO_LOG": "debug"})
     again = _log.setup_from_env({"NEMO_LOG": "info"})
     assert first is not None and again is first
-    assert [h for h in sdk_logger.handlers if isinstance(h, _log._EnvHandler)] == [first]
+    assert sdk_logger.handlers == [apps, first]
     assert sdk_logger.level == logging.DEBUG
     with pytest.raises(nemovideo.ValidationError, match="NEMO_LOG"):
         _log.setup_from_env({"NEMO_LOG": "loud"})

@@ -150,7 +150,7 @@ async def test_download_with_background_flushes_is_whole_atomic_and_leak_free(
     emulator.render.truncate_downloads = 1 + owned.config.max_retries  # every attempt is cut
     with pytest.raises(nemovideo.TransportError, match=r"incomplete|broke"):
         await dl.stream_to_file(
-            owned._transport, "/api/render/proxy/render_guard/download", out / "v.mp4", None,
+            owned.api, "/api/render/proxy/render_guard/download", out / "v.mp4", None,
             flush_every=64 << 10,
         )  # fmt: skip
     assert emulator.render.truncate_downloads == 0, "the pipeline retried the broken transfer"
@@ -158,7 +158,7 @@ async def test_download_with_background_flushes_is_whole_atomic_and_leak_free(
 
     seen: list[tuple[int, int]] = []
     size = await dl.stream_to_file(
-        owned._transport, emulator.cdn_file_url("render_guard.mp4"), out / "v.mp4",
+        owned.api, emulator.cdn_file_url("render_guard.mp4"), out / "v.mp4",
         lambda done, total: seen.append((done, total)), flush_every=64 << 10,
     )  # fmt: skip
     assert size == len(served) and (out / "v.mp4").read_bytes() == served

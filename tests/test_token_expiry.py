@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-import nemovideo
-from nemovideo._auth import AnonymousToken, TokenProvider, _parse_time
+from nemovideo._auth import AnonymousToken, _parse_time
+from nemovideo.testing import Emulator
+
+from .conftest import make_client
 
 BASE = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
 HOUR = 3600.0
@@ -119,13 +121,36 @@ def test_expired_z_token_is_not_treated_as_eternal() -> None:
     assert fresh.usable()
 
 
-def test_cached_string_expiry_is_read_too(tmp_path: Path) -> None:
-    """A cache file holding an ISO string (hand-edited, or from another tool) is not eternal."""
-    config = nemovideo.ClientConfig(config_dir=tmp_path, client_id="cid")
-    provider = TokenProvider(config)
-    path = provider._cache_path()
-    path.write_text(json.dumps({"token": "t", "expires_at": "2020-01-02T03:04:05Z"}))
-    assert provider._load_cached() is None
-    path.write_text(json.dumps({"token": "t", "expires_at": "2999-01-02T03:04:05.5Z"}))
-    cached = provider._load_cached()
-    assert cached is not None and cached.usable()
+def _token_cache(config_dir: Path) -> Path:
+    """The one file a client with an explicit client id keeps in its config dir: the token cache."""
+    (path,) = config_dir.glob("*.json")
+    return path
+
+
+async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Path) -> None:
+    """A cache file holding an ISO string (hand-edited, or from another tool) is not eternal.
+
+    A client caches its token; the cache is rewritten with a past ``Z`` expiry and the server's
+    token expired. The next client must fetch a new token before its first call, not send the
+    dead one (read as eternal, it would be answered 1001 and retried). A future ``.5Z`` expiry
+    is read and the cached token used as is.
+    """
+    async with make_client(emulator, tmp_path, client_id="cid") as first:
+        await first.credits()
+    path = _token_cache(tmp_path)
+    stale = json.loads(path.read_text())["token"]
+    path.write_text(json.dumps({"token": stale, "expires_at": "2020-01-02T03:04:05Z"}))
+    emulator.faults.expire_tokens()
+    async with make_client(emulator, tmp_path, client_id="cid") as second:
+        await second.credits()
+    assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
+    credits = emulator.requests_to("/api/credits")
+    assert len(credits) == 2, "the dead token was never sent"
+    fresh = credits[-1].headers["Authorization"].removeprefix("Bearer ")
+    assert fresh != stale
+
+    path.write_text(json.dumps({"token": fresh, "expires_at": "2999-01-02T03:04:05.5Z"}))
+    async with make_client(emulator, tmp_path, client_id="cid") as third:
+        await third.credits()
+    assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2, "the cached one served"
+    assert emulator.requests[-1].headers["Authorization"] == f"Bearer {fresh}"

@@ -186,7 +186,8 @@ async def test_video_segments_and_close_with_a_running_job(tmp_path: Path) -> No
 
 def _fake_ffmpeg(tmp_path: Path, stalls: int) -> Path:
     """An "ffmpeg" that stalls on its first ``stalls`` runs (the first one silent, later ones
-    repeating the same progress block as the real deadlock does), then succeeds."""
+    repeating the same progress block as the real deadlock does), then succeeds and writes its
+    output (its last argument)."""
     script = tmp_path / "ffmpeg"
     script.write_text(
         "#!/bin/sh\n"
@@ -195,6 +196,7 @@ def _fake_ffmpeg(tmp_path: Path, stalls: int) -> Path:
         f'while [ "$n" -le {stalls} ]; do echo "frame=300"; echo "progress=continue"; '
         "sleep 0.02; done\n"
         'echo "out_time_us=1000000"; echo "progress=end"\n'
+        'for out; do :; done; : > "$out"\n'
     )
     script.chmod(0o755)
     return script
@@ -207,10 +209,13 @@ async def test_a_stalled_ffmpeg_is_killed_and_run_again(
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(_fake_ffmpeg(tmp_path, stalls)))
     monkeypatch.setattr(_ffmpeg, "STALL_S", 0.2)
     seen: list[float] = []
+    draft = make_draft([video_track([{"media_id": "m_x", "url": "x.png"}], 2000)])
+    out = tmp_path / "out.mp4"
     if succeeds:
-        await _ffmpeg._run(["out.mp4"], seen.append, total_s=2.0)
-        assert seen == [0.5]
+        await render_draft(draft, tmp_path, out, progress=seen.append)
+        assert seen == [0.5] and out.is_file()
     else:
         with pytest.raises(_ffmpeg.RenderError, match=r"stalled .* in 3 attempts"):
-            await _ffmpeg._run(["out.mp4"], seen.append, total_s=2.0)
+            await render_draft(draft, tmp_path, out, progress=seen.append)
+        assert not out.exists()
     assert int((tmp_path / "runs").read_text()) == min(stalls + 1, _ffmpeg.ATTEMPTS)

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo._auth import TokenProvider
 from nemovideo._fsutil import FileLock
 from nemovideo.testing import Emulator
 
@@ -26,10 +25,9 @@ import asyncio, fcntl, os, sys
 import nemovideo
 
 async def main():
-    url, cfg, cid = sys.argv[1:4]
+    url, cfg, cid, lock = sys.argv[1:5]
     async with nemovideo.NemoClient(base_url=url, config_dir=cfg, client_id=cid,
                                     rate_limit_wait=0.01, retry_backoff=0.001) as client:
-        lock = client._transport.auth._cache_path().with_suffix(".lock")
         try:
             await asyncio.wait_for(client.credits(), 0.3)
         except asyncio.TimeoutError:
@@ -40,7 +38,7 @@ async def main():
         sys.stdin.readline()
         balance = await asyncio.wait_for(client.credits(), 5)
         held = [fd for fd in os.listdir("/proc/self/fd")
-                if os.path.realpath(f"/proc/self/fd/{fd}") == str(lock)]
+                if os.path.realpath(f"/proc/self/fd/{fd}") == lock]
         probe = os.open(lock, os.O_RDWR)
         fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.close(probe)
@@ -51,9 +49,27 @@ print("exited", flush=True)
 """
 
 
-def _lock_path(url: str, config_dir: Path, client_id: str) -> Path:
-    config = nemovideo.ClientConfig(base_url=url, config_dir=config_dir, client_id=client_id)
-    return TokenProvider(config)._cache_path().with_suffix(".lock")
+async def _lock_path(emu: Emulator, config_dir: Path, client_id: str) -> Path:
+    """The lock file clients with these settings take to renew their token, found as a user
+    would: a first client fetches a token, which leaves the cache file and its lock in
+    ``config_dir``. The cache is then deleted, the emulator's tokens expired and its request log
+    cleared, so the next client starts from nothing, as if the first had never run."""
+    async with nemovideo.NemoClient(base_url=emu.url, config_dir=config_dir, client_id=client_id,
+                                    rate_limit_wait=0.01, retry_backoff=0.001) as first:  # fmt: skip
+        await first.credits()
+    lock = _forget_all_but_the_lock(config_dir)
+    emu.faults.expire_tokens()
+    emu.requests.clear()
+    return lock
+
+
+def _forget_all_but_the_lock(config_dir: Path) -> Path:
+    (lock,) = config_dir.glob("*.lock")
+    cached = [p for p in config_dir.iterdir() if p != lock]
+    assert cached, "the first client cached its token beside the lock"
+    for path in cached:
+        path.unlink()
+    return lock
 
 
 def _open_descriptors(path: Path) -> int:
@@ -80,10 +96,10 @@ async def test_cancelled_wait_for_the_lock_leaks_nothing(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
     cfg, client_id = tmp_path / "cfg", str(uuid.uuid4())
     async with Emulator() as emu:
-        lock = _lock_path(emu.url, cfg, client_id)
+        lock = await _lock_path(emu, cfg, client_id)
         with _held_elsewhere(lock):
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", CHILD, emu.url, str(cfg), client_id, env=env,
+                sys.executable, "-c", CHILD, emu.url, str(cfg), client_id, str(lock), env=env,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
@@ -107,15 +123,14 @@ async def test_cancelled_wait_for_the_lock_leaks_nothing(tmp_path: Path) -> None
 
 async def test_lock_held_too_long_is_a_transport_error_and_then_recovers(tmp_path: Path) -> None:
     async with Emulator() as emu:
+        client_id = str(uuid.uuid4())
+        lock = await _lock_path(emu, tmp_path, client_id)
         client = nemovideo.NemoClient(
-            base_url=emu.url, config_dir=tmp_path, client_id=str(uuid.uuid4()),
+            base_url=emu.url, config_dir=tmp_path, client_id=client_id,
             request_timeout=0.3, rate_limit_wait=0,
         )  # fmt: skip
         async with client:
-            auth = client._transport.auth
-            assert isinstance(auth, TokenProvider)
-            lock = auth._cache_path().with_suffix(".lock")
-            assert auth.lock_wait() == pytest.approx(1.2)
+            assert client.api.auth.lock_wait() == pytest.approx(1.2)
             with _held_elsewhere(lock):
                 with pytest.raises(nemovideo.TransportError) as caught:
                     await asyncio.wait_for(client.credits(), 10)

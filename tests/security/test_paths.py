@@ -76,11 +76,11 @@ async def test_transport_refuses_dot_empty_and_control_segments(
 ) -> None:
     seen = len(emulator.requests)
     with pytest.raises(nemovideo.ValidationError, match="not a valid URL path segment"):
-        await client._transport.request(
+        await client.api.request(
             "GET", "/api/render/proxy/lambda/{id}", segments={"id": bad}, envelope="render"
         )
     with pytest.raises(nemovideo.ValidationError):
-        client._transport.url("/api/render/proxy/{id}/download", {"id": bad})
+        client.api.url("/api/render/proxy/{id}/download", {"id": bad})
     assert emulator.requests[seen:] == []
 
 
@@ -91,13 +91,13 @@ async def test_a_separator_stays_inside_its_segment(
     so the emulator routes it to the poll endpoint (and finds no such job), never elsewhere."""
     seen = len(emulator.requests)
     with pytest.raises(nemovideo.NotFoundError, match="Render job not found"):
-        await client._transport.request(
+        await client.api.request(
             "GET", "/api/render/proxy/lambda/{id}", segments={"id": "../../../credits/balance"},
             envelope="render",
         )  # fmt: skip
     (sent,) = emulator.requests[seen:]
     assert sent.path == "/api/render/proxy/lambda/../../../credits/balance"  # decoded by aiohttp
-    url = client._transport.url("/api/render/proxy/{id}/download", {"id": "a/b c?d#e%"})
+    url = client.api.url("/api/render/proxy/{id}/download", {"id": "a/b c?d#e%"})
     assert url.raw_path == "/api/render/proxy/a%2Fb%20c%3Fd%23e%25/download"
     assert url.query_string == "" and url.fragment == ""
 
@@ -173,7 +173,7 @@ async def test_network_error_messages_hold_no_connection_key(
     proxy_auth=...)>``; the SDK's message keeps the method, path and cause, not the key."""
     session = await client.create_session()
     with pytest.raises(nemovideo.TransportError) as info:
-        await client._transport.request(
+        await client.api.request(
             "POST", "/api/upload-video/nemo_agent/me/{sid}", segments={"sid": session.id},
             body=_Exploding, headers={"Content-Type": "application/octet-stream"},
         )  # fmt: skip
