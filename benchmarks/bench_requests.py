@@ -40,10 +40,13 @@ async def bench(calls: int, repeat: int) -> list[tuple[str, ...]]:
         with tempfile.TemporaryDirectory() as tmp:
             async with nemovideo.NemoClient(base_url=api, config_dir=Path(tmp)) as client:
                 await client.credits()
-                token = await client._transport.auth.token(client._transport._fetch_anonymous)
+                token = await client.api.token()
+                cfg = client.config
                 headers = {
                     "Authorization": f"Bearer {token}",
-                    **client._transport.attribution_headers(),
+                    "X-Skill-Source": cfg.skill_name,
+                    "X-Skill-Version": cfg.skill_version,
+                    "X-Skill-Platform": cfg.skill_platform,
                 }
                 async with aiohttp.ClientSession() as raw:
 

@@ -208,7 +208,7 @@ class Transport:
     ) -> T:
         """The one loop: attempt, and on failure ask the policy; the only place that retries."""
         target = url if url is not None else self._url(build_path(call.path, call.segments))
-        token = await self._token() if call.auth else None
+        token = await self.token() if call.auth else None
         attempts = Attempts()
         while True:
             try:
@@ -243,7 +243,8 @@ class Transport:
 
     # -- tokens -------------------------------------------------------------------------------
 
-    async def _token(self) -> str:
+    async def token(self) -> str:
+        """The bearer token this client sends (fetching an anonymous one if it has none)."""
         token = await self.auth.token(self._fetch_anonymous)
         register_secret(token)
         return token
