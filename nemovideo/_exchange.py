@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -39,6 +40,10 @@ _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 _UNREADABLE = (ValueError, RecursionError, OverflowError, UnicodeError)
 
+# Request ids: a random prefix per process and a counter (unique without a syscall per request).
+_RID_PREFIX = f"req_{secrets.token_hex(8)}_"
+_rid_counter = itertools.count(1)
+
 #: The request id of the latest request made by the current task (the server's, else ours).
 last_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "nemovideo_request_id", default=None
@@ -60,6 +65,7 @@ class Exchange:
         self._timeout = aiohttp.ClientTimeout(
             total=config.request_timeout, connect=config.connect_timeout
         )
+        self._api_route: tuple[bool, URL | None, aiohttp.BasicAuth | None] | None = None
 
     def is_api_url(self, url: URL) -> bool:
         return (url.scheme, url.host, url.port) == (
@@ -72,7 +78,7 @@ class Exchange:
         self, call: Call, url: URL, token: str | None, read: Reader[T], keep_open: bool
     ) -> T:
         """One try: send, read, and turn every failure into a ``NemoError``."""
-        rid = "req_" + uuid.uuid4().hex
+        rid = f"{_RID_PREFIX}{next(_rid_counter):x}"
         last_request_id.set(rid)
         started = time.perf_counter()
         resp: aiohttp.ClientResponse | None = None
@@ -99,11 +105,12 @@ class Exchange:
             # Not chained: aiohttp's exceptions carry the request headers (the token) in repr.
             raise error from None
         finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            status = resp.status if resp is not None else None
-            log.debug("%s %s -> %s in %.0f ms [%s]", call.method, call.path, status, elapsed, rid,
-                      extra={"method": call.method, "path": call.path, "status": status,
-                             "elapsed_ms": round(elapsed, 1), "request_id": rid})  # fmt: skip
+            if log.isEnabledFor(logging.DEBUG):
+                elapsed = (time.perf_counter() - started) * 1000
+                status = resp.status if resp is not None else None
+                log.debug("%s %s -> %s in %.0f ms [%s]", call.method, call.path, status, elapsed,
+                          rid, extra={"method": call.method, "path": call.path, "status": status,
+                                      "elapsed_ms": round(elapsed, 1), "request_id": rid})  # fmt: skip
 
     def _as_nemo_error(
         self, call: Call, exc: BaseException, resp: aiohttp.ClientResponse | None
@@ -127,14 +134,18 @@ class Exchange:
         """Send ``call`` to ``url`` and return the answer with its headers read (body unread)."""
         kwargs: dict[str, Any] = {"allow_redirects": False, "timeout": self._timeout_for(call)}
         for _ in range(_MAX_REDIRECTS + 1):
-            kwargs["proxy"], kwargs["proxy_auth"] = self._proxy_for(url)
-            api = self.is_api_url(url)
+            api, proxy, proxy_auth = self._route(url)
+            if proxy is not None:
+                kwargs["proxy"], kwargs["proxy_auth"] = proxy, proxy_auth
             kwargs["headers"] = self._headers(token, call.headers, rid) if api else {}
             if call.json_body is not None:
                 kwargs["json"] = call.json_body
             elif call.body is not None:
                 kwargs["data"] = call.body()
-            resp = await self._send(call, url, kwargs)
+            if call.open_timeout is None:
+                resp = await self.pool.http().request(call.method, url, **kwargs)
+            else:
+                resp = await self._send_bounded(call, url, kwargs)
             if not call.follow_redirects or resp.status not in _REDIRECTS:
                 return resp
             location = resp.headers.get("Location")
@@ -150,10 +161,11 @@ class Exchange:
             f"{call.describe()}: more than {_MAX_REDIRECTS} redirects; nothing was saved."
         )
 
-    async def _send(self, call: Call, url: URL, kwargs: dict[str, Any]) -> aiohttp.ClientResponse:
+    async def _send_bounded(
+        self, call: Call, url: URL, kwargs: dict[str, Any]
+    ) -> aiohttp.ClientResponse:
+        """Send, waiting at most ``call.open_timeout`` for the answer's headers."""
         pending = self.pool.http().request(call.method, url, **kwargs)
-        if call.open_timeout is None:
-            return await pending
         try:
             return await asyncio.wait_for(_awaited(pending), call.open_timeout)
         except asyncio.TimeoutError:
@@ -162,14 +174,26 @@ class Exchange:
                 "request was NOT re-sent; check the session's state before sending it again."
             ) from None
 
-    def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-        """The proxy for ``url``: ``config.proxy``, else (``trust_env``) the environment's,
-        resolved once per origin (``Pool.env_proxy``)."""
+    def _route(self, url: URL) -> tuple[bool, URL | None, aiohttp.BasicAuth | None]:
+        """Whether ``url`` is the API's origin, and its proxy: ``config.proxy``, else
+        (``trust_env``) the environment's, resolved once per origin (``Pool.env_proxy``). The
+        API's own answer is kept, so the common request decides nothing again."""
+        api = (
+            url.host == self._api.host
+            and url.port == self._api.port
+            and (url.scheme == self._api.scheme)
+        )
+        if api and self._api_route is not None:
+            return self._api_route
+        proxy: URL | None = None
+        auth: aiohttp.BasicAuth | None = None
         if self.config.proxy:
-            return URL(self.config.proxy), None
-        if not self.config.trust_env:
-            return None, None
-        return self.pool.env_proxy(url) or (None, None)
+            proxy = URL(self.config.proxy)
+        elif self.config.trust_env:
+            proxy, auth = self.pool.env_proxy(url) or (None, None)
+        if api:
+            self._api_route = (True, proxy, auth)
+        return api, proxy, auth
 
     def _timeout_for(self, call: Call) -> aiohttp.ClientTimeout:
         if call.timeout is None and not call.stream:

@@ -45,6 +45,8 @@ def finite_float(value: object) -> float | None:
 
 def whole(value: object) -> int | None:
     """``value`` as an int (fractions truncated toward zero), or ``None`` when unknown."""
+    if type(value) is int and -LIMIT < value < LIMIT:  # the common answer, decided at once
+        return value
     number = finite_float(value)
     return None if number is None else int(number)
 
@@ -54,6 +56,8 @@ def code_of(value: object) -> int | None:
 
     A fractional code (``2001.5``) is no code at all: ``None``.
     """
+    if type(value) is int and -LIMIT < value < LIMIT:
+        return value
     number = finite_float(value)
     if number is None or number != int(number):
         return None

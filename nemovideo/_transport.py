@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
@@ -179,7 +179,7 @@ class Transport:
             resend = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         call = Call(method, path, segments, json_body, body, headers, auth, resend, envelope,
                     timeout, retry_status=retry_status)  # fmt: skip
-        return await self.call(call)
+        return await self._run(call, self._decoder(call))
 
     async def send(
         self,
@@ -197,11 +197,15 @@ class Transport:
         call = Call(endpoint.method, endpoint.path, segments, json_body, body, headers,
                     endpoint.auth, endpoint.resend, endpoint.envelope, timeout,
                     retry_status=retry_status)  # fmt: skip
-        return await self.call(call)
+        return await self._run(call, self._decoder(call))
 
     async def call(self, call: Call) -> Any:
         """Run ``call`` through the pipeline; the answer's ``data``."""
-        return await self._run(call, lambda resp: self._decode(resp, call))
+        return await self._run(call, self._decoder(call))
+
+    def _decoder(self, call: Call) -> Reader[Any]:
+        """The reader that decodes ``call``'s answer (the coroutine itself: no extra frame)."""
+        return lambda resp: self._decode(resp, call)
 
     async def _run(
         self, call: Call, read: Reader[T], *, url: URL | None = None, keep_open: bool = False
@@ -230,8 +234,8 @@ class Transport:
                     token = await self.auth.refresh(token, self._fetch_anonymous)
                 await asyncio.sleep(delay)
 
-    async def _decode(self, resp: aiohttp.ClientResponse, call: Call) -> Any:
-        return await decode_response(
+    def _decode(self, resp: aiohttp.ClientResponse, call: Call) -> Awaitable[Any]:
+        return decode_response(
             resp,
             call.envelope,
             max_bytes=self.config.max_response_bytes,

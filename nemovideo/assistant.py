@@ -27,19 +27,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ._advice import advice_for
 from .errors import (
     AgentError,
-    ExportBlockedError,
-    FileTooLargeError,
-    InsufficientCreditsError,
     NemoError,
-    RenderFailedError,
-    RenderTimeoutError,
-    ServerError,
     SessionNotFoundError,
     StreamTimeoutError,
-    TransportError,
-    UnsupportedFileError,
 )
 from .intents import Intent, route, translate_gui
 
@@ -393,34 +386,3 @@ class Assistant:
                 web_url=self.client.config.web_url,
             )
         return AssistantReply(text=advice, action=action, error=exc)
-
-
-def advice_for(
-    exc: NemoError, *, registration_url: str | None = None, web_url: str = "https://nemovideo.com"
-) -> str:
-    """Plain-language advice for an error a user can act on.
-
-    ``registration_url`` (``<web>/register?bind=<user id>``, for an anonymous user) is offered
-    when credits run out or the plan blocks export; ``web_url`` otherwise.
-    """
-    if isinstance(exc, InsufficientCreditsError):
-        url = exc.registration_url or registration_url
-        if url:
-            return f"You are out of credits. Register to get more: {url}"
-        return f"You are out of credits. Top up at {web_url} to continue."
-    if isinstance(exc, ExportBlockedError):
-        where = f"register here: {registration_url}" if registration_url else f"see {web_url}"
-        return f"Your plan cannot export videos: register or upgrade to export ({where})."
-    if isinstance(exc, (UnsupportedFileError, FileTooLargeError)):
-        return f"I could not upload that file. {exc}"
-    if isinstance(exc, RenderFailedError):
-        reason = exc.reason or "no reason given"
-        return f'The render failed ({reason}). Say "export" to try again.'
-    if isinstance(exc, RenderTimeoutError):
-        return (
-            f"The render (job {exc.job_id}) is taking longer than expected and may still finish. "
-            'Say "export" to try again later.'
-        )
-    if isinstance(exc, (TransportError, ServerError)):
-        return f"NemoVideo could not be reached or failed ({exc}). Try again in a moment."
-    return f"That did not work: {exc}"

@@ -1,0 +1,317 @@
+"""``ChatStream``: one message, POSTed once, and its answer as typed events (see ``nemovideo.chat``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from . import _endpoints as api
+from ._chat_events import (
+    ChatEvent,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    TextEvent,
+    ToolCallEvent,
+)
+from ._chat_followup import wait_for_draft_change
+from ._chat_question import QuestionEvent
+from ._chat_shape import Item, Shaper
+from ._chat_state import Clock
+from ._closing import AsyncClosing
+from ._paths import describe_error
+from ._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
+from .draft import Draft
+from .errors import (
+    AgentError,
+    ChatRecoveryError,
+    StreamDecodeError,
+    StreamTimeoutError,
+    TransportError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["APP_NAME", "CHAT_PATH", "WHOLE_EVENTS", "ChatStream", "WaitingCallback"]
+
+log = logging.getLogger("nemovideo.chat")
+
+CHAT_PATH = api.CHAT.path
+APP_NAME = "nemo_agent"
+WaitingCallback = Callable[[float], "Awaitable[None] | None"]
+"""``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
+
+_DROPPED = (aiohttp.ClientError, ConnectionError)
+_EVENT_STREAM = "text/event-stream"
+WHOLE_EVENTS = 1000
+"""Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
+
+
+def _is_content(item: Item) -> bool:
+    """Anything but a keep-alive resets the idle clock."""
+    if type(item) is str:
+        data = item
+    elif isinstance(item, ServerSentEvent):
+        if item.event == "heartbeat":
+            return False
+        data = item.data
+    else:
+        return not isinstance(item, (SSEComment, SSEStray))
+    if not data or data.isspace():
+        return False
+    return not (len(data) < 200 and '"heartbeat"' in data)  # a {"type": "heartbeat"} frame
+
+
+def _kept(event: ChatEvent, seen: int, mode: bool | None) -> ChatEvent | None:
+    """What ``events`` keeps of the ``seen``-th event (see ``ChatStream``), or None."""
+    if seen > WHOLE_EVENTS:
+        return _compact(event)
+    if mode is None or not isinstance(event, (TextEvent, HeartbeatEvent)):
+        return event
+    return None
+
+
+def _compact(event: ChatEvent) -> ChatEvent | None:
+    """What a long reply keeps of ``event`` past its first ``WHOLE_EVENTS``: calls and errors
+    without their frame, questions and recovered drafts as they are; nothing of the rest."""
+    kind = type(event)
+    if kind is ToolCallEvent:
+        assert isinstance(event, ToolCallEvent)
+        return ToolCallEvent(
+            event.name, event.args, event.id, event.event_id, partial=event.partial
+        )
+    if kind is ErrorEvent:
+        assert isinstance(event, ErrorEvent)
+        return ErrorEvent(event.message, event.code, event.event_id, fatal=event.fatal)
+    return event if kind is QuestionEvent or kind is DraftUpdatedEvent else None
+
+
+def log_waiting(elapsed: float) -> None:
+    log.info("Still working... (%.0f s)", elapsed)
+
+
+class ChatStream(AsyncClosing):
+    """One message and its streamed answer. Iterate it once; see the module docstring.
+
+    Iteration yields every event, heartbeats included. Attributes after (or during) iteration:
+    ``events`` (see below), ``text`` (the reply text), ``question`` (the question the turn ended
+    on), ``draft_before`` (the draft read before sending), ``recovered`` and ``recovered_draft``
+    (set when a dropped stream was completed by polling state).
+
+    ``events`` keeps what a reply needs, so that memory does not grow with a long answer:
+
+    - ``keep_events=False`` (the default): the tool calls, tool results, questions and errors of
+      the stream's first ``WHOLE_EVENTS`` (1,000) events, as yielded; past those, only the calls
+      and errors (without ``raw``) and the question. ``text``, ``pending_tools`` and ``question``
+      stay exact whatever the length.
+    - ``keep_events=None`` (what ``send()`` uses): the same, but the first 1,000 events are kept
+      all, text and heartbeats included.
+    - ``keep_events=True``: every event, as yielded, however many (memory grows with the stream).
+
+    A terminal ``{"error": ...}`` frame (the invocation failed) is yielded as a fatal
+    ``ErrorEvent`` in its place; once the stream has ended, the loop raises
+    [`AgentError`][nemovideo.errors.AgentError] instead of finishing quietly.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        text: str,
+        *,
+        on_waiting: WaitingCallback | None = None,
+        keep_events: bool | None = False,
+    ) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("A chat message must hold some text.")
+        self._session = session
+        self._keep_mode = keep_events
+        self.message = text
+        self._on_waiting: WaitingCallback = on_waiting or log_waiting
+        self.events: list[ChatEvent] = []
+        self.draft_before: Draft | None = None
+        self.recovered = False
+        self.request_id: str | None = None
+        self.recovered_draft: Draft | None = None
+        self._shaper = Shaper()
+        self._gen: AsyncGenerator[ChatEvent, None] | None = None
+        self._yielded = 0
+
+    def __repr__(self) -> str:
+        state = "new" if self._gen is None else f"{self._yielded} events read"
+        return f"<ChatStream session={self._session.id!r} {state}>"
+
+    @property
+    def text(self) -> str:
+        """The reply's text so far: partial chunks merged, a trailing "temporary issue" dropped."""
+        return self._shaper.transcript.text
+
+    @property
+    def question(self) -> QuestionEvent | None:
+        """The question the agent stopped to ask (``ask_question``), or None."""
+        return self._shaper.question
+
+    @property
+    def error(self) -> ErrorEvent | None:
+        """The terminal error the invocation failed with, or None."""
+        return self._shaper.fatal
+
+    # -- iteration ----------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[ChatEvent]:
+        if self._gen is not None:
+            raise RuntimeError(
+                "A ChatStream can be iterated only once (its message was already sent); "
+                "read stream.events, or send a new message."
+            )
+        self._gen = self._events()
+        return self._gen
+
+    async def __anext__(self) -> ChatEvent:
+        if self._gen is None:
+            self._gen = self._events()
+        return await self._gen.__anext__()
+
+    async def _events(self) -> AsyncGenerator[ChatEvent, None]:
+        """The events, one generator step each: ``async for`` over a stream resumes this frame
+        directly (a native async generator), and each SSE item is shaped only when the reader
+        gets to it, so a network chunk's ~100 decoded frames are never all alive at once."""
+        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
+        seen = 0
+        async with contextlib.aclosing(self._run()) as batches:
+            async for batch in batches:
+                for item in batch:
+                    for event in shaper.feed(item):
+                        seen += 1
+                        if mode is True:
+                            keep(event)
+                        elif type(event) is not TextEvent or (mode is None and seen <= whole):
+                            kept = _kept(event, seen, mode)
+                            if kept is not None:
+                                keep(kept)
+                        self._yielded += 1
+                        yield event
+        for event in shaper.finish():
+            seen += 1
+            kept = event if mode is True else _kept(event, seen, mode)
+            if kept is not None:
+                keep(kept)
+            self._yielded += 1
+            yield event
+        fatal = shaper.fatal
+        if fatal is not None:
+            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    @property
+    def pending_tools(self) -> tuple[ToolCallEvent, ...]:
+        """Tool calls the stream announced but never answered: work still running on the server.
+
+        When a stream closes with such a call (a long-running tool, e.g. the music-and-title
+        stage of a generation), the result lands in the session's draft later;
+        :func:`send_message` waits for it. An ``ask_question`` call is not among them.
+        """
+        return self._shaper.pending
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (the server still finishes the edit)."""
+        if self._gen is None:
+            self._gen = self._events()
+        await self._gen.aclose()
+
+    # -- the work -----------------------------------------------------------------------------
+
+    async def _run(self) -> AsyncGenerator[Sequence[Item], None]:
+        """Yields SSE events in batches (one per network chunk): one await per chunk, not per event."""
+        transport = self._session.client.api
+        self.draft_before = (await self._session.state()).draft
+        body = {
+            "app_name": APP_NAME,
+            "user_id": "me",
+            "session_id": self._session.id,
+            "new_message": {"role": "user", "parts": [{"text": self.message}]},
+        }
+        headers = {"Accept": "text/event-stream"}
+        try:
+            async with transport.stream("POST", CHAT_PATH, json_body=body, headers=headers) as resp:
+                self.request_id = transport.request_id()
+                async for batch in self._read(resp):
+                    yield batch
+            return
+        except TransportError as exc:
+            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
+                raise
+            reason = describe_error(exc)
+        except _DROPPED as exc:
+            reason = describe_error(exc)
+        log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
+        yield [await self._recover(reason)]
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[Sequence[Item], None]:
+        config = self._session.client.api.config
+        decoder = SSEDecoder(
+            max_line_bytes=config.sse_max_line_bytes,
+            max_event_bytes=config.sse_max_event_bytes,
+            emit_comments=True,
+            emit_stray=True,
+            plain=True,
+        )
+        clock = Clock(config.stream_timeout, config.stream_idle_timeout,
+                       config.heartbeat_notice_interval)  # fmt: skip
+        content = resp.content
+        while True:
+            chunk = content.read_nowait()
+            if not chunk:
+                if content.at_eof():
+                    break
+                try:
+                    chunk = await asyncio.wait_for(content.readany(), clock.wait())
+                except asyncio.TimeoutError:
+                    await self._tick(clock)
+                    continue
+                if not chunk:
+                    break
+            batch = decoder.feed(chunk)
+            if any(_is_content(item) for item in batch):
+                clock.content()
+            if batch:
+                yield batch
+            await self._tick(clock)
+        decoder.close()
+
+    async def _tick(self, clock: Clock) -> None:
+        clock.check()
+        if clock.notice_due():
+            result = self._on_waiting(clock.elapsed())
+            if inspect.isawaitable(result):
+                await result
+
+    async def _recover(self, reason: str) -> DraftUpdatedEvent:
+        config = self._session.client.api.config
+        before = Draft.empty() if self.draft_before is None else self.draft_before
+        draft = await wait_for_draft_change(
+            self._session, before, why="Chat recovery", on_waiting=self._on_waiting
+        )
+        if draft is None:
+            raise ChatRecoveryError(
+                f"The chat stream dropped ({reason}) and the draft did not change in "
+                f"{config.recovery_max_polls} state checks. The message was NOT re-sent (that "
+                "would charge twice); send it again yourself if you want to retry."
+            )
+        self.recovered = True
+        self.recovered_draft = draft
+        return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
+
+
+def _code(code: str | int | None) -> int | None:
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _data(raw: Any) -> Mapping[str, Any] | None:
+    return raw if isinstance(raw, Mapping) else None
