@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from ._config import ClientConfig
+from ._config_rules import header_safe
 from ._fsutil import FileLock, atomic_write_bytes, create_once
 from .errors import APIError, AuthenticationError, RateLimitError, TransportError
 
@@ -43,13 +44,6 @@ def _valid_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _header_safe(value: str) -> bool:
-    return 0 < len(value) <= 4096 and not _HEADER_UNSAFE.search(value)
-
-
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
 
 
 _ISO_8601 = re.compile(
@@ -120,7 +114,7 @@ class AnonymousToken:
         token = data.get("token")
         if not isinstance(token, str) or not token:
             raise AuthenticationError("The anonymous-token answer carried no token.")
-        if not _header_safe(token):
+        if not header_safe(token):
             raise APIError(
                 "The anonymous-token answer carried a token with spaces or control characters "
                 "(or over 4096 characters); it was not used or cached. Try again later, or set "
@@ -130,7 +124,7 @@ class AnonymousToken:
         user_id = data.get("user_id")
         return cls(
             token=token,
-            user_id=user_id if isinstance(user_id, str) and _header_safe(user_id) else None,
+            user_id=user_id if isinstance(user_id, str) and header_safe(user_id) else None,
             expires_at=_parse_time(data.get("expires_at")),
         )
 

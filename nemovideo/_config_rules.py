@@ -75,7 +75,7 @@ class Rule:
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
 
 
-def _header_safe(value: Any) -> bool:
+def header_safe(value: Any) -> bool:
     """Fit for an HTTP header as it is: no CR/LF/NUL or other control character, no space."""
     return value is None or (
         isinstance(value, str) and 0 < len(value) <= 4096 and not _HEADER_UNSAFE.search(value)
@@ -85,10 +85,10 @@ def _header_safe(value: Any) -> bool:
 TEXT = Rule("a string", lambda v: isinstance(v, str))
 SECRET = Rule(
     "a string without spaces or control characters (check for a pasted newline), or null",
-    _header_safe,
+    header_safe,
     secret=True,
 )
-HEADER_TEXT = Rule("a string without spaces or control characters, or null", _header_safe)
+HEADER_TEXT = Rule("a string without spaces or control characters, or null", header_safe)
 LABEL = Rule(
     "a non-empty string without control characters",
     lambda v: isinstance(v, str) and 0 < len(v) <= 256 and not re.search(r"[\x00-\x1f\x7f]", v),

@@ -178,11 +178,7 @@ class Exchange:
         """Whether ``url`` is the API's origin, and its proxy: ``config.proxy``, else
         (``trust_env``) the environment's, resolved once per origin (``Pool.env_proxy``). The
         API's own answer is kept, so the common request decides nothing again."""
-        api = (
-            url.host == self._api.host
-            and url.port == self._api.port
-            and (url.scheme == self._api.scheme)
-        )
+        api = self.is_api_url(url)
         if api and self._api_route is not None:
             return self._api_route
         proxy: URL | None = None

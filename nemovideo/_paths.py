@@ -40,6 +40,16 @@ def encode_segment(value: object, name: str = "path segment") -> str:
 MAX_ID_LENGTH = 256
 
 
+def id_text(value: object) -> str | None:
+    """An id the server sent, as text: a string as sent, an integer as its digits (exactly: ids
+    are opaque and may pass 2**53), anything else (``None``, a float, an object) as no id."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def check_id(value: object, what: str, example: str) -> str:
     """``value`` if it is a safe opaque id, else a ``ValidationError`` that shows an example.
 

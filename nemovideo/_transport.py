@@ -62,20 +62,23 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         on_retry: RetryHook | None = None,
+        _shared: tuple[Pool, TokenProvider] | None = None,
     ) -> None:
         self.config = config
-        self.auth = TokenProvider(config)
         self.policy = RetryPolicy.from_config(config)
         self.on_retry = on_retry
         self._api = URL(config.base_url)
         self._urls: dict[str, URL] = {}
-        timeout = aiohttp.ClientTimeout(
-            total=config.request_timeout, connect=config.connect_timeout
-        )
-        self.pool = Pool(session, trace_configs, timeout)
+        self.is_view = _shared is not None
+        if _shared is None:
+            timeout = aiohttp.ClientTimeout(
+                total=config.request_timeout, connect=config.connect_timeout
+            )
+            self.pool, self.auth = Pool(session, trace_configs, timeout), TokenProvider(config)
+            register_secret(config.token)
+        else:
+            self.pool, self.auth = _shared
         self._exchange = Exchange(config, self.pool, self._api)
-        self.is_view = False
-        register_secret(config.token)
 
     def __repr__(self) -> str:
         return f"<Transport {self.config.base_url} closed={self.closed}>"
@@ -87,10 +90,8 @@ class Transport:
         timeouts, retries and waits, while the connection pool, the token provider (so one
         renewal serves both) and the lifecycle stay the parent's.
         """
-        view = Transport(config, on_retry=on_retry if on_retry is not None else self.on_retry)
-        view.auth, view.pool, view.is_view = self.auth, self.pool, True
-        view._exchange = Exchange(config, self.pool, view._api)
-        return view
+        hook = on_retry if on_retry is not None else self.on_retry
+        return Transport(config, on_retry=hook, _shared=(self.pool, self.auth))
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from ._config import ClientConfig
 from ._config_options import ConfigOptions
 from ._log import setup_from_env as setup_logging_from_env
 from ._numbers import whole
+from ._paths import id_text
 from ._transport import RetryHook, Transport
 from .errors import APIError, ValidationError
 from .session import Session, check_session_id
@@ -43,16 +44,6 @@ def _count(value: Any) -> int | None:
     """A credit count: a missing one is 0; one the server sent unreadable (NaN, ``1e999``,
     ``"lots"``) is ``None``, unknown, rather than a guess."""
     return 0 if value is None else whole(value)
-
-
-def _id_text(value: Any) -> str:
-    """An id from the server as text: a string as sent, an integer as its digits (exactly: ids
-    are opaque and may pass 2**53), anything else as no id."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 @attrs.frozen
@@ -247,15 +238,15 @@ class NemoClient(AsyncClosing):
         data = await self._transport.send(
             api.CREATE_SESSION, json_body={"task_name": task_name, "language": language}
         )
-        if not isinstance(data, dict) or not _id_text(data.get("session_id")):
+        if not isinstance(data, dict) or not id_text(data.get("session_id")):
             raise APIError("The create-session answer carried no session_id.", http_status=200)
         self._transport.note_user_id(data.get("user_id"))
         user_id = data.get("user_id")
         try:
             return Session(
                 self,
-                _id_text(data["session_id"]),
-                task_id=_id_text(data.get("task_id")) or None,
+                id_text(data["session_id"]) or "",
+                task_id=id_text(data.get("task_id")) or None,
                 user_id=user_id if isinstance(user_id, str) and len(user_id) <= 256 else None,
             )
         except ValidationError as exc:

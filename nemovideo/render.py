@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from . import _endpoints as api
 from . import _render_download as dl
 from ._numbers import finite_float
-from ._paths import check_id
+from ._paths import check_id, id_text
 from ._render_status import RenderResult, RenderStatus, has_status
 from .draft import Draft
 from .errors import (
@@ -302,14 +302,12 @@ class Renderer:
     def _job_from_submit(self, data: Any, job_id: str, session_id: str) -> RenderJob:
         if isinstance(data, Mapping):
             given = data.get("id") or data.get("taskId")
-            if isinstance(given, int) and not isinstance(given, bool):
-                given = str(given)
-            if given is not None and not isinstance(given, str):
+            if given is not None and id_text(given) is None:
                 raise APIError(
                     f"The render service answered a job id that is not text: {str(given)[:80]}",
                     http_status=200,
                 )
-            job_id = given or job_id
+            job_id = id_text(given) or job_id
         try:
             job = RenderJob(self, job_id, session_id=session_id)
         except ValidationError as exc:

@@ -1,4 +1,4 @@
-"""``Session``: one editing project on the server, addressed by its numeric session id.
+"""``Session``: one editing project on the server, addressed by its session id (an opaque string).
 
 Example::
 
@@ -45,7 +45,7 @@ def check_session_id(session_id: object) -> str:
 class Session:
     """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call.
 
-    :ivar id: the numeric session id (a string); store it to reattach later.
+    :ivar id: the session id (an opaque string); store it to reattach later.
     :vartype id: str
     :ivar task_id: the project's task id, used by claim links; None when reattached without it.
     :vartype task_id: str | None

@@ -222,7 +222,7 @@ class SyncSession(_View):
 
     @property
     def id(self) -> str:
-        """The numeric session id (a string); store it to reattach with ``client.session(id)``."""
+        """The session id (an opaque string); store it to reattach with ``client.session(id)``."""
         return self._async.id
 
     @property
