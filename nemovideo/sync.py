@@ -14,12 +14,15 @@
             for event in stream:
                 print(event)
 
-Every method is the async one, run on a private event loop in one background thread per client,
-so the two APIs cannot drift: the same arguments, results, errors and retries. It works where a
-loop is already running (Jupyter, an ``async def``), and one client may be shared by many threads.
-Ctrl-C during a blocking call cancels that operation cleanly and raises ``KeyboardInterrupt``.
+Every method is the async one, run on the client's private event loop, so the two APIs cannot
+drift: the same arguments, results, errors and retries. A calling thread with no event loop of its
+own runs that loop itself for the length of the call (no thread hand-off, so a blocking call costs
+what the async one does); where a loop is already running (Jupyter, an ``async def``) or another
+thread is in a call, the call runs on the client's helper thread. One client may be shared by
+many threads. Ctrl-C during a blocking call cancels that operation cleanly and raises
+``KeyboardInterrupt``.
 
-Callbacks (``progress``, ``on_waiting``) run on the client's loop thread: keep them short, and
+Callbacks (``progress``, ``on_waiting``) run inside the client's event loop: keep them short, and
 do not call the client from inside them.
 """
 
@@ -30,7 +33,8 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from ._sync_loop import LoopThread, Proxy, blocking, forwarding
+from ._sync_driver import DrivenLoop
+from ._sync_loop import Proxy, blocking, forwarding
 from .assistant import Assistant
 from .chat import ChatStream
 from .client import NemoClient
@@ -65,10 +69,10 @@ T = TypeVar("T")
 
 
 class _View(Proxy):
-    """A proxy that belongs to a ``SyncNemoClient``: shares its loop thread."""
+    """A proxy that belongs to a ``SyncNemoClient``: shares its loop."""
 
     def __init__(self, owner: Proxy, target: Any) -> None:
-        # One family of proxies sharing a loop thread: each reads its owner's plumbing.
+        # One family of proxies sharing a loop: each reads its owner's plumbing.
         self._runner = owner._runner  # noqa: SLF001
         self._client: SyncNemoClient = owner._client if isinstance(owner, _View) else owner  # type: ignore[assignment]  # noqa: SLF001
         self._async = target
@@ -277,7 +281,7 @@ class SyncNemoClient(Proxy):
                 "SyncNemoClient runs on its own event loop, so it cannot share an "
                 "aiohttp.ClientSession; leave http_session out (it opens its own pool)."
             )
-        self._runner = LoopThread()
+        self._runner = DrivenLoop()
         self._client = self
         self._owns_runner = True
         try:
@@ -316,7 +320,7 @@ class SyncNemoClient(Proxy):
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool and end the loop thread; idempotent.
+        """Close the connection pool and end the helper thread; idempotent.
 
         Calls still running in other threads end with ``ClientClosedError``. Closing a view
         from :meth:`with_options` closes nothing; closing the client closes its views too.
@@ -372,7 +376,7 @@ class SyncNemoClient(Proxy):
 
 
 async def _make_client(options: dict[str, Any]) -> NemoClient:
-    """Built on the loop thread, where everything the client creates will be used."""
+    """Built on the client's loop, where everything the client creates will be used."""
     return NemoClient(**options)
 
 

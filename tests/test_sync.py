@@ -1,8 +1,10 @@
 """``SyncNemoClient`` against the emulator: a plain script, inside a running loop, 8 threads, Ctrl-C.
 
-The blocking client runs the async one on its own loop thread. A test that blocks its own event
-loop (calling the sync client from ``async def``) cannot also serve the emulator on that loop, so
-those tests host the emulator on a loop thread of its own (``threaded_emulator``).
+The blocking client runs the async one on its own loop, driven by the calling thread when it can
+(no loop of its own, nobody else in a call) and by the client's helper thread otherwise. A test
+that blocks its own event loop (calling the sync client from ``async def``) cannot also serve the
+emulator on that loop, so those tests host the emulator on a loop thread of its own
+(``threaded_emulator``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from typing import Any
 import pytest
 
 import nemovideo
-from nemovideo._sync_loop import LoopThread
 from nemovideo.sync import SyncNemoClient, SyncRenderJob, SyncSession
 from nemovideo.testing import Emulator, sample_images
 from nemovideo.testing._drafts import make_draft, video_track
@@ -53,12 +54,17 @@ def loop_threads() -> list[str]:
 @pytest.fixture
 def threaded_emulator() -> Iterator[Emulator]:
     """An emulator served from its own loop thread, free while the test's loop is blocked."""
-    host = LoopThread("emulator-host")
-    emu = host.run(Emulator().start())
+    loop = asyncio.new_event_loop()
+    host = threading.Thread(target=loop.run_forever, name="emulator-host", daemon=True)
+    host.start()
+    emu = asyncio.run_coroutine_threadsafe(Emulator().start(), loop).result(60)
     try:
         yield emu
     finally:
-        host.stop(emu.close)
+        asyncio.run_coroutine_threadsafe(emu.close(), loop).result(60)
+        loop.call_soon_threadsafe(loop.stop)
+        host.join(60)
+        loop.close()
 
 
 async def _exportable_session(client: nemovideo.NemoClient, emu: Emulator) -> nemovideo.Session:
@@ -256,6 +262,88 @@ def test_callbacks_may_not_call_the_client(threaded_emulator: Emulator, tmp_path
             session.upload(sample_images()[:1], progress=progress)
         assert client.credits().available == 100
         assert session.upload(sample_images()[:1])[0].name == "city_1.jpg"
+
+
+def test_a_script_thread_runs_the_loop_itself(threaded_emulator: Emulator, tmp_path: Path) -> None:
+    """No hand-off in the common case: the calling thread runs the call, callbacks included."""
+    with sync_client(threaded_emulator, tmp_path / "cfg") as client:
+        session = client.create_session()
+        seen: list[str] = []
+        session.upload(sample_images()[:1], progress=lambda *_: seen.append(_thread()))
+        assert seen and set(seen) == {threading.current_thread().name}
+
+        async def from_a_loop() -> list[str]:
+            inside: list[str] = []
+            session.upload(sample_images()[:1], progress=lambda *_: inside.append(_thread()))
+            return inside
+
+        assert set(asyncio.run(from_a_loop())) == {"nemovideo-sync"}
+        assert len(session.state().video_infos) == 2
+
+
+def _thread() -> str:
+    return threading.current_thread().name
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(tmp_path: Path) -> None:
+    """Between calls nothing runs the loop; the next call first reads the server's close.
+
+    The server closes each keep-alive connection 20 ms after answering (as uvicorn's 5 s or
+    gunicorn's 2 s, sooner). A POST is never re-sent (aiohttp itself retries only idempotent
+    methods on a dead pooled connection), so a call that picked a dead connection would fail.
+    """
+    answers = _ClosingServer()
+    try:
+        with SyncNemoClient(
+            base_url=answers.url, config_dir=tmp_path, token="nmv_" + "a" * 32, max_retries=0
+        ) as client:
+            for _ in range(3):
+                assert client.create_session().id == "s1"
+                answers.wait_closed()
+        assert answers.requests == 3 and answers.connections == 3
+    finally:
+        answers.stop()
+
+
+class _ClosingServer:
+    """An HTTP/1.1 server on loopback, in its own thread, that drops idle connections at once."""
+
+    def __init__(self) -> None:
+        self.requests = self.connections = 0
+        self._closed = threading.Semaphore(0)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop
+        ).result(30)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        body = json.dumps({"code": 0, "data": {"session_id": "s1"}}).encode()
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+            await asyncio.sleep(0.02)
+        finally:
+            writer.close()
+            self._closed.release()
+
+    def wait_closed(self) -> None:
+        assert self._closed.acquire(timeout=30)
+        time.sleep(0.1)  # the pause of a script between two calls; above the settle threshold
+
+    def stop(self) -> None:
+        self._server.close()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+        self._loop.close()
 
 
 def test_bad_options_fail_before_a_thread_is_left(tmp_path: Path) -> None:
