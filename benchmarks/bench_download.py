@@ -18,7 +18,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -30,7 +29,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
-from _common import ROOT, peak_rss_mb, table
+from _bench_util import run_main
+from _common import ROOT, peak_rss_mb
 
 import nemovideo
 
@@ -131,12 +131,8 @@ async def bench(mb: int, repeat: int) -> list[tuple[str, ...]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    rows = asyncio.run(bench(args.mb, args.repeat))
-    print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio")))
+    header = ("benchmark", "nemovideo", "raw aiohttp", "ratio")
+    run_main(__doc__, bench, {"mb": 200, "repeat": 5}, header)
 
 
 if __name__ == "__main__":

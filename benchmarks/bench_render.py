@@ -19,8 +19,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
 import resource
 import shutil
@@ -31,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import table
+from _bench_util import run_main
 
 from nemovideo.draft import Segment
 from nemovideo.testing import _ffmpeg
@@ -143,14 +141,9 @@ def _row(samples: dict[str, list[float]]) -> tuple[str, str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=15.0)
-    args = parser.parse_args()
-    rows = asyncio.run(bench(args.rounds, args.seconds))
-    print(table(rows, ("benchmark", "new graph", "old graph", "speed-up (median, spread)")))
-    print()
-    print("target (issue 16): >= 1.25x faster, identical duration and frames")
+    header = ("benchmark", "new graph", "old graph", "speed-up (median, spread)")
+    target = "target (issue 16): >= 1.25x faster, identical duration and frames"
+    run_main(__doc__, bench, {"rounds": 5, "seconds": 15.0}, header, target)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 from pathlib import Path
 
 import aiohttp
-from _common import emulator_process, table, timed
+from _bench_util import run_main
+from _common import emulator_process, timed
 
 import nemovideo
 
@@ -78,12 +78,8 @@ async def bench(calls: int, repeat: int) -> list[tuple[str, ...]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    rows = asyncio.run(bench(args.calls, args.repeat))
-    print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio")))
+    header = ("benchmark", "nemovideo", "raw aiohttp", "ratio")
+    run_main(__doc__, bench, {"calls": 3000, "repeat": 3}, header)
 
 
 if __name__ == "__main__":

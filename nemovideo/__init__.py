@@ -20,36 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from ._config import ClientConfig
 from ._config_groups import ChatWaits, Limits, Polling, Retries, Timeouts
 from ._version import __version__
 from .client import Credits, NemoClient
 from .draft import Draft, Segment, Track, TrackType
-from .errors import (
-    AgentError,
-    APIError,
-    AuthenticationError,
-    ChatRecoveryError,
-    ClientClosedError,
-    DownloadError,
-    ExportBlockedError,
-    FileTooLargeError,
-    InsecureURLError,
-    InsufficientCreditsError,
-    MissingClientIdError,
-    NemoError,
-    NotFoundError,
-    RateLimitError,
-    RenderFailedError,
-    RenderTimeoutError,
-    ServerError,
-    SessionNotFoundError,
-    StreamDecodeError,
-    StreamTimeoutError,
-    TransportError,
-    UnsupportedFileError,
-    ValidationError,
-)
+from .errors import *  # noqa: F403 (every error class; see __all__ below)
 from .session import Session
 from .state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
 
@@ -94,34 +71,40 @@ _LAZY: dict[str, str] = {
     ),
 }
 
-if TYPE_CHECKING:  # the same names as _LAZY, spelled out for type checkers
-    from ._chat_events import (
-        ChatEvent,
-        DraftUpdatedEvent,
-        ErrorEvent,
-        HeartbeatEvent,
-        RawEvent,
-        TextEvent,
-        ToolCallEvent,
-        ToolResultEvent,
-    )
-    from ._chat_question import Option, Question, QuestionEvent
-    from ._chat_reply import ChatReply
-    from ._render_status import RenderResult, RenderStatus
-    from .assistant import Assistant, AssistantReply
-    from .chat import ChatStream, send_message
-    from .intents import GuiTranslation, Intent, route, translate_gui
-    from .render import Renderer, RenderJob
-    from .sync import (
-        SyncAssistant,
-        SyncChatStream,
-        SyncNemoClient,
-        SyncRenderer,
-        SyncRenderJob,
-        SyncSession,
-        SyncUploader,
-    )
-    from .upload import UploadedMedia, Uploader
+if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-exported)
+    from ._chat_events import ChatEvent as ChatEvent
+    from ._chat_events import DraftUpdatedEvent as DraftUpdatedEvent
+    from ._chat_events import ErrorEvent as ErrorEvent
+    from ._chat_events import HeartbeatEvent as HeartbeatEvent
+    from ._chat_events import RawEvent as RawEvent
+    from ._chat_events import TextEvent as TextEvent
+    from ._chat_events import ToolCallEvent as ToolCallEvent
+    from ._chat_events import ToolResultEvent as ToolResultEvent
+    from ._chat_question import Option as Option
+    from ._chat_question import Question as Question
+    from ._chat_question import QuestionEvent as QuestionEvent
+    from ._chat_reply import ChatReply as ChatReply
+    from ._render_status import RenderResult as RenderResult
+    from ._render_status import RenderStatus as RenderStatus
+    from .assistant import Assistant as Assistant
+    from .assistant import AssistantReply as AssistantReply
+    from .chat import ChatStream as ChatStream
+    from .chat import send_message as send_message
+    from .intents import GuiTranslation as GuiTranslation
+    from .intents import Intent as Intent
+    from .intents import route as route
+    from .intents import translate_gui as translate_gui
+    from .render import Renderer as Renderer
+    from .render import RenderJob as RenderJob
+    from .sync import SyncAssistant as SyncAssistant
+    from .sync import SyncChatStream as SyncChatStream
+    from .sync import SyncNemoClient as SyncNemoClient
+    from .sync import SyncRenderer as SyncRenderer
+    from .sync import SyncRenderJob as SyncRenderJob
+    from .sync import SyncSession as SyncSession
+    from .sync import SyncUploader as SyncUploader
+    from .upload import UploadedMedia as UploadedMedia
+    from .upload import Uploader as Uploader
 
 __all__ = [  # noqa: RUF022 (grouped by job, like the imports)
     # the client and its settings
@@ -144,65 +127,12 @@ __all__ = [  # noqa: RUF022 (grouped by job, like the imports)
     "SessionState",
     "Track",
     "TrackType",
-    # the errors (the tree is in nemovideo.errors)
-    "APIError",
-    "AgentError",
-    "AuthenticationError",
-    "ChatRecoveryError",
-    "ClientClosedError",
-    "DownloadError",
-    "ExportBlockedError",
-    "FileTooLargeError",
-    "InsecureURLError",
-    "InsufficientCreditsError",
-    "MissingClientIdError",
-    "NemoError",
-    "NotFoundError",
-    "RateLimitError",
-    "RenderFailedError",
-    "RenderTimeoutError",
-    "ServerError",
-    "SessionNotFoundError",
-    "StreamDecodeError",
-    "StreamTimeoutError",
-    "TransportError",
-    "UnsupportedFileError",
-    "ValidationError",
-    # loaded on first use (see _LAZY)
-    "ChatStream",
-    "send_message",
-    "ChatReply",
-    "ChatEvent",
-    "TextEvent",
-    "ToolCallEvent",
-    "ToolResultEvent",
-    "HeartbeatEvent",
-    "ErrorEvent",
-    "RawEvent",
-    "DraftUpdatedEvent",
-    "QuestionEvent",
-    "Question",
-    "Option",
-    "Uploader",
-    "UploadedMedia",
-    "Renderer",
-    "RenderJob",
-    "RenderResult",
-    "RenderStatus",
-    "Assistant",
-    "AssistantReply",
-    "Intent",
-    "GuiTranslation",
-    "route",
-    "translate_gui",
-    "SyncNemoClient",
-    "SyncSession",
-    "SyncRenderJob",
-    "SyncChatStream",
-    "SyncRenderer",
-    "SyncUploader",
-    "SyncAssistant",
 ]
+# the errors: every class nemovideo.errors exports (its docstring draws the tree); its helpers
+# (SUPPORTED_FORMATS, error_for, parse_retry_after) stay there
+__all__ += [name for name in errors.__all__ if isinstance(getattr(errors, name), type)]
+# loaded on first use (see _LAZY)
+__all__ += _LAZY
 
 
 def _public(value: Any) -> Any:

@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from ._cli_commands import make_client
+from ._cli_exit import EXIT_OK
 from ._cli_out import check_target, prepare_out
-from ._cli_term import Bar
+from ._cli_session import make_client
+from ._cli_term import Bar, emit
 from .client import NemoClient
 from .intents import translate_gui
 
@@ -48,8 +49,6 @@ def _offline_settings(url: str, config_dir: Path) -> dict[str, object]:
 
 
 async def run_demo(args: argparse.Namespace) -> int:
-    from .cli import EXIT_OK, emit
-
     def say(line: str) -> None:
         if not args.json:
             print(line, flush=True)

@@ -38,10 +38,11 @@ from ._cli_ask import (
     question_json,
     unfinished,
 )
-from ._cli_commands import get_session, make_client, os_message, remember_session
+from ._cli_exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
 from ._cli_input import History, Lines
 from ._cli_out import check_target, prepare_dir
-from ._cli_term import Bar, Spinner
+from ._cli_session import get_session, make_client, os_message, remember_session
+from ._cli_term import Bar, Spinner, emit
 from ._render_download import target_path
 from .assistant import Assistant, AssistantReply
 from .client import NemoClient
@@ -131,8 +132,6 @@ class _Repl:
         self._question: Any = None
 
     def say(self, text: str, data: dict[str, Any]) -> None:
-        from .cli import emit
-
         emit(self.args, text, data)
 
     def _sid(self) -> str | None:
@@ -173,8 +172,6 @@ class _Repl:
                 loop.add_signal_handler(signal.SIGINT, self._interrupt)
 
     async def run(self) -> int:
-        from .cli import EXIT_INTERRUPTED, EXIT_OK
-
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C exits
             loop.add_signal_handler(signal.SIGINT, self._interrupt)
@@ -335,8 +332,6 @@ class _Repl:
 
 
 async def run_chat(args: argparse.Namespace) -> int:
-    from .cli import EXIT_OK, exit_code_for
-
     prepare_dir(args.out)
     async with make_client(args) as client:
         session = await get_session(client, args, check=True)
@@ -371,8 +366,6 @@ async def run_chat(args: argparse.Namespace) -> int:
                 reply = await repl.answer(args.message.strip())
         finally:
             bar.close()
-        from .cli import EXIT_USAGE, emit
-
         if not isinstance(reply, AssistantReply):
             failed = reply["error"] is not None
             if failed and not args.json:

@@ -1,7 +1,8 @@
-"""What the ``nemovideo`` command draws on a terminal: progress bars and a "working" spinner.
+"""What the ``nemovideo`` command prints: its results (``emit``), notes, progress bars and a spinner.
 
-Both write to stderr, and only when stderr is a terminal and ``--json`` is off, so scripts, pipes and
-logs get clean output. They share one line: a spinner steps aside while a bar is drawn, and a bar
+Results go to stdout, as text or, under ``--json``, as one JSON object. Bars and the spinner write
+to stderr, and only when stderr is a terminal and ``--json`` is off, so scripts, pipes and logs get
+clean output. They share one line: a spinner steps aside while a bar is drawn, and a bar
 that reached its total is cleared at once, so no stale bar stays on screen after an upload.
 """
 
@@ -9,15 +10,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from typing import Any
 
-__all__ = ["Bar", "Spinner", "note", "on_terminal"]
+__all__ = ["Bar", "Spinner", "emit", "note", "on_terminal"]
 
 
 def on_terminal(args: argparse.Namespace) -> bool:
     """True when stderr is a terminal and ``--json`` is off: the only time to draw."""
     return not getattr(args, "json", False) and sys.stderr.isatty()
+
+
+def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None) -> None:
+    """Print ``text`` for people, or ``data`` as one JSON line under ``--json`` (stdout)."""
+    if getattr(args, "json", False):
+        if data is not None:
+            print(json.dumps(data, default=str, ensure_ascii=False), flush=True)
+    else:
+        print(text, flush=True)
 
 
 def note(args: argparse.Namespace, line: str) -> None:

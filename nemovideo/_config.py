@@ -41,7 +41,8 @@ from ._config_rules import (
     strip_slash,
     to_path,
 )
-from .errors import DEFAULT_MAX_UPLOAD_BYTES, InsecureURLError, ValidationError
+from ._error_text import DEFAULT_MAX_UPLOAD_BYTES
+from .errors import InsecureURLError, ValidationError
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._draft_read import fmt_percent, fmt_seconds
-from .draft import TrackType
+from ._track_type import TrackType
 
 if TYPE_CHECKING:
     from .draft import Draft, Segment, Track

@@ -32,45 +32,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import (
-    AuthenticationError,
-    ChatRecoveryError,
-    ExportBlockedError,
-    InsufficientCreditsError,
-    MissingClientIdError,
-    NemoError,
-    RenderFailedError,
-    RenderTimeoutError,
-    ServerError,
-    SessionNotFoundError,
-    TransportError,
-    ValidationError,
-)
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-EXIT_AUTH, EXIT_CREDITS, EXIT_SERVER, EXIT_NOT_FOUND = 3, 4, 5, 6
-EXIT_INTERRUPTED = 130
-
-_EXIT_CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
-    (ValidationError, EXIT_USAGE),
-    ((AuthenticationError, MissingClientIdError), EXIT_AUTH),
-    ((InsufficientCreditsError, ExportBlockedError), EXIT_CREDITS),
-    (SessionNotFoundError, EXIT_NOT_FOUND),
-    (
-        (ServerError, TransportError, ChatRecoveryError, RenderFailedError, RenderTimeoutError),
-        EXIT_SERVER,
-    ),
-)
-
-
-def exit_code_for(exc: NemoError) -> int:
-    """The process exit code for an SDK error (see the module docstring)."""
-    for types, code in _EXIT_CODES:
-        if isinstance(exc, types):
-            return code
-    if getattr(exc, "http_status", None) and exc.http_status >= 500:  # type: ignore[attr-defined]
-        return EXIT_SERVER
-    return EXIT_FAILURE
+from ._cli_exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
+from .errors import NemoError, RenderTimeoutError
 
 
 class UsageError(Exception):
@@ -249,15 +212,6 @@ def _serve_emulator(words: list[str]) -> int:
         return EXIT_USAGE
 
 
-def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None) -> None:
-    """Print ``text`` for people, or ``data`` as one JSON line under ``--json``."""
-    if getattr(args, "json", False):
-        if data is not None:
-            print(json.dumps(data, default=str, ensure_ascii=False), flush=True)
-    else:
-        print(text, flush=True)
-
-
 def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
     """Report a failure: one JSON object on stdout under ``--json``, else one line on stderr."""
     if args_json:
@@ -296,8 +250,8 @@ def _main(words: list[str]) -> int:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)
         print(exc.usage + exc.message, file=sys.stderr, flush=True)
         return EXIT_USAGE
-    from . import _cli_commands
-    from ._cli_commands import os_message
+    from . import _cli_commands  # the client, upload and render: not for --help or a usage error
+    from ._cli_session import os_message
 
     as_json = bool(getattr(args, "json", False))
     try:

@@ -14,7 +14,6 @@ derives read-only views from it (common spellings accepted, unknown keys kept)::
 
 from __future__ import annotations
 
-import enum
 import functools
 import math
 from collections.abc import Iterator, Mapping
@@ -24,36 +23,9 @@ import attrs
 
 from . import _draft_read as rd
 from ._numbers import finite_float, whole
+from ._track_type import TrackType
 
 __all__ = ["Draft", "Segment", "Track", "TrackType"]
-
-
-class TrackType(enum.IntEnum):
-    """Track types the protocol documents. Unknown numbers are kept as plain ``int``."""
-
-    VIDEO = 0
-    AUDIO = 1
-    TEXT = 7
-
-    @classmethod
-    def coerce(cls, value: object) -> TrackType | int | None:
-        """``1``, ``"1"``, ``1.0`` or ``"audio"`` -> ``TrackType.AUDIO``; ``3`` -> ``3``; junk -> None."""
-        if isinstance(value, str):
-            word = value.strip().lower()
-            if word in rd.TYPE_WORDS:
-                return cls(rd.TYPE_WORDS[word])
-        number = finite_float(value)
-        if number is None or number != int(number):
-            return None
-        try:
-            return cls(int(number))
-        except ValueError:
-            return int(number)
-
-    @property
-    def label(self) -> str:
-        """The lowercase name (``"video"``, ``"audio"``, ``"text"``), for display and logs."""
-        return self.name.lower()
 
 
 _TEXT_LABELS = {

@@ -44,28 +44,17 @@ Example::
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ._error_text import (
+    DEFAULT_MAX_UPLOAD_BYTES,
+    REGISTERED_TOP_UP,
+    SUPPORTED_FORMATS,
+    parse_retry_after,
+    with_hint,
+)
 from ._redact import redact
-
-SUPPORTED_FORMATS: tuple[str, ...] = (
-    "mp4", "mov", "avi", "webm", "mkv",
-    "jpg", "jpeg", "png", "gif", "webp",
-    "mp3", "wav", "m4a", "aac",
-)  # fmt: skip
-DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-_REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
-
-
-def _with_hint(message: str, hint: str) -> str:
-    """The server's message, ended as a sentence, then the hint: "No credits. Register at ..."."""
-    message = message.rstrip()
-    if message and message[-1] not in ".!?。！？:":
-        message += "."
-    return f"{message} {hint}" if message else hint
 
 
 class NemoError(Exception):
@@ -199,10 +188,10 @@ class InsufficientCreditsError(APIError):
         hint = (
             f"Register to get more credits: {registration_url}"
             if registration_url
-            else _REGISTERED_TOP_UP
+            else REGISTERED_TOP_UP
         )
         base = message or self.default_message
-        super().__init__(_with_hint(base, hint), **kwargs)
+        super().__init__(with_hint(base, hint), **kwargs)
 
 
 class UnsupportedFileError(APIError, ValidationError):
@@ -219,7 +208,7 @@ class UnsupportedFileError(APIError, ValidationError):
         if filename and filename not in base:
             base = f"{filename}: {base}"
         formats = f"Supported formats: {', '.join(supported_formats)}."
-        super().__init__(_with_hint(base, formats), **kwargs)
+        super().__init__(with_hint(base, formats), **kwargs)
 
 
 class FileTooLargeError(APIError, ValidationError):
@@ -238,7 +227,7 @@ class FileTooLargeError(APIError, ValidationError):
             base = f"{filename}: {base}"
         mb = limit_bytes / (1024 * 1024)
         hint = f"The limit is {mb:g} MB; compress the file or trim it, then upload again."
-        super().__init__(_with_hint(base, hint), **kwargs)
+        super().__init__(with_hint(base, hint), **kwargs)
 
 
 class MissingClientIdError(APIError):
@@ -256,7 +245,7 @@ class ExportBlockedError(APIError):
         base = message or self.default_message
         hint = "Register or upgrade your plan to export."
         if "upgrade" not in base.lower():
-            base = _with_hint(base, hint)
+            base = with_hint(base, hint)
         super().__init__(base, **kwargs)
 
 
@@ -270,7 +259,7 @@ class RateLimitError(APIError):
         self.retry_after = retry_after
         base = message or self.default_message
         if retry_after is not None:
-            base = _with_hint(base, f"The server asks to wait {retry_after:g} s before retrying.")
+            base = with_hint(base, f"The server asks to wait {retry_after:g} s before retrying.")
         super().__init__(base, **kwargs)
 
 
@@ -333,22 +322,6 @@ _BY_CODE: dict[int, type[APIError]] = {
     404: NotFoundError,
     429: RateLimitError,
 }
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Read a ``Retry-After`` header: delta seconds (decimals tolerated) or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def error_for(

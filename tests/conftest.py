@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 import nemovideo
 from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
@@ -20,3 +22,19 @@ make_client = fast_client
 async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
     async with make_client(emulator, tmp_path / "config") as c:
         yield c
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port for the block; yields ``http://127.0.0.1:<port>``.
+
+    For a test that needs a server answering what the emulator never would (a made-up job id,
+    fuzzed bodies, redirects off loopback); the server is stopped when the block ends.
+    """
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

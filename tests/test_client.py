@@ -119,3 +119,14 @@ def test_a_client_used_from_a_second_event_loop_says_so(tmp_path: Path) -> None:
             await client.credits()
 
     asyncio.run(second())
+
+
+@pytest.mark.parametrize(("service", "name"), [("uploader", "Uploader"), ("renderer", "Renderer")])
+async def test_a_service_repr_names_the_api_not_the_token(
+    emulator: Emulator, tmp_path: Path, service: str, name: str
+) -> None:
+    """``client.uploader`` and ``client.renderer`` show where they talk to, never the token."""
+    async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
+        shown = repr(getattr(client, service))
+        assert shown == f"<{name} base_url={emulator.url!r}>"
+        assert "nmv_usr_secret" not in shown

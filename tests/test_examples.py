@@ -65,6 +65,25 @@ def video(path: Path, seconds: float, *, audio: bool | None = None) -> Mp4Info:
     return info
 
 
+async def run_script(script: str, *args: str, cwd: Path, timeout: float) -> str:
+    """``python examples/SCRIPT ARGS`` in ``cwd`` as a user runs it (no ``NEMO_*`` of the
+    developer's, so it starts its own emulator); asserts exit 0 and returns its stdout. Killed by
+    its pid when it outlives ``timeout``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / script), *args, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
 def listing(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
@@ -194,16 +213,9 @@ async def test_error_handling_catches_each_typed_error(
 
 
 async def test_error_handling_runs_with_an_output_dir_that_does_not_exist(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
     missing = tmp_path / "not" / "yet"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLES / "error_handling.py"), str(missing),
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    assert proc.returncode == 0, err.decode()
-    assert "Caught 6 errors" in out.decode()
+    out = await run_script("error_handling.py", str(missing), cwd=tmp_path, timeout=90)
+    assert "Caught 6 errors" in out
     assert listing(tmp_path) == ["not"] and listing(missing) == [], "nothing left behind"
 
 
@@ -344,20 +356,7 @@ async def test_examples_use_the_real_api_when_nemo_api_url_is_set(
 
 
 async def test_quickstart_runs_as_a_script(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLES / "quickstart.py"),
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 90)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode == 0, err.decode()
-    text = out.decode()
+    text = await run_script("quickstart.py", cwd=tmp_path, timeout=90)
     assert "offline: NemoVideo emulator at http://127.0.0.1:" in text
     assert "Timeline (1 track): 1. Video: 3 clips (0-15s)" in text
     info = video(tmp_path / "out" / "quickstart.mp4", 15)
@@ -370,20 +369,9 @@ async def test_quickstart_runs_as_a_script(tmp_path: Path) -> None:
 async def test_the_other_examples_run_as_scripts_and_leave_the_cwd_clean(
     script: str, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
     work, out = tmp_path / "work", tmp_path / "videos"
     work.mkdir()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLES / script), str(out), cwd=work, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _, err = await asyncio.wait_for(proc.communicate(), 110)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode == 0, err.decode()
+    await run_script(script, str(out), cwd=work, timeout=110)
     assert listing(work) == [], "nothing is left in the working directory"
     for saved in out.glob("*.mp4") if out.exists() else ():
         assert probe_mp4(saved).has_video

@@ -93,12 +93,21 @@ def echo_token_faults(emu: Emulator, token: str) -> None:
     emu.faults.server_error(times=3, status=503, path="/api/credits", body=False)
 
 
+async def debug_flow(
+    emu: Emulator, tmp_path: Path, token: str | None = None
+) -> tuple[str, str, str]:
+    """``FLOW`` at ``NEMO_LOG=debug`` for a fresh user (``token`` if given) whose first two credit
+    calls fail quoting the token (``echo_token_faults``): ``(token, stdout, stderr)``."""
+    token = user_token(emu, token)
+    echo_token_faults(emu, token)
+    out, err = await run_flow(emu, tmp_path, token, NEMO_LOG="debug")
+    return token, out, err
+
+
 async def test_debug_logs_every_request_and_never_the_token(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    token = user_token(emulator)
-    echo_token_faults(emulator, token)
-    out, err = await run_flow(emulator, tmp_path, token, NEMO_LOG="debug")
+    token, out, err = await debug_flow(emulator, tmp_path)
     assert out.split() == ["InsufficientCreditsError", "ServerError"]
     lines = err.splitlines()
     assert lines and all(
@@ -118,9 +127,7 @@ async def test_request_lines_carry_status_elapsed_retries_and_request_id(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """``GET /path -> 503 in 12 ms [req_…]`` for every attempt, and a line per retry decision."""
-    token = user_token(emulator)
-    echo_token_faults(emulator, token)
-    _, err = await run_flow(emulator, tmp_path, token, NEMO_LOG="debug")
+    token, _, err = await debug_flow(emulator, tmp_path)
     credits = "GET /api/credits/balance/simple"
     assert re.search(rf"DEBUG nemovideo.transport: {credits} -> 200 in \d+ ms \[req_\w+\]", err)
     assert len(re.findall(rf"{credits} -> 503 in \d+ ms \[req_\w+\]", err)) == 3
@@ -134,9 +141,7 @@ async def test_the_clients_own_token_is_redacted_whatever_its_shape(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """A token with no known prefix is masked because the client registers it."""
-    token = user_token(emulator, "sk-live-7Q2w9E4rT6yU")
-    echo_token_faults(emulator, token)
-    out, err = await run_flow(emulator, tmp_path, token, NEMO_LOG="debug")
+    token, out, err = await debug_flow(emulator, tmp_path, "sk-live-7Q2w9E4rT6yU")
     assert "InsufficientCreditsError" in out
     assert "credits failed: no credits left for ***" in err and token not in err
 

@@ -25,6 +25,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -132,55 +133,44 @@ async def placed_images(emu: Emulator, session_id: str) -> None:
     state["video_infos"], state["draft"] = media, make_draft([video_track(media, 2000)])
 
 
-async def test_http_proxy_from_the_environment_carries_every_request(
+PROXY = "<the forward proxy's URL>"
+
+#: How a client is pointed at the proxy (environment, options), and whether the proxy then
+#: carries the API's requests or they go direct.
+ROUTES = {
+    "the HTTP_PROXY variable carries every request": ({"HTTP_PROXY": PROXY}, {}, True),
+    "an explicit proxy option needs no environment": ({}, {"proxy": PROXY}, True),
+    "NO_PROXY sends loopback direct": (
+        {"HTTP_PROXY": PROXY, "NO_PROXY": "example.com,127.0.0.1"},
+        {},
+        False,
+    ),
+    "trust_env=False ignores proxy variables": ({"HTTP_PROXY": PROXY}, {"trust_env": False}, False),
+}
+
+
+@pytest.mark.parametrize(("env", "options", "proxied"), ROUTES.values(), ids=ROUTES)
+async def test_which_requests_go_through_the_proxy(
     emulator: Emulator,
     tmp_path: Path,
     forward_proxy: ForwardProxy,
     no_proxy_env: pytest.MonkeyPatch,
+    env: dict[str, str],
+    options: dict[str, Any],
+    proxied: bool,
 ) -> None:
-    no_proxy_env.setenv("HTTP_PROXY", forward_proxy.url)
-    async with make_client(emulator, tmp_path / "cfg") as client:
+    def fill(value: Any) -> Any:
+        return forward_proxy.url if value == PROXY else value
+
+    for name, value in env.items():
+        no_proxy_env.setenv(name, fill(value))
+    overrides = {name: fill(value) for name, value in options.items()}
+    async with make_client(emulator, tmp_path / "cfg", **overrides) as client:
         await flow(client)
-    assert forward_proxy.targets() == {origin(emulator.url)}
+    assert forward_proxy.targets() == ({origin(emulator.url)} if proxied else set())
     assert len(emulator.requests) >= 5
     assert all(r.headers.get("Authorization", "").startswith("Bearer ") for r in
                emulator.requests if "anonymous-token" not in r.path)  # fmt: skip
-
-
-async def test_an_explicit_proxy_option_needs_no_environment(
-    emulator: Emulator,
-    tmp_path: Path,
-    forward_proxy: ForwardProxy,
-    no_proxy_env: pytest.MonkeyPatch,
-) -> None:
-    async with make_client(emulator, tmp_path / "cfg", proxy=forward_proxy.url) as client:
-        await flow(client)
-    assert forward_proxy.targets() == {origin(emulator.url)}
-
-
-async def test_no_proxy_sends_loopback_direct(
-    emulator: Emulator,
-    tmp_path: Path,
-    forward_proxy: ForwardProxy,
-    no_proxy_env: pytest.MonkeyPatch,
-) -> None:
-    no_proxy_env.setenv("HTTP_PROXY", forward_proxy.url)
-    no_proxy_env.setenv("NO_PROXY", "example.com,127.0.0.1")
-    async with make_client(emulator, tmp_path / "cfg") as client:
-        await flow(client)
-    assert forward_proxy.targets() == set() and len(emulator.requests) >= 4
-
-
-async def test_trust_env_false_ignores_proxy_variables(
-    emulator: Emulator,
-    tmp_path: Path,
-    forward_proxy: ForwardProxy,
-    no_proxy_env: pytest.MonkeyPatch,
-) -> None:
-    no_proxy_env.setenv("HTTP_PROXY", forward_proxy.url)
-    async with make_client(emulator, tmp_path / "cfg", trust_env=False) as client:
-        await flow(client)
-    assert forward_proxy.targets() == set()
 
 
 async def test_downloads_go_through_the_proxy_without_the_token(

@@ -16,6 +16,14 @@ from .conftest import make_client
 ATTRIBUTION = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 
+@pytest.fixture
+async def signed_in(client: nemovideo.NemoClient) -> nemovideo.NemoClient:
+    """``client`` once it holds its token (one ``credits()`` made), so the requests a test counts
+    and the faults it arms next meet only the calls under test."""
+    await client.credits()
+    return client
+
+
 def _api_requests(emu: Emulator) -> list[object]:
     return list(emu.requests)
 
@@ -39,21 +47,19 @@ async def test_every_request_carries_attribution_headers(
 
 
 async def test_http_error_without_json_body(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, signed_in: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
     emulator.faults.server_error(times=10, status=502, body=False, path="/api/credits")
     with pytest.raises(nemovideo.ServerError) as info:
-        await client.credits()
+        await signed_in.credits()
     assert info.value.http_status == 502
 
 
 async def test_429_retried_once_after_advertised_wait(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, signed_in: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
     emulator.faults.rate_limit(times=1, retry_after=0.2, path="/api/credits")
-    assert (await client.credits()).available == 100
+    assert (await signed_in.credits()).available == 100
     hits = emulator.requests_to("/api/credits")[-2:]
     assert hits[1].time - hits[0].time >= 0.2
 
@@ -71,20 +77,19 @@ async def test_429_without_retry_after_uses_configured_wait(
 
 
 async def test_get_retried_on_5xx_and_reset_but_post_is_not(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, signed_in: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
     emulator.faults.server_error(times=2, status=503, path="/api/credits")
-    assert (await client.credits()).total == 100
+    assert (await signed_in.credits()).total == 100
     emulator.faults.reset_connection(times=1, path="/api/credits")
-    assert (await client.credits()).total == 100
+    assert (await signed_in.credits()).total == 100
 
     emulator.faults.server_error(times=1, status=503, path="/with-session")
     with pytest.raises(nemovideo.ServerError):
-        await client.create_session()
+        await signed_in.create_session()
     emulator.faults.reset_connection(times=1, path="/with-session")
     with pytest.raises(nemovideo.TransportError):
-        await client.create_session()
+        await signed_in.create_session()
     assert len(emulator.requests_to("/with-session")) == 2
 
 

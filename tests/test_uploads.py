@@ -241,14 +241,6 @@ async def test_urls_without_an_extension_are_left_to_the_server(
     assert media.kind == "image"
 
 
-async def test_uploader_repr_names_the_api_not_the_token(
-    emulator: Emulator, tmp_path: Path
-) -> None:
-    async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
-        assert repr(client.uploader) == f"<Uploader base_url={emulator.url!r}>"
-        assert "nmv_usr_secret" not in repr(client.uploader)
-
-
 async def test_file_names_with_spaces_quotes_and_unicode_arrive_as_written(
     client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:

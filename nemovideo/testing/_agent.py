@@ -45,6 +45,7 @@ from ._edits import (
     remove_tracks,
     set_canvas,
     set_duration,
+    visual_media,
 )
 
 __all__ = ["EDIT_TOOL", "GENERATE_TOOL", "ChatControls", "Plan", "Step", "chat_controls",
@@ -133,15 +134,6 @@ def _style(text: str) -> str:
 
 def _fmt_s(ms: float) -> str:
     return f"{ms / 1000:g}"
-
-
-def _media(state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    infos = state.get("video_infos") or []
-    return [
-        dict(m)
-        for m in infos
-        if isinstance(m, Mapping) and MediaInfo.from_json(m).kind in ("image", "video")
-    ]
 
 
 def _count(media: list[dict[str, Any]]) -> str:
@@ -245,7 +237,7 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
     intro: list[str] = []
     outro: list[str] = []
     seconds = _seconds(low)
-    media = _media(state)
+    media = visual_media(state)
     wants_video = bool(_VIDEO.search(low) and (_MEDIA.search(low) or "turn" in low))
     generation = _generation(text, low, bool(media))
     if generation is not None:

@@ -20,12 +20,12 @@ import ipaddress
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from .._closing import AsyncClosing
 from . import _chat, _core_routes, _render, _responses, _upload
 from ._cdn import cdn_app
 from ._chat_controls import ChatControls
@@ -71,7 +71,22 @@ async def _failures(request: web.Request, handler: Handler) -> web.StreamRespons
         return request.app[EMULATOR].failure_response(failure)
 
 
-class Emulator:
+_T = TypeVar("_T")
+
+
+def _started(value: _T | None, hint: str = "use `async with Emulator() as emu`") -> _T:
+    """``value``, which ``start()`` sets; before it, a RuntimeError that says so."""
+    if value is None:
+        raise RuntimeError(f"The emulator is not started; {hint}.")
+    return value
+
+
+def _users(store: Store, user_id: str | None) -> list[User]:
+    """The user ``user_id`` names, or every user there is (``None``)."""
+    return list(store.users.values()) if user_id is None else [store.users[user_id]]
+
+
+class Emulator(AsyncClosing):
     """A faithful local NemoVideo server with fault injection; see the module docstring.
 
     ``error_style`` ``"body"`` answers failures with HTTP 200 and a non-zero ``code``; ``"status"``
@@ -142,23 +157,17 @@ class Emulator:
     @property
     def url(self) -> str:
         """The API origin, ``http://127.0.0.1:<port>``, to use as the client's ``base_url``."""
-        if self._url is None:
-            raise RuntimeError("The emulator is not started; use `async with Emulator() as emu`.")
-        return self._url
+        return _started(self._url)
 
     @property
     def cdn_url(self) -> str:
         """The CDN origin, a second host so tests can check no token is sent off the API host."""
-        if self._cdn_url is None:
-            raise RuntimeError("The emulator is not started; use `async with Emulator() as emu`.")
-        return self._cdn_url
+        return _started(self._cdn_url)
 
     @property
     def data_dir(self) -> Path:
         """Where the emulator keeps files: ``data_dir=`` if given, else a temp dir gone on close."""
-        if self._data_dir is None:
-            raise RuntimeError("The emulator is not started; it has no data dir yet.")
-        return self._data_dir
+        return _started(self._data_dir, "it has no data dir yet")
 
     @property
     def files_dir(self) -> Path:
@@ -218,16 +227,12 @@ class Emulator:
             self._tmp.cleanup()
             self._tmp = None
 
+    async def aclose(self) -> None:
+        """The same as ``close()``, under the name ``async with`` (``AsyncClosing``) calls."""
+        await self.close()
+
     async def __aenter__(self) -> Emulator:
         return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- state shortcuts ----------------------------------------------------------------------
 
@@ -248,20 +253,14 @@ class Emulator:
         """Set a user's available credits; ``None``: every user, and users created from now on."""
         if user_id is None:
             self.store.initial_credits = available
-            users = list(self.store.users.values())
-        else:
-            users = [self.store.users[user_id]]
-        for user in users:
+        for user in _users(self.store, user_id):
             user.credits_available = available
 
     def block_exports(self, user_id: str | None = None, blocked: bool = True) -> None:
         """Make export answer 402 for a user; ``None``: every user, and users created from now on."""
         if user_id is None:
             self.store.exports_blocked_by_default = blocked
-            users = list(self.store.users.values())
-        else:
-            users = [self.store.users[user_id]]
-        for user in users:
+        for user in _users(self.store, user_id):
             user.export_blocked = blocked
 
     def requests_to(self, path_substring: str, method: str | None = None) -> list[RecordedRequest]:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..draft import Track
 from ..intents import normalize
-from ..state import MediaInfo
 from ._edits import (
     Edit,
     add_title,
@@ -33,6 +32,7 @@ from ._edits import (
     set_canvas,
     set_duration,
     set_volume,
+    visual_media,
 )
 
 if TYPE_CHECKING:
@@ -123,15 +123,6 @@ def _percent(low: str) -> float | None:
     return min(float(found.group(1)), 100.0) / 100 if found else None
 
 
-def _media(state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    infos = state.get("video_infos") or []
-    return [
-        dict(m)
-        for m in infos
-        if isinstance(m, Mapping) and MediaInfo.from_json(m).kind in ("image", "video")
-    ]
-
-
 def _title(text: str) -> str | None:
     """The title a sentence sets: quoted text after a title word, else the words a rule names."""
     body = _POLITE.sub("", text.strip())
@@ -218,7 +209,7 @@ def _duration(seconds: float, low: str, state: Mapping[str, Any]) -> Plan | None
              f"Timeline is now {said}s"),
             f"The video is now {said} seconds long. Check it in the timeline.",
         )  # fmt: skip
-    media = _media(state)
+    media = visual_media(state)
     if not media:
         return _plan("I don't see any uploaded images or clips in this session yet. Click the "
                      "Upload button to add your media, then ask me again.")  # fmt: skip

@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..state import MediaInfo
 from ._drafts import bgm_track, normalize_draft, title_track, video_track
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "set_duration",
     "set_volume",
     "title_of",
+    "visual_media",
 ]
 
 DEFAULT_SECONDS = 10
@@ -79,26 +81,31 @@ def _fit(draft: dict[str, Any], total_ms: int) -> None:
                 seg["d"] = min(seg.get("d", TITLE_MS), total_ms - seg["st"])
 
 
-def _commit(state: dict[str, Any], draft: dict[str, Any]) -> None:
-    state["draft"] = normalize_draft(draft)
+def _edit(change: Callable[[dict[str, Any], dict[str, Any]], None]) -> Edit:
+    """The edit that runs ``change(state, draft)`` on the state's draft (made when missing), then
+    puts the draft back renormalised: what every edit below does around its own change."""
+
+    def edit(state: dict[str, Any]) -> None:
+        draft = _draft(state)
+        change(state, draft)
+        state["draft"] = normalize_draft(draft)
+
+    return edit
 
 
 def make_video(media: list[dict[str, Any]], total_ms: int, transition: str) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         track = video_track(media, total_ms, transition)
         at = next((i for i, t in enumerate(draft["t"]) if _is_track(t, 0)), 0)
         draft["t"] = [t for t in draft["t"] if not _is_track(t, 0)]
         draft["t"].insert(min(at, len(draft["t"])), track)
         _fit(draft, total_ms)
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def set_duration(total_ms: int) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         for track in draft["t"]:
             if _is_track(track, 0) and track.get("sg"):
                 count = len(track["sg"])
@@ -108,9 +115,8 @@ def set_duration(total_ms: int) -> Edit:
                     seg["st"], seg["d"] = start, share + (1 if i < extra else 0)
                     start += seg["d"]
         _fit(draft, total_ms)
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def _role(track: Mapping[str, Any]) -> str:
@@ -143,8 +149,7 @@ def _clip_meta(track: dict[str, Any]) -> list[dict[str, Any]]:
 def add_bgm(name: str, volume: float) -> Edit:
     """Music ``name`` at ``volume``: the BGM track there is changed (same clip), else one is added."""
 
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         track = bgm_of(state)
         if track is None or not _clip_meta(track):
             draft["t"].append(bgm_track(name, volume, _total_ms(state)))
@@ -152,29 +157,25 @@ def add_bgm(name: str, volume: float) -> Edit:
             track.setdefault("m", {})["name"] = name
             for meta in _clip_meta(track):
                 meta.update(name=name, volume=volume)
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def set_volume(volume: float) -> Edit:
     """The background music's volume (0-1), on every clip of the BGM track; nothing else moves."""
 
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         track = bgm_of(state)
         for meta in _clip_meta(track) if track is not None else []:
             meta["volume"] = volume
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def add_title(text: str) -> Edit:
     """The title ``text``: the title there is reworded (same clip, same timing), else one is added."""
 
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         track = title_of(state)
         metas = _clip_meta(track) if track is not None else []
         if metas:
@@ -182,35 +183,29 @@ def add_title(text: str) -> Edit:
         else:
             draft["t"].append(title_track(text, min(TITLE_MS, _total_ms(state))))
         draft.setdefault("m", {})["title"] = text
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def remove_tracks(kind: int) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         draft["t"] = [t for t in draft["t"] if not _is_track(t, kind)]
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def set_canvas(width: int, height: int, ratio: str) -> Edit:
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         draft.setdefault("m", {}).update(width=width, height=height)
         state["canvas_config"] = {"width": width, "height": height, "aspect_ratio": ratio}
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
 
 
 def add_generated(prompt: str, seconds: float) -> Edit:
     """A generated clip of ``seconds``: listed in ``generated_media``, appended to the video track."""
 
-    def edit(state: dict[str, Any]) -> None:
-        draft = _draft(state)
+    def change(state: dict[str, Any], draft: dict[str, Any]) -> None:
         clip = {
             "media_id": "gen_" + secrets.token_hex(6),
             "filename": f"{prompt[:40] or 'generated clip'}.mp4",
@@ -231,9 +226,18 @@ def add_generated(prompt: str, seconds: float) -> Edit:
         else:
             existing.setdefault("sg", []).append(segment)
         _fit(draft, end + segment["d"])
-        _commit(state, draft)
 
-    return edit
+    return _edit(change)
+
+
+def visual_media(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The state's uploaded images and clips (copies), in upload order: what a video is made of."""
+    infos = state.get("video_infos") or []
+    return [
+        dict(m)
+        for m in infos
+        if isinstance(m, Mapping) and MediaInfo.from_json(m).kind in ("image", "video")
+    ]
 
 
 def has_track(state: Mapping[str, Any], kind: int) -> bool:

@@ -7,12 +7,13 @@ checks that one send is exactly one POST to /run_sse (and one forwarded to ADK).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import nemovideo
-from nemovideo.chat import ErrorEvent, QuestionEvent, TextEvent, ToolCallEvent
+from nemovideo.chat import ChatReply, ErrorEvent, QuestionEvent, TextEvent, ToolCallEvent
 
 from . import _expect as expect
 from ._peer import Peer
@@ -24,6 +25,35 @@ async def test_one_call_once_and_text_once(peer: Peer, streaming: bool) -> None:
     reply = await peer.session.send("add lo-fi music at 35%")
     peer.record(f"scripted_llm.{'stream' if streaming else 'nostream'}")
     expect.edit(reply, peer.major, streaming)
+    assert peer.posts() == 1
+
+
+#: One message to an agent, and the check of its reply (each in ``_expect``): agent app, whether
+#: ADK streams (None: the app's default), the message.
+REPLIES = {
+    "unrepeated partial text is kept": ("custom_stream", False, "add music", expect.custom),
+    "a refusal is a reply, not an error": ("refuses", None, "do something bad", expect.refused),
+    "an artifact event sent twice under one id": (
+        "artifact_save",
+        None,
+        "save the draft",
+        expect.artifact,
+    ),
+}
+
+
+@pytest.mark.parametrize(("app", "streaming", "message", "check"), REPLIES.values(), ids=REPLIES)
+async def test_one_message_one_reply(
+    peer: Peer,
+    app: str,
+    streaming: bool | None,
+    message: str,
+    check: Callable[[ChatReply], None],
+) -> None:
+    peer.use(app, streaming=streaming)
+    reply = await peer.session.send(message)
+    peer.record(app)
+    check(reply)
     assert peer.posts() == 1
 
 
@@ -40,14 +70,6 @@ async def test_stream_yields_each_call_once_in_order(peer: Peer) -> None:
     assert [s for s in seen if s.startswith("call")][-1] == "call edit_multitrack partial=False"
     assert sum(s.startswith("call") for s in seen) == calls
     assert stream.pending_tools == ()
-    assert peer.posts() == 1
-
-
-async def test_unrepeated_partial_text_is_kept(peer: Peer) -> None:
-    peer.use("custom_stream", streaming=False)
-    reply = await peer.session.send("add music")
-    peer.record("custom_stream")
-    expect.custom(reply)
     assert peer.posts() == 1
 
 
@@ -71,14 +93,6 @@ async def test_chat_stream_yields_the_error_then_raises(peer: Peer) -> None:
     assert caught.value.message == events[-1].message and caught.value.reply is None
     assert expect.RAISED in caught.value.message
     assert stream.error is events[-1]
-    assert peer.posts() == 1
-
-
-async def test_refusal_is_a_reply_not_an_error(peer: Peer) -> None:
-    peer.use("refuses")
-    reply = await peer.session.send("do something bad")
-    peer.record("refuses")
-    expect.refused(reply)
     assert peer.posts() == 1
 
 
@@ -121,14 +135,6 @@ async def test_silence_past_the_idle_limit_times_out_without_resending(
         if emulator.chat.upstream_posts:
             break
         await asyncio.sleep(0.01)
-    assert peer.posts() == 1
-
-
-async def test_artifact_event_sent_twice_under_one_id(peer: Peer) -> None:
-    peer.use("artifact_save")
-    reply = await peer.session.send("save the draft")
-    peer.record("artifact_save")
-    expect.artifact(reply)
     assert peer.posts() == 1
 
 

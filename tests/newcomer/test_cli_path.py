@@ -37,12 +37,19 @@ async def _project(emu: Emulator, env: dict[str, str], seconds: int = 4) -> None
     assert code == 0, (out, err)
 
 
-async def test_export_prints_the_job_id_and_ctrl_c_says_how_to_resume(
-    emulator: Emulator, tmp_path: Path
-) -> None:
+@pytest.fixture
+async def held_env(emulator: Emulator, tmp_path: Path) -> dict[str, str]:
+    """A user's environment with a project on its timeline whose renders wait for ``release()``."""
     env = user_env(emulator.url, tmp_path / "cfg")
     await _project(emulator, env)
     emulator.render.hold()
+    return env
+
+
+async def test_export_prints_the_job_id_and_ctrl_c_says_how_to_resume(
+    emulator: Emulator, tmp_path: Path, held_env: dict[str, str]
+) -> None:
+    env = held_env
 
     def interrupt() -> tuple[str, int, str]:
         child = spawn(env, "export", "--out", str(tmp_path / "videos"))
@@ -74,11 +81,9 @@ async def test_export_prints_the_job_id_and_ctrl_c_says_how_to_resume(
 
 
 async def test_an_interrupted_export_under_json_names_the_job(
-    emulator: Emulator, tmp_path: Path
+    emulator: Emulator, tmp_path: Path, held_env: dict[str, str]
 ) -> None:
-    env = user_env(emulator.url, tmp_path / "cfg")
-    await _project(emulator, env)
-    emulator.render.hold()
+    env = held_env
 
     def interrupt() -> tuple[int, str]:
         child = spawn(env, "export", "--json", "--out", str(tmp_path / "videos"))

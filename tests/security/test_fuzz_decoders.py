@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 import nemovideo
 from nemovideo._chat_events import decode_data
 
+from ..conftest import serving
+
 Answer = dict[str, Any]
 
 json_values = st.recursive(
@@ -57,13 +59,8 @@ async def hostile(tmp_path: Path) -> AsyncIterator[tuple[str, Answer]]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}", answer
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url, answer
 
 
 FAST = {"max_retries": 0, "rate_limit_wait": 0.0, "retry_backoff": 0.0, "retry_backoff_max": 0.0}

@@ -17,6 +17,7 @@ from nemovideo.testing._drafts import make_draft, video_track
 from nemovideo.testing._ffmpeg import make_sample_image, render_draft
 from nemovideo.testing._store import STATUS_FOR_CODE
 
+from ..conftest import serving
 from ._wire import ATTRIBUTION, SUBMIT, Wire
 
 DOCUMENTED_FIELDS = [
@@ -178,15 +179,8 @@ async def origin() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, seen
 
 
 async def test_url_uploads_are_fetched_only_offline_and_judged_by_content(
