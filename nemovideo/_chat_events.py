@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from . import _json
 from ._chat_question import QuestionEvent
 from .draft import Draft
 
@@ -37,7 +38,6 @@ __all__ = [
     "decode_data",
     "decode_frame",
     "decode_plain",
-    "loads",
 ]
 
 
@@ -190,25 +190,10 @@ def _str(value: Any) -> str | None:
 def _args(value: Any) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = _json.loads(value)
         except ValueError:
             return {"value": value}
     return value if isinstance(value, Mapping) else {}
-
-
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def loads(data: str) -> Any:
-    """``json.loads`` of one frame without its wrappers (the profile's largest cost after the
-    scanner itself): the C scanner straight on the text; anything but one clean value (leading
-    or trailing text, bad JSON) goes through ``json.loads``, which then accepts or raises alike.
-    """
-    try:
-        obj, end = _scan(data, 0)
-    except StopIteration:
-        return json.loads(data)
-    return obj if end == len(data) else json.loads(data)
 
 
 def _adk_parts(
@@ -308,7 +293,7 @@ def decode_data(data: str, event: str = "message", event_id: str | None = None) 
     if event == "heartbeat" or not data.strip():
         return [HeartbeatEvent(event_id, data or None)]
     try:
-        obj = loads(data)
+        obj = _json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: JSON nested past Python's limit
         if _ERROR_TEXT.search(data):
             return [ErrorEvent(broken_error_message(data), None, event_id, data, fatal=True)]
@@ -319,15 +304,16 @@ def decode_data(data: str, event: str = "message", event_id: str | None = None) 
     return decode_frame(obj, event_id)
 
 
-def decode_plain(data: str) -> list[ChatEvent]:
-    """``decode_data(data)`` for a plain ``message`` event (no name, no id), with ADK's usual
-    frame, one text part, decoded in one step: the scanner, four lookups and the event."""
+def decode_plain(data: bytes) -> list[ChatEvent]:
+    """``decode_data(data.decode())`` for a plain ``message`` event (no name, no id; its UTF-8
+    ``bytes`` as ``SSEDecoder(plain=True)`` gives them), with ADK's usual frame, one text part,
+    decoded in one step: the parser, four lookups and the event."""
     try:
-        obj, end = _scan(data, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return decode_data(data)
-    if end != len(data) or type(obj) is not dict:
-        return decode_data(data)
+        obj = _json.loads_utf8(data)
+    except (ValueError, RecursionError):
+        return decode_data(data.decode("utf-8", "replace"))
+    if type(obj) is not dict:
+        return decode_frame(obj)
     content = obj.get("content")
     if type(content) is dict:
         parts = content.get("parts")

@@ -46,8 +46,8 @@ from ._sse import ServerSentEvent, SSEComment, SSEStray
 
 __all__ = ["Item", "Shaper"]
 
-Item = ServerSentEvent | SSEComment | SSEStray | DraftUpdatedEvent | str
-"""A decoder item (a bare ``str`` is a plain event's data: ``SSEDecoder(plain=True)``)."""
+Item = ServerSentEvent | SSEComment | SSEStray | DraftUpdatedEvent | bytes
+"""A decoder item (bare ``bytes`` are a plain event's data: ``SSEDecoder(plain=True)``)."""
 
 
 class Shaper:
@@ -74,22 +74,22 @@ class Shaper:
 
     def feed(self, item: Item) -> list[ChatEvent]:
         """The events ``item`` completes, in order (often none or one)."""
-        if type(item) is str and self._broken is None:
+        if type(item) is bytes and self._broken is None:
             events = decode_plain(item)
             first = events[0]
             if len(events) == 1 and not self._held and type(first) is TextEvent:  # the hot path
                 self.transcript.add(first)
                 return events
-            return self._frame(events, item, (), None, [])
+            return self._frame(events, item.decode("utf-8", "replace"), (), None, [])
         out: list[ChatEvent] = []
         if self._broken is not None:
             if isinstance(item, SSEStray):
                 self._broken += ["", *item.lines]
                 return out
-            if isinstance(item, (ServerSentEvent, str)):
+            if isinstance(item, (ServerSentEvent, bytes)):
                 out = self._end_broken()
-        if isinstance(item, str):
-            return self._frame(decode_plain(item), item, (), None, out)
+        if isinstance(item, bytes):
+            return self._frame(decode_plain(item), item.decode("utf-8", "replace"), (), None, out)
         if isinstance(item, ServerSentEvent):
             events = decode_data(item.data, item.event, item.id)
             return self._frame(events, item.data, item.stray, item.id, out)

@@ -57,17 +57,16 @@ WHOLE_EVENTS = 1000
 
 def _is_content(item: Item) -> bool:
     """Anything but a keep-alive resets the idle clock."""
-    if type(item) is str:
-        data = item
-    elif isinstance(item, ServerSentEvent):
+    if type(item) is bytes:
+        if not item or item.isspace():
+            return False
+        return not (len(item) < 200 and b'"heartbeat"' in item)  # a {"type": "heartbeat"} frame
+    if isinstance(item, ServerSentEvent):
         if item.event == "heartbeat":
             return False
         data = item.data
-    else:
-        return not isinstance(item, (SSEComment, SSEStray))
-    if not data or data.isspace():
-        return False
-    return not (len(data) < 200 and '"heartbeat"' in data)  # a {"type": "heartbeat"} frame
+        return bool(data) and not data.isspace() and not (len(data) < 200 and '"heartbeat"' in data)
+    return not isinstance(item, (SSEComment, SSEStray))
 
 
 def _kept(event: ChatEvent, seen: int, mode: bool | None) -> ChatEvent | None:

@@ -84,8 +84,8 @@ class SSEStray:
     lines: tuple[str, ...] = ()
 
 
-SSEItem = ServerSentEvent | SSEComment | SSEStray | str
-"""What ``feed`` returns; a bare ``str`` only from a decoder built with ``plain=True``."""
+SSEItem = ServerSentEvent | SSEComment | SSEStray | bytes
+"""What ``feed`` returns; bare ``bytes`` only from a decoder built with ``plain=True``."""
 
 
 def _decode(raw: bytes) -> str:
@@ -100,9 +100,10 @@ class SSEDecoder:
     still unterminated is discarded, as the spec says.
 
     ``plain=True`` is for hot loops: an event that is nothing but ``data`` (type ``message``, no
-    ``id`` in force, no stray lines) comes out as its data ``str`` rather than a
-    :class:`ServerSentEvent`, the one object per event a reader would unpack at once. Every other
-    event still comes out whole.
+    ``id`` in force, no stray lines) comes out as its data's UTF-8 ``bytes``, undecoded, rather
+    than a :class:`ServerSentEvent`: no object to unpack, and a JSON parser that reads bytes
+    (orjson) needs no ``str`` at all. Decode it with ``data.decode("utf-8", "replace")`` to get
+    what ``ServerSentEvent.data`` would hold. Every other event still comes out whole.
 
     Example::
 
@@ -263,7 +264,7 @@ class SSEDecoder:
             ):
                 if len(block) - 6 > cap:
                     self._event_too_big()
-                out.append(block[6:].decode("utf-8", "replace"))
+                out.append(block[6:])
             else:
                 lines = block.split(b"\n")
                 lines.append(b"")
@@ -285,14 +286,15 @@ class SSEDecoder:
             if not line:
                 if data:
                     raw = data[0] if len(data) == 1 else b"\n".join(data)
-                    event = _decode(self._event) if self._event else "message"
-                    text = raw.decode("utf-8", "replace")
                     if plain and not self._event and self._last_id is None and not self._stray:
-                        out.append(text)
-                    elif self._stray:
-                        out.append(make(event, text, self._last_id, self._retry, self._take()))
+                        out.append(raw)
                     else:
-                        out.append(make(event, text, self._last_id, self._retry))
+                        event = _decode(self._event) if self._event else "message"
+                        text = raw.decode("utf-8", "replace")
+                        if self._stray:
+                            out.append(make(event, text, self._last_id, self._retry, self._take()))
+                        else:
+                            out.append(make(event, text, self._last_id, self._retry))
                     data.clear()
                     data_len = -1
                 elif self.emit_stray:
