@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import aiohttp
 import attrs
 import pytest
 
 from nemovideo import _endpoints as api
 from nemovideo.testing import Emulator
+
+from ..conftest import modules_loaded_by
 
 
 def test_the_table_names_each_documented_call_once() -> None:
@@ -56,11 +55,6 @@ async def test_each_endpoint_answers_with_its_method(emulator: Emulator) -> None
 
 
 def test_the_table_needs_no_aiohttp_web() -> None:
-    code = (
-        "import sys\n"
-        "from nemovideo import _endpoints\n"
-        "assert 'aiohttp.web' not in sys.modules, 'aiohttp.web imported'\n"
-        "assert not [m for m in sys.modules if m.startswith('nemovideo.testing')]\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    loaded = modules_loaded_by("from nemovideo import _endpoints")
+    assert "aiohttp.web" not in loaded, "aiohttp.web imported"
+    assert not [m for m in loaded if m.startswith("nemovideo.testing")]
