@@ -50,8 +50,10 @@ class Transcript:
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._deltas: list[str] = []
+        self._text: str | None = ""
 
     def add(self, event: TextEvent) -> None:
+        self._text = None
         if event.partial:
             self._deltas.append(event.text)
             return
@@ -69,8 +71,11 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        parts = [*self._parts, "".join(self._deltas)]
-        parts = [p.strip() for p in parts if p.strip()]
-        if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
-            parts.pop()
-        return "\n".join(parts)
+        """The joined text, built once per change (a long reply's text is megabytes)."""
+        if self._text is None:
+            parts = [*self._parts, "".join(self._deltas)]
+            parts = [s for s in (p.strip() for p in parts) if s]
+            if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
+                parts.pop()
+            self._text = "\n".join(parts)
+        return self._text
