@@ -6,7 +6,8 @@ calls and responses carrying a draft, ~500 B a frame) as fast as the socket take
 answers the state read ``ChatStream`` makes first. One client process then times, interleaved
 (every candidate once per round, rotating the order), over the same server:
 
-- ``chat()``: ``async for event in session.chat(...)`` (typed events, transcript, deadlines);
+- ``chat()``: ``async for event in session.chat(...)`` (typed events, transcript, deadlines),
+  with orjson when installed (the ``speedups`` extra), and again with the stdlib parser;
 - ``send()``: ``await session.send(...)`` (the whole reply, draft read after);
 - iter_any floor: aiohttp ``resp.content.iter_any()`` + split lines + ``json.loads``;
 - httpx + httpx-sse: ``aconnect_sse`` + ``aiter_sse`` + ``json.loads``;
@@ -15,7 +16,8 @@ answers the state read ``ChatStream`` makes first. One client process then times
 
 Rows give events/s (median of ``--rounds`` rounds) and each ratio's median and spread (min-max
 over rounds, each ratio taken within one round). Per-event cost flatness compares the median
-per-event time at the largest size with the smallest. RSS growth runs one reply in a fresh
+per-event time at the largest size with the smallest (which also pays the fixed costs of a
+message: the state read, the connection) and with 100,000 events (where those are noise). RSS growth runs one reply in a fresh
 process per row (peak RSS after, minus RSS before, warm-up excluded).
 
 Usage::
@@ -182,6 +184,17 @@ async def chat(client: Any, url: str, count: int) -> int:
     return n
 
 
+async def chat_stdlib(client: Any, url: str, count: int) -> int:
+    """``chat()`` with the stdlib JSON parser, as without the ``speedups`` extra (orjson)."""
+    from nemovideo import _json
+
+    _json.use_orjson(False)
+    try:
+        return await chat(client, url, count)
+    finally:
+        _json.use_orjson(True)
+
+
 async def send(client: Any, url: str, count: int) -> int:
     reply = await client.session(SID).send(str(count))
     assert reply.text
@@ -200,9 +213,12 @@ async def measure(url: str, sizes: list[int], rounds: int) -> dict[str, dict[int
     import httpx
 
     import nemovideo
+    from nemovideo import _json
 
-    names = ["chat()", "send()", "iter_any floor", "httpx-sse", "openai SSEDecoder",
-             "aiohttp readline"]  # fmt: skip
+    names = ["chat()", "chat(), stdlib json", "send()", "iter_any floor", "httpx-sse",
+             "openai SSEDecoder", "aiohttp readline"]  # fmt: skip
+    if _json.BACKEND != "orjson":
+        names.remove("chat(), stdlib json")  # chat() itself is the stdlib one
     if openai_missing():
         names.remove("openai SSEDecoder")
     times: dict[str, dict[int, list[float]]] = {n: {s: [] for s in sizes} for n in names}
@@ -215,6 +231,7 @@ async def measure(url: str, sizes: list[int], rounds: int) -> dict[str, dict[int
         ):
             runs: dict[str, Callable[[int], Awaitable[int]]] = {
                 "chat()": lambda n: chat(ours, url, n),
+                "chat(), stdlib json": lambda n: chat_stdlib(ours, url, n),
                 "send()": lambda n: send(ours, url, n),
                 "iter_any floor": lambda n: floor(http, url, n),
                 "httpx-sse": lambda n: httpx_sse(hx, url, n),
@@ -349,13 +366,23 @@ def main() -> None:
                    ratio_cell(times["chat()"][big], times["httpx-sse"][big]), ">= 1.2x"))  # fmt: skip
     target.append((f"chat() vs iter_any floor, {big:,} events",
                    ratio_cell(times["chat()"][big], times["iter_any floor"][big]), ">= 0.85x"))  # fmt: skip
-    for name in ("chat()", "send()", "iter_any floor"):
-        per_lo = [t / lo for t in times[name][lo]]
-        per_hi = [t / hi for t in times[name][hi]]
-        growth_pct = [h / low - 1 for low, h in zip(per_lo, per_hi, strict=True)]
-        target.append((f"per-event cost, {hi:,} vs {lo:,} events, {name}",
-                       f"{statistics.median(growth_pct):+.0%} ({min(growth_pct):+.0%} to "
-                       f"{max(growth_pct):+.0%})", "within 10%"))  # fmt: skip
+    if "chat(), stdlib json" in times:
+        target.append((f"chat() without orjson (stdlib json) vs httpx-sse, {big:,} events",
+                       ratio_cell(times["chat(), stdlib json"][big], times["httpx-sse"][big]),
+                       "(no target)"))  # fmt: skip
+        target.append((f"chat() without orjson (stdlib json) vs iter_any floor, {big:,} events",
+                       ratio_cell(times["chat(), stdlib json"][big],
+                                  times["iter_any floor"][big]), "(no target)"))  # fmt: skip
+    pairs = [(lo, hi)] + ([(big, hi)] if lo < big < hi else [])
+    for small, large in pairs:
+        note = " (the smaller run pays the fixed costs)" if small == lo else ""
+        for name in ("chat()", "send()", "iter_any floor"):
+            per_lo = [t / small for t in times[name][small]]
+            per_hi = [t / large for t in times[name][large]]
+            growth_pct = [h / low - 1 for low, h in zip(per_lo, per_hi, strict=True)]
+            target.append((f"per-event cost, {large:,} vs {small:,} events, {name}{note}",
+                           f"{statistics.median(growth_pct):+.0%} ({min(growth_pct):+.0%} to "
+                           f"{max(growth_pct):+.0%})", "within 10%"))  # fmt: skip
     target.append((f"RSS growth, {args.rss_events:,}-event reply via send()",
                    f"{growth['send']:.1f} MB", "< 20 MB"))  # fmt: skip
     target.append((f"RSS growth, {args.rss_events:,}-event chat() (events read and dropped)",

@@ -312,27 +312,29 @@ def decode_plain(data: bytes) -> list[ChatEvent]:
         obj = _json.loads_utf8(data)
     except (ValueError, RecursionError):
         return decode_data(data.decode("utf-8", "replace"))
-    if type(obj) is not dict:
+    try:  # the common frame, one text part; any other shape raises here and goes the long way
+        [part] = obj["content"]["parts"]
+        text = part["text"]
+    except (LookupError, TypeError, ValueError):
         return decode_frame(obj)
-    content = obj.get("content")
-    if type(content) is dict:
-        parts = content.get("parts")
-        if type(parts) is list and len(parts) == 1:
-            part = parts[0]
-            if type(part) is dict and len(part) == 1:
-                text = part.get("text")
-                if type(text) is str and "errorCode" not in obj and "errorMessage" not in obj:
-                    eid = obj.get("id")
-                    author = obj.get("author")
-                    return [
-                        TextEvent(
-                            text,
-                            author if type(author) is str else None,
-                            obj.get("partial") is True,
-                            eid if type(eid) is str and eid else None,
-                            obj,
-                        )
-                    ]
+    if (
+        type(text) is str
+        and type(part) is dict
+        and len(part) == 1
+        and "errorCode" not in obj
+        and "errorMessage" not in obj
+    ):
+        eid = obj.get("id")
+        author = obj.get("author")
+        return [
+            TextEvent(
+                text,
+                author if type(author) is str else None,
+                obj.get("partial") is True,
+                eid if type(eid) is str and eid else None,
+                obj,
+            )
+        ]
     return decode_frame(obj)
 
 
