@@ -4,11 +4,12 @@ Every blocking call runs the async client's coroutine on the client's private lo
 :class:`~nemovideo._sync_driver.DrivenLoop`) and waits for it, so the sync API can never drift
 from the async one. :func:`blocking` / :func:`forwarding` turn an async class's methods into
 blocking methods of a proxy class, keeping their signatures and docstrings for type checkers and
-``help()``::
+``help()``; :func:`reading` does the same for a plain attribute::
 
       class SyncSession(Proxy):
           state = blocking(Session.state)             # def state(self) -> SessionState
           export = blocking(Session.export, SyncRenderJob)   # wraps the returned RenderJob
+          id: str = reading()                         # session.id, as the async one has it
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 if TYPE_CHECKING:
     from ._sync_driver import DrivenLoop
 
-__all__ = ["Proxy", "blocking", "forwarding"]
+__all__ = ["Proxy", "blocking", "forwarding", "reading"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,3 +86,26 @@ def forwarding(
 ) -> _Forward[P, W]:
     """A method calling the plain (non-async) ``method`` and wrapping its result in a proxy."""
     return _Forward(method, wrap, run=False)
+
+
+class _Reading:
+    """A descriptor: ``proxy.name`` reads the same attribute of ``proxy._async``, as it is now."""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Proxy | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj._async, self._name)  # noqa: SLF001 (the proxy's own target)
+
+
+def reading() -> Any:
+    """A read-only attribute mirroring the async object's attribute of the same name.
+
+    Declare its type on the proxy class and its docstring below it, as for any attribute::
+
+        id: str = reading()
+        \"\"\"The session id.\"\"\"
+    """
+    return _Reading()

@@ -15,13 +15,14 @@ from the ``notebook`` extra (``pip install 'nemovideo[notebook]'``)::
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
+
+from ._closing import Closing
 
 __all__ = ["ProgressBar", "progress_bar"]
 
 
-class ProgressBar:
+class ProgressBar(Closing):
     """A ``(done, total)`` callback backed by one tqdm bar; the total may arrive with the first call."""
 
     def __init__(self, total: int | None = None, *, desc: str = "", unit: str = "B") -> None:
@@ -44,17 +45,6 @@ class ProgressBar:
     def close(self) -> None:
         """Finish the bar so the notebook cell stops redrawing it (``with`` does this for you)."""
         self._bar.close()
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def progress_bar(total: int | None = None, *, desc: str = "", unit: str = "B") -> ProgressBar:

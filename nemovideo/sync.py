@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from ._closing import Closing
 from ._sync_driver import DrivenLoop
-from ._sync_loop import Proxy, blocking, forwarding
+from ._sync_loop import Proxy, blocking, forwarding, reading
 from .assistant import Assistant
 from .chat import ChatStream
 from .client import NemoClient
@@ -81,7 +81,7 @@ class _View(Proxy):
         return "<Sync" + repr(self._async).removeprefix("<")
 
 
-class SyncChatStream(_View):
+class SyncChatStream(Closing, _View):
     """One message and its streamed answer, as a plain iterator (see ``ChatStream``)::
 
     with session.chat("make it 10 seconds") as stream:
@@ -104,51 +104,26 @@ class SyncChatStream(_View):
 
     close = blocking(ChatStream.aclose)
 
-    def __enter__(self) -> SyncChatStream:
-        return self
+    message: str = reading()
+    """The message sent."""
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    text: str = reading()
+    """The reply's text so far (partial chunks merged)."""
 
-    @property
-    def message(self) -> str:
-        """The message sent."""
-        return self._async.message
+    events: list[ChatEvent] = reading()
+    """The events kept so far (tool calls, results, errors; see ``ChatStream.events``)."""
 
-    @property
-    def text(self) -> str:
-        """The reply's text so far (partial chunks merged)."""
-        return self._async.text
+    draft_before: Draft | None = reading()
+    """The draft read before the message was sent."""
 
-    @property
-    def events(self) -> list[ChatEvent]:
-        """The events kept so far (tool calls, results, errors; see ``ChatStream.events``)."""
-        return self._async.events
+    recovered: bool = reading()
+    """True when a dropped stream was completed by polling state."""
 
-    @property
-    def draft_before(self) -> Draft | None:
-        """The draft read before the message was sent."""
-        return self._async.draft_before
+    recovered_draft: Draft | None = reading()
+    """The draft read by that recovery, if any."""
 
-    @property
-    def recovered(self) -> bool:
-        """True when a dropped stream was completed by polling state."""
-        return self._async.recovered
-
-    @property
-    def recovered_draft(self) -> Draft | None:
-        """The draft read by that recovery, if any."""
-        return self._async.recovered_draft
-
-    @property
-    def pending_tools(self) -> tuple[ToolCallEvent, ...]:
-        """Tool calls announced but not answered (work still running on the server)."""
-        return self._async.pending_tools
+    pending_tools: tuple[ToolCallEvent, ...] = reading()
+    """Tool calls announced but not answered (work still running on the server)."""
 
 
 class SyncRenderJob(_View):
@@ -161,35 +136,23 @@ class SyncRenderJob(_View):
     cancel = blocking(RenderJob.cancel)
     download = blocking(RenderJob.download)
 
-    @property
-    def id(self) -> str:
-        """The job id; store it to ``client.renderer.resume(id)`` later."""
-        return self._async.id
+    id: str = reading()
+    """The job id; store it to ``client.renderer.resume(id)`` later."""
 
-    @property
-    def session_id(self) -> str | None:
-        """The session it renders; None for a job resumed without one."""
-        return self._async.session_id
+    session_id: str | None = reading()
+    """The session it renders; None for a job resumed without one."""
 
-    @property
-    def last(self) -> RenderStatus | None:
-        """The latest status the server gave."""
-        return self._async.last
+    last: RenderStatus | None = reading()
+    """The latest status the server gave."""
 
-    @property
-    def result(self) -> RenderResult | None:
-        """Set once a poll found the job completed."""
-        return self._async.result
+    result: RenderResult | None = reading()
+    """Set once a poll found the job completed."""
 
-    @property
-    def status(self) -> str | None:
-        """The latest known state, None before the server reported one."""
-        return self._async.status
+    status: str | None = reading()
+    """The latest known state, None before the server reported one."""
 
-    @property
-    def progress(self) -> int | None:
-        """The latest known progress in percent."""
-        return self._async.progress
+    progress: int | None = reading()
+    """The latest known progress in percent."""
 
 
 class SyncRenderer(_View):
@@ -224,25 +187,17 @@ class SyncSession(_View):
     export = blocking(Session.export, SyncRenderJob)
     chat = forwarding(Session.chat, SyncChatStream)
 
-    @property
-    def id(self) -> str:
-        """The session id (an opaque string); store it to reattach with ``client.session(id)``."""
-        return self._async.id
+    id: str = reading()
+    """The session id (an opaque string); store it to reattach with ``client.session(id)``."""
 
-    @property
-    def task_id(self) -> str | None:
-        """The project's task id (used by claim links)."""
-        return self._async.task_id
+    task_id: str | None = reading()
+    """The project's task id (used by claim links)."""
 
-    @property
-    def user_id(self) -> str | None:
-        """The owning account, when known."""
-        return self._async.user_id
+    user_id: str | None = reading()
+    """The owning account, when known."""
 
-    @property
-    def claim_url(self) -> str:
-        """Browser link to open this session in the web app."""
-        return self._async.claim_url
+    claim_url: str = reading()
+    """Browser link to open this session in the web app."""
 
     @property
     def client(self) -> SyncNemoClient:
@@ -265,7 +220,7 @@ def _takes_options_of(
     return lambda init: init
 
 
-class SyncNemoClient(Proxy):
+class SyncNemoClient(Closing, Proxy):
     """Blocking client for the NemoVideo API; takes exactly ``NemoClient``'s options.
 
     Use it as a context manager, or call :meth:`close` when done (that also ends its thread).
@@ -308,17 +263,6 @@ class SyncNemoClient(Proxy):
         )
         runner.stop(self._async.aclose, wait=False)
 
-    def __enter__(self) -> SyncNemoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the connection pool and end the helper thread; idempotent.
 
@@ -346,15 +290,11 @@ class SyncNemoClient(Proxy):
         """True once :meth:`close` ran; calls then raise ``ClientClosedError``."""
         return self._runner.stopped or self._async.closed
 
-    @property
-    def config(self) -> ClientConfig:
-        """The resolved settings (see ``ClientConfig``)."""
-        return self._async.config
+    config: ClientConfig = reading()
+    """The resolved settings (see ``ClientConfig``)."""
 
-    @property
-    def user_id(self) -> str | None:
-        """The account's user id, once the API has told it."""
-        return self._async.user_id
+    user_id: str | None = reading()
+    """The account's user id, once the API has told it."""
 
     @property
     def uploader(self) -> SyncUploader:
