@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 from _common import ROOT, table
-from bench_sse_decoder import adk_events
+from bench_sse_decoder import adk_events, data_lines
 
 SID = "5529798706024415232"
 Client = Callable[[str, int], Awaitable[int]]
@@ -127,17 +127,12 @@ def body_for(count: int) -> dict[str, Any]:
 
 
 async def floor(http: aiohttp.ClientSession, url: str, count: int) -> int:
-    loads = json.loads
     n = 0
     async with http.post(url + "/run_sse", json=body_for(count)) as resp:
         tail = b""
         async for chunk in resp.content.iter_any():
-            lines = (tail + chunk).split(b"\n")
-            tail = lines.pop()
-            for line in lines:
-                if line.startswith(b"data: "):
-                    loads(line[6:])
-                    n += 1
+            tail, got = data_lines(tail, chunk, json.loads)
+            n += got
     return n
 
 

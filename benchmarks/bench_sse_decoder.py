@@ -128,51 +128,35 @@ def _draft(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def _event(rng: random.Random, inv: str, role: str, part: dict[str, Any],
+           eid: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """An ADK event holding one part; a fresh event id unless ``eid`` (the rng order is kept)."""
+    ev = _base(rng, inv, eid if eid is not None else str(uuid.UUID(int=rng.getrandbits(128))))
+    ev["content"] = {"role": role, "parts": [part]}
+    return ev
+
+
 def adk_events(rng: random.Random) -> Iterator[dict[str, Any]]:
     """One invocation: partial deltas, the full text, a call, its response, a closing text."""
     inv = f"e-{uuid.UUID(int=rng.getrandbits(128))}"
     eid = str(uuid.UUID(int=rng.getrandbits(128)))
     words = [rng.choice(_WORDS) for _ in range(rng.randrange(8, 40))]
     for i in range(0, len(words), 3):
-        ev = _base(rng, inv, eid)
-        ev["content"] = {"role": "model", "parts": [{"text": " ".join(words[i : i + 3]) + " "}]}
+        ev = _event(rng, inv, "model", {"text": " ".join(words[i : i + 3]) + " "}, eid)
         ev["partial"] = True
         yield ev
-    ev = _base(rng, inv, eid)
-    ev["content"] = {"role": "model", "parts": [{"text": " ".join(words)}]}
-    yield ev
+    yield _event(rng, inv, "model", {"text": " ".join(words)}, eid)
     call_id = f"adk-{uuid.UUID(int=rng.getrandbits(128))}"
-    ev = _base(rng, inv, str(uuid.UUID(int=rng.getrandbits(128))))
-    ev["content"] = {
-        "role": "model",
-        "parts": [
-            {
-                "functionCall": {
-                    "id": call_id,
-                    "name": "edit_multitrack",
-                    "args": {"instruction": " ".join(words[:10]), "duration_ms": 10000},
-                }
-            }
-        ],
-    }
+    args = {"instruction": " ".join(words[:10]), "duration_ms": 10000}
+    call = {"id": call_id, "name": "edit_multitrack", "args": args}
+    ev = _event(rng, inv, "model", {"functionCall": call})
     ev["longRunningToolIds"] = []
     yield ev
-    ev = _base(rng, inv, str(uuid.UUID(int=rng.getrandbits(128))))
-    ev["content"] = {
-        "role": "user",
-        "parts": [
-            {
-                "functionResponse": {
-                    "id": call_id,
-                    "name": "edit_multitrack",
-                    "response": {"result": {"ok": True, "draft": _draft(rng)}},
-                }
-            }
-        ],
-    }
+    answer: dict[str, Any] = {"id": call_id, "name": "edit_multitrack", "response": None}
+    ev = _event(rng, inv, "user", {"functionResponse": answer})
+    answer["response"] = {"result": {"ok": True, "draft": _draft(rng)}}
     yield ev
-    ev = _base(rng, inv, str(uuid.UUID(int=rng.getrandbits(128))))
-    ev["content"] = {"role": "model", "parts": [{"text": "Done ✅ 导出 when you're ready."}]}
+    ev = _event(rng, inv, "model", {"text": "Done ✅ 导出 when you're ready."})
     ev["turnComplete"] = True
     ev["usageMetadata"] = {"promptTokenCount": 1234, "candidatesTokenCount": 56}
     yield ev
@@ -210,17 +194,25 @@ def run_ours(chunks: list[bytes]) -> int:
     return n
 
 
+def data_lines(tail: bytes, chunk: bytes, loads: Callable[[bytes], Any]) -> tuple[bytes, int]:
+    """The hand-rolled floor's step: split ``tail + chunk`` into lines, ``loads`` each ``data:``
+    line's value; returns the unterminated last line and how many were parsed."""
+    lines = (tail + chunk).split(b"\n")
+    tail = lines.pop()
+    n = 0
+    for line in lines:
+        if line.startswith(b"data: "):
+            loads(line[6:])
+            n += 1
+    return tail, n
+
+
 def run_raw(chunks: list[bytes]) -> int:
-    loads = LOADS
     n = 0
     tail = b""
     for chunk in chunks:
-        lines = (tail + chunk).split(b"\n")
-        tail = lines.pop()
-        for line in lines:
-            if line.startswith(b"data: "):
-                loads(line[6:])
-                n += 1
+        tail, got = data_lines(tail, chunk, LOADS)
+        n += got
     return n
 
 

@@ -311,18 +311,6 @@ def reference(stream: bytes, max_line: int = 1 << 20, max_event: int = 16 << 20,
     return out
 
 
-@settings(max_examples=400, deadline=None)
-@given(stream=STREAMS, cuts=st.lists(st.integers(0, 200), max_size=8), comments=st.booleans())
-def test_any_split_equals_whole_equals_reference(
-    stream: bytes, cuts: list[int], comments: bool
-) -> None:
-    cuts = sorted(c for c in cuts if c <= len(stream))
-    whole = run(stream, emit_comments=comments)
-    assert whole == reference(stream, emit_comments=comments)
-    assert run(stream, cuts, emit_comments=comments) == whole
-    assert bytewise(stream, emit_comments=comments) == whole
-
-
 @settings(max_examples=300, deadline=None)
 @given(stream=STREAMS, cuts=st.lists(st.integers(0, 200), max_size=8))
 def test_caps_agree_across_splits(stream: bytes, cuts: list[int]) -> None:
@@ -362,16 +350,22 @@ def unplain(outcome: Outcome) -> Outcome:
     return [E(data=i.decode("utf-8", "replace")) if isinstance(i, bytes) else i for i in outcome]
 
 
+@pytest.mark.parametrize("plain", [False, True], ids=["rules", "plain mode"])
 @settings(max_examples=400, deadline=None)
 @given(stream=STREAMS, cuts=st.lists(st.integers(0, 200), max_size=8), comments=st.booleans())
-def test_plain_mode_decodes_exactly_like_the_rules(
-    stream: bytes, cuts: list[int], comments: bool
+def test_any_split_decodes_as_the_reference(
+    plain: bool, stream: bytes, cuts: list[int], comments: bool
 ) -> None:
+    """Whole, cut anywhere, or a byte at a time: what the reference parser reads (plain mode's
+    bare data bytes written back as the events they stand for)."""
     cuts = sorted(c for c in cuts if c <= len(stream))
     expected = reference(stream, emit_comments=comments)
-    assert unplain(run(stream, emit_comments=comments, plain=True)) == expected
-    assert unplain(run(stream, cuts, emit_comments=comments, plain=True)) == expected
-    assert unplain(bytewise(stream, emit_comments=comments, plain=True)) == expected
+    for outcome in (
+        run(stream, emit_comments=comments, plain=plain),
+        run(stream, cuts, emit_comments=comments, plain=plain),
+        bytewise(stream, emit_comments=comments, plain=plain),
+    ):
+        assert unplain(outcome) == expected
 
 
 @settings(max_examples=300, deadline=None)
