@@ -48,9 +48,12 @@ R = TypeVar("R")
 
 _CLOSED = "This SyncNemoClient is closed; create a new one."
 _RELIEF = -1
+_CLOSING = -2
 _SIGINT = int(signal.SIGINT)
 #: After a pause this long, read pending socket events (closed connections) before a call.
 _SETTLE_AFTER = 0.05
+#: How long relief keeps running the loop after its last call, for the next one to find it awake.
+_LINGER = 0.002
 
 
 class DrivenLoop:
@@ -191,6 +194,14 @@ class DrivenLoop:
         with self._state:
             self._queued -= 1
             if not self._queued and self._driver == _RELIEF:
+                if self._exiting:
+                    self._loop.stop()
+                else:  # a notebook's next call usually follows at once: keep the loop warm
+                    self._loop.call_later(_LINGER, self._end_shift)
+
+    def _end_shift(self) -> None:
+        with self._state:
+            if not self._queued and self._driver == _RELIEF:
                 self._loop.stop()
 
     # -- relief -----------------------------------------------------------------------------
@@ -205,6 +216,8 @@ class DrivenLoop:
         with self._state:
             self._exiting = True
             self._state.notify_all()
+            if self._driver == _RELIEF and not self._queued and not settled:
+                self._loop.call_soon_threadsafe(self._end_shift)
         if settled:
             self._settled()
 
@@ -216,7 +229,7 @@ class DrivenLoop:
                 while self._driver != _RELIEF and not (self._exiting and self._driver is None):
                     self._state.wait()
                 if self._driver != _RELIEF:
-                    self._driver = _RELIEF
+                    self._driver = _CLOSING  # a lingering _end_shift must not stop the cleanup
                     break
                 if not self._queued:
                     self._driver = None
