@@ -51,7 +51,12 @@ def examples(module: ModuleType) -> list[doctest.DocTest]:
 
 
 def test_the_examples_are_found() -> None:
-    assert {"nemovideo._json", "nemovideo._draft_diff", "nemovideo._sse"} <= set(MODULES)
+    assert {
+        "nemovideo._json",
+        "nemovideo._draft_diff",
+        "nemovideo._draft_read",
+        "nemovideo._sse",
+    } <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

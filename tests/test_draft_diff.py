@@ -231,14 +231,3 @@ def test_mutating_the_input_or_the_output_never_reaches_the_draft() -> None:
     assert draft.to_json() == example_draft() and draft.to_json() is not draft.to_json()
     text = Draft.from_json(json.dumps(raw))
     assert text.tracks[1].volume == 0.9
-
-
-def test_docstring_examples_run() -> None:
-    import doctest
-
-    from nemovideo import _draft_diff, _draft_read, draft, state
-
-    for module in (_draft_diff, _draft_read, draft, state):
-        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-        assert result.failed == 0, module.__name__
-    assert doctest.testmod(_draft_diff).attempted >= 6
