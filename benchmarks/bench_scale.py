@@ -7,6 +7,8 @@ interleaved over ``--rounds`` rounds; reported: wall time (median and range), er
 per stream and peak RSS growth. The SDK side iterates ``session.chat()``, which reads the state
 before each message (the baseline it recovers against if a stream drops); so the fair baseline
 is raw aiohttp doing the same state read first ("raw + state"), and plain raw is shown beside.
+Each side's modules are imported before its clock starts (the SDK's chat modules load on first
+use, ~40 ms once per process: a start-up cost, not a per-stream one).
 
 Usage::
 
@@ -33,6 +35,7 @@ MESSAGE = "add lo-fi BGM at 35%"
 
 async def sdk_side(url: str, streams: int) -> dict[str, float]:
     import nemovideo
+    import nemovideo.chat  # imported on first chat: once per process, not per stream
 
     with tempfile.TemporaryDirectory() as cfg:
         async with nemovideo.NemoClient(base_url=url, config_dir=cfg) as client:

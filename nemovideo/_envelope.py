@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from . import _json
 from ._endpoints import Envelope
 from ._numbers import code_of
 from .errors import APIError, RenderFailedError, error_for, parse_retry_after
@@ -84,11 +85,19 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 def _loads(raw: bytes) -> Any:
-    """JSON, or ``None`` when the body is not JSON (or nested past Python's recursion limit)."""
+    """JSON, or ``None`` when the body is not JSON (or nested past Python's recursion limit).
+
+    Exactly ``json.loads(raw)``: the bytes are decoded as it decodes them (``detect_encoding``,
+    ``surrogatepass``), and the text goes to ``_json.loads``, which gives the same values and
+    errors, with orjson when it is installed.
+    """
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        if text.startswith("\ufeff"):  # a second BOM: json.loads refuses it, orjson might not
+            return json.loads(raw)
+        return _json.loads(text)
     except (ValueError, RecursionError):
         return None
 
@@ -114,22 +123,7 @@ async def decode_response(
     raw = await read_capped(resp, max_bytes)
     status = resp.status
     obj = _loads(raw)
-
-    def error(code: int | None, message: str) -> APIError:
-        data = obj.get("data") if isinstance(obj, Mapping) else None
-        if code is None and status == 400 and not (client_id_call or _says_client_id(message)):
-            return APIError(message or "Bad request (400).", code=400, http_status=400,
-                            data=data if isinstance(data, Mapping) else None)  # fmt: skip
-        return error_for(
-            code=code,
-            http_status=status,
-            message=message or None,
-            data=data if isinstance(data, Mapping) else None,
-            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-            registration_url=registration_url(),
-            max_upload_bytes=max_upload_bytes,
-        )
-
+    failed = (resp, obj, registration_url, max_upload_bytes, client_id_call)
     if 300 <= status < 400:
         raise APIError(
             f"Unexpected redirect ({status}) from the API; redirects are not followed "
@@ -156,20 +150,46 @@ async def decode_response(
         if code is not None:
             if code == 0 and status < 400:
                 return obj.get("data")
-            raise error(code, message_of(obj))
+            raise _error(*failed, code, message_of(obj))
         if envelope == "render" and "success" in obj:
             if obj.get("success") is True and status < 400:
                 data = obj.get("data")
                 return obj if data is None else data
             if status < 400:
                 raise RenderFailedError(job_id, message_of(obj) or None)
-            raise error(None, message_of(obj, "The render request failed"))
+            raise _error(*failed, None, message_of(obj, "The render request failed"))
     if status >= 400:
         text = raw[:_MAX_MESSAGE].decode("utf-8", "replace").strip()
         if "html" in (resp.content_type or ""):
             text = ""
-        raise error(None, message_of(obj, text or resp.reason or ""))
+        raise _error(*failed, None, message_of(obj, text or resp.reason or ""))
     return obj
+
+
+def _error(
+    resp: aiohttp.ClientResponse,
+    obj: Any,
+    registration_url: Callable[[], str | None],
+    max_upload_bytes: int,
+    client_id_call: bool,
+    code: int | None,
+    message: str,
+) -> APIError:
+    """The typed error a failed answer stands for (see ``decode_response``)."""
+    status = resp.status
+    data = obj.get("data") if isinstance(obj, Mapping) else None
+    if code is None and status == 400 and not (client_id_call or _says_client_id(message)):
+        return APIError(message or "Bad request (400).", code=400, http_status=400,
+                        data=data if isinstance(data, Mapping) else None)  # fmt: skip
+    return error_for(
+        code=code,
+        http_status=status,
+        message=message or None,
+        data=data if isinstance(data, Mapping) else None,
+        retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+        registration_url=registration_url(),
+        max_upload_bytes=max_upload_bytes,
+    )
 
 
 def _says_client_id(message: str) -> bool:

@@ -13,6 +13,7 @@ import contextvars
 import itertools
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -65,6 +66,7 @@ class Exchange:
         self._timeout = aiohttp.ClientTimeout(
             total=config.request_timeout, connect=config.connect_timeout
         )
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._api_route: tuple[bool, URL | None, aiohttp.BasicAuth | None] | None = None
 
     def is_api_url(self, url: URL) -> bool:
@@ -164,15 +166,28 @@ class Exchange:
     async def _send_bounded(
         self, call: Call, url: URL, kwargs: dict[str, Any]
     ) -> aiohttp.ClientResponse:
-        """Send, waiting at most ``call.open_timeout`` for the answer's headers."""
-        pending = self.pool.http().request(call.method, url, **kwargs)
+        """Send, waiting at most ``call.open_timeout`` for the answer's headers.
+
+        The bound is a timer that cancels this task, as aiohttp's own timeouts are: not
+        ``asyncio.wait_for``, which runs the request in a task of its own (a task, a future, a
+        context and two more loop turns for every chat stream). A cancellation from outside
+        still passes through as it came: the timer's own is told apart (``Task.uncancel``).
+        """
+        task = asyncio.current_task()
+        assert task is not None and call.open_timeout is not None  # only ever awaited in a task
+        expiry = _Expiry(task)
+        timer = asyncio.get_running_loop().call_later(call.open_timeout, expiry.fire)
         try:
-            return await asyncio.wait_for(_awaited(pending), call.open_timeout)
-        except asyncio.TimeoutError:
+            return await self.pool.http().request(call.method, url, **kwargs)
+        except asyncio.CancelledError:
+            if not expiry.ours():
+                raise
             raise StreamTimeoutError(
                 f"{call.describe()}: no answer within {call.open_timeout:g} s of sending. The "
                 "request was NOT re-sent; check the session's state before sending it again."
             ) from None
+        finally:
+            timer.cancel()
 
     def _route(self, url: URL) -> tuple[bool, URL | None, aiohttp.BasicAuth | None]:
         """Whether ``url`` is the API's origin, and its proxy: ``config.proxy``, else
@@ -192,12 +207,20 @@ class Exchange:
         return api, proxy, auth
 
     def _timeout_for(self, call: Call) -> aiohttp.ClientTimeout:
+        """The aiohttp timeout of ``call``'s attempts, built once per distinct bound (every chat
+        stream shares one) instead of once per request."""
         if call.timeout is None and not call.stream:
             return self._timeout
         total = call.timeout if call.stream else call.timeout or self.config.request_timeout
-        return aiohttp.ClientTimeout(
-            total=total, connect=self.config.connect_timeout, sock_read=call.idle_timeout
-        )
+        key = (total, call.idle_timeout)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(
+                total=total, connect=self.config.connect_timeout, sock_read=call.idle_timeout
+            )
+            if len(self._timeouts) < 32:
+                self._timeouts[key] = timeout
+        return timeout
 
     def _headers(
         self, token: str | None, extra: Mapping[str, str] | None, request_id: str
@@ -223,5 +246,28 @@ class Exchange:
         return error
 
 
-async def _awaited(pending: Awaitable[aiohttp.ClientResponse]) -> aiohttp.ClientResponse:
-    return await pending
+class _Expiry:
+    """The timer of one bounded wait: it cancels ``task`` once, and knows whether a
+    ``CancelledError`` the task then sees is its own (rather than its caller's)."""
+
+    __slots__ = ("_cancelling", "fired", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.fired = False
+        self._cancelling = 0
+        if sys.version_info >= (3, 11):
+            self._cancelling = task.cancelling()
+
+    def fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
+
+    def ours(self) -> bool:
+        """True when the timer fired and nobody else cancelled the task too: then the task's
+        cancel request is withdrawn (3.11+), so the caller sees a timeout, not a cancellation."""
+        if not self.fired:
+            return False
+        if sys.version_info >= (3, 11):
+            return self.task.uncancel() <= self._cancelling
+        return True

@@ -17,9 +17,8 @@ segment, so an id can never walk the URL to another endpoint (``"../../credits"`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
@@ -42,7 +41,7 @@ from .errors import (
     NemoError,
 )
 
-__all__ = ["ANONYMOUS_TOKEN_PATH", "RetryHook", "Transport"]
+__all__ = ["ANONYMOUS_TOKEN_PATH", "OpenStream", "RetryHook", "Transport"]
 
 log = logging.getLogger("nemovideo.transport")
 
@@ -274,8 +273,7 @@ class Transport:
 
     # -- streams and downloads ----------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def stream(
+    def stream(
         self,
         method: str,
         path: str,
@@ -283,8 +281,9 @@ class Transport:
         segments: Mapping[str, object] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Open an event stream (chat); pre-stream failures raise typed errors.
+    ) -> OpenStream:
+        """Open an event stream (chat): ``async with transport.stream(...) as resp``;
+        pre-stream failures raise typed errors.
 
         The call is never re-sent once it may have reached the server (``resend=False``, see
         ``_retry``). The wait for the answer's headers is bounded by the stream's own limits, so
@@ -294,16 +293,20 @@ class Transport:
         limit = min(self.config.stream_timeout, self.config.stream_idle_timeout)
         call = Call(method, path, segments, json_body, None, headers, resend=False, stream=True,
                     open_timeout=limit)  # fmt: skip
+        return OpenStream(self, call)
 
+    def open_stream(self, call: Call) -> Awaitable[aiohttp.ClientResponse]:
+        """Send the stream ``call``; its answer once it is known to be an event stream (body
+        unread; the caller releases it). The pipeline's own coroutine, not one more around it:
+        a thousand streams waiting for their headers each hold one frame less."""
+        return self._run(call, self._check_stream(call), keep_open=True)
+
+    def _check_stream(self, call: Call) -> Reader[aiohttp.ClientResponse]:
         async def opened(resp: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
-            await check_event_stream(resp, lambda r: self._decode(r, call))
+            await check_event_stream(resp, self._decoder(call))
             return resp
 
-        resp = await self._run(call, opened, keep_open=True)
-        try:
-            yield resp
-        finally:
-            resp.release()
+        return opened
 
     async def download(
         self,
@@ -340,6 +343,32 @@ class Transport:
             return await consume(resp)
 
         return await self._run(call, checked, url=target)
+
+
+class OpenStream:
+    """What ``Transport.stream`` returns: entering sends the call and checks that the answer is
+    an event stream; leaving releases the connection.
+
+    A small class rather than an ``asynccontextmanager``: a chat stream lives for the whole
+    answer, and a generator-based manager would keep a generator, its frame and two closures
+    alive (and tracked by the garbage collector) for every open stream.
+    """
+
+    __slots__ = ("_call", "_resp", "_transport")
+
+    def __init__(self, transport: Transport, call: Call) -> None:
+        self._transport = transport
+        self._call = call
+        self._resp: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        self._resp = await self._transport.open_stream(self._call)
+        return self._resp
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.release()
 
 
 def _job_id_of(call: Call) -> str | None:

@@ -33,6 +33,8 @@ _STATE_KEYS = ("draft", "video_infos", "videoInfos", "canvas_config", "canvasCon
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
+    if type(value) is dict:  # what JSON gives; skips the ABC checks below
+        return value
     if isinstance(value, str | bytes):
         try:
             value = json.loads(value)
@@ -42,13 +44,20 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _entries(value: object) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
     if isinstance(value, Mapping):
         value = list(value.values())
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
 def _get(raw: Mapping[str, Any], *keys: str) -> Any:
-    return next((raw[k] for k in keys if raw.get(k) is not None), None)
+    """The value of the first of ``keys`` that ``raw`` holds and that is not null."""
+    for key in keys:
+        value = raw.get(key)
+        if value is not None:
+            return value
+    return None
 
 
 def _kind(*hints: str | None) -> str | None:

@@ -1,0 +1,96 @@
+"""Opening a chat stream: the wait for the answer's headers is bounded by a timer on the task
+itself (not a task of its own, see ``_exchange``), so its two endings must stay apart: the timer
+ends in ``StreamTimeoutError`` and leaves the task uncancelled; a cancellation from outside
+passes through as ``CancelledError``. Either way the message was POSTed once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+import nemovideo
+from nemovideo import _endpoints as api
+from nemovideo.testing import FAST_SETTINGS
+
+from .conftest import serving
+
+
+class Silent:
+    """A server that reads the chat message and never answers it (no headers, ever)."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+        self.posted = asyncio.Event()
+        self.stop = asyncio.Event()
+        self.app = web.Application()
+        self.app.router.add_get(api.STATE.path, self.state)
+        self.app.router.add_post(api.CHAT.path, self.chat)
+
+    async def state(self, request: web.Request) -> web.Response:
+        return web.json_response({"code": 0, "data": {"state": {"draft": {"t": []}}}})
+
+    async def chat(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.posts += 1
+        self.posted.set()
+        await self.stop.wait()  # past the client's patience: set when the test ends
+        return web.Response(status=503)
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[tuple[Silent, str]]:
+    server = Silent()
+    async with serving(server.app) as url:
+        try:
+            yield server, url
+        finally:
+            server.stop.set()  # lets the held handler end, so the server stops at once
+
+
+def client_for(url: str, tmp_path: Path, **options: Any) -> nemovideo.NemoClient:
+    settings = {**FAST_SETTINGS, **options}
+    config = nemovideo.ClientConfig(
+        base_url=url, token="nmv_usr_scaletest123", config_dir=tmp_path, **settings
+    )
+    return nemovideo.NemoClient(config=config)
+
+
+async def read_all(session: nemovideo.Session) -> list[Any]:
+    async with session.chat("add lo-fi BGM") as stream:
+        return [event async for event in stream]
+
+
+async def test_no_headers_in_time_is_a_stream_timeout_and_the_task_is_not_left_cancelled(
+    silent: tuple[Silent, str], tmp_path: Path
+) -> None:
+    server, url = silent
+    async with client_for(url, tmp_path, stream_idle_timeout=0.2) as client:
+        with pytest.raises(nemovideo.StreamTimeoutError, match="NOT re-sent"):
+            await read_all(client.session("5529798706024415232"))
+        task = asyncio.current_task()
+        assert task is not None
+        if sys.version_info >= (3, 11):
+            assert task.cancelling() == 0, "the timer's own cancellation was withdrawn"
+        await asyncio.sleep(0)  # a cancellation left pending would raise here
+        assert (await client.session("5529798706024415232").state()).draft.tracks == ()
+    assert server.posts == 1, "never re-sent"
+
+
+async def test_a_cancellation_from_outside_passes_through_while_waiting_for_headers(
+    silent: tuple[Silent, str], tmp_path: Path
+) -> None:
+    server, url = silent
+    async with client_for(url, tmp_path, stream_idle_timeout=30.0) as client:
+        task = asyncio.ensure_future(read_all(client.session("5529798706024415232")))
+        await server.posted.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert task.cancelled(), "a cancellation, not a StreamTimeoutError"
+    assert server.posts == 1
