@@ -25,6 +25,7 @@ from ._chat_question import QuestionEvent
 from ._chat_shape import Item, Shaper
 from ._chat_state import Clock
 from ._closing import AsyncClosing
+from ._deadline import Deadline
 from ._paths import describe_error
 from ._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
 from .draft import Draft
@@ -50,6 +51,7 @@ WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 """``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
+_ACCEPT_EVENTS = {"Accept": "text/event-stream"}
 _EVENT_STREAM = "text/event-stream"
 WHOLE_EVENTS = 1000
 """Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
@@ -227,8 +229,15 @@ class ChatStream(AsyncClosing):
     # -- the work -----------------------------------------------------------------------------
 
     async def _run(self) -> AsyncGenerator[Sequence[Item], None]:
-        """Yields SSE events in batches (one per network chunk): one await per chunk, not per event."""
+        """Yields SSE items in batches, one per network chunk: one await per chunk, not per event.
+
+        One generator does it all (the state read, the POST, the reads, the recovery): every
+        generator and task a stream holds is more for the collector to walk when a thousand
+        streams run at once. A wait for the next chunk is bounded by a :class:`Deadline` (a
+        timer on this task), not ``asyncio.wait_for`` and its task per wait.
+        """
         transport = self._session.client.api
+        config = transport.config
         self.draft_before = (await self._session.state()).draft
         body = {
             "app_name": APP_NAME,
@@ -236,12 +245,45 @@ class ChatStream(AsyncClosing):
             "session_id": self._session.id,
             "new_message": {"role": "user", "parts": [{"text": self.message}]},
         }
-        headers = {"Accept": "text/event-stream"}
+        decoder = SSEDecoder(
+            max_line_bytes=config.sse_max_line_bytes,
+            max_event_bytes=config.sse_max_event_bytes,
+            emit_comments=True,
+            emit_stray=True,
+            plain=True,
+        )
         try:
-            async with transport.stream("POST", CHAT_PATH, json_body=body, headers=headers) as resp:
+            async with transport.stream(
+                "POST", CHAT_PATH, json_body=body, headers=_ACCEPT_EVENTS
+            ) as resp:
                 self.request_id = transport.request_id()
-                async for batch in self._read(resp):
-                    yield batch
+                clock = Clock(config.stream_timeout, config.stream_idle_timeout,
+                              config.heartbeat_notice_interval)  # fmt: skip
+                content = resp.content
+                while True:
+                    chunk = content.read_nowait()
+                    if not chunk:
+                        if content.at_eof():
+                            break
+                        deadline = Deadline(clock.wait())
+                        try:
+                            chunk = await content.readany()
+                        except asyncio.CancelledError:
+                            if not deadline.expired():
+                                raise
+                            await self._tick(clock)
+                            continue
+                        finally:
+                            deadline.cancel()
+                        if not chunk:
+                            break
+                    batch = decoder.feed(chunk)
+                    if any(_is_content(item) for item in batch):
+                        clock.content()
+                    if batch:
+                        yield batch
+                    await self._tick(clock)
+                decoder.close()
             return
         except TransportError as exc:
             if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
@@ -251,38 +293,6 @@ class ChatStream(AsyncClosing):
             reason = describe_error(exc)
         log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
         yield [await self._recover(reason)]
-
-    async def _read(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[Sequence[Item], None]:
-        config = self._session.client.api.config
-        decoder = SSEDecoder(
-            max_line_bytes=config.sse_max_line_bytes,
-            max_event_bytes=config.sse_max_event_bytes,
-            emit_comments=True,
-            emit_stray=True,
-            plain=True,
-        )
-        clock = Clock(config.stream_timeout, config.stream_idle_timeout,
-                       config.heartbeat_notice_interval)  # fmt: skip
-        content = resp.content
-        while True:
-            chunk = content.read_nowait()
-            if not chunk:
-                if content.at_eof():
-                    break
-                try:
-                    chunk = await asyncio.wait_for(content.readany(), clock.wait())
-                except asyncio.TimeoutError:
-                    await self._tick(clock)
-                    continue
-                if not chunk:
-                    break
-            batch = decoder.feed(chunk)
-            if any(_is_content(item) for item in batch):
-                clock.content()
-            if batch:
-                yield batch
-            await self._tick(clock)
-        decoder.close()
 
     async def _tick(self, clock: Clock) -> None:
         clock.check()

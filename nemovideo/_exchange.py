@@ -13,7 +13,6 @@ import contextvars
 import itertools
 import logging
 import secrets
-import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from ._config import ClientConfig
+from ._deadline import Deadline
 from ._paths import describe_error, own_error
 from ._pool import Pool
 from ._redact import redact
@@ -168,26 +168,22 @@ class Exchange:
     ) -> aiohttp.ClientResponse:
         """Send, waiting at most ``call.open_timeout`` for the answer's headers.
 
-        The bound is a timer that cancels this task, as aiohttp's own timeouts are: not
-        ``asyncio.wait_for``, which runs the request in a task of its own (a task, a future, a
-        context and two more loop turns for every chat stream). A cancellation from outside
-        still passes through as it came: the timer's own is told apart (``Task.uncancel``).
+        The bound is a :class:`Deadline` (a timer on this task), not ``asyncio.wait_for``
+        and its task per request; a cancellation from outside still passes through as it came.
         """
-        task = asyncio.current_task()
-        assert task is not None and call.open_timeout is not None  # only ever awaited in a task
-        expiry = _Expiry(task)
-        timer = asyncio.get_running_loop().call_later(call.open_timeout, expiry.fire)
+        assert call.open_timeout is not None
+        deadline = Deadline(call.open_timeout)
         try:
             return await self.pool.http().request(call.method, url, **kwargs)
         except asyncio.CancelledError:
-            if not expiry.ours():
+            if not deadline.expired():
                 raise
             raise StreamTimeoutError(
                 f"{call.describe()}: no answer within {call.open_timeout:g} s of sending. The "
                 "request was NOT re-sent; check the session's state before sending it again."
             ) from None
         finally:
-            timer.cancel()
+            deadline.cancel()
 
     def _route(self, url: URL) -> tuple[bool, URL | None, aiohttp.BasicAuth | None]:
         """Whether ``url`` is the API's origin, and its proxy: ``config.proxy``, else
@@ -244,30 +240,3 @@ class Exchange:
             error = TransportError(f"{call.describe()} failed: {describe_error(exc)}")
         error.never_sent = connect
         return error
-
-
-class _Expiry:
-    """The timer of one bounded wait: it cancels ``task`` once, and knows whether a
-    ``CancelledError`` the task then sees is its own (rather than its caller's)."""
-
-    __slots__ = ("_cancelling", "fired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.fired = False
-        self._cancelling = 0
-        if sys.version_info >= (3, 11):
-            self._cancelling = task.cancelling()
-
-    def fire(self) -> None:
-        self.fired = True
-        self.task.cancel()
-
-    def ours(self) -> bool:
-        """True when the timer fired and nobody else cancelled the task too: then the task's
-        cancel request is withdrawn (3.11+), so the caller sees a timeout, not a cancellation."""
-        if not self.fired:
-            return False
-        if sys.version_info >= (3, 11):
-            return self.task.uncancel() <= self._cancelling
-        return True
