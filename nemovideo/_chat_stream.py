@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -180,36 +179,6 @@ class ChatStream(AsyncClosing):
             self._gen = self._events()
         return await self._gen.__anext__()
 
-    async def _events(self) -> AsyncGenerator[ChatEvent, None]:
-        """The events, one generator step each: ``async for`` over a stream resumes this frame
-        directly (a native async generator), and each SSE item is shaped only when the reader
-        gets to it, so a network chunk's ~100 decoded frames are never all alive at once."""
-        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
-        seen = 0
-        async with contextlib.aclosing(self._run()) as batches:
-            async for batch in batches:
-                for item in batch:
-                    for event in shaper.feed(item):
-                        seen += 1
-                        if mode is True:
-                            keep(event)
-                        elif type(event) is not TextEvent or (mode is None and seen <= whole):
-                            kept = _kept(event, seen, mode)
-                            if kept is not None:
-                                keep(kept)
-                        self._yielded += 1
-                        yield event
-        for event in shaper.finish():
-            seen += 1
-            kept = event if mode is True else _kept(event, seen, mode)
-            if kept is not None:
-                keep(kept)
-            self._yielded += 1
-            yield event
-        fatal = shaper.fatal
-        if fatal is not None:
-            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
-
     @property
     def pending_tools(self) -> tuple[ToolCallEvent, ...]:
         """Tool calls the stream announced but never answered: work still running on the server.
@@ -228,14 +197,18 @@ class ChatStream(AsyncClosing):
 
     # -- the work -----------------------------------------------------------------------------
 
-    async def _run(self) -> AsyncGenerator[Sequence[Item], None]:
-        """Yields SSE items in batches, one per network chunk: one await per chunk, not per event.
+    async def _events(self) -> AsyncGenerator[ChatEvent, None]:
+        """The state read, the POST, the reads, the recovery: all in this one generator.
 
-        One generator does it all (the state read, the POST, the reads, the recovery): every
-        generator and task a stream holds is more for the collector to walk when a thousand
-        streams run at once. A wait for the next chunk is bounded by a :class:`Deadline` (a
-        timer on this task), not ``asyncio.wait_for`` and its task per wait.
+        ``async for`` over a stream resumes this frame directly, one step an event; each chunk's
+        SSE items are shaped only as the reader gets to them, so a chunk's ~100 decoded frames
+        are never all alive at once. One generator (not one per stage), and a
+        :class:`Deadline` (a timer on the task) rather than ``asyncio.wait_for`` for each wait
+        on the socket: every generator and task a stream holds is more for the garbage
+        collector to walk when a thousand streams run at once.
         """
+        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
+        seen = 0
         transport = self._session.client.api
         config = transport.config
         self.draft_before = (await self._session.state()).draft
@@ -252,6 +225,7 @@ class ChatStream(AsyncClosing):
             emit_stray=True,
             plain=True,
         )
+        reason: str | None = None
         try:
             async with transport.stream(
                 "POST", CHAT_PATH, json_body=body, headers=_ACCEPT_EVENTS
@@ -280,19 +254,41 @@ class ChatStream(AsyncClosing):
                     batch = decoder.feed(chunk)
                     if any(_is_content(item) for item in batch):
                         clock.content()
-                    if batch:
-                        yield batch
+                    for item in batch:
+                        for event in shaper.feed(item):
+                            seen += 1
+                            if mode is True:
+                                keep(event)
+                            elif type(event) is not TextEvent or (mode is None and seen <= whole):
+                                kept = _kept(event, seen, mode)
+                                if kept is not None:
+                                    keep(kept)
+                            self._yielded += 1
+                            yield event
                     await self._tick(clock)
                 decoder.close()
-            return
         except TransportError as exc:
             if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
                 raise
             reason = describe_error(exc)
         except _DROPPED as exc:
             reason = describe_error(exc)
-        log.warning("Chat stream dropped (%s); recovering by polling state, not re-sending", reason)
-        yield [await self._recover(reason)]
+        tail: list[ChatEvent] = []
+        if reason is not None:
+            log.warning(
+                "Chat stream dropped (%s); recovering by polling state, not re-sending", reason
+            )
+            tail = shaper.feed(await self._recover(reason))
+        for event in tail + shaper.finish():
+            seen += 1
+            kept = event if mode is True else _kept(event, seen, mode)
+            if kept is not None:
+                keep(kept)
+            self._yielded += 1
+            yield event
+        fatal = shaper.fatal
+        if fatal is not None:
+            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
 
     async def _tick(self, clock: Clock) -> None:
         clock.check()
