@@ -4,13 +4,15 @@ A script's thread (no event loop of its own) runs the client's loop itself for e
 should cost what the async call costs; a call from inside a running loop (a notebook) is handed
 to the client's helper thread and pays two thread wake-ups on top (reported, no target). All
 clients talk to the same emulator process in the same run; rounds rotate the order of the three
-so a noisy neighbour on a 2-core machine hits all alike. Reported: the median calls/s of each over
+so a noisy neighbour on a 2-core machine hits all alike. Many short rounds (15 of 300 calls) rather
+than a few long ones: a call's time on loopback drifts by 2x over seconds here, and each ratio is
+taken within one round. Reported: the median calls/s of each over
 the rounds with the spread (min-max), and the median of the per-round ratios sync/async (target:
 >= 0.80, i.e. the sync client keeps 80% of the async client's call rate at concurrency 1).
 
 Usage::
 
-    python benchmarks/bench_sync.py [--calls 1000] [--rounds 5]
+    python benchmarks/bench_sync.py [--calls 300] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ def bench(calls: int, rounds: int) -> tuple[list[tuple[str, ...]], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     rows, ratio = bench(args.calls, args.rounds)
     print(table(rows, ("what", "SyncNemoClient", "NemoClient", "sync / async")))
