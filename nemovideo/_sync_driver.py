@@ -50,6 +50,7 @@ _CLOSED = "This SyncNemoClient is closed; create a new one."
 _RELIEF = -1
 _CLOSING = -2
 _SIGINT = int(signal.SIGINT)
+_MAIN_THREAD = threading.main_thread().ident
 #: After a pause this long, read pending socket events (closed connections) before a call.
 _SETTLE_AFTER = 0.05
 #: How long relief keeps running the loop after its last call, for the next one to find it awake.
@@ -61,7 +62,8 @@ class DrivenLoop:
 
     def __init__(self, name: str = "nemovideo-sync") -> None:
         self._loop = asyncio.new_event_loop()
-        self._state = threading.Condition()
+        self._lock = threading.Lock()  # entered directly on the hot path: no Python frame
+        self._state = threading.Condition(self._lock)
         self._driver: int | None = None
         self._queued = 0
         self._stopping = False
@@ -84,7 +86,7 @@ class DrivenLoop:
         ``wait=False`` (a finalizer, or a call from inside the loop) schedules all that and
         returns.
         """
-        with self._state:
+        with self._lock:
             if self._stopping:
                 return
             self._stopping = True
@@ -96,7 +98,7 @@ class DrivenLoop:
                 self._exit()
                 self._relief.join()
             return
-        with self._state:
+        with self._lock:
             self._queued += 1
             self._loop.call_soon_threadsafe(self._start_closing, final)
             self._call_relief()
@@ -109,7 +111,7 @@ class DrivenLoop:
     # -- one call ---------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, R], *, closing: bool) -> R:
-        with self._state:
+        with self._lock:
             if self._stopping and not closing:
                 coro.close()
                 raise ClientClosedError(_CLOSED)
@@ -160,7 +162,7 @@ class DrivenLoop:
                     raise
         finally:
             self._parked_at = time.monotonic()
-            with self._state:
+            with self._lock:
                 self._driver = None
                 if self._queued:
                     self._call_relief()
@@ -191,7 +193,7 @@ class DrivenLoop:
         self._settled()
 
     def _settled(self) -> None:
-        with self._state:
+        with self._lock:
             self._queued -= 1
             if not self._queued and self._driver == _RELIEF:
                 if self._exiting:
@@ -200,7 +202,7 @@ class DrivenLoop:
                     self._loop.call_later(_LINGER, self._end_shift)
 
     def _end_shift(self) -> None:
-        with self._state:
+        with self._lock:
             if not self._queued and self._driver == _RELIEF:
                 self._loop.stop()
 
@@ -213,7 +215,7 @@ class DrivenLoop:
             self._state.notify_all()
 
     def _exit(self, *, settled: bool = False) -> None:
-        with self._state:
+        with self._lock:
             self._exiting = True
             self._state.notify_all()
             if self._driver == _RELIEF and not self._queued and not settled:
@@ -225,7 +227,7 @@ class DrivenLoop:
         """Relief: drive the loop while calls are queued and no caller drives; close it last."""
         loop = self._loop
         while True:
-            with self._state:
+            with self._lock:
                 while self._driver != _RELIEF and not (self._exiting and self._driver is None):
                     self._state.wait()
                 if self._driver != _RELIEF:
@@ -235,7 +237,7 @@ class DrivenLoop:
                     self._driver = None
                     continue
             loop.run_forever()
-            with self._state:
+            with self._lock:
                 if not self._queued:
                     self._driver = None
         try:
@@ -252,7 +254,7 @@ class _SigintCancels:
         self._task, self._loop = task, loop
         self.fired = False
         self._installed = (
-            threading.current_thread() is threading.main_thread()
+            threading.get_ident() == _MAIN_THREAD
             and _get_handler(_SIGINT) is signal.default_int_handler
         )
 

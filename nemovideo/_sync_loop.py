@@ -15,6 +15,7 @@ blocking methods of a proxy class, keeping their signatures and docstrings for t
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -36,7 +37,12 @@ class Proxy:
 
 
 class _Forward(Generic[P, R]):
-    """A descriptor: ``proxy.name(...)`` calls the async class's method on ``proxy._async``."""
+    """A descriptor: ``proxy.name(...)`` calls the async class's method on ``proxy._async``.
+
+    The blocking function is built once, with the async method's name, docstring and signature
+    (``functools.wraps``); an attribute access binds it to the proxy (``types.MethodType``), so a
+    call costs no new closure (``inspect.signature(client.credits)`` still shows the async one's).
+    """
 
     def __init__(
         self,
@@ -44,9 +50,17 @@ class _Forward(Generic[P, R]):
         wrap: Callable[[Any, Any], Any] | None,
         run: bool,
     ) -> None:
-        self._method, self._wrap, self._blocks = method, wrap, run
         self.__doc__ = method.__doc__
         self.__wrapped__ = method
+
+        @functools.wraps(method)
+        def call(proxy: Proxy, *args: Any, **kwargs: Any) -> Any:
+            value = method(proxy._async, *args, **kwargs)  # noqa: SLF001 (the proxy's own target)
+            if run:
+                value = proxy._runner.run(value)  # noqa: SLF001
+            return value if wrap is None else wrap(proxy, value)
+
+        self._call = call
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> _Forward[P, R]: ...
@@ -55,16 +69,7 @@ class _Forward(Generic[P, R]):
     def __get__(self, obj: Proxy | None, owner: type[Any]) -> _Forward[P, R] | Callable[P, R]:
         if obj is None:
             return self
-        method, wrap, blocks = self._method, self._wrap, self._blocks
-
-        @functools.wraps(method)
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            value = method(obj._async, *args, **kwargs)  # noqa: SLF001 (the proxy's own target)
-            if blocks:
-                value = obj._runner.run(value)  # noqa: SLF001
-            return value if wrap is None else wrap(obj, value)  # type: ignore[no-any-return]
-
-        return call
+        return types.MethodType(self._call, obj)
 
 
 @overload
