@@ -99,9 +99,7 @@ class DrivenLoop:
                 self._relief.join()
             return
         with self._lock:
-            self._queued += 1
-            self._loop.call_soon_threadsafe(self._start_closing, final)
-            self._call_relief()
+            self._enqueue(self._start_closing, final)
 
     def _inside(self) -> bool:
         """True in a thread running the loop now: a callback of one of the client's calls."""
@@ -126,11 +124,9 @@ class DrivenLoop:
             if drive:
                 self._driver = threading.get_ident()
             else:
-                self._queued += 1
                 done: concurrent.futures.Future[R] = concurrent.futures.Future()
                 tasks: list[asyncio.Task[R]] = []
-                self._loop.call_soon_threadsafe(self._start, coro, done, tasks)
-                self._call_relief()
+                self._enqueue(self._start, coro, done, tasks)
         if drive:
             return self._drive(coro)
         try:
@@ -207,6 +203,12 @@ class DrivenLoop:
                 self._loop.stop()
 
     # -- relief -----------------------------------------------------------------------------
+
+    def _enqueue(self, start: Callable[..., None], *args: Any) -> None:
+        """With the state held: one more call in flight, started on the loop by ``start``."""
+        self._queued += 1
+        self._loop.call_soon_threadsafe(start, *args)
+        self._call_relief()
 
     def _call_relief(self) -> None:
         """With the state held: if nobody drives, relief does (it is woken only then)."""

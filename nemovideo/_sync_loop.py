@@ -104,6 +104,9 @@ class _Reading:
             return self
         return getattr(obj._async, self._name)  # noqa: SLF001 (the proxy's own target)
 
+    def __set__(self, obj: Proxy, value: Any) -> None:
+        raise AttributeError(f"{self._name!r} is read-only (it mirrors the async object's)")
+
 
 def reading() -> Any:
     """A read-only attribute mirroring the async object's attribute of the same name.

@@ -198,6 +198,9 @@ def test_jobs_and_reattach_are_the_async_objects_blocking(
         assert saved.parent == tmp_path / "videos" and saved.stat().st_size > 0
         assert client.uploader.upload(sid, sample_images()[:1])[0].name == "city_1.jpg"
         assert repr(session).startswith("<SyncSession id=")
+        with pytest.raises(AttributeError, match="read-only"):
+            job.id = "render_other"  # type: ignore[misc]
+        assert job.id == again.id and session.id == sid
 
 
 def test_with_options_is_a_view_on_the_same_thread(
