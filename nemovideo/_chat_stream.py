@@ -51,7 +51,6 @@ WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _ACCEPT_EVENTS = {"Accept": "text/event-stream"}
-_EVENT_STREAM = "text/event-stream"
 WHOLE_EVENTS = 1000
 """Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
 

@@ -94,10 +94,7 @@ def _loads(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
-        if text.startswith("\ufeff"):  # a second BOM: json.loads refuses it, orjson might not
-            return json.loads(raw)
-        return _json.loads(text)
+        return _json.loads(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError):
         return None
 

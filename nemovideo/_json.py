@@ -46,14 +46,23 @@ _DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
 _LONG_RUN = b"0" * 19
 
 
-def _fast(data: str) -> Any:
-    encoded = data.encode("utf-8", "surrogatepass")
-    if _LONG_RUN in encoded.translate(_DIGITS):
-        return _stdlib(data)
+_REFUSED = object()
+
+
+def _by_orjson(raw: bytes) -> Any:
+    """orjson's value for ``raw``, or ``_REFUSED`` where it refuses the text or could read it
+    otherwise than ``json.loads`` (a run of 19 digits: an integer past 64 bits)."""
+    if _LONG_RUN in raw.translate(_DIGITS):
+        return _REFUSED
     try:
-        return _orjson.loads(encoded)
-    except ValueError:  # orjson.JSONDecodeError; json.loads decides, as it always did
-        return _stdlib(data)
+        return _orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError; also bytes that are not UTF-8
+        return _REFUSED
+
+
+def _fast(data: str) -> Any:
+    value = _by_orjson(data.encode("utf-8", "surrogatepass"))
+    return _stdlib(data) if value is _REFUSED else value
 
 
 def _stdlib_utf8(data: bytes) -> Any:
@@ -61,12 +70,8 @@ def _stdlib_utf8(data: bytes) -> Any:
 
 
 def _fast_utf8(data: bytes) -> Any:
-    if _LONG_RUN in data.translate(_DIGITS):
-        return _stdlib(data.decode("utf-8", "replace"))
-    try:
-        return _orjson.loads(data)
-    except ValueError:  # also bytes that are not UTF-8: decoded with replacement, as before
-        return _stdlib(data.decode("utf-8", "replace"))
+    value = _by_orjson(data)
+    return _stdlib(data.decode("utf-8", "replace")) if value is _REFUSED else value
 
 
 loads: Callable[[str], Any] = _stdlib if _orjson is None else _fast

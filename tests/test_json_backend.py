@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import nemovideo
@@ -61,6 +61,8 @@ def _restore_backend() -> Iterator[None]:
 
 @settings(max_examples=300, deadline=None)
 @given(text=TEXTS)
+@example(text='\ufeff{"a": 1}')  # a BOM: json.loads refuses it, and orjson must too
+@example(text="-9223372036854775809")  # past 64 bits: orjson alone would give a float
 def test_text_decodes_as_json_loads_does(text: str) -> None:
     for on in (True, False):
         _json.use_orjson(on)
@@ -68,6 +70,8 @@ def test_text_decodes_as_json_loads_does(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@example(data=b'\xef\xbb\xbf{"a": 1}')
+@example(data=b"[18446744073709551616]")
 @given(data=TEXTS.map(lambda t: t.encode("utf-8", "surrogatepass")) | st.binary(max_size=40))
 def test_bytes_decode_as_json_loads_of_the_replaced_text(data: bytes) -> None:
     expected = outcome(json.loads, data.decode("utf-8", "replace"))

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 import nemovideo
+from nemovideo import _endpoints as api
 from nemovideo import errors
 from nemovideo.testing import Emulator
 
-from .conftest import make_client
+from .conftest import make_client, serving
 
 ATTRIBUTION = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
@@ -135,3 +137,30 @@ def test_retry_after_parsing() -> None:
     assert errors.parse_retry_after("soon") is None
     when = errors.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0)
     assert when == 10.0
+
+
+@pytest.mark.parametrize(
+    ("encoding", "boms"),
+    [("utf-8", 1), ("utf-16", 0), ("utf-8", 2)],
+    ids=["one UTF-8 BOM", "UTF-16 with its BOM", "two UTF-8 BOMs"],
+)
+async def test_an_answer_is_read_as_json_loads_reads_its_bytes(
+    tmp_path: Path, encoding: str, boms: int
+) -> None:
+    """json.loads(bytes) takes one BOM and UTF-16/32; a second BOM makes the body not JSON."""
+    body = '{"code": 0, "data": {"available": 5, "frozen": 1}}'.encode(encoding)
+    body = b"\xef\xbb\xbf" * boms + body
+
+    async def credits(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get(api.CREDITS.path, credits)
+    async with serving(app) as url:
+        client = nemovideo.NemoClient(base_url=url, token="nmv_usr_bomtest", config_dir=tmp_path)
+        async with client:
+            if boms < 2:
+                assert (await client.credits()).total == 6
+            else:
+                with pytest.raises(nemovideo.APIError, match="not JSON"):
+                    await client.credits()
