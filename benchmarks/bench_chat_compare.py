@@ -181,7 +181,7 @@ async def chat(client: Any, url: str, count: int) -> int:
 
 async def chat_stdlib(client: Any, url: str, count: int) -> int:
     """``chat()`` with the stdlib JSON parser, as without the ``speedups`` extra (orjson)."""
-    from nemovideo import _json
+    from nemovideo._util import jsonparse as _json
 
     _json.use_orjson(False)
     try:
@@ -208,7 +208,7 @@ async def measure(url: str, sizes: list[int], rounds: int) -> dict[str, dict[int
     import httpx
 
     import nemovideo
-    from nemovideo import _json
+    from nemovideo._util import jsonparse as _json
 
     names = ["chat()", "chat(), stdlib json", "send()", "iter_any floor", "httpx-sse",
              "openai SSEDecoder", "aiohttp readline"]  # fmt: skip

@@ -37,7 +37,7 @@ import nemovideo
 SERVER = r"""
 import asyncio, json, os, sys, time
 from nemovideo.testing import Emulator
-from nemovideo.testing._store import iso_time
+from nemovideo.testing._server.store import iso_time
 
 async def main(data_dir, mb):
     async with Emulator(data_dir=data_dir) as emu:

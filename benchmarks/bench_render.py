@@ -32,9 +32,9 @@ from typing import Any
 from _bench_util import run_main
 
 from nemovideo.draft import Segment
-from nemovideo.testing import _ffmpeg
-from nemovideo.testing._drafts import make_draft, video_track
-from nemovideo.testing._samples import sample_images
+from nemovideo.testing._render import ffmpeg as _ffmpeg
+from nemovideo.testing._upload.samples import sample_images
+from nemovideo.testing.drafts import make_draft, video_track
 from nemovideo.testing.mp4probe import Mp4Info, probe_mp4
 
 

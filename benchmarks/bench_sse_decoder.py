@@ -1,4 +1,4 @@
-"""How fast is ``nemovideo._sse.SSEDecoder`` next to a bare line loop? (in-process, no sockets)
+"""How fast is ``nemovideo.chat._sse.SSEDecoder`` next to a bare line loop? (in-process, no sockets)
 
 Builds ~50 MB of what a real ADK ``/run_sse`` stream carries (one-line camelCase JSON per
 ``data:`` frame: partial text deltas, final texts, function calls, function responses holding a
@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nemovideo._sse import ServerSentEvent, SSEDecoder
+from nemovideo.chat._sse import ServerSentEvent, SSEDecoder
 
 LOADS: Callable[[str | bytes], Any] = json.loads
 

@@ -20,21 +20,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import errors
-from ._config import ClientConfig
-from ._config_groups import ChatWaits, Limits, Polling, Retries, Timeouts
-from ._version import __version__
-from .client import Credits, NemoClient
-from .draft import Draft, Segment, Track, TrackType
-from .errors import *  # noqa: F403 (every error class; see __all__ below)
-from .session import Session
-from .state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
+from nemovideo import errors
+from nemovideo._config.config import ClientConfig
+from nemovideo._config.groups import ChatWaits, Limits, Polling, Retries, Timeouts
+from nemovideo._version import __version__
+from nemovideo.client import Credits, NemoClient
+from nemovideo.draft._model import Draft, Segment, Track, TrackType
+from nemovideo.errors import *  # noqa: F403 (every error class; see __all__ below)
+from nemovideo.session import Session
+from nemovideo.state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
 
 #: Loaded on first use: public name -> the module (under ``nemovideo``) that owns it.
 _LAZY: dict[str, str] = {
     # chat: one message, its streamed events, the whole reply, the agent's questions
-    **dict.fromkeys(("ChatStream", "send_message"), "chat"),
-    "ChatReply": "_chat_reply",
+    "ChatStream": "chat._stream",
+    "send_message": "chat._send",
+    "ChatReply": "chat._reply",
     **dict.fromkeys(
         (
             "ChatEvent",
@@ -46,16 +47,16 @@ _LAZY: dict[str, str] = {
             "RawEvent",
             "DraftUpdatedEvent",
         ),
-        "_chat_events",
+        "chat._events",
     ),
-    **dict.fromkeys(("QuestionEvent", "Question", "Option"), "_chat_question"),
+    **dict.fromkeys(("QuestionEvent", "Question", "Option"), "chat._question"),
     # upload and export
-    **dict.fromkeys(("Uploader", "UploadedMedia"), "upload"),
-    **dict.fromkeys(("Renderer", "RenderJob"), "render"),
-    **dict.fromkeys(("RenderResult", "RenderStatus"), "_render_status"),
+    **dict.fromkeys(("Uploader", "UploadedMedia"), "upload._uploader"),
+    **dict.fromkeys(("Renderer", "RenderJob"), "render._renderer"),
+    **dict.fromkeys(("RenderResult", "RenderStatus"), "render._status"),
     # the skill's conversation layer
-    **dict.fromkeys(("Assistant", "AssistantReply"), "assistant"),
-    **dict.fromkeys(("Intent", "GuiTranslation", "route", "translate_gui"), "intents"),
+    **dict.fromkeys(("Assistant", "AssistantReply"), "assistant._assistant"),
+    **dict.fromkeys(("Intent", "GuiTranslation", "route", "translate_gui"), "assistant._intents"),
     # the blocking client
     **dict.fromkeys(
         (
@@ -67,44 +68,44 @@ _LAZY: dict[str, str] = {
             "SyncUploader",
             "SyncAssistant",
         ),
-        "sync",
+        "sync._client",
     ),
 }
 
 if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-exported)
-    from ._chat_events import ChatEvent as ChatEvent
-    from ._chat_events import DraftUpdatedEvent as DraftUpdatedEvent
-    from ._chat_events import ErrorEvent as ErrorEvent
-    from ._chat_events import HeartbeatEvent as HeartbeatEvent
-    from ._chat_events import RawEvent as RawEvent
-    from ._chat_events import TextEvent as TextEvent
-    from ._chat_events import ToolCallEvent as ToolCallEvent
-    from ._chat_events import ToolResultEvent as ToolResultEvent
-    from ._chat_question import Option as Option
-    from ._chat_question import Question as Question
-    from ._chat_question import QuestionEvent as QuestionEvent
-    from ._chat_reply import ChatReply as ChatReply
-    from ._render_status import RenderResult as RenderResult
-    from ._render_status import RenderStatus as RenderStatus
-    from .assistant import Assistant as Assistant
-    from .assistant import AssistantReply as AssistantReply
-    from .chat import ChatStream as ChatStream
-    from .chat import send_message as send_message
-    from .intents import GuiTranslation as GuiTranslation
-    from .intents import Intent as Intent
-    from .intents import route as route
-    from .intents import translate_gui as translate_gui
-    from .render import Renderer as Renderer
-    from .render import RenderJob as RenderJob
-    from .sync import SyncAssistant as SyncAssistant
-    from .sync import SyncChatStream as SyncChatStream
-    from .sync import SyncNemoClient as SyncNemoClient
-    from .sync import SyncRenderer as SyncRenderer
-    from .sync import SyncRenderJob as SyncRenderJob
-    from .sync import SyncSession as SyncSession
-    from .sync import SyncUploader as SyncUploader
-    from .upload import UploadedMedia as UploadedMedia
-    from .upload import Uploader as Uploader
+    from nemovideo.assistant._assistant import Assistant as Assistant
+    from nemovideo.assistant._assistant import AssistantReply as AssistantReply
+    from nemovideo.assistant._intents import GuiTranslation as GuiTranslation
+    from nemovideo.assistant._intents import Intent as Intent
+    from nemovideo.assistant._intents import route as route
+    from nemovideo.assistant._intents import translate_gui as translate_gui
+    from nemovideo.chat import ChatStream as ChatStream
+    from nemovideo.chat import send_message as send_message
+    from nemovideo.chat._events import ChatEvent as ChatEvent
+    from nemovideo.chat._events import DraftUpdatedEvent as DraftUpdatedEvent
+    from nemovideo.chat._events import ErrorEvent as ErrorEvent
+    from nemovideo.chat._events import HeartbeatEvent as HeartbeatEvent
+    from nemovideo.chat._events import RawEvent as RawEvent
+    from nemovideo.chat._events import TextEvent as TextEvent
+    from nemovideo.chat._events import ToolCallEvent as ToolCallEvent
+    from nemovideo.chat._events import ToolResultEvent as ToolResultEvent
+    from nemovideo.chat._question import Option as Option
+    from nemovideo.chat._question import Question as Question
+    from nemovideo.chat._question import QuestionEvent as QuestionEvent
+    from nemovideo.chat._reply import ChatReply as ChatReply
+    from nemovideo.render._renderer import Renderer as Renderer
+    from nemovideo.render._renderer import RenderJob as RenderJob
+    from nemovideo.render._status import RenderResult as RenderResult
+    from nemovideo.render._status import RenderStatus as RenderStatus
+    from nemovideo.sync._client import SyncAssistant as SyncAssistant
+    from nemovideo.sync._client import SyncChatStream as SyncChatStream
+    from nemovideo.sync._client import SyncNemoClient as SyncNemoClient
+    from nemovideo.sync._client import SyncRenderer as SyncRenderer
+    from nemovideo.sync._client import SyncRenderJob as SyncRenderJob
+    from nemovideo.sync._client import SyncSession as SyncSession
+    from nemovideo.sync._client import SyncUploader as SyncUploader
+    from nemovideo.upload._uploader import UploadedMedia as UploadedMedia
+    from nemovideo.upload._uploader import Uploader as Uploader
 
 __all__ = [  # noqa: RUF022 (grouped by job, like the imports)
     # the client and its settings

@@ -19,25 +19,25 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
-from . import _endpoints as api
-from ._closing import AsyncClosing
-from ._config import ClientConfig
-from ._config_options import ConfigOptions
-from ._log import setup_from_env as setup_logging_from_env
-from ._numbers import whole
-from ._paths import id_text
-from ._transport import RetryHook, Transport
-from .errors import APIError, ValidationError
-from .session import Session, check_session_id
+from nemovideo._config.config import ClientConfig
+from nemovideo._config.options import ConfigOptions
+from nemovideo._http import endpoints as api
+from nemovideo._http.paths import id_text
+from nemovideo._http.transport import RetryHook, Transport
+from nemovideo._util.closing import AsyncClosing
+from nemovideo._util.log import setup_from_env as setup_logging_from_env
+from nemovideo._util.numbers import whole
+from nemovideo.errors import APIError, ValidationError
+from nemovideo.session import Session, check_session_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from typing_extensions import Unpack
 
-    from .assistant import Assistant
-    from .render import Renderer
-    from .upload import Uploader
+    from nemovideo.assistant._assistant import Assistant
+    from nemovideo.render._renderer import Renderer
+    from nemovideo.upload._uploader import Uploader
 
 
 def _count(value: Any) -> int | None:
@@ -203,7 +203,7 @@ class NemoClient(AsyncClosing):
     def uploader(self) -> Uploader:
         """Uploads for callers that hold session ids rather than ``Session`` objects."""
         if self._uploader is None:
-            from .upload import Uploader
+            from nemovideo.upload._uploader import Uploader
 
             self._uploader = Uploader(self._transport)
         return self._uploader
@@ -212,7 +212,7 @@ class NemoClient(AsyncClosing):
     def renderer(self) -> Renderer:
         """Render jobs by id: ``await client.renderer.resume(job_id)`` after a restart."""
         if self._renderer is None:
-            from .render import Renderer
+            from nemovideo.render._renderer import Renderer
 
             self._renderer = Renderer(self)
         return self._renderer
@@ -223,7 +223,7 @@ class NemoClient(AsyncClosing):
         ``options`` go to [`Assistant`][nemovideo.assistant.Assistant] (``session``,
         ``download_dir``, ``on_notice``, ``on_progress``, ``on_stage``, ``language``).
         """
-        from .assistant import Assistant
+        from nemovideo.assistant._assistant import Assistant
 
         return Assistant(self, **options)
 

@@ -47,14 +47,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._error_text import (
+from nemovideo._error_text import (
     DEFAULT_MAX_UPLOAD_BYTES,
     REGISTERED_TOP_UP,
     SUPPORTED_FORMATS,
     parse_retry_after,
     with_hint,
 )
-from ._redact import redact
+from nemovideo._http.redact import redact
 
 
 class NemoError(Exception):

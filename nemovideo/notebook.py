@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._closing import Closing
+from nemovideo._util.closing import Closing
 
 __all__ = ["ProgressBar", "progress_bar"]
 

@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from . import _endpoints as api
-from ._paths import check_id, encode_segment
-from .errors import APIError
-from .state import SessionState
+from nemovideo._http import endpoints as api
+from nemovideo._http.paths import check_id, encode_segment
+from nemovideo.errors import APIError
+from nemovideo.state import SessionState
 
 if TYPE_CHECKING:
-    from ._chat_question import QuestionEvent
-    from ._transport import Transport
-    from .chat import ChatReply, ChatStream, WaitingCallback
-    from .client import NemoClient
-    from .draft import Draft
-    from .render import RenderJob
-    from .upload import FileInput, UploadedMedia
+    from nemovideo._http.transport import Transport
+    from nemovideo.chat import ChatReply, ChatStream, WaitingCallback
+    from nemovideo.chat._question import QuestionEvent
+    from nemovideo.client import NemoClient
+    from nemovideo.draft._model import Draft
+    from nemovideo.render._renderer import RenderJob
+    from nemovideo.upload._uploader import FileInput, UploadedMedia
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -140,7 +140,7 @@ class Session:
         The message is POSTed once when iteration starts and never re-sent. Every event is
         yielded; ``keep_events`` says what ``stream.events`` keeps afterwards (``ChatStream``).
         """
-        from .chat import ChatStream
+        from nemovideo.chat import ChatStream
 
         return ChatStream(self, text, on_waiting=on_waiting, keep_events=keep_events)
 
@@ -158,7 +158,7 @@ class Session:
         ``on_text(piece)`` shows the answer while it is written; ``timeout`` (seconds) bounds the
         whole call (``StreamTimeoutError``; the message is never re-sent). See ``send_message``.
         """
-        from .chat import send_message
+        from nemovideo.chat import send_message
 
         return await send_message(self, text, on_waiting=on_waiting, keep_events=keep_events,
                                   on_text=on_text, timeout=timeout)  # fmt: skip
@@ -184,8 +184,8 @@ class Session:
         writes it (``"1. <prompt>: <label>, <label>"`` lines). A pick that is not offered raises
         ``ValidationError`` before anything is sent.
         """
-        from ._chat_question import answer_text
-        from .chat import send_message
+        from nemovideo.chat import send_message
+        from nemovideo.chat._question import answer_text
 
         message = answer_text(question, choices)
         return await send_message(self, message, on_waiting=on_waiting, on_text=on_text,

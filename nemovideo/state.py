@@ -18,9 +18,9 @@ from typing import Any
 
 import attrs
 
-from . import _draft_read as rd
-from ._numbers import finite_float, whole
-from .draft import Draft
+from nemovideo._util.numbers import finite_float, whole
+from nemovideo.draft import _read as rd
+from nemovideo.draft._model import Draft
 
 __all__ = ["CanvasConfig", "GeneratedMedia", "MediaInfo", "SessionState"]
 

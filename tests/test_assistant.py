@@ -8,7 +8,7 @@ import pytest
 
 import nemovideo
 from nemovideo.testing import Emulator, sample_images
-from nemovideo.testing._agent import chat_controls
+from nemovideo.testing._agent.agent import chat_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 from .conftest import make_client

@@ -116,6 +116,6 @@ def test_concurrent_processes_agree_on_client_id(tmp_path: Path) -> None:
 
 
 def _client_id_in_process(config_dir: str) -> str:
-    from nemovideo._auth import ClientIdStore
+    from nemovideo._http.auth import ClientIdStore
 
     return ClientIdStore(nemovideo.ClientConfig(config_dir=Path(config_dir))).get()

@@ -29,7 +29,7 @@ from nemovideo.errors import (
     ValidationError,
 )
 from nemovideo.testing import Emulator
-from nemovideo.testing._agent import ChatControls, chat_controls
+from nemovideo.testing._agent.agent import ChatControls, chat_controls
 
 from .conftest import make_client
 
@@ -350,7 +350,7 @@ async def test_in_stream_error_fails_the_send_with_the_partial_reply(
 
 
 def test_transcript_keeps_unrepeated_deltas_and_drops_repeats() -> None:
-    from nemovideo._chat_text import Transcript
+    from nemovideo.chat._text import Transcript
 
     t = Transcript()
     for text, partial in [("Looking ", True), ("around", True), ("I'll add ", True),
@@ -364,7 +364,7 @@ def test_transcript_keeps_unrepeated_deltas_and_drops_repeats() -> None:
 
 
 def test_answer_text_validates_before_sending() -> None:
-    from nemovideo._chat_question import answer_text, question_of
+    from nemovideo.chat._question import answer_text, question_of
 
     q = question_of({"title": "T", "questions": [
         {"id": "a", "prompt": "Pick", "options": [{"id": "x", "label": "Ex"}, "Why"]},

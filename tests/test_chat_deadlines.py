@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 import nemovideo
-from nemovideo import _endpoints as api
+from nemovideo._http import endpoints as api
 from nemovideo.testing import FAST_SETTINGS
 
 from .conftest import serving

@@ -8,8 +8,8 @@ from pathlib import Path
 import attrs
 
 import nemovideo
-from nemovideo._config import GROUPS
-from nemovideo._config_options import ConfigOptions
+from nemovideo._config.config import GROUPS
+from nemovideo._config.options import ConfigOptions
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

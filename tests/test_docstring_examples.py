@@ -52,10 +52,10 @@ def examples(module: ModuleType) -> list[doctest.DocTest]:
 
 def test_the_examples_are_found() -> None:
     assert {
-        "nemovideo._json",
-        "nemovideo._draft_diff",
-        "nemovideo._draft_read",
-        "nemovideo._sse",
+        "nemovideo._util.jsonparse",
+        "nemovideo.draft._diff",
+        "nemovideo.draft._read",
+        "nemovideo.chat._sse",
     } <= set(MODULES)
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from nemovideo.draft import Draft, Segment, Track, TrackType
 from nemovideo.errors import ValidationError
-from nemovideo.testing._drafts import (
+from nemovideo.testing.drafts import (
     bgm_track,
     example_draft,
     make_draft,

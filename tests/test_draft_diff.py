@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from nemovideo.draft import Draft
 from nemovideo.errors import ValidationError
-from nemovideo.testing._drafts import bgm_track, example_draft, make_draft, video_track
+from nemovideo.testing.drafts import bgm_track, example_draft, make_draft, video_track
 
 from .test_draft import KEYS, SCALARS, exercise
 

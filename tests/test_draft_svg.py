@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nemovideo.draft import Draft
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 
 NS = "{http://www.w3.org/2000/svg}"
 VALUES = (

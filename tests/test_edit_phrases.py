@@ -16,10 +16,10 @@ import pytest
 from nemovideo.draft import Draft, TrackType
 from nemovideo.intents import route
 from nemovideo.testing import Emulator
-from nemovideo.testing._agent import Plan, chat_controls, plan_reply
-from nemovideo.testing._drafts import bgm_track, make_draft, title_track, video_track
-from nemovideo.testing._edit_phrases import plan_edit
-from nemovideo.testing._store import initial_state
+from nemovideo.testing._agent.agent import Plan, chat_controls, plan_reply
+from nemovideo.testing._agent.phrases import plan_edit
+from nemovideo.testing._server.store import initial_state
+from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
 
 from .conftest import make_client
 

@@ -147,9 +147,9 @@ def test_every_exempted_lazy_edge_is_still_a_lazy_import() -> None:
 def test_the_reader_sees_the_kinds_of_import_it_must() -> None:
     """The parser itself: relative, absolute, lazy and TYPE_CHECKING imports, and ``_LAZY``."""
     graph = import_graph()
-    assert graph["nemovideo.client"]["nemovideo._endpoints"][1] is False  # from . import x
+    assert graph["nemovideo.client"]["nemovideo._http.endpoints"][1] is False  # from . import x
     assert graph["nemovideo.errors"]["nemovideo._error_text"][1] is False  # from .x import y
-    assert graph["nemovideo.cli"]["nemovideo._cli_commands"][1] is True  # inside main()
+    assert graph["nemovideo.cli"]["nemovideo.cli._commands"][1] is True  # inside main()
     assert graph["nemovideo.cli"]["nemovideo"] == (graph["nemovideo.cli"]["nemovideo"][0], False)
     assert "nemovideo.client" not in graph["nemovideo.render"]  # only under TYPE_CHECKING
     assert {"nemovideo.chat", "nemovideo.sync"} <= set(graph["nemovideo"])  # from _LAZY

@@ -1,6 +1,6 @@
 """The chat stream's JSON parser: orjson when installed, the stdlib otherwise, the same results.
 
-``nemovideo._json`` uses orjson (the ``speedups`` extra) and hands anything orjson refuses to
+``nemovideo._util.jsonparse`` uses orjson (the ``speedups`` extra) and hands anything orjson refuses to
 ``json.loads``; these tests hold it to that: every text decodes to what ``json.loads`` gives (or
 fails as it fails), and a whole chat stream of awkward frames yields the same events either way.
 """
@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import nemovideo
-from nemovideo import _json
+from nemovideo._util import jsonparse as _json
 
 from .conftest import FAST, serving
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo import _log
+from nemovideo._util import log as _log
 from nemovideo.testing import Emulator
-from nemovideo.testing._store import TokenRecord
+from nemovideo.testing._server.store import TokenRecord
 
 FLOW = """
 import asyncio, logging, sys

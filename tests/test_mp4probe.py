@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from nemovideo.testing._drafts import bgm_track, make_draft, video_track
-from nemovideo.testing._ffmpeg import ffmpeg_exe, make_sample_audio, make_sample_image, render_draft
+from nemovideo.testing._render.ffmpeg import (
+    ffmpeg_exe,
+    make_sample_audio,
+    make_sample_image,
+    render_draft,
+)
+from nemovideo.testing.drafts import bgm_track, make_draft, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
 

@@ -22,17 +22,17 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo import _render_download as dl
-from nemovideo._fsutil import BackgroundFlusher
+from nemovideo._util.files import BackgroundFlusher
+from nemovideo.render import _download as dl
 from nemovideo.testing import Emulator
-from nemovideo.testing._store import iso_time
+from nemovideo.testing._server.store import iso_time
 
 from .conftest import FAST
 
 DEFERRED = (
-    "nemovideo._chat_events",
-    "nemovideo._render_download",
-    "nemovideo._sse",
+    "nemovideo.chat._events",
+    "nemovideo.render._download",
+    "nemovideo.chat._sse",
     "nemovideo.assistant",
     "nemovideo.chat",
     "nemovideo.intents",

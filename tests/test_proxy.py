@@ -33,8 +33,8 @@ from yarl import URL
 
 import nemovideo
 from nemovideo.testing import Emulator
-from nemovideo.testing._drafts import make_draft, video_track
-from nemovideo.testing._ffmpeg import make_sample_image
+from nemovideo.testing._render.ffmpeg import make_sample_image
+from nemovideo.testing.drafts import make_draft, video_track
 
 from .conftest import make_client
 

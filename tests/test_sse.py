@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nemovideo._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEItem
+from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEItem
 from nemovideo.errors import StreamDecodeError
 
 E = ServerSentEvent
@@ -322,8 +322,8 @@ def test_caps_agree_across_splits(stream: bytes, cuts: list[int]) -> None:
 
 
 def test_stray_lines_rebuild_an_unescaped_multiline_frame() -> None:
-    from nemovideo._chat_shape import Shaper
-    from nemovideo._sse import SSEStray
+    from nemovideo.chat._shape import Shaper
+    from nemovideo.chat._sse import SSEStray
 
     message = 'Render "x" failed:\nValueError: the encoder said "no"\n\n\nretry later'
     wire = f'data: {{"error": "{message}"}}\n\n'.encode()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nemovideo.draft import Draft
 from nemovideo.state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 
 VIDEO_INFO = {
     "filename": "city.mp4",

@@ -25,7 +25,7 @@ import pytest
 import nemovideo
 from nemovideo.sync import SyncNemoClient, SyncRenderJob, SyncSession
 from nemovideo.testing import Emulator, sample_images
-from nemovideo.testing._drafts import make_draft, video_track
+from nemovideo.testing.drafts import make_draft, video_track
 
 from .conftest import FAST, make_client
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nemovideo._auth import AnonymousToken, _parse_time
+from nemovideo._http.auth import AnonymousToken, _parse_time
 from nemovideo.testing import Emulator
 
 from .conftest import make_client

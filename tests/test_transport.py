@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 
 import nemovideo
-from nemovideo import _endpoints as api
 from nemovideo import errors
+from nemovideo._http import endpoints as api
 from nemovideo.testing import Emulator
 
 from .conftest import make_client, serving

@@ -21,8 +21,8 @@ from typing import Any
 import attrs
 from yarl import URL
 
-from ._config_groups import ChatWaits, Limits, Polling, Retries, Timeouts
-from ._config_rules import (
+from nemovideo._config.groups import ChatWaits, Limits, Polling, Retries, Timeouts
+from nemovideo._config.rules import (
     COUNT,
     FLAG,
     GROWTH,
@@ -41,8 +41,8 @@ from ._config_rules import (
     strip_slash,
     to_path,
 )
-from ._error_text import DEFAULT_MAX_UPLOAD_BYTES
-from .errors import InsecureURLError, ValidationError
+from nemovideo._error_text import DEFAULT_MAX_UPLOAD_BYTES
+from nemovideo.errors import InsecureURLError, ValidationError
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"

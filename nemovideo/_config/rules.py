@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 from yarl import URL
 
-from .errors import ValidationError
+from nemovideo.errors import ValidationError
 
 
 def is_loopback(host: str | None) -> bool:

@@ -25,10 +25,10 @@ from typing import Any
 
 import attrs
 
-from ._config import ClientConfig
-from ._config_rules import header_safe
-from ._fsutil import FileLock, atomic_write_bytes, create_once
-from .errors import APIError, AuthenticationError, RateLimitError, TransportError
+from nemovideo._config.config import ClientConfig
+from nemovideo._config.rules import header_safe
+from nemovideo._util.files import FileLock, atomic_write_bytes, create_once
+from nemovideo.errors import APIError, AuthenticationError, RateLimitError, TransportError
 
 log = logging.getLogger("nemovideo.auth")
 

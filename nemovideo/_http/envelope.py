@@ -15,10 +15,10 @@ from typing import Any
 
 import aiohttp
 
-from . import _json
-from ._endpoints import Envelope
-from ._numbers import code_of
-from .errors import APIError, RenderFailedError, error_for, parse_retry_after
+from nemovideo._http.endpoints import Envelope
+from nemovideo._util import jsonparse as _json
+from nemovideo._util.numbers import code_of
+from nemovideo.errors import APIError, RenderFailedError, error_for, parse_retry_after
 
 __all__ = ["Envelope", "check_event_stream", "decode_response", "message_of"]
 

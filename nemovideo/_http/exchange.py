@@ -20,13 +20,13 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from ._config import ClientConfig
-from ._deadline import Deadline
-from ._paths import describe_error, own_error
-from ._pool import Pool
-from ._redact import redact
-from ._retry import Call
-from .errors import APIError, NemoError, StreamTimeoutError, TransportError
+from nemovideo._config.config import ClientConfig
+from nemovideo._http.paths import describe_error, own_error
+from nemovideo._http.pool import Pool
+from nemovideo._http.redact import redact
+from nemovideo._http.retry import Call
+from nemovideo._util.deadline import Deadline
+from nemovideo.errors import APIError, NemoError, StreamTimeoutError, TransportError
 
 __all__ = ["REQUEST_ID_HEADER", "Exchange", "Reader", "last_request_id"]
 

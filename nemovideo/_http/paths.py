@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .errors import NemoError, ValidationError
+from nemovideo.errors import NemoError, ValidationError
 
 __all__ = ["build_path", "check_id", "describe_error", "encode_segment", "own_error"]
 

@@ -15,8 +15,8 @@ import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
-from ._version import __version__
-from .errors import ClientClosedError
+from nemovideo._version import __version__
+from nemovideo.errors import ClientClosedError
 
 __all__ = ["Pool", "ProxyChoice"]
 

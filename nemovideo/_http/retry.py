@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from ._endpoints import Envelope
-from .errors import (
+from nemovideo._http.endpoints import Envelope
+from nemovideo.errors import (
     AuthenticationError,
     NemoError,
     RateLimitError,
@@ -42,7 +42,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._config import ClientConfig
+    from nemovideo._config.config import ClientConfig
 
 __all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "RetryPolicy"]
 
@@ -85,7 +85,7 @@ class Call:
 
     def describe(self) -> str:
         """``"GET /api/render/proxy/lambda/render_1"``: method and encoded path, no query."""
-        from ._paths import build_path
+        from nemovideo._http.paths import build_path
 
         try:
             return f"{self.method} {build_path(self.path, self.segments)}"

@@ -25,21 +25,17 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from . import _endpoints as api
-from ._auth import TokenProvider
-from ._config import ClientConfig
-from ._endpoints import Endpoint
-from ._envelope import check_event_stream, decode_response
-from ._exchange import Exchange, Reader, last_request_id
-from ._paths import build_path
-from ._pool import Pool
-from ._redact import register_secret
-from ._retry import Attempts, BodyFactory, Call, Envelope, RetryPolicy
-from .errors import (
-    APIError,
-    AuthenticationError,
-    NemoError,
-)
+from nemovideo._config.config import ClientConfig
+from nemovideo._http import endpoints as api
+from nemovideo._http.auth import TokenProvider
+from nemovideo._http.endpoints import Endpoint
+from nemovideo._http.envelope import check_event_stream, decode_response
+from nemovideo._http.exchange import Exchange, Reader, last_request_id
+from nemovideo._http.paths import build_path
+from nemovideo._http.pool import Pool
+from nemovideo._http.redact import register_secret
+from nemovideo._http.retry import Attempts, BodyFactory, Call, Envelope, RetryPolicy
+from nemovideo.errors import APIError, AuthenticationError, NemoError
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "OpenStream", "RetryHook", "Transport"]
 
@@ -256,7 +252,7 @@ class Transport:
     async def _fetch_anonymous(self, client_id: str, patient: bool = True) -> Mapping[str, Any]:
         """POST for an anonymous token. Not ``patient``: a 429 raises at once, since the caller
         still holds a valid token and the API only refuses while that one is valid."""
-        from .errors import MissingClientIdError
+        from nemovideo.errors import MissingClientIdError
 
         def call_for(cid: str) -> Call:
             ep = api.ANONYMOUS_TOKEN

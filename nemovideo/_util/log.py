@@ -7,7 +7,7 @@ Like ``OPENAI_LOG``: unset, the SDK adds no handler and its loggers (``nemovideo
 follow the application's logging setup. Set, one stderr handler goes on the ``nemovideo`` logger,
 once per process, however many clients are made.
 
-Redaction is the one the error messages use (``nemovideo._redact``): the client's own token (each
+Redaction is the one the error messages use (``nemovideo._http.redact``): the client's own token (each
 client registers it with :func:`register_secret`) and anything token-shaped (``nmv_usr_…``,
 ``clm_…``, ``Bearer …``) becomes ``***``. The handler's :class:`RedactingFilter` applies it to the
 message, its arguments, the request fields and any traceback before a line is written.
@@ -21,8 +21,8 @@ import sys
 import threading
 from collections.abc import Mapping
 
-from ._redact import redact, register_secret
-from .errors import ValidationError
+from nemovideo._http.redact import redact, register_secret
+from nemovideo.errors import ValidationError
 
 __all__ = [
     "LEVELS",

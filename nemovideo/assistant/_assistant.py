@@ -1,22 +1,4 @@
-"""The skill's conversation as a library: one sentence in, the right action out.
-
-``Assistant`` routes what a user says (``intents.route``) to an action - export, credits, state,
-upload, or a chat message to the backend agent - runs it on one session, and answers in plain
-language. Apps get the published skill's behaviour without re-implementing it::
-
-    async with NemoClient() as client:
-        assistant = client.assistant()
-        reply = await assistant.handle("turn these images into a 15-second video",
-                                       files=["a.jpg", "b.jpg"])
-        print(reply.text)            # what to show the user
-        reply = await assistant.handle("export 1080p mp4")
-        print(reply.path)            # the downloaded MP4
-
-Why a separate layer: the client methods raise typed errors and never guess; a conversation needs the
-opposite - an expired session is replaced (and the user told), 2001 becomes a registration link, the
-backend's GUI talk ("click the Export button") becomes what the client will do. Nothing here ever
-re-sends a chat message: a dropped stream is recovered by polling state inside ``chat``.
-"""
+"""The Assistant and AssistantReply (the package docstring shows how to use them)."""
 
 from __future__ import annotations
 
@@ -27,23 +9,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._advice import advice_for
-from .errors import (
-    AgentError,
-    NemoError,
-    SessionNotFoundError,
-    StreamTimeoutError,
-)
-from .intents import Intent, route, translate_gui
+from nemovideo.assistant._advice import advice_for
+from nemovideo.assistant._intents import Intent, route, translate_gui
+from nemovideo.errors import AgentError, NemoError, SessionNotFoundError, StreamTimeoutError
 
 if TYPE_CHECKING:
-    from ._chat_question import QuestionEvent
-    from .chat import ChatReply
-    from .client import NemoClient
-    from .draft import Draft
-    from .render import RenderJob, RenderResult
-    from .session import Session
-    from .upload import FileInput, UploadedMedia
+    from nemovideo.chat import ChatReply
+    from nemovideo.chat._question import QuestionEvent
+    from nemovideo.client import NemoClient
+    from nemovideo.draft._model import Draft
+    from nemovideo.render._renderer import RenderJob, RenderResult
+    from nemovideo.session import Session
+    from nemovideo.upload._uploader import FileInput, UploadedMedia
 
 log = logging.getLogger("nemovideo.assistant")
 
@@ -285,7 +262,7 @@ class Assistant:
         question = self._question
         if question is None or self.session is None:
             return AssistantReply(text="There is no open question to answer.", action="chat")
-        from ._chat_question import answer_text
+        from nemovideo.chat._question import answer_text
 
         try:
             message = answer_text(question, choices)
@@ -297,7 +274,7 @@ class Assistant:
             return self._failed("chat", exc)
 
     async def _chat(self, text: str) -> AssistantReply:
-        from .chat import send_message
+        from nemovideo.chat import send_message
 
         session = await self._session()
         self._question = None

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from . import _intent_rules as rules
-from ._intent_rules import Action
+from nemovideo.assistant import _rules as rules
+from nemovideo.assistant._rules import Action
 
 __all__ = ["ACTIONS", "Action", "GuiTranslation", "Intent", "normalize", "route", "translate_gui"]
 

@@ -33,7 +33,7 @@ Rules it keeps (docs/protocol.md, "Chat"):
 
 from __future__ import annotations
 
-from ._chat_events import (
+from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
     ErrorEvent,
@@ -43,10 +43,10 @@ from ._chat_events import (
     ToolCallEvent,
     ToolResultEvent,
 )
-from ._chat_question import Option, Question, QuestionEvent
-from ._chat_reply import ChatReply
-from ._chat_send import send_message
-from ._chat_stream import CHAT_PATH, WHOLE_EVENTS, ChatStream, WaitingCallback
+from nemovideo.chat._question import Option, Question, QuestionEvent
+from nemovideo.chat._reply import ChatReply
+from nemovideo.chat._send import send_message
+from nemovideo.chat._stream import CHAT_PATH, WHOLE_EVENTS, ChatStream, WaitingCallback
 
 __all__ = [
     "CHAT_PATH",

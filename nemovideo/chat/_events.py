@@ -21,9 +21,9 @@ from typing import Any
 
 import attrs
 
-from . import _json
-from ._chat_question import QuestionEvent
-from .draft import Draft
+from nemovideo._util import jsonparse as _json
+from nemovideo.chat._question import QuestionEvent
+from nemovideo.draft._model import Draft
 
 __all__ = [
     "ChatEvent",

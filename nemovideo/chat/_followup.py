@@ -18,12 +18,12 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ._chat_state import Clock
-from .errors import TransportError
+from nemovideo.chat._state import Clock
+from nemovideo.errors import TransportError
 
 if TYPE_CHECKING:
-    from .draft import Draft
-    from .session import Session
+    from nemovideo.draft._model import Draft
+    from nemovideo.session import Session
 
 log = logging.getLogger("nemovideo.chat")
 

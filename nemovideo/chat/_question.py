@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from .errors import ValidationError
+from nemovideo.errors import ValidationError
 
 __all__ = [
     "ASK_TOOL",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from ._chat_events import ChatEvent, ErrorEvent, ToolCallEvent
-from ._chat_question import QuestionEvent
-from .draft import Draft
+from nemovideo.chat._events import ChatEvent, ErrorEvent, ToolCallEvent
+from nemovideo.chat._question import QuestionEvent
+from nemovideo.draft._model import Draft
 
 __all__ = ["ChatReply"]
 

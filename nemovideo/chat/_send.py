@@ -7,23 +7,16 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._chat_events import (
-    TextEvent,
-    ToolCallEvent,
-)
-from ._chat_followup import wait_for_draft_change
-from ._chat_reply import ChatReply
-from .draft import Draft
-from .errors import (
-    AgentError,
-    NemoError,
-    StreamTimeoutError,
-)
+from nemovideo.chat._events import TextEvent, ToolCallEvent
+from nemovideo.chat._followup import wait_for_draft_change
+from nemovideo.chat._reply import ChatReply
+from nemovideo.draft._model import Draft
+from nemovideo.errors import AgentError, NemoError, StreamTimeoutError
 
 if TYPE_CHECKING:
-    from .session import Session
+    from nemovideo.session import Session
 
-from ._chat_stream import ChatStream, WaitingCallback, log_waiting
+from nemovideo.chat._stream import ChatStream, WaitingCallback, log_waiting
 
 __all__ = ["send_message"]
 

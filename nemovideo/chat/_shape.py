@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import collections
 
-from ._chat_events import (
+from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
     ErrorEvent,
@@ -40,9 +40,9 @@ from ._chat_events import (
     decode_data,
     decode_plain,
 )
-from ._chat_question import ASK_TOOL, QuestionEvent, question_of
-from ._chat_text import Transcript
-from ._sse import ServerSentEvent, SSEComment, SSEStray
+from nemovideo.chat._question import ASK_TOOL, QuestionEvent, question_of
+from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEStray
+from nemovideo.chat._text import Transcript
 
 __all__ = ["Item", "Shaper"]
 

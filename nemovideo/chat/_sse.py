@@ -33,7 +33,7 @@ from typing import NoReturn
 
 import attrs
 
-from .errors import StreamDecodeError
+from nemovideo.errors import StreamDecodeError
 
 __all__ = ["SSEComment", "SSEDecoder", "SSEItem", "SSEStray", "ServerSentEvent"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .errors import StreamTimeoutError
+from nemovideo.errors import StreamTimeoutError
 
 __all__ = ["Clock"]
 

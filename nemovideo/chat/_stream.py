@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from . import _endpoints as api
-from ._chat_events import (
+from nemovideo._http import endpoints as api
+from nemovideo._http.paths import describe_error
+from nemovideo._util.closing import AsyncClosing
+from nemovideo._util.deadline import Deadline
+from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
     ErrorEvent,
@@ -19,16 +22,13 @@ from ._chat_events import (
     TextEvent,
     ToolCallEvent,
 )
-from ._chat_followup import wait_for_draft_change
-from ._chat_question import QuestionEvent
-from ._chat_shape import Item, Shaper
-from ._chat_state import Clock
-from ._closing import AsyncClosing
-from ._deadline import Deadline
-from ._paths import describe_error
-from ._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
-from .draft import Draft
-from .errors import (
+from nemovideo.chat._followup import wait_for_draft_change
+from nemovideo.chat._question import QuestionEvent
+from nemovideo.chat._shape import Item, Shaper
+from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
+from nemovideo.chat._state import Clock
+from nemovideo.draft._model import Draft
+from nemovideo.errors import (
     AgentError,
     ChatRecoveryError,
     StreamDecodeError,
@@ -38,7 +38,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .session import Session
+    from nemovideo.session import Session
 
 __all__ = ["APP_NAME", "CHAT_PATH", "WHOLE_EVENTS", "ChatStream", "WaitingCallback"]
 

@@ -15,7 +15,7 @@ deltas no final repeats and deltas still pending at the end stay, in order::
 
 from __future__ import annotations
 
-from ._chat_events import TextEvent
+from nemovideo.chat._events import TextEvent
 
 __all__ = ["Transcript"]
 

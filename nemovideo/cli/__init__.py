@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from ._cli_exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
-from .errors import NemoError, RenderTimeoutError
+from nemovideo import __version__
+from nemovideo.cli._exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
+from nemovideo.errors import NemoError, RenderTimeoutError
 
 
 class UsageError(Exception):
@@ -124,7 +124,7 @@ def _add(sub: Any, name: str, parents: list[argparse.ArgumentParser]) -> argpars
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ._cli_out import OUT_HELP
+    from nemovideo.cli._out import OUT_HELP
 
     common = _common_options(top=False)
     on_session = _Parser(add_help=False)
@@ -182,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
 def _emulator_parser() -> argparse.ArgumentParser:
     """``nemovideo emulator``'s own options, built only when that command runs: importing the
     emulator (aiohttp.web, ffmpeg) is for serving it, never for ``credits`` or ``--help``."""
-    from .testing.__main__ import add_arguments
+    from nemovideo.testing.__main__ import add_arguments
 
     parser = _Parser(prog="nemovideo emulator", description=_COMMANDS["emulator"][1])
     add_arguments(parser)
@@ -190,7 +190,7 @@ def _emulator_parser() -> argparse.ArgumentParser:
 
 
 def _serve_emulator(words: list[str]) -> int:
-    from .testing.__main__ import run as run_emulator
+    from nemovideo.testing.__main__ import run as run_emulator
 
     parser = _emulator_parser()
     options = parser.parse_args(words)
@@ -250,8 +250,10 @@ def _main(words: list[str]) -> int:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)
         print(exc.usage + exc.message, file=sys.stderr, flush=True)
         return EXIT_USAGE
-    from . import _cli_commands  # the client, upload and render: not for --help or a usage error
-    from ._cli_session import os_message
+    from nemovideo.cli import (
+        _commands as _cli_commands,  # the client, upload and render: not for --help or a usage error
+    )
+    from nemovideo.cli._session import os_message
 
     as_json = bool(getattr(args, "json", False))
     try:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .intents import translate_gui
+from nemovideo.assistant._intents import translate_gui
 
 __all__ = [
     "SKIP",

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._cli_exit import EXIT_OK
-from ._cli_out import check_target, prepare_out
-from ._cli_session import make_client, on_session
-from ._cli_term import Bar, emit, note
-from ._render_download import target_path
-from .session import Session
-from .upload import UploadedMedia
+from nemovideo.cli._exit import EXIT_OK
+from nemovideo.cli._out import check_target, prepare_out
+from nemovideo.cli._session import make_client, on_session
+from nemovideo.cli._term import Bar, emit, note
+from nemovideo.render._download import target_path
+from nemovideo.session import Session
+from nemovideo.upload._uploader import UploadedMedia
 
 if TYPE_CHECKING:
-    from .render import RenderJob
+    from nemovideo.render._renderer import RenderJob
 
 
 def _value(obj: Any) -> Any:
@@ -33,11 +33,11 @@ def media_json(media: UploadedMedia) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> int:
     # demo and chat load the emulator's samples and the conversation layer: only when they run
     if args.command == "demo":
-        from ._cli_demo import run_demo
+        from nemovideo.cli._demo import run_demo
 
         return await run_demo(args)
     if args.command == "chat":
-        from ._cli_repl import run_chat
+        from nemovideo.cli._repl import run_chat
 
         return await run_chat(args)
     if args.command == "export":

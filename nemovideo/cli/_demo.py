@@ -13,12 +13,12 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from ._cli_exit import EXIT_OK
-from ._cli_out import check_target, prepare_out
-from ._cli_session import make_client
-from ._cli_term import Bar, emit
-from .client import NemoClient
-from .intents import translate_gui
+from nemovideo.assistant._intents import translate_gui
+from nemovideo.cli._exit import EXIT_OK
+from nemovideo.cli._out import check_target, prepare_out
+from nemovideo.cli._session import make_client
+from nemovideo.cli._term import Bar, emit
+from nemovideo.client import NemoClient
 
 DEFAULT_PROMPT = "turn these images into a 15-second video with smooth transitions"
 
@@ -31,7 +31,7 @@ async def _demo_client(args: argparse.Namespace, say: object) -> AsyncIterator[N
             say(f"Using the live API at {client.config.base_url}")
             yield client
         return
-    from .testing import Emulator
+    from nemovideo.testing import Emulator
 
     with tempfile.TemporaryDirectory(prefix="nemovideo-demo-") as tmp:
         async with Emulator(data_dir=Path(tmp) / "emulator") as emu:
@@ -60,7 +60,9 @@ async def run_demo(args: argparse.Namespace) -> int:
         say(f"Signed in anonymously as {client.user_id}: {bal.available} credits")
         session = await client.create_session(task_name="nemovideo demo")
         say(f"Created session {session.id}")
-        from .testing._samples import sample_images  # the emulator's package: only for the demo
+        from nemovideo.testing._upload.samples import (
+            sample_images,  # the emulator's package: only for the demo
+        )
 
         images = sample_images()
         bar = Bar(args, "upload")

@@ -7,7 +7,7 @@ them.
 
 from __future__ import annotations
 
-from .errors import (
+from nemovideo.errors import (
     AuthenticationError,
     ChatRecoveryError,
     ExportBlockedError,

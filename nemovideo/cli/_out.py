@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._render_download import target_path
-from ._upload_check import sniff
-from .errors import ValidationError
+from nemovideo.errors import ValidationError
+from nemovideo.render._download import target_path
+from nemovideo.upload._check import sniff
 
 __all__ = ["OUT_HELP", "check_target", "prepare_dir", "prepare_out"]
 

@@ -30,23 +30,16 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._cli_ask import (
-    SKIP,
-    ReplyPrinter,
-    job_line,
-    parse_answer,
-    question_json,
-    unfinished,
-)
-from ._cli_exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
-from ._cli_input import History, Lines
-from ._cli_out import check_target, prepare_dir
-from ._cli_session import get_session, make_client, os_message, remember_session
-from ._cli_term import Bar, Spinner, emit
-from ._render_download import target_path
-from .assistant import Assistant, AssistantReply
-from .client import NemoClient
-from .intents import route
+from nemovideo.assistant._assistant import Assistant, AssistantReply
+from nemovideo.assistant._intents import route
+from nemovideo.cli._ask import SKIP, ReplyPrinter, job_line, parse_answer, question_json, unfinished
+from nemovideo.cli._exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
+from nemovideo.cli._input import History, Lines
+from nemovideo.cli._out import check_target, prepare_dir
+from nemovideo.cli._session import get_session, make_client, os_message, remember_session
+from nemovideo.cli._term import Bar, Spinner, emit
+from nemovideo.client import NemoClient
+from nemovideo.render._download import target_path
 
 T = TypeVar("T")
 

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ._cli_term import note
-from ._fsutil import atomic_write_bytes
-from .client import NemoClient
-from .errors import SessionNotFoundError
-from .session import Session
+from nemovideo._util.files import atomic_write_bytes
+from nemovideo.cli._term import note
+from nemovideo.client import NemoClient
+from nemovideo.errors import SessionNotFoundError
+from nemovideo.session import Session
 
 __all__ = [
     "get_session",

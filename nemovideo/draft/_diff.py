@@ -26,7 +26,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._draft_read import (
+from nemovideo.draft._read import (
     DUR_MS,
     DUR_S,
     END_MS,
@@ -46,7 +46,7 @@ from ._draft_read import (
 )
 
 if TYPE_CHECKING:
-    from .draft import Draft, Segment, Track
+    from nemovideo.draft._model import Draft, Segment, Track
 
 _COVERED = frozenset(
     chain(("m",), SEGMENT_ID, START_MS, START_S, DUR_MS, DUR_S, END_MS, END_S)

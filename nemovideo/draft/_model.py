@@ -1,16 +1,4 @@
-"""The draft: NemoVideo's compact editing timeline, decoded without losing a byte.
-
-The server keeps the timeline as ``{"t": [track, ...], "d": ms, "m": {...}}`` where a track is
-``{"tt": 0 | 1 | 7, "sg": [segment, ...], "m": {...}}``. Export posts the draft back verbatim and no
-public source documents every segment field, so ``Draft`` keeps the raw mapping untouched and
-derives read-only views from it (common spellings accepted, unknown keys kept)::
-
-    draft = Draft.from_json(state["draft"])
-    print(draft.summary())        # Timeline (3 tracks): 1. Video: city timelapse (0-10s) ...
-    for line in before.diff(draft):
-        print(line)               # BGM volume 35% -> 50%
-    assert Draft.from_json(d).to_json() == d
-"""
+"""The Draft, Track and Segment value classes (the package docstring says why they look this way)."""
 
 from __future__ import annotations
 
@@ -21,9 +9,9 @@ from typing import Any
 
 import attrs
 
-from . import _draft_read as rd
-from ._numbers import finite_float, whole
-from ._track_type import TrackType
+from nemovideo._util.numbers import finite_float, whole
+from nemovideo.draft import _read as rd
+from nemovideo.draft._track_type import TrackType
 
 __all__ = ["Draft", "Segment", "Track", "TrackType"]
 
@@ -365,13 +353,13 @@ class Draft:
 
     def diff(self, other: Draft) -> list[str]:
         """What changed from this draft to ``other``, one readable line per change."""
-        from ._draft_diff import diff_drafts
+        from nemovideo.draft._diff import diff_drafts
 
         return diff_drafts(self, other)
 
     def to_svg(self, *, width: int = 760) -> str:
         """The timeline as a standalone SVG document (lanes, clips to scale, seconds ruler)."""
-        from ._draft_svg import render_svg
+        from nemovideo.draft._svg import render_svg
 
         return render_svg(self, width=width)
 

@@ -20,8 +20,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from ._numbers import finite_float
-from .errors import ValidationError
+from nemovideo._util.numbers import finite_float
+from nemovideo.errors import ValidationError
 
 T = TypeVar("T")
 START_MS = ("st", "start", "start_ms", "startMs", "startTime", "start_time", "s", "offset")

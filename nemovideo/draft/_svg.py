@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._draft_read import fmt_percent, fmt_seconds
-from ._track_type import TrackType
+from nemovideo.draft._read import fmt_percent, fmt_seconds
+from nemovideo.draft._track_type import TrackType
 
 if TYPE_CHECKING:
-    from .draft import Draft, Segment, Track
+    from nemovideo.draft._model import Draft, Segment, Track
 
 _LABEL_W = 150
 _PAD = 22

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 
-from . import _draft_read as rd
-from ._numbers import finite_float
+from nemovideo._util.numbers import finite_float
+from nemovideo.draft import _read as rd
 
 __all__ = ["TrackType"]
 

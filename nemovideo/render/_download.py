@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
-from ._fsutil import BackgroundFlusher
-from ._paths import describe_error
-from .errors import DownloadError, NemoError, TransportError, ValidationError
+from nemovideo._http.paths import describe_error
+from nemovideo._util.files import BackgroundFlusher
+from nemovideo.errors import DownloadError, NemoError, TransportError, ValidationError
 
 if TYPE_CHECKING:
-    from ._transport import Transport
+    from nemovideo._http.transport import Transport
 
 ProgressCallback = Callable[[int, int], None]
 

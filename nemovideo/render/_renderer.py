@@ -1,21 +1,4 @@
-"""Export: submit a draft for rendering, poll the job, download the MP4.
-
-Rendering takes 30-90 s and keeps running when the client goes away, so a job is addressed by its id
-alone and can be picked up again after a restart::
-
-    job = await session.export(format="mp4", quality="high")
-    save_somewhere(job.id)                                  # e.g. "render_1718000000000"
-    result = await job.wait(progress=lambda pct, total: print(f"{pct}%"))
-    path = await job.download("out.mp4", progress=lambda done, total: ...)
-
-    # later, in another process
-    job = await client.renderer.resume("render_1718000000000")
-    await job.download("videos/")                            # a directory: the server's file name
-
-A wait is bounded by time (``config.render_timeout``, 10 minutes, or ``job.wait(timeout=...)``);
-polls start 2 s apart and back off x1.5 up to ``config.poll_interval`` (30 s). Giving up raises
-[`RenderTimeoutError`][nemovideo.errors.RenderTimeoutError] carrying the id to resume with. The poll answer is read in each of its three documented shapes (docs/protocol.md, "Render").
-"""
+"""The Renderer and RenderJob (the package docstring shows how to use them)."""
 
 from __future__ import annotations
 
@@ -28,13 +11,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _endpoints as api
-from . import _render_download as dl
-from ._numbers import finite_float
-from ._paths import check_id, id_text
-from ._render_status import RenderResult, RenderStatus, has_status
-from .draft import Draft
-from .errors import (
+from nemovideo._http import endpoints as api
+from nemovideo._http.paths import check_id, id_text
+from nemovideo._util.numbers import finite_float
+from nemovideo.draft._model import Draft
+from nemovideo.errors import (
     APIError,
     NemoError,
     RenderFailedError,
@@ -43,11 +24,13 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .session import check_session_id
+from nemovideo.render import _download as dl
+from nemovideo.render._status import RenderResult, RenderStatus, has_status
+from nemovideo.session import check_session_id
 
 if TYPE_CHECKING:
-    from ._transport import Transport
-    from .client import NemoClient
+    from nemovideo._http.transport import Transport
+    from nemovideo.client import NemoClient
 
 log = logging.getLogger("nemovideo.render")
 

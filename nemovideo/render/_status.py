@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from ._numbers import finite_float
-from .errors import TransportError
+from nemovideo._util.numbers import finite_float
+from nemovideo.errors import TransportError
 
 __all__ = ["RenderResult", "RenderStatus", "has_status"]
 

@@ -1,30 +1,4 @@
-"""``SyncNemoClient``: the same client, blocking, for scripts, threads, Django views and notebooks.
-
-    from nemovideo import SyncNemoClient
-
-    with SyncNemoClient() as client:
-        session = client.create_session()
-        session.upload(["a.jpg", "b.jpg"])
-        reply = session.send("turn these into a 10-second video")
-        job = session.export()
-        job.wait()
-        job.download("out.mp4")
-
-        with session.chat("add lo-fi BGM at 35%") as stream:
-            for event in stream:
-                print(event)
-
-Every method is the async one, run on the client's private event loop, so the two APIs cannot
-drift: the same arguments, results, errors and retries. A calling thread with no event loop of its
-own runs that loop itself for the length of the call (no thread hand-off, so a blocking call costs
-what the async one does); where a loop is already running (Jupyter, an ``async def``) or another
-thread is in a call, the call runs on the client's helper thread. One client may be shared by
-many threads. Ctrl-C during a blocking call cancels that operation cleanly and raises
-``KeyboardInterrupt``.
-
-Callbacks (``progress``, ``on_waiting``) run inside the client's event loop: keep them short, and
-do not call the client from inside them.
-"""
+"""SyncNemoClient and its blocking proxies (the package docstring shows how to use them)."""
 
 from __future__ import annotations
 
@@ -32,27 +6,27 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from ._closing import Closing
-from ._sync_driver import DrivenLoop
-from ._sync_loop import Proxy, blocking, forwarding, reading
-from .assistant import Assistant
-from .chat import ChatStream
-from .client import NemoClient
-from .errors import ValidationError
-from .render import Renderer, RenderJob
-from .session import Session
-from .upload import Uploader
+from nemovideo._util.closing import Closing
+from nemovideo.assistant._assistant import Assistant
+from nemovideo.chat import ChatStream
+from nemovideo.client import NemoClient
+from nemovideo.errors import ValidationError
+from nemovideo.render._renderer import Renderer, RenderJob
+from nemovideo.session import Session
+from nemovideo.sync._driver import DrivenLoop
+from nemovideo.sync._loop import Proxy, blocking, forwarding, reading
+from nemovideo.upload._uploader import Uploader
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._chat_events import ChatEvent
-    from ._config import ClientConfig
-    from ._config_options import ConfigOptions
-    from ._transport import RetryHook
-    from .chat import ToolCallEvent
-    from .draft import Draft
-    from .render import RenderResult, RenderStatus
+    from nemovideo._config.config import ClientConfig
+    from nemovideo._config.options import ConfigOptions
+    from nemovideo._http.transport import RetryHook
+    from nemovideo.chat import ToolCallEvent
+    from nemovideo.chat._events import ChatEvent
+    from nemovideo.draft._model import Draft
+    from nemovideo.render._renderer import RenderResult, RenderStatus
 
 __all__ = [
     "SyncAssistant",

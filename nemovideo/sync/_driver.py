@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
-from .errors import ClientClosedError, ValidationError
+from nemovideo.errors import ClientClosedError, ValidationError
 
 try:  # the C functions under ``signal``'s wrappers: 0.5 us a call instead of 5-9 us
     from _signal import getsignal as _get_handler  # type: ignore[import-not-found]

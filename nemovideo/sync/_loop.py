@@ -1,7 +1,7 @@
 """The methods of ``SyncNemoClient`` and its objects: each one is the async method, run blocking.
 
 Every blocking call runs the async client's coroutine on the client's private loop (a
-:class:`~nemovideo._sync_driver.DrivenLoop`) and waits for it, so the sync API can never drift
+:class:`~nemovideo.sync._driver.DrivenLoop`) and waits for it, so the sync API can never drift
 from the async one. :func:`blocking` / :func:`forwarding` turn an async class's methods into
 blocking methods of a proxy class, keeping their signatures and docstrings for type checkers and
 ``help()``; :func:`reading` does the same for a plain attribute::
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 if TYPE_CHECKING:
-    from ._sync_driver import DrivenLoop
+    from nemovideo.sync._driver import DrivenLoop
 
 __all__ = ["Proxy", "blocking", "forwarding", "reading"]
 

@@ -14,14 +14,14 @@ With pytest, this package's plugin gives each test a fresh started ``emulator`` 
 
 from __future__ import annotations
 
-from ._app import Emulator
-from ._chat_controls import ChatControls
-from ._fast import FAST_SETTINGS, fast_client
-from ._render_controls import RenderControls
-from ._render_job import RenderRecord
-from ._samples import sample_images
-from ._store import RecordedRequest
-from .faults import Faults
+from nemovideo.testing._chat.controls import ChatControls
+from nemovideo.testing._fast import FAST_SETTINGS, fast_client
+from nemovideo.testing._render.controls import RenderControls
+from nemovideo.testing._render.job import RenderRecord
+from nemovideo.testing._server.app import Emulator
+from nemovideo.testing._server.store import RecordedRequest
+from nemovideo.testing._upload.samples import sample_images
+from nemovideo.testing.faults import Faults
 
 __all__ = [
     "FAST_SETTINGS",

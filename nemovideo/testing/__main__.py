@@ -40,7 +40,7 @@ async def serve(
 
     ``credits`` is every new user's balance; ``chat_delay`` the pause between chat frames.
     """
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
     async with Emulator(host=host, port=port, cdn_port=cdn_port, initial_credits=credits) as emu:
         if chat_delay is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import nemovideo
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["FAST_SETTINGS", "fast_client"]
 

@@ -22,9 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._draft_read import volume as read_volume
-from ..draft import Draft
-from ..state import MediaInfo
+from nemovideo.draft._model import Draft
+from nemovideo.draft._read import volume as read_volume
+from nemovideo.state import MediaInfo
 
 __all__ = [
     "bgm_track",

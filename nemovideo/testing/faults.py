@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from .._endpoints import ANONYMOUS_TOKEN
-from ._keys import ANSWER_LOST
-from ._store import DEFAULT_MESSAGES, STATUS_FOR_CODE, APIFailure
+from nemovideo._http.endpoints import ANONYMOUS_TOKEN
+from nemovideo.testing._server.keys import ANSWER_LOST
+from nemovideo.testing._server.store import DEFAULT_MESSAGES, STATUS_FOR_CODE, APIFailure
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "FaultRule", "Faults", "FiredFault"]
 

@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest_asyncio
 
 import nemovideo
-
-from ._app import Emulator
-from ._fast import fast_client
+from nemovideo.testing._fast import fast_client
+from nemovideo.testing._server.app import Emulator
 
 __all__ = ["emulator", "nemo_client"]
 

@@ -16,7 +16,12 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from .errors import SUPPORTED_FORMATS, FileTooLargeError, UnsupportedFileError, ValidationError
+from nemovideo.errors import (
+    SUPPORTED_FORMATS,
+    FileTooLargeError,
+    UnsupportedFileError,
+    ValidationError,
+)
 
 __all__ = ["ACCEPTED_FORMS", "Source", "check_extension", "check_input", "sniff"]
 

@@ -1,19 +1,4 @@
-"""Uploads: local files streamed as multipart, or URLs the server fetches.
-
-Every input is checked (readable, a supported format, not empty, under ``max_upload_bytes``)
-before the first byte is sent, so a bad file in a batch of twenty costs nothing and names itself in
-the error. Files are streamed from disk in chunks (a 200 MB video never sits in memory) and
-re-opened from the start on every retry, so a retried upload is byte-identical::
-
-    media = await session.upload(["a.jpg", Path("b.mp4"), ("c.png", png_bytes)],
-                                 progress=lambda done, total: print(f"{done}/{total}"))
-    print([m.url for m in media])
-
-Files go one per request, in the order given, so the session lists them (and the agent uses them)
-in your order; a failure costs one file's retry. ``upload_concurrency > 1`` sends that many at once
-for throughput, and the server then records them in the order they finish. Results always come back
-in the order given.
-"""
+"""The Uploader and UploadedMedia (the package docstring shows how to use them)."""
 
 from __future__ import annotations
 
@@ -29,17 +14,14 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
 
-from . import _endpoints as api
-from ._upload_check import ACCEPTED_FORMS, Source, check_extension, check_input
-from .errors import (
-    APIError,
-    ValidationError,
-)
-from .session import check_session_id
-from .state import MediaInfo
+from nemovideo._http import endpoints as api
+from nemovideo.errors import APIError, ValidationError
+from nemovideo.session import check_session_id
+from nemovideo.state import MediaInfo
+from nemovideo.upload._check import ACCEPTED_FORMS, Source, check_extension, check_input
 
 if TYPE_CHECKING:
-    from ._transport import Transport
+    from nemovideo._http.transport import Transport
 
 __all__ = ["FileInput", "ProgressCallback", "UploadedMedia", "Uploader"]
 

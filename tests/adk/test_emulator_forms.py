@@ -10,7 +10,7 @@ import pytest
 import nemovideo
 from nemovideo.chat import ErrorEvent, QuestionEvent, ToolCallEvent
 from nemovideo.testing import Emulator
-from nemovideo.testing._drafts import bgm_track
+from nemovideo.testing.drafts import bgm_track
 
 from ..test_chat import MAKE_VIDEO, add_media
 

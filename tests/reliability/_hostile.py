@@ -282,7 +282,7 @@ STATE_PATH = f"/api/state/nemo_agent/me/{SESSION_ID}/latest"
 
 
 def state_answer(draft: Mapping[str, Any] | None = None) -> Handler:
-    from nemovideo.testing._drafts import example_draft
+    from nemovideo.testing.drafts import example_draft
 
     return envelope({"session_id": SESSION_ID, "task_id": "task_1",
                      "state": {"draft": dict(draft or example_draft())}})  # fmt: skip

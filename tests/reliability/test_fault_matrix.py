@@ -17,7 +17,7 @@ from yarl import URL
 
 import nemovideo
 from nemovideo.testing import Emulator, sample_images
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 from nemovideo.testing.mp4probe import probe_mp4
 
 from ..conftest import make_client

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import nemovideo
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 
 from ._hostile import (
     SESSION_ID,

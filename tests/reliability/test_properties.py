@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import nemovideo
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 
 from ._hostile import (
     SESSION_ID,

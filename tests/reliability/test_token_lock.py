@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo._fsutil import FileLock
+from nemovideo._util.files import FileLock
 from nemovideo.testing import Emulator
 
 fcntl = pytest.importorskip("fcntl")

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nemovideo
-from nemovideo._chat_events import decode_data
+from nemovideo.chat._events import decode_data
 
 from ..conftest import serving
 

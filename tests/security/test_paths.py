@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
 import nemovideo
-from nemovideo._paths import build_path, describe_error, encode_segment
+from nemovideo._http.paths import build_path, describe_error, encode_segment
 from nemovideo.render import RenderJob
 from nemovideo.testing import Emulator, sample_images
 

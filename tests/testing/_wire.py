@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from nemovideo.testing import Emulator
-from nemovideo.testing._drafts import make_draft, video_track
+from nemovideo.testing.drafts import make_draft, video_track
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
 SUBMIT = "/api/render/proxy/lambda"

@@ -12,8 +12,8 @@ import pytest
 
 from nemovideo.draft import Draft
 from nemovideo.testing import Emulator
-from nemovideo.testing._agent import ChatControls, chat_controls, plan_reply
-from nemovideo.testing._store import initial_state
+from nemovideo.testing._agent.agent import ChatControls, chat_controls, plan_reply
+from nemovideo.testing._server.store import initial_state
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
 IMAGES = [

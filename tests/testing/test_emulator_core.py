@@ -16,7 +16,7 @@ import pytest
 from nemovideo.cli import main as cli_main
 from nemovideo.testing import Emulator, Faults, RecordedRequest
 from nemovideo.testing.__main__ import main, serve
-from nemovideo.testing._drafts import example_draft
+from nemovideo.testing.drafts import example_draft
 
 ATTRIBUTION = {"X-Skill-Source": "test-skill", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "unknown"}  # fmt: skip
 TOKEN_PATH = "/api/auth/anonymous-token"

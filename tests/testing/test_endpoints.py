@@ -6,7 +6,7 @@ import aiohttp
 import attrs
 import pytest
 
-from nemovideo import _endpoints as api
+from nemovideo._http import endpoints as api
 from nemovideo.testing import Emulator
 
 from ..conftest import modules_loaded_by

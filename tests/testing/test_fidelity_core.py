@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 
 from nemovideo.testing import Emulator, sample_images
-from nemovideo.testing._drafts import make_draft, video_track
-from nemovideo.testing._ffmpeg import make_sample_image, render_draft
-from nemovideo.testing._store import STATUS_FOR_CODE
+from nemovideo.testing._render.ffmpeg import make_sample_image, render_draft
+from nemovideo.testing._server.store import STATUS_FOR_CODE
+from nemovideo.testing.drafts import make_draft, video_track
 
 from ..conftest import serving
 from ._wire import ATTRIBUTION, SUBMIT, Wire

@@ -12,9 +12,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from nemovideo.testing import Emulator, _ffmpeg
-from nemovideo.testing._drafts import make_draft, title_track, video_track
-from nemovideo.testing._ffmpeg import make_sample_image, render_draft
+from nemovideo.testing import Emulator
+from nemovideo.testing._render import ffmpeg as _ffmpeg
+from nemovideo.testing._render.ffmpeg import make_sample_image, render_draft
+from nemovideo.testing.drafts import make_draft, title_track, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}

@@ -30,11 +30,8 @@ from typing import Any
 
 import attrs
 
-from ..state import MediaInfo
-from ._agent_questions import make_what, music_question
-from ._chat_controls import ChatControls, chat_controls
-from ._edit_phrases import plan_edit
-from ._edits import (
+from nemovideo.state import MediaInfo
+from nemovideo.testing._agent.edits import (
     DEFAULT_SECONDS,
     Edit,
     add_bgm,
@@ -47,6 +44,9 @@ from ._edits import (
     set_duration,
     visual_media,
 )
+from nemovideo.testing._agent.phrases import plan_edit
+from nemovideo.testing._agent.questions import make_what, music_question
+from nemovideo.testing._chat.controls import ChatControls, chat_controls
 
 __all__ = ["EDIT_TOOL", "GENERATE_TOOL", "ChatControls", "Plan", "Step", "chat_controls",
            "plan_reply"]  # fmt: skip

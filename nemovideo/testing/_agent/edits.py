@@ -22,8 +22,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..state import MediaInfo
-from ._drafts import bgm_track, normalize_draft, title_track, video_track
+from nemovideo.state import MediaInfo
+from nemovideo.testing.drafts import bgm_track, normalize_draft, title_track, video_track
 
 __all__ = [
     "DEFAULT_SECONDS",

@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..draft import Track
-from ..intents import normalize
-from ._edits import (
+from nemovideo.assistant._intents import normalize
+from nemovideo.draft._model import Track
+from nemovideo.testing._agent.edits import (
     Edit,
     add_title,
     bgm_of,
@@ -36,7 +36,7 @@ from ._edits import (
 )
 
 if TYPE_CHECKING:
-    from ._agent import Plan
+    from nemovideo.testing._agent.agent import Plan
 
 __all__ = ["STEP_POINTS", "plan_edit"]
 
@@ -191,7 +191,7 @@ def plan_edit(text: str, state: Mapping[str, Any]) -> Plan | None:
 def _plan(
     intro: str, step: tuple[Mapping[str, Any], Edit, str] | None = None, outro: str = ""
 ) -> Plan:
-    from ._agent import Plan, Step
+    from nemovideo.testing._agent.agent import Plan, Step
 
     return Plan(intro, () if step is None else (Step(*step),), outro)
 

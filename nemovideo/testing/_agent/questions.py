@@ -17,10 +17,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._drafts import bgm_track
+from nemovideo.testing.drafts import bgm_track
 
 if TYPE_CHECKING:
-    from ._agent import Plan
+    from nemovideo.testing._agent.agent import Plan
 
 __all__ = ["make_what", "music_question", "plan_answer"]
 
@@ -102,7 +102,7 @@ def _replace_music(tracks: list[int], style: str) -> Callable[[dict[str, Any]], 
 
 def plan_answer(text: str, asked: Mapping[str, Any], state: Mapping[str, Any]) -> Plan | None:
     """The plan that answers ``asked`` given the user's ``text``; None when it is no answer."""
-    from ._agent import Plan, Step, plan_reply
+    from nemovideo.testing._agent.agent import Plan, Step, plan_reply
 
     if text.strip().casefold() == "skipped":
         return Plan("OK, I left everything as it was.")

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._hold import Hold
+from nemovideo.testing._server.hold import Hold
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["HEARTBEATS", "PRESTREAM", "ChatControls", "chat_controls"]
 

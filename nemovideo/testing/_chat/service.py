@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .. import _endpoints as api
-from ._agent import EDIT_TOOL, Plan, Step, plan_reply
-from ._agent_questions import plan_answer
-from ._chat_controls import ChatControls, chat_controls
-from ._chat_upstream import forward
-from ._chat_wire import AGENT_NAME, Gone, Turn
-from ._store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
+from nemovideo._http import endpoints as api
+from nemovideo.testing._agent.agent import EDIT_TOOL, Plan, Step, plan_reply
+from nemovideo.testing._agent.questions import plan_answer
+from nemovideo.testing._chat.controls import ChatControls, chat_controls
+from nemovideo.testing._chat.upstream import forward
+from nemovideo.testing._chat.wire import AGENT_NAME, Gone, Turn
+from nemovideo.testing._server.store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["add_routes"]
 
@@ -82,7 +82,7 @@ def _request(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(session: SessionRecord) -> str:
-    from ..draft import Draft
+    from nemovideo.draft._model import Draft
 
     return Draft.from_json(session.state.get("draft")).summary()
 

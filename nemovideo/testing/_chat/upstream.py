@@ -24,7 +24,7 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from ._chat_controls import ChatControls
+from nemovideo.testing._chat.controls import ChatControls
 
 __all__ = ["forward"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._agent import Step
-from ._chat_controls import ChatControls
+from nemovideo.testing._agent.agent import Step
+from nemovideo.testing._chat.controls import ChatControls
 
 __all__ = ["AGENT_NAME", "Gone", "Turn", "event", "frame"]
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..draft import Draft
-from ._hold import Hold
+from nemovideo.draft._model import Draft
+from nemovideo.testing._server.hold import Hold
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = [
     "FAILURE_SHAPES",

@@ -31,8 +31,8 @@ from typing import Any
 
 from yarl import URL
 
-from .._numbers import finite_float
-from ..draft import Draft, Segment, TrackType
+from nemovideo._util.numbers import finite_float
+from nemovideo.draft._model import Draft, Segment, TrackType
 
 __all__ = ["FONT", "RenderError", "ffmpeg_exe", "make_sample_audio", "make_sample_image",
            "render_draft"]  # fmt: skip

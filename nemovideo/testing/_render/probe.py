@@ -7,7 +7,7 @@ it serves. The emulator does the same from the first bytes and the headers of a 
     sniff(b"\\x89PNG\\r\\n\\x1a\\n...")                 # ("png", "image")
     measure(path, "png")                            # {"duration": None, "width": 64, ...}
 
-Deliberately separate from the client's own checks (``nemovideo._upload_check``): the server's
+Deliberately separate from the client's own checks (``nemovideo.upload._check``): the server's
 judgement must not share the client's bugs. Formats it cannot measure get ``None`` values.
 """
 
@@ -17,7 +17,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from .mp4probe import probe_mp4
+from nemovideo.testing.mp4probe import probe_mp4
 
 __all__ = ["KIND_OF_FORMAT", "measure", "sniff"]
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..draft import Draft
-from ._ffmpeg import render_draft
-from ._keys import EMULATOR, RENDERS
-from ._render_job import RenderRecord
-from ._store import iso_time
+from nemovideo.draft._model import Draft
+from nemovideo.testing._render.ffmpeg import render_draft
+from nemovideo.testing._render.job import RenderRecord
+from nemovideo.testing._server.keys import EMULATOR, RENDERS
+from nemovideo.testing._server.store import iso_time
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["RenderRunner"]
 

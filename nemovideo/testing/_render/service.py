@@ -29,14 +29,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import _endpoints as api
-from ..draft import Draft
-from ._keys import EMULATOR, RENDERS, endpoint
-from ._render_controls import RenderControls, render_controls
-from ._render_job import RenderRecord
-from ._render_run import RenderRunner
-from ._responses import render_failure, render_ok
-from ._store import DEFAULT_MESSAGES, APIFailure, iso_time
+from nemovideo._http import endpoints as api
+from nemovideo.draft._model import Draft
+from nemovideo.testing._render.controls import RenderControls, render_controls
+from nemovideo.testing._render.job import RenderRecord
+from nemovideo.testing._render.run import RenderRunner
+from nemovideo.testing._server.keys import EMULATOR, RENDERS, endpoint
+from nemovideo.testing._server.responses import render_failure, render_ok
+from nemovideo.testing._server.store import DEFAULT_MESSAGES, APIFailure, iso_time
 
 __all__ = ["RenderControls", "render_controls", "routes", "setup"]
 

@@ -9,7 +9,7 @@
 The API origin answers the documented endpoints in the ``{"code", "message", "data"}`` envelope;
 the CDN origin serves stored files (uploads, render outputs) under ``/files/<name>`` with Range
 support. The routes live in their own modules, one per area (``_core_routes``, ``_upload``,
-``_render``, ``_chat``), declared from the endpoint table (:mod:`nemovideo._endpoints`); they
+``_render``, ``_chat``), declared from the endpoint table (:mod:`nemovideo._http.endpoints`); they
 find this emulator on their application (``request.app[EMULATOR]``) and answer through the helpers
 of :mod:`._responses`, which the methods below wrap in the emulator's current error style.
 """
@@ -25,15 +25,26 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .._closing import AsyncClosing
-from . import _chat, _core_routes, _render, _responses, _upload
-from ._cdn import cdn_app
-from ._chat_controls import ChatControls
-from ._keys import EMULATOR
-from ._render_controls import RenderControls
-from ._responses import ATTRIBUTION_HEADERS, ERROR_STYLES
-from ._store import DEFAULT_MESSAGES, APIFailure, RecordedRequest, SessionRecord, Store, User
-from .faults import Faults
+from nemovideo._util.closing import AsyncClosing
+from nemovideo.testing._chat import service as _chat
+from nemovideo.testing._chat.controls import ChatControls
+from nemovideo.testing._render import service as _render
+from nemovideo.testing._render.controls import RenderControls
+from nemovideo.testing._server import core_routes as _core_routes
+from nemovideo.testing._server import responses as _responses
+from nemovideo.testing._server.cdn import cdn_app
+from nemovideo.testing._server.keys import EMULATOR
+from nemovideo.testing._server.responses import ATTRIBUTION_HEADERS, ERROR_STYLES
+from nemovideo.testing._server.store import (
+    DEFAULT_MESSAGES,
+    APIFailure,
+    RecordedRequest,
+    SessionRecord,
+    Store,
+    User,
+)
+from nemovideo.testing._upload import service as _upload
+from nemovideo.testing.faults import Faults
 
 __all__ = ["ATTRIBUTION_HEADERS", "ERROR_STYLES", "Emulator"]
 
@@ -331,7 +342,7 @@ class Emulator(AsyncClosing):
     def api_routes(self) -> frozenset[tuple[str, str]]:
         """``(method, path template)`` of every route the API origin serves (HEAD left out).
 
-        The same templates as :mod:`nemovideo._endpoints`, which the routes are declared from::
+        The same templates as :mod:`nemovideo._http.endpoints`, which the routes are declared from::
 
             assert ("GET", "/api/credits/balance/simple") in emu.api_routes
         """

@@ -4,7 +4,7 @@ A second host, so a test can see that the client never sends its token anywhere 
 
     GET /files/<name>        the file, with Range support; no authentication, as on a CDN
 
-It is not part of the API (:mod:`nemovideo._endpoints`): the service hands out its URLs.
+It is not part of the API (:mod:`nemovideo._http.endpoints`): the service hands out its URLs.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ._keys import EMULATOR
-from ._responses import record
+from nemovideo.testing._server.keys import EMULATOR
+from nemovideo.testing._server.responses import record
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["cdn_app"]
 

@@ -13,9 +13,9 @@ import time
 
 from aiohttp import web
 
-from .. import _endpoints as api
-from ._keys import EMULATOR, endpoint
-from ._store import APIFailure, ClientRecord, iso_time
+from nemovideo._http import endpoints as api
+from nemovideo.testing._server.keys import EMULATOR, endpoint
+from nemovideo.testing._server.store import APIFailure, ClientRecord, iso_time
 
 __all__ = ["CLAIM_TTL", "routes"]
 

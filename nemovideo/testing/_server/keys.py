@@ -1,7 +1,7 @@
 """How route modules declare handlers: from the endpoint table, finding their state by typed key.
 
 Handlers are plain module-level functions declared on a ``web.RouteTableDef`` at the path and
-method :mod:`nemovideo._endpoints` gives (so the client and the emulator cannot disagree on
+method :mod:`nemovideo._http.endpoints` gives (so the client and the emulator cannot disagree on
 one); each finds what it needs on its application, typed, instead of closing over it::
 
     routes = web.RouteTableDef()
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .._endpoints import Endpoint
+from nemovideo._http.endpoints import Endpoint
 
 if TYPE_CHECKING:
-    from ._app import Emulator
-    from ._render_run import RenderRunner
+    from nemovideo.testing._render.run import RenderRunner
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["ANSWER_LOST", "EMULATOR", "RENDERS", "endpoint"]
 

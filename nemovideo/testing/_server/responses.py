@@ -20,7 +20,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ._store import DEFAULT_MESSAGES, STATUS_FOR_CODE, APIFailure, RecordedRequest
+from nemovideo.testing._server.store import (
+    DEFAULT_MESSAGES,
+    STATUS_FOR_CODE,
+    APIFailure,
+    RecordedRequest,
+)
 
 __all__ = [
     "ATTRIBUTION_HEADERS",

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from ._render_job import JobTable
+from nemovideo.testing._render.job import JobTable
 
 __all__ = [
     "DEFAULT_MESSAGES",

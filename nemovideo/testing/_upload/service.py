@@ -22,14 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .. import _endpoints as api
-from ._keys import EMULATOR, endpoint
-from ._media_probe import KIND_OF_FORMAT, measure
-from ._store import APIFailure
-from ._url_fetch import entry_for_url, extension_kind, media_entry, store_stream, unsupported
+from nemovideo._http import endpoints as api
+from nemovideo.testing._render.probe import KIND_OF_FORMAT, measure
+from nemovideo.testing._server.keys import EMULATOR, endpoint
+from nemovideo.testing._server.store import APIFailure
+from nemovideo.testing._upload.url_fetch import (
+    entry_for_url,
+    extension_kind,
+    media_entry,
+    store_stream,
+    unsupported,
+)
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = ["SUPPORTED_FORMATS", "routes"]
 

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
-from ._media_probe import KIND_OF_FORMAT, measure, sniff
-from ._store import APIFailure
+from nemovideo.testing._render.probe import KIND_OF_FORMAT, measure, sniff
+from nemovideo.testing._server.store import APIFailure
 
 if TYPE_CHECKING:
-    from ._app import Emulator
+    from nemovideo.testing._server.app import Emulator
 
 __all__ = [
     "entry_for_url",

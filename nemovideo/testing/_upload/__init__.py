@@ -1,0 +1,1 @@
+"""The emulator's uploads: multipart files, URL fetches, and the sample images."""
