@@ -136,7 +136,7 @@ async def test_a_stream_of_awkward_frames_yields_the_same_events_either_way(
 def test_without_orjson_the_stdlib_parses() -> None:
     script = (
         "import sys; sys.modules['orjson'] = None\n"
-        "from nemovideo import _json\n"
+        "from nemovideo._util import jsonparse as _json\n"
         "assert _json.BACKEND == 'stdlib' and _json.use_orjson(True) == 'stdlib'\n"
         "print(_json.loads('[1, NaN]'), _json.loads_utf8(b'{\"a\": \"\\xff\"}'))\n"
     )

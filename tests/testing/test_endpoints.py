@@ -55,6 +55,6 @@ async def test_each_endpoint_answers_with_its_method(emulator: Emulator) -> None
 
 
 def test_the_table_needs_no_aiohttp_web() -> None:
-    loaded = modules_loaded_by("from nemovideo import _endpoints")
+    loaded = modules_loaded_by("from nemovideo._http import endpoints")
     assert "aiohttp.web" not in loaded, "aiohttp.web imported"
     assert not [m for m in loaded if m.startswith("nemovideo.testing")]

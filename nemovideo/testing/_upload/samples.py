@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["SAMPLES", "sample_images"]
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def sample_images() -> list[Path]:
