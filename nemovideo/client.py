@@ -22,6 +22,7 @@ import attrs
 from nemovideo._config.config import ClientConfig
 from nemovideo._config.options import ConfigOptions
 from nemovideo._http import endpoints as api
+from nemovideo._http.api import Api
 from nemovideo._http.paths import id_text
 from nemovideo._http.transport import RetryHook, Transport
 from nemovideo._util.closing import AsyncClosing
@@ -117,6 +118,7 @@ class NemoClient(AsyncClosing):
     def _bind(self, transport: Transport) -> None:
         self.config = transport.config
         self._transport = transport
+        self._api = Api(transport)
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
 
@@ -183,16 +185,17 @@ class NemoClient(AsyncClosing):
         return self._transport.closed
 
     @property
-    def api(self) -> Transport:
-        """The low-level request pipeline this client's services share (internal, but stable
-        enough for a call the SDK does not wrap yet)::
+    def api(self) -> Api:
+        """The narrow handle this client's services share (internal, but stable enough for a
+        call the SDK does not wrap yet)::
 
             data = await client.api.request("GET", "/api/credits/balance/simple")
 
         Every call made through it gets the client's token, retries, request ids and typed
-        errors.
+        errors; it reaches nothing else of the client (not its token provider, pool or
+        lifecycle).
         """
-        return self._transport
+        return self._api
 
     @property
     def user_id(self) -> str | None:
@@ -205,7 +208,7 @@ class NemoClient(AsyncClosing):
         if self._uploader is None:
             from nemovideo.upload._uploader import Uploader
 
-            self._uploader = Uploader(self._transport)
+            self._uploader = Uploader(self._api)
         return self._uploader
 
     @property

@@ -27,7 +27,7 @@ from nemovideo._util.files import BackgroundFlusher
 from nemovideo.errors import DownloadError, NemoError, TransportError, ValidationError
 
 if TYPE_CHECKING:
-    from nemovideo._http.transport import Transport
+    from nemovideo._http.api import Api
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -105,7 +105,7 @@ def _local_error(final: Path, exc: OSError) -> DownloadError:
 
 
 async def stream_to_file(
-    transport: Transport,
+    api: Api,
     url: str | URL,
     final: Path,
     progress: ProgressCallback | None,
@@ -158,7 +158,7 @@ async def stream_to_file(
 
     try:
         os.fchmod(fd, _FILE_MODE)
-        done = await transport.download(url, consume, timeout=timeout)
+        done = await api.download(url, consume, timeout=timeout)
         os.close(fd)
         fd = -1
         os.replace(tmp, final)

@@ -236,7 +236,7 @@ async def _replay(
 def _plan(ctl: ChatControls, text: str, session: SessionRecord) -> Plan:
     """The agent's plan: the answer to an open question, a forced question, or a fresh plan."""
     asked = ctl.asked.pop(session.session_id, None)
-    plan = plan_answer(text, asked, session.state) if asked is not None else None
+    plan = plan_answer(text, asked, session.state, plan_reply) if asked is not None else None
     forced, ctl.question = ctl.question, None
     if forced is not None:
         plan = Plan("I have a question before I start.", question=forced)
