@@ -24,6 +24,8 @@ import ast
 import itertools
 from pathlib import Path
 
+import pytest
+
 import nemovideo
 
 PACKAGE = Path(nemovideo.__file__).parent
@@ -186,3 +188,25 @@ def test_the_reader_sees_the_kinds_of_import_it_must() -> None:
     assert {"nemovideo.chat", "nemovideo.sync"} <= set(graph["nemovideo"])  # from _LAZY
     assert "nemovideo.testing._server.app" in graph["nemovideo.testing"]  # the emulator too
     assert find_cycle({"a": {"b": (1, False)}, "b": {"a": (2, True)}}) == ["a", "b", "a"]
+
+
+def _banned_for_tests() -> set[str]:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = PACKAGE.parent / "pyproject.toml"
+    lint = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["ruff"]["lint"]
+    return set(lint["flake8-tidy-imports"]["banned-api"])
+
+
+def test_tests_are_kept_off_every_private_module() -> None:
+    """ruff's TID251 list (pyproject.toml) names each private module, new ones included, so a
+    test that reaches past the public names fails lint unless it is a listed test of internals."""
+    private = set()
+    for module in _module_names():
+        parts = module.split(".")
+        for n, part in enumerate(parts):
+            if part.startswith("_") and not part.startswith("__"):
+                private.add(".".join(parts[: n + 1]))
+                break
+    banned = _banned_for_tests()
+    assert private - banned == set(), "add these to [tool.ruff.lint.flake8-tidy-imports]"
+    assert banned - private == set(), "these are no longer modules of the package"

@@ -18,7 +18,7 @@ session); "generate ... clip(s)" without uploads to use is one ``generate_video_
 call per clip (generation: ``generation_cost`` a clip). It talks like the real backend, as if a
 GUI existed ("click the Export button"). The edits themselves live in :mod:`._edits`.
 
-:class:`ChatControls` (``chat_controls(emu)``, :mod:`._chat_controls`) tunes the stream.
+:class:`ChatControls` (``emu.chat``) tunes the stream.
 """
 
 from __future__ import annotations
@@ -44,10 +44,8 @@ from nemovideo.testing._agent.edits import (
 from nemovideo.testing._agent.phrases import plan_edit
 from nemovideo.testing._agent.plan import EDIT_TOOL, GENERATE_TOOL, GENERATED_SECONDS, Plan, Step
 from nemovideo.testing._agent.questions import make_what, music_question
-from nemovideo.testing._chat.controls import ChatControls, chat_controls
 
-__all__ = ["EDIT_TOOL", "GENERATE_TOOL", "ChatControls", "Plan", "Step", "chat_controls",
-           "plan_reply"]  # fmt: skip
+__all__ = ["EDIT_TOOL", "GENERATE_TOOL", "Plan", "Step", "plan_reply"]
 
 # -- reading the sentence --------------------------------------------------------------------------
 
