@@ -41,8 +41,7 @@ from nemovideo._config.rules import (
     strip_slash,
     to_path,
 )
-from nemovideo._error_text import DEFAULT_MAX_UPLOAD_BYTES
-from nemovideo.errors import InsecureURLError, ValidationError
+from nemovideo.errors import DEFAULT_MAX_UPLOAD_BYTES, InsecureURLError, ValidationError
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"

@@ -35,7 +35,7 @@ from nemovideo._http.paths import build_path
 from nemovideo._http.pool import Pool
 from nemovideo._http.redact import register_secret
 from nemovideo._http.retry import BodyFactory, Call, Envelope, RetryPolicy
-from nemovideo.errors import APIError, NemoError
+from nemovideo.errors import APIError, NemoError, Subject
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "OpenStream", "RetryHook", "Transport"]
 
@@ -240,7 +240,7 @@ class Transport:
             max_bytes=self.config.max_response_bytes,
             max_upload_bytes=self.config.max_upload_bytes,
             registration_url=self.registration_url,
-            client_id_call=call.path == ANONYMOUS_TOKEN_PATH,
+            subject=_subject_of(call),
             job_id=_job_id_of(call),
         )
 
@@ -378,6 +378,17 @@ class OpenStream:
         resp, self._resp = self._resp, None
         if resp is not None:
             resp.release()
+
+
+def _subject_of(call: Call) -> Subject | None:
+    """What ``call`` is about, for what a bare 400 or a 404 means (``errors.error_for``)."""
+    if call.path == ANONYMOUS_TOKEN_PATH:
+        return "client_id"
+    if call.envelope == "render":
+        return "job"
+    if "{sid}" in call.path or call.path == api.CHAT.path:
+        return "session"
+    return None
 
 
 def _job_id_of(call: Call) -> str | None:
