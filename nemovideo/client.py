@@ -12,7 +12,6 @@ Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -171,9 +170,6 @@ class NemoClient(AsyncClosing):
                 source=self,
                 stacklevel=2,
             )
-
-    def _chat_lock(self, session_id: str) -> asyncio.Lock:
-        return self._transport.chat_lock(session_id)
 
     async def aclose(self) -> None:
         """Close the connection pool. Further calls raise ``ClientClosedError``."""

@@ -16,6 +16,7 @@ from yarl import URL
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, encode_segment
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError
 from nemovideo.state import SessionState
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from nemovideo.draft._model import Draft
     from nemovideo.render._renderer import RenderJob
     from nemovideo.upload._uploader import FileInput, UploadedMedia
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def check_session_id(session_id: object) -> str:

@@ -235,15 +235,6 @@ class ClientConfig:
                             f"{field.metadata['doc']} |")  # fmt: skip
         return "\n".join(rows) + "\n"
 
-    @property
-    def has_explicit_token(self) -> bool:
-        """True when a token was configured (argument, ``NEMO_TOKEN`` or config file).
-
-        Without one the client falls back to its cached anonymous token, and only then may it
-        renew that token by itself on an auth error; an explicit token is never replaced.
-        """
-        return bool(self.token)
-
     @classmethod
     def field_names(cls) -> frozenset[str]:
         """Every option name, so callers can validate keyword arguments before building.

@@ -15,7 +15,6 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +23,12 @@ from yarl import URL
 
 from nemovideo._http.paths import describe_error
 from nemovideo._util.files import BackgroundFlusher
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import DownloadError, NemoError, TransportError, ValidationError
 
 if TYPE_CHECKING:
     from nemovideo._http.api import Api
 
-ProgressCallback = Callable[[int, int], None]
 
 _CHUNK = 256 * 1024
 _FLUSH_EVERY = 8 << 20

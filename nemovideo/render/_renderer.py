@@ -7,13 +7,14 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, id_text
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.types import ProgressCallback
 from nemovideo.draft._model import Draft
 from nemovideo.errors import (
     APIError,
@@ -36,7 +37,6 @@ log = logging.getLogger("nemovideo.render")
 
 __all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Renderer"]
 
-ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: percent of 100 while rendering, bytes while downloading."""
 
 

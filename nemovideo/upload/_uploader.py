@@ -15,6 +15,7 @@ from aiohttp.payload import Payload
 from yarl import URL
 
 from nemovideo._http import endpoints as api
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import check_session_id
 from nemovideo.state import MediaInfo
@@ -27,7 +28,6 @@ __all__ = ["FileInput", "ProgressCallback", "UploadedMedia", "Uploader"]
 
 FileInput = Union[str, "os.PathLike[str]", tuple[str, bytes], BinaryIO]
 """A path, a ``(file name, bytes)`` pair, or a seekable binary file object (with a name)."""
-ProgressCallback = Callable[[int, int], None]
 """``progress(bytes_sent, total_bytes)``, called as chunks go out; see ``nemovideo.notebook``."""
 
 _CHUNK = 1024 * 1024
