@@ -93,15 +93,16 @@ class _Progress:
 
     def text(self, piece: str) -> None:
         """The reply as it is written, a sentence per notification (the agent's current step)."""
+        if self._buffer[-1:] in (".", "!", "?") and piece[:1] not in ("", " ", "\n"):
+            piece = " " + piece  # two whole texts in a row: keep their sentences apart
         self._buffer += piece
         while (found := _SENTENCE_END.search(self._buffer)) is not None:
-            sentence, self._buffer = (
-                self._buffer[: found.end()].strip(),
-                self._buffer[found.end() :],
-            )
-            if sentence and self._texts < _MAX_TEXT_NOTES:
+            sentence = self._buffer[: found.end()].strip()
+            self._buffer = self._buffer[found.end() :]
+            shown = nemovideo.translate_gui(sentence).text if sentence else ""
+            if shown and self._texts < _MAX_TEXT_NOTES:
                 self._texts += 1
-                self.soon(sentence[:200])
+                self.soon(shown[:200])
 
     async def waiting(self, elapsed: float) -> None:
         so_far = f"{elapsed:.0f} s" if elapsed < 90 else f"{elapsed / 60:.0f} min"
@@ -481,7 +482,8 @@ class Toolbox:
                 return session.answer(question, picks, on_waiting=progress.waiting,
                                       on_text=progress.text, timeout=self.bounds.long)  # fmt: skip
 
-            key = "answer\x00" + json.dumps(choices, sort_keys=True, default=str)
+            asked = f"{question.call_id}\x00{question}"  # a later question is another answer
+            key = f"answer\x00{asked}\x00" + json.dumps(choices, sort_keys=True, default=str)
             return await self._chat_send(ctx, session, key, send, False)
 
         return await self._run("answer", self.bounds.long, work, lambda: next(iter(holder), None))

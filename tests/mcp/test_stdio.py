@@ -190,3 +190,28 @@ async def test_a_retried_chat_is_not_sent_twice(emulator: Emulator, tmp_path: Pa
         assert "NOT sent twice" in text_of(result) and result.structured_content["not_resent"]
         assert result.structured_content["changes"]
     assert len(emulator.requests_to("/run_sse", "POST")) == 1
+
+
+async def test_the_agents_question_is_numbered_and_answered(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with serve_stdio(emulator, tmp_path) as served:
+        result = await served.call("chat", {"message": "make a video"})  # nothing uploaded yet
+        assert not result.is_error, text_of(result)
+        assert "1. What should the video show?" in text_of(result)
+        assert "1) Waves on a beach" in text_of(result) and "call answer" in text_of(result)
+        question = result.structured_content["question"]
+        assert question["questions"][0]["options"][0] == "Waves on a beach"
+
+        result = await served.call("answer", {"choices": [9]})
+        assert result.is_error and "ValidationError" in text_of(result)
+        result = await served.call("state")
+        assert "waiting for an answer" in text_of(result), "a bad pick leaves the question open"
+
+        result = await served.call("answer", {"choices": [1]})
+        assert not result.is_error, text_of(result)
+        assert result.structured_content["question"] is None
+        assert result.structured_content["changes"]
+        result = await served.call("answer", {"choices": [1]})
+        assert result.is_error and "No question is waiting" in text_of(result)
+    assert len(emulator.requests_to("/run_sse", "POST")) == 2
