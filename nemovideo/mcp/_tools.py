@@ -186,6 +186,7 @@ class Toolbox:
         bound: float,
         work: Callable[[], Awaitable[CallToolResult]],
         session: Callable[[], Session | None] = lambda: None,
+        timed_out: Callable[[], str | None] = lambda: None,
     ) -> CallToolResult:
         """Run one tool's ``work`` within ``bound`` seconds; every failure becomes a tool error."""
         try:
@@ -200,14 +201,15 @@ class Toolbox:
                 "start one by themselves), or pass session_id."
             )
         except asyncio.TimeoutError:
-            return _error(
-                f"Timeout: {name} did not finish within {bound:g} s and was stopped. "
-                + (
+            advice = timed_out()
+            if advice is None and name in ("chat", "answer"):
+                advice = (
                     "The message was NOT sent again; call chat again with the same message to "
                     "keep waiting for its answer, or state to see the timeline."
-                    if name in ("chat", "answer")
-                    else "Call state to see where the project is before trying again."
                 )
+            advice = advice or "Call state to see where the project is before trying again."
+            return _error(
+                f"Timeout: {name} did not finish within {bound:g} s and was stopped. {advice}"
             )
         except Exception as exc:
             return _error(
@@ -562,6 +564,7 @@ class Toolbox:
         interrupted, the render keeps running: call export again with the job_id it reported.
         """
         holder: list[Session] = []
+        submitted: list[str] = []
 
         async def work() -> CallToolResult:
             target = self.guard.writable(out)
@@ -578,6 +581,7 @@ class Toolbox:
                     session = self._session(ctx, session_id)
                     holder.append(session)
                     job = await session.export(format=format)
+                submitted.append(job.id)
                 await progress.note(
                     f"Rendering job {job.id} (if interrupted, call export with job_id={job.id})"
                 )
@@ -607,7 +611,18 @@ class Toolbox:
                 },
             )
 
-        return await self._run("export", self.bounds.long, work, lambda: next(iter(holder), None))
+        def resumable() -> str | None:
+            if not submitted:
+                return None
+            return (
+                f"The render (job {submitted[0]}) keeps running on the server: call export again "
+                f'with job_id="{submitted[0]}" to wait for it and download it; do not start a '
+                "new one."
+            )
+
+        return await self._run(
+            "export", self.bounds.long, work, lambda: next(iter(holder), None), resumable
+        )
 
     async def credits(self, ctx: AnyContext) -> CallToolResult:
         """Show the account's credit balance: available, frozen (held by running work), total.

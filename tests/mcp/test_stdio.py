@@ -215,3 +215,27 @@ async def test_the_agents_question_is_numbered_and_answered(
         result = await served.call("answer", {"choices": [1]})
         assert result.is_error and "No question is waiting" in text_of(result)
     assert len(emulator.requests_to("/run_sse", "POST")) == 2
+
+
+async def test_an_export_past_its_bound_says_how_to_resume_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with serve_stdio(emulator, tmp_path) as served:
+        result = await served.call("upload", {"paths": [p.name for p in sample_images()]})
+        result = await served.call("chat", {"message": "turn these images into a 6-second video"})
+        assert not result.is_error, text_of(result)
+    emulator.render.hold()  # the render stays "processing" past the bound
+    async with serve_stdio(emulator, tmp_path, "--timeout", "2") as bounded:
+        result = await bounded.call("export", {"out": "video.mp4"})
+        assert result.is_error, text_of(result)
+        assert 'job_id="' in text_of(result), text_of(result)
+        job_id = result.content[0].text.split('job_id="', 1)[1].split('"', 1)[0]
+        assert "keeps running" in text_of(result)
+    assert not list(bounded.root.glob("*.mp4"))
+    emulator.render.release()
+    async with serve_stdio(emulator, tmp_path) as again:
+        result = await again.call("export", {"out": "video.mp4", "job_id": job_id})
+        assert not result.is_error, text_of(result)
+        assert result.structured_content["job_id"] == job_id
+        assert probe_mp4(again.root / "video.mp4").has_video
+    assert len(emulator.requests_to("/render", "POST")) == 1
