@@ -99,7 +99,7 @@ def tokens_seen(emu: Emulator) -> set[str]:
 
 @contextlib.asynccontextmanager
 async def serve_stdio(
-    emu: Emulator, tmp_path: Path, *args: str, config_dir: Path | None = None
+    emu: Emulator, tmp_path: Path, *args: str, config_dir: Path | None = None, **env: str
 ) -> AsyncIterator[Served]:
     """``nemovideo mcp --root <project>`` as a subprocess, its client connected over stdio.
 
@@ -112,7 +112,7 @@ async def serve_stdio(
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "nemovideo", "mcp", "--root", str(root), *args],
-        env=server_env(emu, config_dir),
+        env=server_env(emu, config_dir, **env),
         cwd=str(tmp_path),
     )
     with stderr.open("w", encoding="utf-8") as errlog:

@@ -134,6 +134,9 @@ async def test_every_failure_is_a_tool_error_with_what_to_do(
         for path in (str(outside), "../secret.jpg"):
             result = await served.call("upload", {"paths": [path]})
             assert result.is_error and "--root" in text_of(result)
+        (served.root / "link.jpg").symlink_to(outside)
+        result = await served.call("upload", {"paths": ["link.jpg"]})
+        assert result.is_error and "--root" in text_of(result)
         result = await served.call("export", {"out": "../escaped.mp4"})
         assert result.is_error and not (tmp_path / "escaped.mp4").exists()
 
@@ -239,3 +242,17 @@ async def test_an_export_past_its_bound_says_how_to_resume_it(
         assert result.structured_content["job_id"] == job_id
         assert probe_mp4(again.root / "video.mp4").has_video
     assert len(emulator.requests_to("/render", "POST")) == 1
+
+
+async def test_a_rejected_token_is_an_error_that_does_not_show_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    token = "nmv_usr_rejected_0123456789abcdef"
+    async with serve_stdio(emulator, tmp_path, NEMO_TOKEN=token) as served:
+        result = await served.call("credits")
+        assert result.is_error and "AuthenticationError" in text_of(result)
+        result = await served.call("new_session")
+        assert result.is_error and "AuthenticationError" in text_of(result)
+    assert token in tokens_seen(emulator)  # it was sent to the API, and only there
+    for text in [*served.texts, served.stderr.read_text(encoding="utf-8")]:
+        assert token not in text and token[8:] not in text
