@@ -119,6 +119,7 @@ class _Sent:
 
     key: str
     task: "asyncio.Task[nemovideo.ChatReply]"
+    started: float = attrs.Factory(time.monotonic)
     finished: float | None = None
 
 
@@ -237,12 +238,14 @@ class Toolbox:
             sent = _Sent(key, asyncio.get_running_loop().create_task(send()))
             self._sent[session.id] = sent
 
-            def finished(_: object, sent: _Sent = sent) -> None:
+            def finished(task: asyncio.Task[nemovideo.ChatReply], sent: _Sent = sent) -> None:
                 sent.finished = time.monotonic()
+                if not task.cancelled():
+                    task.exception()  # retrieved: its caller may have left (a timeout, a cancel)
 
             sent.task.add_done_callback(finished)
             return await asyncio.shield(sent.task), None
-        return await asyncio.shield(sent.task), now - (sent.finished or now)
+        return await asyncio.shield(sent.task), now - sent.started
 
     def _chat_result(
         self, session: Session, reply: nemovideo.ChatReply, new: bool, age: float | None

@@ -17,6 +17,7 @@ def _no_token_anywhere(emu: Emulator, served: Served) -> None:
     tokens = tokens_seen(emu)
     assert tokens, "the server never authenticated: the check below would prove nothing"
     stderr = served.stderr.read_text(encoding="utf-8")
+    assert "Traceback" not in stderr
     notes = [message or "" for _, _, message in served.notes]
     for token in tokens:
         for text in [*served.texts, *notes, stderr]:
