@@ -134,7 +134,8 @@ def _error(text: str) -> CallToolResult:
 
 
 def _connection(ctx: AnyContext) -> str | None:
-    """The connection a call came on: the HTTP session id, or None (stdio: one per process)."""
+    """The connection a call came on: the HTTP MCP session id, or None (stdio, where the process
+    is the connection, and sessionless HTTP requests, which share one current session)."""
     with contextlib.suppress(Exception):
         headers = ctx.headers
         if headers is not None:

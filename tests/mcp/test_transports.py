@@ -61,6 +61,13 @@ async def test_http_transport_answers_tool_calls_on_loopback(
             assert (
                 state.structured_content["session_id"] == created.structured_content["session_id"]
             )
+        # clients that open an MCP session (the initialize handshake) each keep their own current
+        # session; sessionless (2026-07-28) requests share the server's, or pass session_id
+        async with Client(url, mode="legacy") as a, Client(url, mode="legacy") as b:
+            first = await a.call_tool("new_session", {})
+            await b.call_tool("new_session", {})
+            mine = await a.call_tool("state", {})
+            assert mine.structured_content["session_id"] == first.structured_content["session_id"]
     finally:
         await _stop(proc)
         assert proc.stderr is not None and proc.stdout is not None
