@@ -134,3 +134,19 @@ def test_without_the_extra_it_says_which_to_install(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [
         "error: nemovideo mcp needs the MCP extra: pip install 'nemovideo[mcp]'"
     ]
+
+
+def test_bad_options_exit_2_with_one_line(tmp_path: Path) -> None:
+    for args, says in (
+        (["--root", str(tmp_path / "missing")], "not a directory"),
+        (["--port", "70000"], "a port is a number"),
+        (["--timeout", "0"], "--timeout"),
+        (["--bogus"], "unrecognized arguments"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "nemovideo", "mcp", *args],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert done.returncode == 2, (args, done.stderr)
+        assert says in done.stderr and "Traceback" not in done.stderr
+        assert done.stdout == ""
