@@ -111,14 +111,15 @@ def test_agrees_with_fromisoformat_where_every_python_reads_the_string() -> None
         assert _parse_time(text) == datetime.fromisoformat(text).timestamp()
 
 
-def test_expired_z_token_is_not_treated_as_eternal() -> None:
-    """The bug this guards: on 3.10 an expiry with ``.1Z`` read as None, i.e. never expiring."""
+def test_expired_z_token_is_read_but_the_server_judges() -> None:
+    """On 3.10 an expiry with ``.1Z`` once read as None. It is read; yet a token past its expiry
+    by this machine's clock is still sent: the server judges expiry (answering 1001)."""
     tok = AnonymousToken.from_response({"token": "t", "expires_at": "2020-01-02T03:04:05.1Z"})
     assert tok.expires_at is not None
-    assert not tok.unexpired()
-    assert not tok.usable()
+    assert tok.expired_by_clock()
+    assert tok.usable()
     fresh = AnonymousToken.from_response({"token": "t", "expires_at": "2999-01-02T03:04:05+0000"})
-    assert fresh.usable()
+    assert fresh.usable() and not fresh.expired_by_clock()
 
 
 def _token_cache(config_dir: Path) -> Path:
@@ -131,9 +132,9 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
     """A cache file holding an ISO string (hand-edited, or from another tool) is not eternal.
 
     A client caches its token; the cache is rewritten with a past ``Z`` expiry and the server's
-    token expired. The next client must fetch a new token before its first call, not send the
-    dead one (read as eternal, it would be answered 1001 and retried). A future ``.5Z`` expiry
-    is read and the cached token used as is.
+    token expired. The next client sends the cached token (the server judges expiry, whatever
+    this machine's clock says), is answered 1001, renews once and replays. A future ``.5Z``
+    expiry is read and the cached token used as is.
     """
     async with make_client(emulator, tmp_path, client_id="cid") as first:
         await first.credits()
@@ -145,7 +146,8 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
         await second.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
     credits = emulator.requests_to("/api/credits")
-    assert len(credits) == 2, "the dead token was never sent"
+    assert len(credits) == 3, "the cached token was sent, answered 1001, and replayed once"
+    assert credits[1].headers["Authorization"] == f"Bearer {stale}"
     fresh = credits[-1].headers["Authorization"].removeprefix("Bearer ")
     assert fresh != stale
 
