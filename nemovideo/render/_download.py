@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
+from nemovideo._config.rules import local_path_ok
 from nemovideo._http.paths import describe_error
 from nemovideo._util import jsonparse
 from nemovideo._util.files import BackgroundFlusher
@@ -132,6 +133,12 @@ def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: 
     ``path`` is a directory when it is one already, ends with a separator, or has no suffix
     (``"videos"``); ``"out.mp4"`` is a file.
     """
+    if path is not None and not local_path_ok(path):
+        shown = repr(path)[:120]
+        raise ValidationError(
+            f"Cannot save to {shown}: a path must be a str or os.PathLike without NUL characters "
+            "or lone surrogates."
+        )
     if path is not None:
         given = Path(path)
         is_dir = given.is_dir() or str(path).endswith(("/", os.sep)) or not given.suffix
