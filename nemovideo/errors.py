@@ -52,6 +52,8 @@ from nemovideo._error_text import (
     REGISTERED_TOP_UP,
     SUPPORTED_FORMATS,
     parse_retry_after,
+    printable,
+    scrub_data,
     with_hint,
 )
 from nemovideo._http.redact import redact
@@ -63,7 +65,9 @@ class NemoError(Exception):
     request_id: str | None = None
 
     def __init__(self, message: str) -> None:
-        message = redact(message)  # servers echo what they were sent: never show a token
+        # servers echo what they were sent: never show a token, and never a byte that cannot be
+        # printed (a lone surrogate) or that drives a terminal (an escape sequence)
+        message = printable(redact(message))
         super().__init__(message)
         self.message = message
 
@@ -131,7 +135,7 @@ class APIError(NemoError):
         super().__init__(message or self.default_message)
         self.code = code
         self.http_status = http_status
-        self.data: Mapping[str, Any] = data or {}
+        self.data: Mapping[str, Any] = scrub_data(data, redact) if data else {}
         self.request_id = request_id
 
     def __repr__(self) -> str:
