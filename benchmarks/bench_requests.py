@@ -40,7 +40,7 @@ async def bench(calls: int, repeat: int) -> list[tuple[str, ...]]:
         with tempfile.TemporaryDirectory() as tmp:
             async with nemovideo.NemoClient(base_url=api, config_dir=Path(tmp)) as client:
                 await client.credits()
-                token = await client.api.token()
+                token = await client._transport.token()  # noqa: SLF001
                 cfg = client.config
                 headers = {
                     "Authorization": f"Bearer {token}",

@@ -12,7 +12,6 @@ Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import attrs
 from nemovideo._config.config import ClientConfig
 from nemovideo._config.options import ConfigOptions
 from nemovideo._http import endpoints as api
+from nemovideo._http.api import Api
 from nemovideo._http.paths import id_text
 from nemovideo._http.transport import RetryHook, Transport
 from nemovideo._util.closing import AsyncClosing
@@ -117,6 +117,7 @@ class NemoClient(AsyncClosing):
     def _bind(self, transport: Transport) -> None:
         self.config = transport.config
         self._transport = transport
+        self._api = Api(transport)
         self._uploader: Uploader | None = None
         self._renderer: Renderer | None = None
 
@@ -170,9 +171,6 @@ class NemoClient(AsyncClosing):
                 stacklevel=2,
             )
 
-    def _chat_lock(self, session_id: str) -> asyncio.Lock:
-        return self._transport.chat_lock(session_id)
-
     async def aclose(self) -> None:
         """Close the connection pool. Further calls raise ``ClientClosedError``."""
         await self._transport.aclose()
@@ -183,16 +181,17 @@ class NemoClient(AsyncClosing):
         return self._transport.closed
 
     @property
-    def api(self) -> Transport:
-        """The low-level request pipeline this client's services share (internal, but stable
-        enough for a call the SDK does not wrap yet)::
+    def api(self) -> Api:
+        """The narrow handle this client's services share (internal, but stable enough for a
+        call the SDK does not wrap yet)::
 
             data = await client.api.request("GET", "/api/credits/balance/simple")
 
         Every call made through it gets the client's token, retries, request ids and typed
-        errors.
+        errors; it reaches nothing else of the client (not its token provider, pool or
+        lifecycle).
         """
-        return self._transport
+        return self._api
 
     @property
     def user_id(self) -> str | None:
@@ -205,7 +204,7 @@ class NemoClient(AsyncClosing):
         if self._uploader is None:
             from nemovideo.upload._uploader import Uploader
 
-            self._uploader = Uploader(self._transport)
+            self._uploader = Uploader(self._api)
         return self._uploader
 
     @property

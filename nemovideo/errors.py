@@ -44,19 +44,47 @@ Example::
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from nemovideo._error_text import (
-    DEFAULT_MAX_UPLOAD_BYTES,
-    REGISTERED_TOP_UP,
-    SUPPORTED_FORMATS,
-    parse_retry_after,
-    printable,
-    scrub_data,
-    with_hint,
-)
 from nemovideo._http.redact import redact
+from nemovideo._util.text import printable, scrub_data
+
+# -- what the classes are built from: the documented limits, the hint text, Retry-After -----------
+
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "mp4", "mov", "avi", "webm", "mkv",
+    "jpg", "jpeg", "png", "gif", "webp",
+    "mp3", "wav", "m4a", "aac",
+)  # fmt: skip
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
+
+
+def with_hint(message: str, hint: str) -> str:
+    """The server's message, ended as a sentence, then the hint: "No credits. Register at ..."."""
+    message = message.rstrip()
+    if message and message[-1] not in ".!?。！？:":
+        message += "."
+    return f"{message} {hint}" if message else hint
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Read a ``Retry-After`` header: delta seconds (decimals tolerated) or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class NemoError(Exception):
@@ -328,6 +356,12 @@ _BY_CODE: dict[int, type[APIError]] = {
 }
 
 
+Subject = Literal["client_id", "session", "job"]
+"""What the failed call was about, from the endpoint (not from the message text): a bare 400 is
+"X-Client-Id missing" only on the anonymous-token call; a 404 is an unknown session on a call
+about a session."""
+
+
 def error_for(
     *,
     code: int | None,
@@ -337,26 +371,37 @@ def error_for(
     retry_after: float | None = None,
     registration_url: str | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    subject: Subject | None = None,
 ) -> APIError:
     """Build the typed error for a failed answer.
 
     The envelope code wins over the HTTP status: a 402 whose body says 2001 is a credit problem,
-    not a plan problem.
+    not a plan problem. ``subject`` (the endpoint's) decides what a bare 400 and a 404 mean.
+
+    >>> type(error_for(code=None, http_status=404, message="Not found", subject="session"))
+    <class 'nemovideo.SessionNotFoundError'>
+    >>> type(error_for(code=None, http_status=400, message="Bad request", subject=None))
+    <class 'nemovideo.APIError'>
     """
     key = code if code is not None else http_status
     kwargs: dict[str, Any] = {"code": key, "http_status": http_status, "data": data}
     cls = _BY_CODE.get(key)
     if cls is None and http_status >= 500:
         cls = ServerError
+    if cls is MissingClientIdError and code is None and subject != "client_id":
+        cls = APIError  # a bare 400 elsewhere is a plain bad request
+    if cls is NotFoundError and subject == "session":
+        cls = SessionNotFoundError
     if cls is InsufficientCreditsError:
         return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     if cls is FileTooLargeError:
         return FileTooLargeError(message, limit_bytes=max_upload_bytes, **kwargs)
-    if cls is NotFoundError and message and "session" in message.lower():
-        cls = SessionNotFoundError
-    return (cls or APIError)(message, **kwargs)
+    return (cls or APIError)(message or _BARE.get(key), **kwargs)
+
+
+_BARE = {400: "Bad request (400)."}
 
 
 __all__ = [

@@ -16,19 +16,18 @@ from yarl import URL
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, encode_segment
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError
 from nemovideo.state import SessionState
 
 if TYPE_CHECKING:
-    from nemovideo._http.transport import Transport
+    from nemovideo._http.api import Api
     from nemovideo.chat import ChatReply, ChatStream, WaitingCallback
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
     from nemovideo.draft._model import Draft
     from nemovideo.render._renderer import RenderJob
     from nemovideo.upload._uploader import FileInput, UploadedMedia
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def check_session_id(session_id: object) -> str:
@@ -70,7 +69,7 @@ class Session:
         return self._client
 
     @property
-    def _transport(self) -> Transport:
+    def _api(self) -> Api:
         return self._client.api
 
     @property
@@ -90,7 +89,7 @@ class Session:
 
     async def claim_link(self) -> str:
         """A one-time link (valid 7 days) that lets a user claim this session into an account."""
-        data = await self._transport.send(
+        data = await self._api.send(
             api.CLAIM_TOKEN, json_body={"task_id": self.task_id, "session_id": self.id}
         )
         token = data.get("claim_token") if isinstance(data, dict) else None
@@ -101,7 +100,7 @@ class Session:
 
     async def state(self) -> SessionState:
         """The latest server-side state: draft timeline, uploaded media, canvas."""
-        data = await self._transport.send(api.STATE, segments={"sid": self.id})
+        data = await self._api.send(api.STATE, segments={"sid": self.id})
         state = SessionState.from_json(data if isinstance(data, dict) else {})
         if self.task_id is None and state.task_id:
             self.task_id = state.task_id

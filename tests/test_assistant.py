@@ -8,7 +8,6 @@ import pytest
 
 import nemovideo
 from nemovideo.testing import Emulator, sample_images
-from nemovideo.testing._agent.agent import chat_controls
 from nemovideo.testing.mp4probe import probe_mp4
 
 from .conftest import make_client
@@ -35,12 +34,12 @@ async def test_scripted_conversation(emulator: Emulator, tmp_path: Path) -> None
         posts = emulator.requests_to("/run_sse", "POST")
         assert len(posts) == 1
 
-        chat_controls(emulator).silent = True
+        emulator.chat.silent = True
         edit = await assistant.handle("add lo-fi BGM at 35%")
         assert edit.ok and edit.action == "chat"
         assert edit.changes, "a silent edit is summarised from the draft diff"
         assert "What changed" in edit.text
-        chat_controls(emulator).silent = False
+        emulator.chat.silent = False
 
         status = await assistant.handle("show me the status")
         assert status.action == "state"

@@ -86,7 +86,7 @@ async def test_token_never_in_repr_logs_or_errors(
         repr(client),
         repr(client.config),
         repr(client.api),
-        repr(client.api.auth),
+        repr(client._transport.auth),  # noqa: SLF001
     ]
     emulator.faults.error(2001, times=1)
     emulator.faults.error(1001, times=2)

@@ -28,8 +28,7 @@ from nemovideo.errors import (
     StreamTimeoutError,
     ValidationError,
 )
-from nemovideo.testing import Emulator
-from nemovideo.testing._agent.agent import ChatControls, chat_controls
+from nemovideo.testing import ChatControls, Emulator
 
 from .conftest import make_client
 
@@ -54,7 +53,7 @@ def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def ctl(emulator: Emulator) -> ChatControls:
-    controls = chat_controls(emulator)
+    controls = emulator.chat
     controls.delay = 0.001
     return controls
 

@@ -28,8 +28,8 @@ async def test_a_view_shares_the_pool_and_token_but_keeps_its_own_retries(
 ) -> None:
     await client.credits()
     strict = client.with_options(max_retries=0, request_timeout=5)
-    assert strict.api.pool is client.api.pool, "one connection pool"
-    assert strict.api.auth is client.api.auth, "one token (one renewal serves both)"
+    assert strict._transport.pool is client._transport.pool, "one connection pool"  # noqa: SLF001
+    assert strict._transport.auth is client._transport.auth, "one token (one renewal serves both)"  # noqa: SLF001
     assert strict.config.max_retries == 0 and client.config.max_retries == 2
     emulator.faults.server_error(times=1, path=CREDITS)
     with pytest.raises(nemovideo.ServerError):

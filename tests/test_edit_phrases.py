@@ -16,7 +16,7 @@ import pytest
 from nemovideo.draft import Draft, TrackType
 from nemovideo.intents import route
 from nemovideo.testing import Emulator
-from nemovideo.testing._agent.agent import Plan, chat_controls, plan_reply
+from nemovideo.testing._agent.agent import Plan, plan_reply
 from nemovideo.testing._agent.phrases import plan_edit
 from nemovideo.testing._server.store import initial_state
 from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
@@ -216,7 +216,7 @@ def test_a_phrase_about_something_missing_says_so_and_changes_nothing() -> None:
 async def test_a_volume_change_over_the_wire_reads_as_one_line(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    chat_controls(emulator).delay = 0.001
+    emulator.chat.delay = 0.001
     async with make_client(emulator, tmp_path / "config") as client:
         session = await client.create_session()
         emulator.session(session.id).state["video_infos"] = copy.deepcopy(IMAGES)

@@ -32,8 +32,7 @@ import pytest
 from yarl import URL
 
 import nemovideo
-from nemovideo.testing import Emulator
-from nemovideo.testing._render.ffmpeg import make_sample_image
+from nemovideo.testing import Emulator, make_sample_image
 from nemovideo.testing.drafts import make_draft, video_track
 
 from .conftest import make_client

@@ -14,8 +14,7 @@ import pytest
 import nemovideo
 from nemovideo.render import RenderJob, RenderResult, RenderStatus
 from nemovideo.render import _download as dl
-from nemovideo.testing import Emulator
-from nemovideo.testing._render.ffmpeg import make_sample_image
+from nemovideo.testing import Emulator, make_sample_image
 from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 

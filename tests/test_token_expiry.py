@@ -156,3 +156,36 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
         await third.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2, "the cached one served"
     assert emulator.requests[-1].headers["Authorization"] == f"Bearer {fresh}"
+
+
+# -- any size or shape (hostile answers, round two) --------------------------------------------
+
+SHAPES: list[Any] = [
+    "2020-01-01T00:00:00Z",  # past by any clock
+    "1999-12-31",
+    10**400,  # an integer float() cannot hold
+    -(10**400),
+    "9" * 400,
+    1e308,
+    -5,
+    0,
+    "9999-12-31T23:59:59-23:59",  # past datetime's range once the offset is applied
+    "0000-01-01T00:00:00Z",
+    "not a date",
+    {"seconds": 5},
+    [2025],
+    None,
+    True,
+    1_700_000_000_000,  # milliseconds
+]
+
+
+@pytest.mark.parametrize("expires_at", SHAPES, ids=[repr(s)[:20] for s in SHAPES])
+def test_any_expiry_reads_as_a_time_or_unknown(expires_at: Any) -> None:
+    value = _parse_time(expires_at)
+    assert value is None or (isinstance(value, float) and -1e12 < value < 1e12)
+
+
+def test_milliseconds_are_read_and_absurd_numbers_are_unknown() -> None:
+    assert _parse_time(1_700_000_000_000) == 1_700_000_000.0
+    assert _parse_time(10**400) is None and _parse_time(1e300) is None

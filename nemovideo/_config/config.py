@@ -41,8 +41,7 @@ from nemovideo._config.rules import (
     strip_slash,
     to_path,
 )
-from nemovideo._error_text import DEFAULT_MAX_UPLOAD_BYTES
-from nemovideo.errors import InsecureURLError, ValidationError
+from nemovideo.errors import DEFAULT_MAX_UPLOAD_BYTES, InsecureURLError, ValidationError
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"
@@ -235,15 +234,6 @@ class ClientConfig:
                 rows.append(f"| `{field.name}` | {env} | {_shown_default(field)} | "
                             f"{field.metadata['doc']} |")  # fmt: skip
         return "\n".join(rows) + "\n"
-
-    @property
-    def has_explicit_token(self) -> bool:
-        """True when a token was configured (argument, ``NEMO_TOKEN`` or config file).
-
-        Without one the client falls back to its cached anonymous token, and only then may it
-        renew that token by itself on an auth error; an explicit token is never replaced.
-        """
-        return bool(self.token)
 
     @classmethod
     def field_names(cls) -> frozenset[str]:

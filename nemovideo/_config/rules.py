@@ -22,8 +22,11 @@ from nemovideo.errors import ValidationError
 
 
 def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` (and its subdomains) and loopback IP literals; any other name is
+    the real network."""
     if not host:
         return False
+    host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

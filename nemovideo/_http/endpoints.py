@@ -1,10 +1,10 @@
 """Every documented call of the NemoVideo API, named once (docs/protocol.md, "Endpoints").
 
 The client builds its requests from this table and the emulator registers its routes from it, so
-a path cannot drift between the two (``tests/emulator/test_endpoints.py`` checks both sides). It
+a path cannot drift between the two (``tests/testing/test_endpoints.py`` checks both sides). It
 is pure data: importing it costs no aiohttp, so the CLI and tools can read it freely::
 
-    >>> from nemovideo import _endpoints as api
+    >>> from nemovideo._http import endpoints as api
     >>> api.RENDER_POLL.method, api.RENDER_POLL.path
     ('GET', '/api/render/proxy/lambda/{id}')
     >>> api.RENDER_POLL.placeholders

@@ -18,7 +18,7 @@ import aiohttp
 from nemovideo._http.endpoints import Envelope
 from nemovideo._util import jsonparse as _json
 from nemovideo._util.numbers import code_of
-from nemovideo.errors import APIError, RenderFailedError, error_for, parse_retry_after
+from nemovideo.errors import APIError, RenderFailedError, Subject, error_for, parse_retry_after
 
 __all__ = ["Envelope", "check_event_stream", "decode_response", "message_of"]
 
@@ -106,7 +106,7 @@ async def decode_response(
     max_bytes: int,
     max_upload_bytes: int,
     registration_url: Callable[[], str | None],
-    client_id_call: bool = False,
+    subject: Subject | None = None,
     job_id: str | None = None,
 ) -> Any:
     """The answer's ``data`` (or the bare body), or the typed error the answer stands for.
@@ -114,13 +114,13 @@ async def decode_response(
     Failures arrive as HTTP 200 with a non-zero ``code``, as an HTTP error status with or without
     a JSON body, or (render proxy) as ``{"success": false, "error": ...}`` - a render failure
     (``RenderFailedError``) like ``{"success": true, "data": {"status": "failed"}}`` is once the
-    caller reads the status. A bare 400 means "X-Client-Id missing" only on the anonymous-token
-    call (``client_id_call``) or when the body says so.
+    caller reads the status. What the failure means is :func:`nemovideo.errors.error_for`'s to
+    decide (``subject``: what the call is about, from its endpoint).
     """
     raw = await read_capped(resp, max_bytes)
     status = resp.status
     obj = _loads(raw)
-    failed = (resp, obj, registration_url, max_upload_bytes, client_id_call)
+    failed = (resp, obj, registration_url, max_upload_bytes, subject)
     if 300 <= status < 400:
         raise APIError(
             f"Unexpected redirect ({status}) from the API; redirects are not followed "
@@ -168,30 +168,22 @@ def _error(
     obj: Any,
     registration_url: Callable[[], str | None],
     max_upload_bytes: int,
-    client_id_call: bool,
+    subject: Subject | None,
     code: int | None,
     message: str,
 ) -> APIError:
-    """The typed error a failed answer stands for (see ``decode_response``)."""
-    status = resp.status
+    """The failed answer, as :func:`~nemovideo.errors.error_for` reads it."""
     data = obj.get("data") if isinstance(obj, Mapping) else None
-    if code is None and status == 400 and not (client_id_call or _says_client_id(message)):
-        return APIError(message or "Bad request (400).", code=400, http_status=400,
-                        data=data if isinstance(data, Mapping) else None)  # fmt: skip
     return error_for(
         code=code,
-        http_status=status,
+        http_status=resp.status,
         message=message or None,
         data=data if isinstance(data, Mapping) else None,
         retry_after=parse_retry_after(resp.headers.get("Retry-After")),
         registration_url=registration_url(),
         max_upload_bytes=max_upload_bytes,
+        subject=subject,
     )
-
-
-def _says_client_id(message: str) -> bool:
-    lowered = message.lower()
-    return "client" in lowered and "id" in lowered
 
 
 async def check_event_stream(

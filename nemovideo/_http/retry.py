@@ -20,14 +20,17 @@ timeout), because its body carries the client-chosen job id, so the copy names t
 instead of starting another; a 5xx answer to it is not retried here (``retry_status=False``):
 the server refused that id, and the renderer submits once more with a new one.
 
-Waits use tenacity's full-jitter exponential backoff (``wait_random_exponential``). The policy is
-consulted only after a failure, so the successful path pays nothing for it.
+The loop that applies the policy is tenacity's (``AsyncRetrying``, in ``transport``): the policy is
+its ``retry`` (:meth:`RetryPolicy.decide`), its ``wait`` (a fixed wait the decision names, else
+tenacity's full-jitter exponential backoff, ``wait_random_exponential``) and its ``before_sleep``
+(the log line and ``on_retry``). The first attempt runs outside tenacity, so the successful path
+pays nothing for it. ``tests/test_retry_policy.py`` is this module's table: error x call -> decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -42,9 +45,11 @@ from nemovideo.errors import (
 )
 
 if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
     from nemovideo._config.config import ClientConfig
 
-__all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "RetryPolicy"]
+__all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "Retry", "RetryPolicy"]
 
 BodyFactory = Callable[[], Any]
 
@@ -111,14 +116,23 @@ class Attempts:
 
 
 @attrs.frozen
+class Retry:
+    """The policy's answer after a failure: try again, after ``after`` seconds (``None``: the
+    jittered exponential backoff), renewing the token first if ``renew``."""
+
+    after: float | None = None
+    renew: bool = False
+
+
+@attrs.frozen
 class RetryPolicy:
     """Every retry decision of the SDK (see the module docstring for the rules).
 
     >>> policy = RetryPolicy(max_retries=2, backoff=0.5, backoff_max=8.0, rate_limit_wait=30.0)
-    >>> policy.delay_for(RateLimitError(retry_after=3.0), Attempts(), Call("GET", "/x"))
-    3.0
-    >>> policy.delay_for(ServerError(http_status=502), Attempts(), Call("POST", "/run_sse",
-    ...                  resend=False)) is None
+    >>> policy.decide(RateLimitError(retry_after=3.0), Attempts(), Call("GET", "/x"))
+    Retry(after=3.0, renew=False)
+    >>> policy.decide(ServerError(http_status=502), Attempts(), Call("POST", "/run_sse",
+    ...               resend=False)) is None
     True
     """
 
@@ -138,27 +152,36 @@ class RetryPolicy:
             max_rate_limit_wait=max(120.0, config.rate_limit_wait),
         )
 
-    def delay_for(self, error: NemoError, attempts: Attempts, call: Call) -> float | None:
-        """Seconds to wait before trying ``call`` again after ``error``, or ``None`` to raise."""
+    def decide(self, error: BaseException, attempts: Attempts, call: Call) -> Retry | None:
+        """Whether to try ``call`` again after ``error`` (and how), or ``None`` to raise."""
+        if not isinstance(error, NemoError):
+            return None  # cancellation, KeyboardInterrupt, a bug: never retried
         if isinstance(error, AuthenticationError):
-            return 0.0 if call.auth and attempts.renewed == 0 else None
+            return _RENEW if call.auth and attempts.renewed == 0 else None
         if isinstance(error, RateLimitError):
             if not call.patient or attempts.rate_limited >= 1:
                 return None
             wait = self.rate_limit_wait if error.retry_after is None else error.retry_after
-            return wait if wait <= self.max_rate_limit_wait else None
+            return Retry(wait) if wait <= self.max_rate_limit_wait else None
         if isinstance(error, StreamTimeoutError) or attempts.failures >= self.max_retries:
             return None
         sent = not (isinstance(error, TransportError) and error.never_sent)
         if not sent or (call.resend and isinstance(error, TransportError)):
-            return self._backoff(attempts.failures + 1)
+            return _BACKOFF
         if call.resend and call.retry_status and isinstance(error, ServerError):
-            return self._backoff(attempts.failures + 1)
+            return _BACKOFF
         return None
 
-    def _backoff(self, attempt: int) -> float:
-        from tenacity import RetryCallState, wait_random_exponential
+    def wait(self, decision: Retry, state: RetryCallState) -> float:
+        """Seconds to sleep before the next attempt: the decision's, else the backoff for the
+        attempt number tenacity counts."""
+        if decision.after is not None:
+            return decision.after
+        from tenacity import wait_random_exponential  # loaded with the first retry, not the SDK
 
-        state = RetryCallState(cast(Any, None), None, (), {})
-        state.attempt_number = attempt + 1
-        return wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(state)
+        # the first retry waits up to 2 * backoff, the next up to 4 * backoff, ... (full jitter)
+        return wait_random_exponential(multiplier=2 * self.backoff, max=self.backoff_max)(state)
+
+
+_RENEW = Retry(0.0, renew=True)
+_BACKOFF = Retry()

@@ -34,8 +34,8 @@ from nemovideo._http.exchange import Exchange, Reader, last_request_id
 from nemovideo._http.paths import build_path
 from nemovideo._http.pool import Pool
 from nemovideo._http.redact import register_secret
-from nemovideo._http.retry import Attempts, BodyFactory, Call, Envelope, RetryPolicy
-from nemovideo.errors import APIError, AuthenticationError, NemoError
+from nemovideo._http.retry import BodyFactory, Call, Envelope, RetryPolicy
+from nemovideo.errors import APIError, NemoError, Subject
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "OpenStream", "RetryHook", "Transport"]
 
@@ -206,29 +206,32 @@ class Transport:
     async def _run(
         self, call: Call, read: Reader[T], *, url: URL | None = None, keep_open: bool = False
     ) -> T:
-        """The one loop: attempt, and on failure ask the policy; the only place that retries."""
+        """One attempt; after a failure, the retry loop (``retrying``): the only place that
+        retries."""
         target = url if url is not None else self._url(build_path(call.path, call.segments))
         token = await self.token() if call.auth else None
-        attempts = Attempts()
-        while True:
-            try:
-                return await self._exchange.attempt(call, target, token, read, keep_open)
-            except NemoError as exc:
-                delay = self.policy.delay_for(exc, attempts, call)
-                renew = isinstance(exc, AuthenticationError) and token is not None
-                if renew and not self.auth.renewable:
-                    raise self.auth.explicit_rejected(getattr(exc, "http_status", None)) from None
-                if delay is None:
-                    raise
-                attempts.note(exc)
-                log.info("%s: %s; retrying in %.2f s", call.describe(), exc, delay,
-                         extra={"method": call.method, "path": call.path, "retry_in": delay,
-                                "request_id": exc.request_id})  # fmt: skip
-                if self.on_retry is not None:
-                    self.on_retry(call, exc, delay)
-                if renew and token is not None:
-                    token = await self.auth.refresh(token, self._fetch_anonymous)
-                await asyncio.sleep(delay)
+        try:
+            return await self._exchange.attempt(call, target, token, read, keep_open)
+        except NemoError as exc:
+            first = exc
+
+        from nemovideo._http.retrying import retry_after_failure  # tenacity: on failure only
+
+        def send(token: str | None) -> Awaitable[T]:
+            return self._exchange.attempt(call, target, token, read, keep_open)
+
+        return await retry_after_failure(first, call, token, send, self)
+
+    # -- what the retry loop needs (RetryHooks) -------------------------------------------------
+
+    def renewable(self) -> bool:
+        return self.auth.renewable
+
+    def rejected(self, http_status: int | None) -> NemoError:
+        return self.auth.explicit_rejected(http_status)
+
+    async def renew(self, token: str) -> str:
+        return await self.auth.refresh(token, self._fetch_anonymous)
 
     def _decode(self, resp: aiohttp.ClientResponse, call: Call) -> Awaitable[Any]:
         return decode_response(
@@ -237,7 +240,7 @@ class Transport:
             max_bytes=self.config.max_response_bytes,
             max_upload_bytes=self.config.max_upload_bytes,
             registration_url=self.registration_url,
-            client_id_call=call.path == ANONYMOUS_TOKEN_PATH,
+            subject=_subject_of(call),
             job_id=_job_id_of(call),
         )
 
@@ -271,24 +274,34 @@ class Transport:
 
     def stream(
         self,
-        method: str,
-        path: str,
+        endpoint: Endpoint,
         *,
         segments: Mapping[str, object] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> OpenStream:
-        """Open an event stream (chat): ``async with transport.stream(...) as resp``;
+        """Open an event stream (chat): ``async with transport.stream(api.CHAT, ...) as resp``;
         pre-stream failures raise typed errors.
 
         The call is never re-sent once it may have reached the server (``resend=False``, see
-        ``_retry``). The wait for the answer's headers is bounded by the stream's own limits, so
+        ``retry``). The wait for the answer's headers is bounded by the stream's own limits, so
         a server that reads the message and stays silent ends in ``StreamTimeoutError``; once
         open, the caller's clock bounds the body.
         """
         limit = min(self.config.stream_timeout, self.config.stream_idle_timeout)
-        call = Call(method, path, segments, json_body, None, headers, resend=False, stream=True,
-                    open_timeout=limit)  # fmt: skip
+        call = Call(
+            endpoint.method,
+            endpoint.path,
+            segments,
+            json_body,
+            None,
+            headers,
+            auth=endpoint.auth,
+            resend=False,
+            envelope=endpoint.envelope,
+            stream=True,
+            open_timeout=limit,
+        )
         return OpenStream(self, call)
 
     def open_stream(self, call: Call) -> Awaitable[aiohttp.ClientResponse]:
@@ -365,6 +378,17 @@ class OpenStream:
         resp, self._resp = self._resp, None
         if resp is not None:
             resp.release()
+
+
+def _subject_of(call: Call) -> Subject | None:
+    """What ``call`` is about, for what a bare 400 or a 404 means (``errors.error_for``)."""
+    if call.path == ANONYMOUS_TOKEN_PATH:
+        return "client_id"
+    if call.envelope == "render":
+        return "job"
+    if "{sid}" in call.path or call.path == api.CHAT.path:
+        return "session"
+    return None
 
 
 def _job_id_of(call: Call) -> str | None:

@@ -226,9 +226,7 @@ class ChatStream(AsyncClosing):
         )
         reason: str | None = None
         try:
-            async with transport.stream(
-                "POST", CHAT_PATH, json_body=body, headers=_ACCEPT_EVENTS
-            ) as resp:
+            async with transport.stream(api.CHAT, json_body=body, headers=_ACCEPT_EVENTS) as resp:
                 self.request_id = transport.request_id()
                 clock = Clock(config.stream_timeout, config.stream_idle_timeout,
                               config.heartbeat_notice_interval)  # fmt: skip

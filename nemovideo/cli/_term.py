@@ -25,7 +25,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-from nemovideo._error_text import printable
+from nemovideo._util.text import printable
 
 __all__ = ["Bar", "Spinner", "emit", "json_line", "note", "on_terminal", "safe", "setup_streams",
            "show"]  # fmt: skip

@@ -19,7 +19,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from nemovideo._http.paths import describe_error
 from nemovideo._util import jsonparse
 from nemovideo._util.files import BackgroundFlusher
 from nemovideo._util.numbers import code_of
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import (
     APIError,
     DownloadError,
@@ -41,9 +42,8 @@ from nemovideo.errors import (
 )
 
 if TYPE_CHECKING:
-    from nemovideo._http.transport import Transport
+    from nemovideo._http.api import Api
 
-ProgressCallback = Callable[[int, int], None]
 
 _CHUNK = 256 * 1024
 _FLUSH_EVERY = 8 << 20
@@ -223,7 +223,7 @@ def temp_prefix(name: str, limit: int = 100) -> str:
 
 
 async def stream_to_file(
-    transport: Transport,
+    api: Api,
     url: str | URL,
     final: Path,
     progress: ProgressCallback | None,
@@ -284,7 +284,7 @@ async def stream_to_file(
 
     try:
         os.fchmod(fd, _FILE_MODE)
-        done = await transport.download(url, consume, timeout=timeout)
+        done = await api.download(url, consume, timeout=timeout)
         os.close(fd)
         fd = -1
         os.replace(tmp, final)

@@ -7,13 +7,14 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, id_text
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.types import ProgressCallback
 from nemovideo.draft._model import Draft
 from nemovideo.errors import (
     APIError,
@@ -29,14 +30,13 @@ from nemovideo.render._status import RenderResult, RenderStatus, has_status
 from nemovideo.session import check_session_id
 
 if TYPE_CHECKING:
-    from nemovideo._http.transport import Transport
+    from nemovideo._http.api import Api
     from nemovideo.client import NemoClient
 
 log = logging.getLogger("nemovideo.render")
 
 __all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Renderer"]
 
-ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: percent of 100 while rendering, bytes while downloading."""
 
 
@@ -101,7 +101,7 @@ class RenderJob:
         return self.last.progress if self.last else None
 
     @property
-    def _transport(self) -> Transport:
+    def _api(self) -> Api:
         return self._renderer.client.api
 
     async def refresh(self) -> RenderStatus:
@@ -109,7 +109,7 @@ class RenderJob:
 
         :raises APIError: when the answer carries no ``status`` (it is not a render job's answer).
         """
-        data = await self._transport.send(api.RENDER_POLL, segments={"id": self.id})
+        data = await self._api.send(api.RENDER_POLL, segments={"id": self.id})
         if not has_status(data):
             raise APIError(
                 f"Render {self.id}: the poll answer has no status, so it does not describe a "
@@ -120,7 +120,7 @@ class RenderJob:
         self.last = status
         if status.state == "completed":
             self.result = RenderResult(self.id, "completed", status.url, status.size,
-                                       status.duration, self._transport.request_id())  # fmt: skip
+                                       status.duration, self._api.request_id())  # fmt: skip
         return status
 
     async def wait(
@@ -144,7 +144,7 @@ class RenderJob:
         """
         if self.result is not None:
             return self.result
-        config = self._transport.config
+        config = self._api.config
         ceiling = config.poll_interval if poll_interval is None else poll_interval
         limit = config.max_polls if max_polls is None else max_polls
         budget = config.render_timeout if timeout is None else timeout
@@ -180,7 +180,7 @@ class RenderJob:
 
     async def cancel(self) -> RenderStatus:
         """Ask the server to stop the job (one protocol version documents this endpoint)."""
-        await self._transport.send(api.RENDER_CANCEL, segments={"id": self.id})
+        await self._api.send(api.RENDER_CANCEL, segments={"id": self.id})
         return await self.refresh()
 
     async def download(
@@ -205,13 +205,13 @@ class RenderJob:
         fallback_name = _UNSAFE.sub("_", self.id)[:120] + ".mp4"
         final = dl.target_path(path, result.url, fallback_name)
         dl.make_parent(final)
-        fallback = self._transport.url(api.DOWNLOAD.path, {"id": self.id})
+        fallback = self._api.url(api.DOWNLOAD.path, {"id": self.id})
         error: NemoError | None = None
         for source in (result.url, fallback):
             if not source:
                 continue
             try:
-                await dl.stream_to_file(self._transport, source, final, progress, timeout=timeout)
+                await dl.stream_to_file(self._api, source, final, progress, timeout=timeout)
                 return final
             except (TransportError, APIError) as exc:
                 error = exc  # the pipeline already retried this source: try the next one
@@ -234,7 +234,7 @@ class Renderer:
         return self._client
 
     @property
-    def _transport(self) -> Transport:
+    def _api(self) -> Api:
         return self._client.api
 
     async def export(
@@ -271,9 +271,7 @@ class Renderer:
             job_id = _new_render_id()
             body = {"id": job_id, "sessionId": session_id, "draft": encoded, "output": output}
             try:
-                data = await self._transport.send(
-                    api.RENDER_SUBMIT, json_body=body, retry_status=False
-                )
+                data = await self._api.send(api.RENDER_SUBMIT, json_body=body, retry_status=False)
             except (RenderFailedError, ServerError) as exc:
                 if attempt:
                     raise

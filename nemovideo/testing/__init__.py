@@ -17,6 +17,7 @@ from __future__ import annotations
 from nemovideo.testing._chat.controls import ChatControls
 from nemovideo.testing._fast import FAST_SETTINGS, fast_client
 from nemovideo.testing._render.controls import RenderControls
+from nemovideo.testing._render.ffmpeg import make_sample_image
 from nemovideo.testing._render.job import RenderRecord
 from nemovideo.testing._server.app import Emulator
 from nemovideo.testing._server.store import RecordedRequest
@@ -32,5 +33,6 @@ __all__ = [
     "RenderControls",
     "RenderRecord",
     "fast_client",
+    "make_sample_image",
     "sample_images",
 ]

@@ -16,19 +16,19 @@ from aiohttp.payload import Payload
 from yarl import URL
 
 from nemovideo._http import endpoints as api
+from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import check_session_id
 from nemovideo.state import MediaInfo
 from nemovideo.upload._check import ACCEPTED_FORMS, Source, check_extension, check_input
 
 if TYPE_CHECKING:
-    from nemovideo._http.transport import Transport
+    from nemovideo._http.api import Api
 
 __all__ = ["FileInput", "ProgressCallback", "UploadedMedia", "Uploader"]
 
 FileInput = Union[str, "os.PathLike[str]", tuple[str, bytes], BinaryIO]
 """A path, a ``(file name, bytes)`` pair, or a seekable binary file object (with a name)."""
-ProgressCallback = Callable[[int, int], None]
 """``progress(bytes_sent, total_bytes)``, called as chunks go out; see ``nemovideo.notebook``."""
 
 _CHUNK = 1024 * 1024
@@ -185,11 +185,11 @@ class _Progress:
 class Uploader:
     """Uploads for one client; ``session.upload(...)`` is the usual way in."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, api: Api) -> None:
+        self._api = api
 
     def __repr__(self) -> str:
-        return f"<Uploader base_url={self._transport.config.base_url!r}>"
+        return f"<Uploader base_url={self._api.config.base_url!r}>"
 
     async def upload(
         self,
@@ -207,10 +207,10 @@ class Uploader:
         items = _items(files)
         if not items:
             raise ValidationError("Nothing to upload: pass at least one file.")
-        limit = self._transport.config.max_upload_bytes
+        limit = self._api.config.max_upload_bytes
         sources = await asyncio.to_thread(lambda: [check_input(i, limit) for i in items])
         tracker = _Progress(sum(s.size for s in sources), progress)
-        gate = asyncio.Semaphore(self._transport.config.upload_concurrency)
+        gate = asyncio.Semaphore(self._api.config.upload_concurrency)
 
         async def one(index: int, source: Source) -> UploadedMedia:
             async with gate:
@@ -241,8 +241,8 @@ class Uploader:
             return writer
 
         # A big file needs longer than one API call: the budget grows with the size (>= 50 kB/s).
-        budget = self._transport.config.request_timeout + source.size / _MIN_RATE
-        data = await self._transport.send(
+        budget = self._api.config.request_timeout + source.size / _MIN_RATE
+        data = await self._api.send(
             api.UPLOAD, segments={"sid": session_id}, body=body,
             timeout=budget,
         )  # fmt: skip
@@ -261,7 +261,7 @@ class Uploader:
         checked = [_checked_url(raw) for raw in urls]
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")
-        data = await self._transport.send(
+        data = await self._api.send(
             api.UPLOAD, segments={"sid": session_id},
             json_body={"urls": checked, "source_type": "url"},
         )  # fmt: skip

@@ -130,7 +130,7 @@ async def test_lock_held_too_long_is_a_transport_error_and_then_recovers(tmp_pat
             request_timeout=0.3, rate_limit_wait=0,
         )  # fmt: skip
         async with client:
-            assert client.api.auth.lock_wait() == pytest.approx(1.2)
+            assert client._transport.auth.lock_wait() == pytest.approx(1.2)  # noqa: SLF001
             with _held_elsewhere(lock):
                 with pytest.raises(nemovideo.TransportError) as caught:
                     await asyncio.wait_for(client.credits(), 10)

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from nemovideo.draft import Draft
-from nemovideo.testing import Emulator
-from nemovideo.testing._agent.agent import ChatControls, chat_controls, plan_reply
+from nemovideo.testing import ChatControls, Emulator
+from nemovideo.testing._agent.agent import plan_reply
 from nemovideo.testing._server.store import initial_state
 
 ATTRIBUTION = {"X-Skill-Source": "t", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
@@ -62,7 +62,7 @@ class Chat:
 
 @pytest.fixture
 async def chat(emulator: Emulator) -> AsyncIterator[Chat]:
-    chat_controls(emulator).delay = 0.001
+    emulator.chat.delay = 0.001
     async with aiohttp.ClientSession() as http:
         yield await Chat(http, emulator).start()
 
@@ -76,7 +76,7 @@ async def test_edit_stream_is_adk_shaped(chat: Chat, emulator: Emulator) -> None
     frames = await chat.frames("turn these images into a 12-second video with smooth transitions")
     assert all("\r" not in f for f in frames)
     assert all(f.startswith("data: ") and "\n" not in f for f in frames if "heartbeat" not in f)
-    assert frames.count("event: heartbeat\ndata: {}") == chat_controls(emulator).work_steps
+    assert frames.count("event: heartbeat\ndata: {}") == emulator.chat.work_steps
     events = data(frames)
     call = next(e for e in events if "functionCall" in e["content"]["parts"][0])
     answer = next(e for e in events if "functionResponse" in e["content"]["parts"][0])
@@ -105,20 +105,20 @@ async def test_edit_stream_is_adk_shaped(chat: Chat, emulator: Emulator) -> None
     [("empty", "data: "), ("comment", ": heartbeat"), ("event", "event: heartbeat\ndata: {}")],
 )
 async def test_heartbeat_styles(chat: Chat, emulator: Emulator, style: str, beat: str) -> None:
-    ctl = chat_controls(emulator)
+    ctl = emulator.chat
     ctl.heartbeat, ctl.work_steps = style, 3
     frames = await chat.frames("add lo-fi BGM at 35%")
     assert frames.count(beat) == 3
 
 
 async def test_simple_dialect(chat: Chat, emulator: Emulator) -> None:
-    chat_controls(emulator).dialect = "simple"
+    emulator.chat.dialect = "simple"
     types = [e["type"] for e in data(await chat.frames("add a title 'Hi'"))]
     assert types == ["text", "tool_call", "heartbeat", "heartbeat", "tool_result", "text"]
 
 
 async def test_silent_edit_has_no_text(chat: Chat, emulator: Emulator) -> None:
-    chat_controls(emulator).silent = True
+    emulator.chat.silent = True
     events = data(await chat.frames("add lo-fi BGM at 35%"))
     assert not any("text" in e["content"]["parts"][0] for e in events)
     assert emulator.session(chat.sid).state["draft"]["t"][0]["tt"] == 1
@@ -144,7 +144,7 @@ async def test_credits_are_frozen_then_spent_once_per_session(
 async def test_drop_cuts_the_connection_and_finishes_the_edit(
     chat: Chat, emulator: Emulator
 ) -> None:
-    ctl = chat_controls(emulator)
+    ctl = emulator.chat
     ctl.drop_after = 2
     with pytest.raises(aiohttp.ClientPayloadError):
         await chat.raw("add lo-fi BGM at 35%")
@@ -155,7 +155,7 @@ async def test_drop_cuts_the_connection_and_finishes_the_edit(
 
 @pytest.mark.parametrize("unescaped", [False, True])
 async def test_stream_error_frame(chat: Chat, emulator: Emulator, unescaped: bool) -> None:
-    ctl = chat_controls(emulator)
+    ctl = emulator.chat
     ctl.stream_error, ctl.unescaped_error = 'quota "exceeded"', unescaped
     frames = await chat.frames("add lo-fi BGM at 35%")
     last = frames[-1]
@@ -235,8 +235,8 @@ def test_plan_edits_and_refusals() -> None:
 
 def test_controls_live_per_emulator() -> None:
     a, b = Emulator(), Emulator()
-    assert chat_controls(a) is chat_controls(a) and chat_controls(a) is not chat_controls(b)
-    assert isinstance(chat_controls(a), ChatControls)
+    assert a.chat is a.chat and a.chat is not b.chat
+    assert isinstance(a.chat, ChatControls)
 
 
 @pytest.mark.parametrize(

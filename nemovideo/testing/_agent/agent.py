@@ -18,7 +18,7 @@ session); "generate ... clip(s)" without uploads to use is one ``generate_video_
 call per clip (generation: ``generation_cost`` a clip). It talks like the real backend, as if a
 GUI existed ("click the Export button"). The edits themselves live in :mod:`._edits`.
 
-:class:`ChatControls` (``chat_controls(emu)``, :mod:`._chat_controls`) tunes the stream.
+:class:`ChatControls` (``emu.chat``) tunes the stream.
 """
 
 from __future__ import annotations
@@ -28,12 +28,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from nemovideo.state import MediaInfo
 from nemovideo.testing._agent.edits import (
     DEFAULT_SECONDS,
-    Edit,
     add_bgm,
     add_generated,
     add_title,
@@ -45,48 +42,10 @@ from nemovideo.testing._agent.edits import (
     visual_media,
 )
 from nemovideo.testing._agent.phrases import plan_edit
+from nemovideo.testing._agent.plan import EDIT_TOOL, GENERATE_TOOL, GENERATED_SECONDS, Plan, Step
 from nemovideo.testing._agent.questions import make_what, music_question
-from nemovideo.testing._chat.controls import ChatControls, chat_controls
 
-__all__ = ["EDIT_TOOL", "GENERATE_TOOL", "ChatControls", "Plan", "Step", "chat_controls",
-           "plan_reply"]  # fmt: skip
-
-EDIT_TOOL = "edit_multitrack"
-GENERATE_TOOL = "generate_video_with_seedance"
-GENERATED_SECONDS = 5
-
-
-@attrs.frozen
-class Step:
-    """One tool call: its arguments, the edit it makes to the session state, what it reports."""
-
-    args: Mapping[str, Any]
-    edit: Edit
-    result: str
-    tool: str = EDIT_TOOL
-
-
-@attrs.frozen
-class Plan:
-    """The whole answer to one message. ``steps`` empty: a text-only answer, which costs nothing.
-
-    ``question``: the turn ends on an ``ask_question`` call with these args (nothing is edited).
-    """
-
-    intro: str
-    steps: tuple[Step, ...] = ()
-    outro: str = ""
-    question: Mapping[str, Any] | None = None
-
-    @property
-    def edits(self) -> bool:
-        return bool(self.steps)
-
-    @property
-    def clips(self) -> int:
-        """How many clips the plan generates (each costs ``generation_cost``)."""
-        return sum(step.tool == GENERATE_TOOL for step in self.steps)
-
+__all__ = ["EDIT_TOOL", "GENERATE_TOOL", "Plan", "Step", "plan_reply"]
 
 # -- reading the sentence --------------------------------------------------------------------------
 

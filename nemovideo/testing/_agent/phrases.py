@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nemovideo.assistant._intents import normalize
 from nemovideo.draft._model import Track
@@ -34,9 +34,7 @@ from nemovideo.testing._agent.edits import (
     set_volume,
     visual_media,
 )
-
-if TYPE_CHECKING:
-    from nemovideo.testing._agent.agent import Plan
+from nemovideo.testing._agent.plan import Plan, Step
 
 __all__ = ["STEP_POINTS", "plan_edit"]
 
@@ -191,7 +189,6 @@ def plan_edit(text: str, state: Mapping[str, Any]) -> Plan | None:
 def _plan(
     intro: str, step: tuple[Mapping[str, Any], Edit, str] | None = None, outro: str = ""
 ) -> Plan:
-    from nemovideo.testing._agent.agent import Plan, Step
 
     return Plan(intro, () if step is None else (Step(*step),), outro)
 

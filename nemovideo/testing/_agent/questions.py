@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nemovideo.testing._agent.plan import Plan, Step
 from nemovideo.testing.drafts import bgm_track
-
-if TYPE_CHECKING:
-    from nemovideo.testing._agent.agent import Plan
 
 __all__ = ["make_what", "music_question", "plan_answer"]
 
@@ -100,9 +98,17 @@ def _replace_music(tracks: list[int], style: str) -> Callable[[dict[str, Any]], 
     return edit
 
 
-def plan_answer(text: str, asked: Mapping[str, Any], state: Mapping[str, Any]) -> Plan | None:
-    """The plan that answers ``asked`` given the user's ``text``; None when it is no answer."""
-    from nemovideo.testing._agent.agent import Plan, Step, plan_reply
+def plan_answer(
+    text: str,
+    asked: Mapping[str, Any],
+    state: Mapping[str, Any],
+    replan: Callable[[str, Mapping[str, Any]], Plan],
+) -> Plan | None:
+    """The plan that answers ``asked`` given the user's ``text``; None when it is no answer.
+
+    ``replan`` is the agent's reading of a sentence (``plan_reply``), for an answer that turns
+    into a request of its own ("generate a clip of ...").
+    """
 
     if text.strip().casefold() == "skipped":
         return Plan("OK, I left everything as it was.")
@@ -113,7 +119,7 @@ def plan_answer(text: str, asked: Mapping[str, Any], state: Mapping[str, Any]) -
         source = (picks["source"] or ["upload"])[0]
         if source == "upload":
             return Plan("Click the Upload button to add your photos and clips, then ask again.")
-        return plan_reply(f"generate a 5-second clip of {dict(_SOURCES)[source].lower()}", state)
+        return replan(f"generate a 5-second clip of {dict(_SOURCES)[source].lower()}", state)
     tracks = [int(key.split("_")[1]) for key in picks.get("track", []) if key.startswith("track_")]
     style = dict(_STYLES).get((picks.get("style") or ["lofi"])[0], "Lo-fi")
     if not tracks:

@@ -19,7 +19,6 @@ against each::
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +27,9 @@ import attrs
 from nemovideo.testing._server.hold import Hold
 
 if TYPE_CHECKING:
-    from nemovideo.testing._server.app import Emulator
+    pass
 
-__all__ = ["HEARTBEATS", "PRESTREAM", "ChatControls", "chat_controls"]
+__all__ = ["HEARTBEATS", "PRESTREAM", "ChatControls"]
 
 HEARTBEATS = ("event", "empty", "comment", "none")
 PRESTREAM = ("404", "422", "500", "html")
@@ -135,14 +134,3 @@ class ChatControls(Hold):
     def hold(self) -> None:
         """Keep tools "running" (the stream open, credits frozen) until :meth:`release`."""
         super().hold()
-
-
-_CONTROLS: weakref.WeakKeyDictionary[Emulator, ChatControls] = weakref.WeakKeyDictionary()
-
-
-def chat_controls(emu: Emulator) -> ChatControls:
-    """The chat controls of ``emu`` (``emu.chat`` when the emulator has that attribute)."""
-    own = getattr(emu, "chat", None)
-    if isinstance(own, ChatControls):
-        return own
-    return _CONTROLS.setdefault(emu, ChatControls())

@@ -16,7 +16,7 @@ the user cannot pay for 2001. Editing costs ``edit_cost`` once per session, gene
 to the session's ``chat_log``. Once started, the edit completes server-side even when the client
 goes away or the connection is cut, as the real service's does.
 
-Timing and faults come from :func:`._chat_controls.chat_controls` (``ChatControls``).
+Timing and faults come from the emulator's ``emu.chat`` (:class:`ChatControls`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aiohttp import web
 from nemovideo._http import endpoints as api
 from nemovideo.testing._agent.agent import EDIT_TOOL, Plan, Step, plan_reply
 from nemovideo.testing._agent.questions import plan_answer
-from nemovideo.testing._chat.controls import ChatControls, chat_controls
+from nemovideo.testing._chat.controls import ChatControls
 from nemovideo.testing._chat.upstream import forward
 from nemovideo.testing._chat.wire import AGENT_NAME, Gone, Turn
 from nemovideo.testing._server.store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
@@ -236,7 +236,7 @@ async def _replay(
 def _plan(ctl: ChatControls, text: str, session: SessionRecord) -> Plan:
     """The agent's plan: the answer to an open question, a forced question, or a fresh plan."""
     asked = ctl.asked.pop(session.session_id, None)
-    plan = plan_answer(text, asked, session.state) if asked is not None else None
+    plan = plan_answer(text, asked, session.state, plan_reply) if asked is not None else None
     forced, ctl.question = ctl.question, None
     if forced is not None:
         plan = Plan("I have a question before I start.", question=forced)
@@ -249,7 +249,7 @@ def _plan(ctl: ChatControls, text: str, session: SessionRecord) -> Plan:
 def add_routes(app: web.Application, emu: Emulator) -> None:
     async def run_sse(request: web.Request) -> web.StreamResponse:
         user = emu.authenticate(request)
-        ctl = chat_controls(emu)
+        ctl = emu.chat
         body = await emu.json_body(request)
         if ctl.prestream is not None:
             kind, ctl.prestream = ctl.prestream, None

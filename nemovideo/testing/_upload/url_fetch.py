@@ -17,7 +17,6 @@ under ``emu.files_dir`` and re-served from the emulator's CDN, as the service re
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
+from nemovideo._config.rules import is_loopback
 from nemovideo.testing._render.probe import KIND_OF_FORMAT, measure, sniff
 from nemovideo.testing._server.store import APIFailure
 
@@ -44,18 +44,6 @@ __all__ = [
 _CHUNK = 64 * 1024
 _MAX_REDIRECTS = 5
 _FETCH_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` and loopback IP literals; any other name is the real network."""
-    if not host:
-        return False
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def unsupported(name: str, why: str = "") -> APIFailure:

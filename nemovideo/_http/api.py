@@ -1,0 +1,156 @@
+"""``Api``: the one narrow handle every service holds to reach the server.
+
+Session, Uploader, Renderer, RenderJob and ChatStream need to call endpoints, open a chat stream,
+download a file, read the config, hold a session's chat lock and learn the last request id. They
+get exactly that, as ``client.api``, and nothing else: not the transport's token provider, pool or
+lifecycle, not the client. Calls name an entry of the endpoint table (``_http.endpoints``), so the
+table decides method, path, envelope, auth and whether a request may be re-sent everywhere::
+
+    data = await client.api.send(endpoints.STATE, segments={"sid": session_id})
+    async with client.api.stream(endpoints.CHAT, json_body=body) as resp: ...
+    await client.api.download(endpoints.DOWNLOAD, consume, segments={"id": job_id})
+
+``request`` stays for a call the SDK does not wrap yet (``client.api.request("GET", path)``).
+Each method hands back the transport's own awaitable (no coroutine of its own), so the handle
+costs a method call, not a frame, per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from yarl import URL
+
+from nemovideo._http.endpoints import Endpoint
+
+if TYPE_CHECKING:
+    from nemovideo._config.config import ClientConfig
+    from nemovideo._http.exchange import Reader
+    from nemovideo._http.retry import BodyFactory, Envelope
+    from nemovideo._http.transport import OpenStream, Transport
+
+__all__ = ["Api"]
+
+T = TypeVar("T")
+
+
+class Api:
+    """What a service may do with the server (see the module docstring). Not public: reach it
+    as ``client.api``."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"<Api {self.config.base_url}>"
+
+    @property
+    def config(self) -> ClientConfig:
+        """The client's configuration (timeouts, waits, limits)."""
+        return self._transport.config
+
+    def send(
+        self,
+        endpoint: Endpoint,
+        *,
+        segments: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retry_status: bool = True,
+    ) -> Awaitable[Any]:
+        """Call one documented endpoint; the answer's ``data`` (the envelope removed)."""
+        return self._transport.send(
+            endpoint,
+            segments=segments,
+            json_body=json_body,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            retry_status=retry_status,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        segments: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        resend: bool | None = None,
+        envelope: Envelope = "code",
+        timeout: float | None = None,
+        retry_status: bool = True,
+    ) -> Awaitable[Any]:
+        """A call the endpoint table does not name yet: ``resend`` defaults to true for
+        GET/HEAD/OPTIONS/PUT/DELETE; the answer's ``data``."""
+        return self._transport.request(
+            method,
+            path,
+            segments=segments,
+            json_body=json_body,
+            body=body,
+            headers=headers,
+            auth=auth,
+            resend=resend,
+            envelope=envelope,
+            timeout=timeout,
+            retry_status=retry_status,
+        )
+
+    def stream(
+        self,
+        endpoint: Endpoint,
+        *,
+        segments: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> OpenStream:
+        """``async with api.stream(endpoints.CHAT, json_body=...) as resp``: an event stream,
+        sent once (the table says a chat message is never re-sent)."""
+        return self._transport.stream(
+            endpoint, segments=segments, json_body=json_body, headers=headers
+        )
+
+    def download(
+        self,
+        source: Endpoint | str | URL,
+        consume: Reader[T],
+        *,
+        segments: Mapping[str, object] | None = None,
+        timeout: float | None = None,
+    ) -> Awaitable[T]:
+        """GET a file (an endpoint of the table, or a URL such as a render's ``outputUrl``) and
+        hand the answer to ``consume``; the token goes only to the API's own origin."""
+        url = self.url(source, segments) if isinstance(source, Endpoint) else source
+        return self._transport.download(url, consume, timeout=timeout)
+
+    def url(self, target: Endpoint | str, segments: Mapping[str, object] | None = None) -> URL:
+        """The API URL of an endpoint (or a path template) filled with ``segments``."""
+        return self._transport.url(
+            target.path if isinstance(target, Endpoint) else target, segments
+        )
+
+    def is_api_url(self, url: URL) -> bool:
+        """True for a URL on the API's own origin (where the token may go)."""
+        return self._transport.is_api_url(url)
+
+    def chat_lock(self, session_id: str) -> asyncio.Lock:
+        """The lock that keeps one session's messages in order across tasks."""
+        return self._transport.chat_lock(session_id)
+
+    def request_id(self) -> str | None:
+        """The request id of the latest request this task made (the server's, else ours)."""
+        return self._transport.request_id()
+
+    def registration_url(self) -> str | None:
+        """``<web>/register?bind=<user_id>`` for an anonymous user, once the id is known."""
+        return self._transport.registration_url()
