@@ -296,9 +296,16 @@ class RateLimitError(APIError):
 
 
 class ServerError(APIError):
-    """5xx: the server failed. Idempotent requests were already retried."""
+    """5xx, or an envelope ``code`` in the 500s (even on HTTP 200): the server failed.
+    Idempotent requests were already retried; ``retry_after`` is the wait the server asked for
+    (``Retry-After``, a 503 in maintenance), if any."""
 
     default_message = "The NemoVideo server failed."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
 
 
 class DownloadError(NemoError, OSError):
@@ -386,8 +393,8 @@ def error_for(
     key = code if code is not None else http_status
     kwargs: dict[str, Any] = {"code": key, "http_status": http_status, "data": data}
     cls = _BY_CODE.get(key)
-    if cls is None and http_status >= 500:
-        cls = ServerError
+    if cls is None and (http_status >= 500 or 500 <= key <= 599):
+        cls = ServerError  # the code table mixes HTTP statuses into ``code``: 5xx there too
     if cls is MissingClientIdError and code is None and subject != "client_id":
         cls = APIError  # a bare 400 elsewhere is a plain bad request
     if cls is NotFoundError and subject == "session":
@@ -396,6 +403,8 @@ def error_for(
         return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if cls is ServerError:
+        return ServerError(message, retry_after=retry_after, **kwargs)
     if cls is FileTooLargeError:
         return FileTooLargeError(message, limit_bytes=max_upload_bytes, **kwargs)
     return (cls or APIError)(message or _BARE.get(key), **kwargs)

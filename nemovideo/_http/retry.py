@@ -11,7 +11,12 @@ request. The rules, in the order they are checked:
   ``max_rate_limit_wait`` raises at once, since sleeping for an hour is never what a caller wants.
 - **A connection that never opened** (refused, DNS, connect timeout): nothing reached the server,
   so any call may be tried again, up to ``max_retries``, with backoff.
-- **5xx and other network failures**: only calls that may be re-sent (``Call.resend``).
+- **5xx, 408, 425 and other network failures**: only calls that may be re-sent (``Call.resend``).
+  A 408 (the server gave up waiting for the request) and a 425 (too early: a TLS early-data
+  replay refused) say "send it again"; an envelope ``code`` in the 500s on HTTP 200 is a
+  ``ServerError`` like HTTP 5xx. A ``Retry-After`` on any of these (a 503 in maintenance) is
+  honoured as on 429: that wait instead of the backoff, and a wait past ``max_rate_limit_wait``
+  raises at once.
 
 **Never re-send** (``resend=False``) marks a call whose request, once it may have reached the
 server, must not be sent again: a chat message (``/run_sse``; a second message is a second
@@ -36,6 +41,7 @@ import attrs
 
 from nemovideo._http.endpoints import Envelope
 from nemovideo.errors import (
+    APIError,
     AuthenticationError,
     NemoError,
     RateLimitError,
@@ -168,8 +174,11 @@ class RetryPolicy:
         sent = not (isinstance(error, TransportError) and error.never_sent)
         if not sent or (call.resend and isinstance(error, TransportError)):
             return _BACKOFF
-        if call.resend and call.retry_status and isinstance(error, ServerError):
-            return _BACKOFF
+        if call.resend and call.retry_status and _says_send_again(error):
+            after = getattr(error, "retry_after", None)
+            if after is None:
+                return _BACKOFF
+            return Retry(after) if after <= self.max_rate_limit_wait else None
         return None
 
     def wait(self, decision: Retry, state: RetryCallState) -> float:
@@ -181,6 +190,19 @@ class RetryPolicy:
 
         # the first retry waits up to 2 * backoff, the next up to 4 * backoff, ... (full jitter)
         return wait_random_exponential(multiplier=2 * self.backoff, max=self.backoff_max)(state)
+
+
+#: HTTP statuses (or envelope codes) that ask for the same request again: request timeout, too early.
+SEND_AGAIN = frozenset({408, 425})
+
+
+def _says_send_again(error: NemoError) -> bool:
+    """A server failure (5xx, or a 5xx envelope code), or a 408/425."""
+    if isinstance(error, ServerError):
+        return True
+    if not isinstance(error, APIError):
+        return False
+    return error.http_status in SEND_AGAIN or error.code in SEND_AGAIN
 
 
 _RENEW = Retry(0.0, renew=True)
