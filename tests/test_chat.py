@@ -348,14 +348,14 @@ async def test_in_stream_error_fails_the_send_with_the_partial_reply(
     assert reply.changes == ()
 
 
-def test_transcript_keeps_unrepeated_deltas_and_drops_repeats() -> None:
+def test_transcript_a_turns_final_text_replaces_its_deltas() -> None:
     from nemovideo.chat._text import Transcript
 
     t = Transcript()
     for text, partial in [("Looking ", True), ("around", True), ("I'll add ", True),
                           ("music.", True), ("I'll add music.", False), ("Half", True)]:  # fmt: skip
         t.add(TextEvent(text, partial=partial))
-    assert t.text == "Looking around\nI'll add music.\nHalf"
+    assert t.text == "I'll add music.\nHalf", "ADK's final is the turn's text; a cut delta stays"
     t2 = Transcript()
     for text, partial in [("One. ", True), ("Two.", True), ("One.", False), ("Two.", False)]:
         t2.add(TextEvent(text, partial=partial))

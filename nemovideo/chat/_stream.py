@@ -142,6 +142,9 @@ class ChatStream(AsyncClosing):
         self._shaper = Shaper()
         self._gen: AsyncGenerator[ChatEvent, None] | None = None
         self._yielded = 0
+        self._resp: aiohttp.ClientResponse | None = None
+        self._closing = False
+        self._stopped: asyncio.Event | None = None
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{self._yielded} events read"
@@ -189,10 +192,23 @@ class ChatStream(AsyncClosing):
         return self._shaper.pending
 
     async def aclose(self) -> None:
-        """Stop reading and release the connection (the server still finishes the edit)."""
+        """Stop reading and release the connection (the server still finishes the edit).
+
+        Safe from another task while a reader iterates (a "Stop" button, a watchdog): the
+        connection is closed under the reader, whose ``async for`` then ends quietly, and this
+        returns once the reader has let go (at once when it is not reading the stream yet).
+        """
         if self._gen is None:
             self._gen = self._events()
-        await self._gen.aclose()
+        if not getattr(self._gen, "ag_running", False):
+            await self._gen.aclose()
+            return
+        self._closing = True
+        resp = self._resp
+        if resp is not None:
+            resp.close()
+            if self._stopped is not None:
+                await self._stopped.wait()
 
     # -- the work -----------------------------------------------------------------------------
 
@@ -206,86 +222,107 @@ class ChatStream(AsyncClosing):
         on the socket: every generator and task a stream holds is more for the garbage
         collector to walk when a thousand streams run at once.
         """
-        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
-        seen = 0
-        transport = self._session.client.api
-        config = transport.config
-        self.draft_before = (await self._session.state()).draft
-        body = {
-            "app_name": APP_NAME,
-            "user_id": "me",
-            "session_id": self._session.id,
-            "new_message": {"role": "user", "parts": [{"text": self.message}]},
-        }
-        decoder = SSEDecoder(
-            max_line_bytes=config.sse_max_line_bytes,
-            max_event_bytes=config.sse_max_event_bytes,
-            emit_comments=True,
-            emit_stray=True,
-            plain=True,
-        )
-        reason: str | None = None
+        self._stopped = stopped = asyncio.Event()
         try:
-            async with transport.stream(api.CHAT, json_body=body, headers=_ACCEPT_EVENTS) as resp:
-                self.request_id = transport.request_id()
-                clock = Clock(config.stream_timeout, config.stream_idle_timeout,
-                              config.heartbeat_notice_interval)  # fmt: skip
-                content = resp.content
-                while True:
-                    chunk = content.read_nowait()
-                    if not chunk:
-                        if content.at_eof():
-                            break
-                        deadline = Deadline(clock.wait())
-                        try:
-                            chunk = await content.readany()
-                        except asyncio.CancelledError:
-                            if not deadline.expired():
-                                raise
-                            await self._tick(clock)
-                            continue
-                        finally:
-                            deadline.cancel()
-                        if not chunk:
-                            break
-                    batch = decoder.feed(chunk)
-                    if any(_is_content(item) for item in batch):
-                        clock.content()
-                    for item in batch:
-                        for event in shaper.feed(item):
-                            seen += 1
-                            if mode is True:
-                                keep(event)
-                            elif type(event) is not TextEvent or (mode is None and seen <= whole):
-                                kept = _kept(event, seen, mode)
-                                if kept is not None:
-                                    keep(kept)
-                            self._yielded += 1
-                            yield event
-                    await self._tick(clock)
-                decoder.close()
-        except TransportError as exc:
-            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
-                raise
-            reason = describe_error(exc)
-        except _DROPPED as exc:
-            reason = describe_error(exc)
-        tail: list[ChatEvent] = []
-        if reason is not None:
-            log.warning(
-                "Chat stream dropped (%s); recovering by polling state, not re-sending", reason
+            shaper, keep, mode, whole = (
+                self._shaper,
+                self.events.append,
+                self._keep_mode,
+                WHOLE_EVENTS,
             )
-            tail = shaper.feed(await self._recover(reason))
-        for event in tail + shaper.finish():
-            seen += 1
-            kept = event if mode is True else _kept(event, seen, mode)
-            if kept is not None:
-                keep(kept)
-            self._yielded += 1
-            yield event
-        fatal = shaper.fatal
-        if fatal is not None:
-            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+            seen = 0
+            transport = self._session.client.api
+            config = transport.config
+            self.draft_before = (await self._session.state()).draft
+            body = {
+                "app_name": APP_NAME,
+                "user_id": "me",
+                "session_id": self._session.id,
+                "new_message": {"role": "user", "parts": [{"text": self.message}]},
+            }
+            decoder = SSEDecoder(
+                max_line_bytes=config.sse_max_line_bytes,
+                max_event_bytes=config.sse_max_event_bytes,
+                emit_comments=True,
+                emit_stray=True,
+                plain=True,
+            )
+            reason: str | None = None
+            try:
+                async with transport.stream(
+                    api.CHAT, json_body=body, headers=_ACCEPT_EVENTS
+                ) as resp:
+                    self._resp = resp
+                    self.request_id = transport.request_id()
+                    clock = Clock(config.stream_timeout, config.stream_idle_timeout,
+                                  config.heartbeat_notice_interval)  # fmt: skip
+                    content = resp.content
+                    while True:
+                        chunk = content.read_nowait()
+                        if not chunk:
+                            if content.at_eof():
+                                break
+                            deadline = Deadline(clock.wait())
+                            try:
+                                chunk = await content.readany()
+                            except asyncio.CancelledError:
+                                if not deadline.expired():
+                                    raise
+                                await self._tick(clock)
+                                continue
+                            finally:
+                                deadline.cancel()
+                            if not chunk or self._closing:
+                                break
+                        batch = decoder.feed(chunk)
+                        if any(_is_content(item) for item in batch):
+                            clock.content()
+                        for item in batch:
+                            for event in shaper.feed(item):
+                                seen += 1
+                                if mode is True:
+                                    keep(event)
+                                elif type(event) is not TextEvent or (
+                                    mode is None and seen <= whole
+                                ):
+                                    kept = _kept(event, seen, mode)
+                                    if kept is not None:
+                                        keep(kept)
+                                self._yielded += 1
+                                yield event
+                        await self._tick(clock)
+                    decoder.close()
+            except TransportError as exc:
+                if self._closing:
+                    return
+                if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
+                    raise
+                reason = describe_error(exc)
+            except _DROPPED as exc:
+                if self._closing:
+                    return
+                reason = describe_error(exc)
+            if self._closing:
+                return
+            tail: list[ChatEvent] = []
+            if reason is not None:
+                log.warning(
+                    "Chat stream dropped (%s); recovering by polling state, not re-sending", reason
+                )
+                tail = shaper.feed(await self._recover(reason))
+            for event in tail + shaper.finish():
+                seen += 1
+                kept = event if mode is True else _kept(event, seen, mode)
+                if kept is not None:
+                    keep(kept)
+                self._yielded += 1
+                yield event
+            fatal = shaper.fatal
+            if fatal is not None:
+                raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+        finally:
+            self._resp = None
+            stopped.set()
 
     async def _tick(self, clock: Clock) -> None:
         clock.check()
