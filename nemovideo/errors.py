@@ -61,6 +61,11 @@ SUPPORTED_FORMATS: tuple[str, ...] = (
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
+ANONYMOUS_QUOTA = (
+    "The API issues anonymous tokens within a 7-day quota (one per client id, ten per IP "
+    "address) and refused another. Use a token you hold: set NEMO_TOKEN (or pass "
+    "NemoClient(token=...)); or run with the client id the token was issued to."
+)
 
 
 def with_hint(message: str, hint: str) -> str:
@@ -269,15 +274,27 @@ class MissingClientIdError(APIError):
 
 
 class ExportBlockedError(APIError):
-    """402: the account's plan does not allow export. This is not a credit problem."""
+    """402: export is refused: anonymous tokens have no render scope (or the plan does not allow
+    it). Not a credit problem, and never retried.
+
+    ``registration_url`` (``<web>/register?bind=<user_id>``, or the one the server sent) is where
+    an anonymous user registers; ``claim_url`` opens the session in the web app, to export it
+    there once signed in. The message names both when known.
+    """
 
     default_message = "Export is not available on the free plan."
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
+                 claim_url: str | None = None, **kwargs: Any) -> None:  # fmt: skip
+        self.registration_url = registration_url
+        self.claim_url = claim_url
         base = message or self.default_message
-        hint = "Register or upgrade your plan to export."
-        if "upgrade" not in base.lower():
-            base = with_hint(base, hint)
+        if "upgrade" not in base.lower() and "regist" not in base.lower():
+            base = with_hint(base, "Register or upgrade your plan to export.")
+        if registration_url and registration_url not in base:
+            base = with_hint(base, f"Anonymous tokens cannot render; register: {registration_url}")
+        if claim_url and claim_url not in base:
+            base = with_hint(base, f"Then open the session to export it: {claim_url}")
         super().__init__(base, **kwargs)
 
 
@@ -402,7 +419,11 @@ def error_for(
     if cls is InsufficientCreditsError:
         return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
     if cls is RateLimitError:
+        if subject == "client_id":
+            message = with_hint(message or "Rate limited.", ANONYMOUS_QUOTA)
         return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if cls is ExportBlockedError:
+        return ExportBlockedError(message, registration_url=registration_url, **kwargs)
     if cls is ServerError:
         return ServerError(message, retry_after=retry_after, **kwargs)
     if cls is FileTooLargeError:

@@ -9,6 +9,8 @@ request. The rules, in the order they are checked:
   caller chose is never replaced, so it raises.
 - **429**: wait ``Retry-After`` (else ``rate_limit_wait``) and try once more; a wait longer than
   ``max_rate_limit_wait`` raises at once, since sleeping for an hour is never what a caller wants.
+  On the anonymous-token call a 429 is the 7-day token quota: it raises at once unless the
+  server states a short ``Retry-After``.
 - **A connection that never opened** (refused, DNS, connect timeout): nothing reached the server,
   so any call may be tried again, up to ``max_retries``, with backoff.
 - **5xx, 408, 425 and other network failures**: only calls that may be re-sent (``Call.resend``).
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from nemovideo._http.endpoints import Envelope
+from nemovideo._http.endpoints import ANONYMOUS_TOKEN, Envelope
 from nemovideo.errors import (
     APIError,
     AuthenticationError,
@@ -167,6 +169,8 @@ class RetryPolicy:
         if isinstance(error, RateLimitError):
             if not call.patient or attempts.rate_limited >= 1:
                 return None
+            if call.path == ANONYMOUS_TOKEN.path and error.retry_after is None:
+                return None  # the anonymous-token quota is 7 days: only a short, stated wait
             wait = self.rate_limit_wait if error.retry_after is None else error.retry_after
             return Retry(wait) if wait <= self.max_rate_limit_wait else None
         if isinstance(error, StreamTimeoutError) or attempts.failures >= self.max_retries:
