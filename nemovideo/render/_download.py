@@ -141,12 +141,16 @@ def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: 
         )
     if path is not None:
         given = Path(path)
-        is_dir = given.is_dir() or str(path).endswith(("/", os.sep)) or not given.suffix
+        is_dir = _is_dir(given) or str(path).endswith(("/", os.sep)) or not given.suffix
         if not is_dir:
             return given
     directory = Path(path) if path is not None else Path.cwd()
     target = directory / server_file_name(url, fallback)
-    if target.resolve().parent != directory.resolve():
+    try:
+        outside = target.resolve().parent != directory.resolve()
+    except OSError as exc:  # a name too long, a symlink loop
+        raise _local_error(target, exc) from None
+    if outside:
         raise ValidationError(f"Refusing to write {target}: it is outside {directory}")
     return target
 
@@ -179,7 +183,7 @@ def make_parent(final: Path) -> None:
 
     ``final`` itself must not be a directory (``DownloadError``, before any byte is fetched).
     """
-    if final.is_dir():
+    if _is_dir(final):
         raise DownloadError(
             f"Cannot save the video to {final}: it is a directory; pass a file name, or the "
             "directory itself to save under the server's file name.",
@@ -195,6 +199,17 @@ def make_parent(final: Path) -> None:
         raise ValidationError(f"Cannot save to {final}: {where}.") from None
     except OSError as exc:
         raise _local_error(final, exc) from None
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, with what the OS refuses (a name over 255 bytes, a symlink loop) as a
+    ``DownloadError`` rather than a raw ``OSError``."""
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise _local_error(path, exc) from None
+    except ValueError:  # a NUL the caller's check did not see (a server-given name)
+        return False
 
 
 def _local_error(final: Path, exc: OSError) -> DownloadError:

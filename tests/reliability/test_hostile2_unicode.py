@@ -184,3 +184,16 @@ async def test_a_download_path_with_a_nul_or_surrogate_is_a_validation_error(
 def test_a_config_dir_with_a_nul_or_surrogate_is_a_validation_error(config_dir: str) -> None:
     with pytest.raises(nemovideo.ValidationError):
         nemovideo.NemoClient(token="t", base_url="http://127.0.0.1:9", config_dir=config_dir)
+
+
+async def test_a_download_name_over_the_byte_limit_is_a_download_error(
+    hostile: Hostile, tmp_path: Path, secret: str
+) -> None:
+    hostile.on("GET", "/api/render/proxy/lambda/", json_text(json.dumps(
+        {"status": "completed", "outputUrl": f"{hostile.url}/files/v.mp4"})))  # fmt: skip
+    async with client_for(hostile, tmp_path, secret) as client:
+        job = await client.renderer.resume("render_1")
+        error = await expect_error(job.download(tmp_path / ("🎬" * 70 + ".mp4")))
+    assert isinstance(error, nemovideo.DownloadError), repr(error)
+    assert "too long" in str(error)
+    assert hostile.count("GET", "/files/") == 0
