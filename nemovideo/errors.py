@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from nemovideo._http.redact import redact
+from nemovideo._util.text import printable, scrub_data
 
 # -- what the classes are built from: the documented limits, the hint text, Retry-After -----------
 
@@ -60,6 +61,11 @@ SUPPORTED_FORMATS: tuple[str, ...] = (
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
+ANONYMOUS_QUOTA = (
+    "The API issues anonymous tokens within a 7-day quota (one per client id, ten per IP "
+    "address) and refused another. Use a token you hold: set NEMO_TOKEN (or pass "
+    "NemoClient(token=...)); or run with the client id the token was issued to."
+)
 
 
 def with_hint(message: str, hint: str) -> str:
@@ -92,7 +98,9 @@ class NemoError(Exception):
     request_id: str | None = None
 
     def __init__(self, message: str) -> None:
-        message = redact(message)  # servers echo what they were sent: never show a token
+        # servers echo what they were sent: never show a token, and never a byte that cannot be
+        # printed (a lone surrogate) or that drives a terminal (an escape sequence)
+        message = printable(redact(message))
         super().__init__(message)
         self.message = message
 
@@ -160,7 +168,7 @@ class APIError(NemoError):
         super().__init__(message or self.default_message)
         self.code = code
         self.http_status = http_status
-        self.data: Mapping[str, Any] = data or {}
+        self.data: Mapping[str, Any] = scrub_data(data, redact) if data else {}
         self.request_id = request_id
 
     def __repr__(self) -> str:
@@ -266,15 +274,27 @@ class MissingClientIdError(APIError):
 
 
 class ExportBlockedError(APIError):
-    """402: the account's plan does not allow export. This is not a credit problem."""
+    """402: export is refused: anonymous tokens have no render scope (or the plan does not allow
+    it). Not a credit problem, and never retried.
+
+    ``registration_url`` (``<web>/register?bind=<user_id>``, or the one the server sent) is where
+    an anonymous user registers; ``claim_url`` opens the session in the web app, to export it
+    there once signed in. The message names both when known.
+    """
 
     default_message = "Export is not available on the free plan."
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
+                 claim_url: str | None = None, **kwargs: Any) -> None:  # fmt: skip
+        self.registration_url = registration_url
+        self.claim_url = claim_url
         base = message or self.default_message
-        hint = "Register or upgrade your plan to export."
-        if "upgrade" not in base.lower():
-            base = with_hint(base, hint)
+        if "upgrade" not in base.lower() and "regist" not in base.lower():
+            base = with_hint(base, "Register or upgrade your plan to export.")
+        if registration_url and registration_url not in base:
+            base = with_hint(base, f"Anonymous tokens cannot render; register: {registration_url}")
+        if claim_url and claim_url not in base:
+            base = with_hint(base, f"Then open the session to export it: {claim_url}")
         super().__init__(base, **kwargs)
 
 
@@ -293,9 +313,16 @@ class RateLimitError(APIError):
 
 
 class ServerError(APIError):
-    """5xx: the server failed. Idempotent requests were already retried."""
+    """5xx, or an envelope ``code`` in the 500s (even on HTTP 200): the server failed.
+    Idempotent requests were already retried; ``retry_after`` is the wait the server asked for
+    (``Retry-After``, a 503 in maintenance), if any."""
 
     default_message = "The NemoVideo server failed."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
 
 
 class DownloadError(NemoError, OSError):
@@ -383,8 +410,8 @@ def error_for(
     key = code if code is not None else http_status
     kwargs: dict[str, Any] = {"code": key, "http_status": http_status, "data": data}
     cls = _BY_CODE.get(key)
-    if cls is None and http_status >= 500:
-        cls = ServerError
+    if cls is None and (http_status >= 500 or 500 <= key <= 599):
+        cls = ServerError  # the code table mixes HTTP statuses into ``code``: 5xx there too
     if cls is MissingClientIdError and code is None and subject != "client_id":
         cls = APIError  # a bare 400 elsewhere is a plain bad request
     if cls is NotFoundError and subject == "session":
@@ -392,7 +419,13 @@ def error_for(
     if cls is InsufficientCreditsError:
         return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
     if cls is RateLimitError:
+        if subject == "client_id":
+            message = with_hint(message or "Rate limited.", ANONYMOUS_QUOTA)
         return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if cls is ExportBlockedError:
+        return ExportBlockedError(message, registration_url=registration_url, **kwargs)
+    if cls is ServerError:
+        return ServerError(message, retry_after=retry_after, **kwargs)
     if cls is FileTooLargeError:
         return FileTooLargeError(message, limit_bytes=max_upload_bytes, **kwargs)
     return (cls or APIError)(message or _BARE.get(key), **kwargs)

@@ -131,7 +131,7 @@ def test_environment_strings_are_taken_as_they_are(tmp_path: Path) -> None:
         ("rate_limit_wait", float("inf"), "a finite number of seconds >= 0, got float inf"),
         ("request_timeout", "10", "a finite number of seconds > 0, got str '10'"),
         ("max_upload_bytes", 1.5e6, "an integer > 0, got float 1500000.0"),
-        ("config_dir", 3, "a path, got int 3"),
+        ("config_dir", 3, "a path without NUL characters or lone surrogates, got int 3"),
         ("skill_name", None, "a non-empty string without control characters, got NoneType None"),
     ],
 )

@@ -122,11 +122,12 @@ async def test_a_flush_error_is_raised_not_swallowed() -> None:
 
 @pytest.fixture
 async def owned(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    """A client whose user owns the completed render job ``render_guard`` (3 MB of noise)."""
+    """A client whose user owns the completed render job ``render_guard`` (an MP4 header, then
+    3 MB of noise: a download must start like a video)."""
     user = emulator.store.new_user()
     token = emulator.store.issue_token(user.user_id, 3600).token
     path = emulator.files_dir / "render_guard.mp4"
-    path.write_bytes(os.urandom(3 << 20))
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3 << 20))
     emulator.store.render_jobs["render_guard"] = {
         "id": "render_guard", "user_id": user.user_id, "session_id": "s", "draft": {},
         "file": path.name, "status": "completed", "progress": 100,

@@ -111,14 +111,15 @@ def test_agrees_with_fromisoformat_where_every_python_reads_the_string() -> None
         assert _parse_time(text) == datetime.fromisoformat(text).timestamp()
 
 
-def test_expired_z_token_is_not_treated_as_eternal() -> None:
-    """The bug this guards: on 3.10 an expiry with ``.1Z`` read as None, i.e. never expiring."""
+def test_expired_z_token_is_read_but_the_server_judges() -> None:
+    """On 3.10 an expiry with ``.1Z`` once read as None. It is read; yet a token past its expiry
+    by this machine's clock is still sent: the server judges expiry (answering 1001)."""
     tok = AnonymousToken.from_response({"token": "t", "expires_at": "2020-01-02T03:04:05.1Z"})
     assert tok.expires_at is not None
-    assert not tok.unexpired()
-    assert not tok.usable()
+    assert tok.expired_by_clock()
+    assert tok.usable()
     fresh = AnonymousToken.from_response({"token": "t", "expires_at": "2999-01-02T03:04:05+0000"})
-    assert fresh.usable()
+    assert fresh.usable() and not fresh.expired_by_clock()
 
 
 def _token_cache(config_dir: Path) -> Path:
@@ -131,9 +132,9 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
     """A cache file holding an ISO string (hand-edited, or from another tool) is not eternal.
 
     A client caches its token; the cache is rewritten with a past ``Z`` expiry and the server's
-    token expired. The next client must fetch a new token before its first call, not send the
-    dead one (read as eternal, it would be answered 1001 and retried). A future ``.5Z`` expiry
-    is read and the cached token used as is.
+    token expired. The next client sends the cached token (the server judges expiry, whatever
+    this machine's clock says), is answered 1001, renews once and replays. A future ``.5Z``
+    expiry is read and the cached token used as is.
     """
     async with make_client(emulator, tmp_path, client_id="cid") as first:
         await first.credits()
@@ -145,7 +146,8 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
         await second.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
     credits = emulator.requests_to("/api/credits")
-    assert len(credits) == 2, "the dead token was never sent"
+    assert len(credits) == 3, "the cached token was sent, answered 1001, and replayed once"
+    assert credits[1].headers["Authorization"] == f"Bearer {stale}"
     fresh = credits[-1].headers["Authorization"].removeprefix("Bearer ")
     assert fresh != stale
 
@@ -154,3 +156,36 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
         await third.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2, "the cached one served"
     assert emulator.requests[-1].headers["Authorization"] == f"Bearer {fresh}"
+
+
+# -- any size or shape (hostile answers, round two) --------------------------------------------
+
+SHAPES: list[Any] = [
+    "2020-01-01T00:00:00Z",  # past by any clock
+    "1999-12-31",
+    10**400,  # an integer float() cannot hold
+    -(10**400),
+    "9" * 400,
+    1e308,
+    -5,
+    0,
+    "9999-12-31T23:59:59-23:59",  # past datetime's range once the offset is applied
+    "0000-01-01T00:00:00Z",
+    "not a date",
+    {"seconds": 5},
+    [2025],
+    None,
+    True,
+    1_700_000_000_000,  # milliseconds
+]
+
+
+@pytest.mark.parametrize("expires_at", SHAPES, ids=[repr(s)[:20] for s in SHAPES])
+def test_any_expiry_reads_as_a_time_or_unknown(expires_at: Any) -> None:
+    value = _parse_time(expires_at)
+    assert value is None or (isinstance(value, float) and -1e12 < value < 1e12)
+
+
+def test_milliseconds_are_read_and_absurd_numbers_are_unknown() -> None:
+    assert _parse_time(1_700_000_000_000) == 1_700_000_000.0
+    assert _parse_time(10**400) is None and _parse_time(1e300) is None

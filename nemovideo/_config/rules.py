@@ -97,7 +97,28 @@ LABEL = Rule(
     lambda v: isinstance(v, str) and 0 < len(v) <= 256 and not re.search(r"[\x00-\x1f\x7f]", v),
 )
 URL_RULE = Rule("an http(s) URL", _is_http_url)
-PATH = Rule("a path", lambda v: isinstance(v, Path))
+
+
+def local_path_ok(value: object) -> bool:
+    """A path the OS can take: no NUL, and encodable by the file system's encoding (a lone
+    surrogate such as ``"\\ud800"`` is not; one that ``os.fsdecode`` made from a non-UTF-8
+    name is, and names that very file)."""
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    text = os.fspath(value)
+    if not isinstance(text, str) or "\x00" in text:
+        return False
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return True
+
+
+PATH = Rule(
+    "a path without NUL characters or lone surrogates",
+    lambda v: isinstance(v, Path) and local_path_ok(v),
+)
 FLAG = Rule("true or false", lambda v: isinstance(v, bool))
 SECONDS = Rule("a finite number of seconds >= 0", lambda v: _is_number(v) and v >= 0)
 POSITIVE_SECONDS = Rule("a finite number of seconds > 0", lambda v: _is_number(v) and v > 0)

@@ -33,7 +33,6 @@ from nemovideo.errors import APIError, AuthenticationError, RateLimitError, Tran
 log = logging.getLogger("nemovideo.auth")
 
 CLIENT_ID_FILE = "client_id"
-_EXPIRY_MARGIN = 60.0
 
 FetchAnonymous = Callable[[str, bool], Awaitable[Mapping[str, Any]]]
 
@@ -54,15 +53,27 @@ _ISO_8601 = re.compile(
 )
 
 
-def _parse_time(value: Any) -> float | None:
-    """An expiry as a POSIX time: epoch seconds, or an ISO 8601 string read the same on every Python.
+_MILLISECONDS = 1e11  # an epoch past this (the year 5138 in seconds) is read as milliseconds
 
-    ``datetime.fromisoformat`` on 3.10 refuses ``Z``, ``+0000`` and fractions that are not 3 or
-    6 digits, and reading a refused expiry as "never expires" would keep a dead token forever,
-    so the string is parsed here. A date alone is midnight, and no offset means UTC.
+
+def _parse_time(value: Any) -> float | None:
+    """An expiry as a POSIX time: epoch seconds (or milliseconds), or an
+    ISO 8601 string read the same on every Python; ``None`` for anything else.
+
+    Read liberally and never raise: an integer of 400 digits, ``NaN``, a year 9999 with a negative
+    offset, a list are all "unknown" (``None``), not an ``OverflowError``. ``datetime.fromisoformat``
+    on 3.10 refuses ``Z``, ``+0000`` and fractions that are not 3 or 6 digits, so the string is
+    parsed here. A date alone is midnight, and no offset means UTC. The value is information only:
+    the server judges expiry (``AnonymousToken.usable``).
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) if math.isfinite(value) else None
+        try:
+            seconds = float(value)
+        except OverflowError:
+            return None
+        if not math.isfinite(seconds) or seconds > _MILLISECONDS * 1000:
+            return None
+        return seconds / 1000 if seconds > _MILLISECONDS else seconds
     if not isinstance(value, str):
         return None
     match = _ISO_8601.fullmatch(value.strip())
@@ -83,9 +94,9 @@ def _parse_time(value: Any) -> float | None:
             int((part["fraction"] or "").ljust(6, "0")[:6]),
             tzinfo=timezone(offset),
         )  # fmt: skip
-    except ValueError:
+        return when.timestamp()
+    except (ValueError, OverflowError):
         return None
-    return when.timestamp()
 
 
 @attrs.frozen
@@ -97,16 +108,40 @@ class AnonymousToken:
     expires_at: float | None
 
     def usable(self, now: float | None = None) -> bool:
-        """Good for a while yet: renew once inside the last ``_EXPIRY_MARGIN`` seconds."""
-        if self.expires_at is None:
-            return True
-        return (time.time() if now is None else now) < self.expires_at - _EXPIRY_MARGIN
+        """Whether to send this token: always, until the server answers 1001.
+
+        The server is the judge of expiry (PROTOCOL.md): an ``expires_at`` that looks past by the
+        client's clock (the server's zone or clock off, or this machine's clock days fast) is no
+        reason to drop a token, because the API issues one token per client id and refuses a
+        second with 429 while the first is valid. ``expires_at`` is kept for display
+        (``expired_by_clock``) and the 1001 renewal replaces the token when it really ends.
+        """
+        return True
 
     def unexpired(self, now: float | None = None) -> bool:
-        """Still accepted by the server, if perhaps not for long."""
+        """Still worth sending: the same rule as ``usable`` (the server decides)."""
+        return True
+
+    def expired_by_clock(self, now: float | None = None) -> bool:
+        """Whether ``expires_at`` is past by this machine's clock (information, not a verdict)."""
         if self.expires_at is None:
-            return True
-        return (time.time() if now is None else now) < self.expires_at
+            return False
+        return (time.time() if now is None else now) >= self.expires_at
+
+    @classmethod
+    def from_cache(cls, data: object) -> AnonymousToken | None:
+        """A cached token, or ``None`` when the file holds the wrong types (an integer token, a
+        list, a token unfit for a header): such a cache is replaced, never a raw ``TypeError``."""
+        if not isinstance(data, Mapping):
+            return None
+        token, user_id = data.get("token"), data.get("user_id")
+        if not isinstance(token, str) or not token or not header_safe(token):
+            return None
+        return cls(
+            token=token,
+            user_id=user_id if isinstance(user_id, str) and header_safe(user_id) else None,
+            expires_at=_parse_time(data.get("expires_at")),
+        )
 
     @classmethod
     def from_response(cls, data: Mapping[str, Any]) -> AnonymousToken:
@@ -215,18 +250,15 @@ class TokenProvider:
     def _load_cached(self) -> AnonymousToken | None:
         path = self._cache_path()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            cached = AnonymousToken(
-                token=data["token"],
-                user_id=data.get("user_id"),
-                expires_at=_parse_time(data.get("expires_at")),
-            )
+            cached = AnonymousToken.from_cache(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            cached = None
+        if cached is None:
             log.warning("Ignoring unreadable token cache %s", path)
             return None
-        return cached if cached.unexpired() else None
+        return cached
 
     def _store(self, tok: AnonymousToken) -> None:
         payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from nemovideo._http.endpoints import Envelope
 from nemovideo._util import jsonparse as _json
@@ -200,10 +202,46 @@ def _error(
         message=message or None,
         data=data if isinstance(data, Mapping) else None,
         retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-        registration_url=registration_url(),
+        registration_url=registration_url_in(obj, message) or registration_url(),
         max_upload_bytes=max_upload_bytes,
         subject=subject,
     )
+
+
+_URL_KEYS = ("registration_url", "registrationUrl", "register_url", "registerUrl",
+             "bind_url", "bindUrl", "signup_url", "signupUrl")  # fmt: skip
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]{}]+")
+
+
+def registration_url_in(obj: Any, message: str = "") -> str | None:
+    """The registration URL a failure answer carries (one protocol version says the backend
+    sends it with 2001): a ``registration_url``-like key at the top or in ``data``, else a URL
+    in the message that mentions registering. Only a plain ``http(s)`` URL with a host, without
+    spaces or control characters, is taken; ``None`` when there is none (then the client builds
+    ``<web>/register?bind=<user_id>``).
+
+    >>> registration_url_in({"data": {"registration_url": "https://nemovideo.com/register?bind=a"}})
+    'https://nemovideo.com/register?bind=a'
+    >>> registration_url_in({}, "Out of credits; sign up at https://x.test/register?ref=1.")
+    'https://x.test/register?ref=1'
+    """
+    found: list[str] = []
+    for where in (obj, obj.get("data") if isinstance(obj, Mapping) else None):
+        if isinstance(where, Mapping):
+            found += [v for k in _URL_KEYS if isinstance(v := where.get(k), str)]
+    found += [m.rstrip(".,;:!?") for m in _URL_IN_TEXT.findall(message or "")
+              if "regist" in m.lower() or "signup" in m.lower() or "bind=" in m]  # fmt: skip
+    for candidate in found:
+        url = candidate.strip()
+        if len(url) > 2048 or not url.isprintable() or " " in url:
+            continue
+        try:
+            parsed = URL(url)
+        except ValueError:
+            continue
+        if parsed.scheme in ("http", "https") and parsed.host:
+            return url
+    return None
 
 
 async def check_event_stream(

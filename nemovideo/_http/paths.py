@@ -18,7 +18,9 @@ from nemovideo.errors import NemoError, ValidationError
 
 __all__ = ["build_path", "check_id", "describe_error", "encode_segment", "own_error"]
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters, and lone surrogates (text no encoder can send: a raw ``UnicodeEncodeError``
+from every later use of the id)."""
 _CONNECTION_REPR = re.compile(r"\s*(Connection<)?ConnectionKey\(")
 _MAX_DETAIL = 300
 
@@ -26,8 +28,8 @@ _MAX_DETAIL = 300
 def encode_segment(value: object, name: str = "path segment") -> str:
     """``value`` percent-encoded as one URL path segment (``/`` too), or ``ValidationError``.
 
-    Empty, ``.`` and ``..`` values and any control character are refused: they would change which
-    endpoint the URL names, or what a log line shows.
+    Empty, ``.`` and ``..`` values, any control character and any lone surrogate are refused: they
+    would change which endpoint the URL names or what a log line shows, or cannot be encoded.
     """
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
@@ -56,7 +58,8 @@ def check_id(value: object, what: str, example: str) -> str:
     Session and job ids are opaque strings (a 63-bit number today, ``session_xxx`` in some
     documents): nothing here assumes digits. An id becomes one URL path segment, so the one rule,
     shared by every entry point, is that it stays one: non-empty, at most 256 characters, no
-    ``/`` or ``\\``, not ``.`` or ``..``, no control characters and no surrounding spaces.
+    ``/`` or ``\\``, not ``.`` or ``..``, no control characters, no lone surrogates (which no
+    encoder can send) and no surrounding spaces.
     """
     if (
         isinstance(value, str)
@@ -72,7 +75,7 @@ def check_id(value: object, what: str, example: str) -> str:
     raise ValidationError(
         f"Not a {what}: {shown}. {what.capitalize()}s are one URL path segment such as "
         f"{example!r}: non-empty, at most {MAX_ID_LENGTH} characters, no '/', no control "
-        "characters."
+        "characters or lone surrogates."
     )
 
 

@@ -68,6 +68,7 @@ class Pool:
                 headers={"User-Agent": f"nemovideo-python/{__version__}"},
                 trace_configs=self._trace_configs or None,
             )
+            _no_hidden_resend(self._session)
         return self._session
 
     async def aclose(self) -> None:
@@ -100,3 +101,17 @@ class Pool:
         if lock is None:
             lock = self._chat_locks[session_id] = asyncio.Lock()
         return lock
+
+
+def _no_hidden_resend(session: aiohttp.ClientSession) -> None:
+    """Stop aiohttp re-sending an idempotent request by itself when a reused keep-alive
+    connection drops (RFC 9112 9.3.1, aiohttp >= 3.11): that copy is behind the retry policy's
+    back (not counted against ``max_retries``, not logged, ``on_retry`` never hears of it), so
+    ``max_retries=0`` could still put a GET on the wire twice. The drop now reaches the policy as
+    a ``TransportError``, which re-sends it (counted, logged, ``on_retry``) if the call allows.
+
+    aiohttp has no public switch for it; the attribute is set only where it exists, so an aiohttp
+    without the behaviour is left alone. A session the caller passed in is never changed.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False  # noqa: SLF001 - no public switch (aiohttp 3.11-3.14)

@@ -9,9 +9,16 @@ request. The rules, in the order they are checked:
   caller chose is never replaced, so it raises.
 - **429**: wait ``Retry-After`` (else ``rate_limit_wait``) and try once more; a wait longer than
   ``max_rate_limit_wait`` raises at once, since sleeping for an hour is never what a caller wants.
+  On the anonymous-token call a 429 is the 7-day token quota: it raises at once unless the
+  server states a short ``Retry-After``.
 - **A connection that never opened** (refused, DNS, connect timeout): nothing reached the server,
   so any call may be tried again, up to ``max_retries``, with backoff.
-- **5xx and other network failures**: only calls that may be re-sent (``Call.resend``).
+- **5xx, 408, 425 and other network failures**: only calls that may be re-sent (``Call.resend``).
+  A 408 (the server gave up waiting for the request) and a 425 (too early: a TLS early-data
+  replay refused) say "send it again"; an envelope ``code`` in the 500s on HTTP 200 is a
+  ``ServerError`` like HTTP 5xx. A ``Retry-After`` on any of these (a 503 in maintenance) is
+  honoured as on 429: that wait instead of the backoff, and a wait past ``max_rate_limit_wait``
+  raises at once.
 
 **Never re-send** (``resend=False``) marks a call whose request, once it may have reached the
 server, must not be sent again: a chat message (``/run_sse``; a second message is a second
@@ -34,8 +41,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
-from nemovideo._http.endpoints import Envelope
+from nemovideo._http.endpoints import ANONYMOUS_TOKEN, Envelope
 from nemovideo.errors import (
+    APIError,
     AuthenticationError,
     NemoError,
     RateLimitError,
@@ -173,6 +181,8 @@ class RetryPolicy:
         if isinstance(error, RateLimitError):
             if not call.patient or attempts.rate_limited >= 1:
                 return None
+            if call.path == ANONYMOUS_TOKEN.path and error.retry_after is None:
+                return None  # the anonymous-token quota is 7 days: only a short, stated wait
             wait = self.rate_limit_wait if error.retry_after is None else error.retry_after
             return Retry(wait) if wait <= self.max_rate_limit_wait else None
         if isinstance(error, StreamTimeoutError) or attempts.failures >= self.max_retries:
@@ -180,8 +190,11 @@ class RetryPolicy:
         sent = not (isinstance(error, TransportError) and error.never_sent)
         if not sent or (call.resend and isinstance(error, TransportError)):
             return _BACKOFF
-        if call.resend and call.retry_status and isinstance(error, ServerError):
-            return _BACKOFF
+        if call.resend and call.retry_status and _says_send_again(error):
+            after = getattr(error, "retry_after", None)
+            if after is None:
+                return _BACKOFF
+            return Retry(after) if after <= self.max_rate_limit_wait else None
         return None
 
     def wait(self, decision: Retry, state: RetryCallState) -> float:
@@ -193,6 +206,19 @@ class RetryPolicy:
 
         # the first retry waits up to 2 * backoff, the next up to 4 * backoff, ... (full jitter)
         return wait_random_exponential(multiplier=2 * self.backoff, max=self.backoff_max)(state)
+
+
+#: HTTP statuses (or envelope codes) that ask for the same request again: request timeout, too early.
+SEND_AGAIN = frozenset({408, 425})
+
+
+def _says_send_again(error: NemoError) -> bool:
+    """A server failure (5xx, or a 5xx envelope code), or a 408/425."""
+    if isinstance(error, ServerError):
+        return True
+    if not isinstance(error, APIError):
+        return False
+    return error.http_status in SEND_AGAIN or error.code in SEND_AGAIN
 
 
 _RENEW = Retry(0.0, renew=True)

@@ -138,9 +138,11 @@ class Shaper:
         if isinstance(event, TextEvent):
             self.transcript.add(event)
         elif isinstance(event, ToolCallEvent):
+            self.transcript.end_turn(event.raw)
             self._call(event, out)
             return
         elif isinstance(event, ToolResultEvent):
+            self.transcript.end_turn(event.raw)
             self._result(event)
         elif isinstance(event, ErrorEvent) and event.fatal:
             self.fatal = event

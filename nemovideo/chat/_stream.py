@@ -150,6 +150,9 @@ class ChatStream(AsyncClosing):
         self._shaper = Shaper()
         self._gen: AsyncGenerator[ChatEvent, None] | None = None
         self._yielded = 0
+        self._resp: aiohttp.ClientResponse | None = None
+        self._closing = False
+        self._stopped: asyncio.Event | None = None
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{self._yielded} events read"
@@ -197,10 +200,23 @@ class ChatStream(AsyncClosing):
         return self._shaper.pending
 
     async def aclose(self) -> None:
-        """Stop reading and release the connection (the server still finishes the edit)."""
+        """Stop reading and release the connection (the server still finishes the edit).
+
+        Safe from another task while a reader iterates (a "Stop" button, a watchdog): the
+        connection is closed under the reader, whose ``async for`` then ends quietly, and this
+        returns once the reader has let go (at once when it is not reading the stream yet).
+        """
         if self._gen is None:
             self._gen = self._events()
-        await self._gen.aclose()
+        if not getattr(self._gen, "ag_running", False):
+            await self._gen.aclose()
+            return
+        self._closing = True
+        resp = self._resp
+        if resp is not None:
+            resp.close()
+            if self._stopped is not None:
+                await self._stopped.wait()
 
     # -- the work -----------------------------------------------------------------------------
 
@@ -217,10 +233,12 @@ class ChatStream(AsyncClosing):
         shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
         seen = 0
         handle = self._session.client.api
-        self.draft_before = (await self._session.state()).draft
+        self._stopped = stopped = asyncio.Event()
         reason: str | None = None
         try:
+            self.draft_before = (await self._session.state()).draft
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
+                self._resp = r
                 self.request_id = handle.request_id()
                 async with aclosing(self._batches(r.content)) as batches:
                     async for batch in batches:
@@ -238,17 +256,28 @@ class ChatStream(AsyncClosing):
                                 self._yielded += 1
                                 yield event
         except TransportError as exc:
-            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
-                raise
-            reason = describe_error(exc)
+            reason = self._dropped(exc)
         except _DROPPED as exc:
             reason = describe_error(exc)
+        finally:
+            self._resp = None
+            stopped.set()
+        if self._closing:  # closed by aclose() from another task: end quietly
+            return
         for event in await self._ending(reason, seen):
             self._yielded += 1
             yield event
         fatal = shaper.fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _dropped(self, exc: TransportError) -> str:
+        """Why the stream dropped, to recover from; a timeout, a broken stream or a request that
+        never left is raised instead (unless ``aclose()`` closed the connection on purpose)."""
+        fatal = isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent
+        if fatal and not self._closing:
+            raise exc
+        return describe_error(exc)
 
     def _body(self) -> dict[str, Any]:
         return {
@@ -289,7 +318,7 @@ class ChatStream(AsyncClosing):
                     continue
                 finally:
                     deadline.cancel()
-                if not chunk:
+                if not chunk or self._closing:
                     break
             batch = decoder.feed(chunk)
             if any(_is_content(item) for item in batch):

@@ -1,11 +1,11 @@
-"""The reply text as a reader expects it: streamed deltas merged, repeats dropped, nothing lost.
+"""The reply text as a reader expects it: each turn's text once, nothing lost.
 
-ADK streams a model's words as ``partial`` deltas, then a final event repeating the whole text
-(docs/protocol.md, "Chat"), so joining every text part would say everything twice. But a custom
-agent may stream partial text that no final event repeats, and a stream may be cut after some
-deltas: that text is still part of the answer. :class:`Transcript` keeps a final event's text and
-drops the run of pending deltas it repeats (compared without whitespace); deltas before that run,
-deltas no final repeats and deltas still pending at the end stay, in order::
+ADK aggregates a model turn (docs/protocol.md, "Chat"): it streams the words as ``partial``
+deltas, then sends one final event carrying the turn's whole text, which repeats the deltas or
+extends them (``"Hello "`` then ``"Hello gzip world."``). So the final text of a turn *replaces*
+that turn's deltas. Deltas survive only where no final text follows: a cut stream, or a turn whose
+final event holds only a function call (``end_turn``); a custom agent's deltas that no final event
+follows stay too. A trailing "I encountered a temporary issue" after other text is dropped::
 
     t = Transcript()
     for event in events:          # TextEvents
@@ -22,52 +22,40 @@ __all__ = ["Transcript"]
 _TEMPORARY_ISSUE = "i encountered a temporary issue"
 
 
-def _bare(text: str) -> str:
-    return "".join(text.split())
-
-
-def _repeated_run(deltas: list[str], final: str) -> tuple[int, int] | None:
-    """``(i, j)`` when ``deltas[i:j]`` spell ``final`` (whitespace aside), earliest run first."""
-    whole = _bare(final)
-    if not whole:
-        return None
-    if _bare("".join(deltas)) == whole:
-        return 0, len(deltas)
-    for i in range(len(deltas)):
-        spelled = ""
-        for j in range(i, len(deltas)):
-            spelled += _bare(deltas[j])
-            if spelled == whole:
-                return i, j + 1
-            if not whole.startswith(spelled):
-                break
-    return None
-
-
 class Transcript:
-    """Joins text events: deltas merged, finals kept, repeats dropped, unrepeated deltas kept."""
+    """Joins text events: a turn's final text replaces its deltas; unfollowed deltas are kept."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._deltas: list[str] = []
         self._text: str | None = ""
+        self._kept: tuple[object, int] | None = None
 
     def add(self, event: TextEvent) -> None:
         self._text = None
         if event.partial:
             self._deltas.append(event.text)
+            self._kept = None
             return
-        if self._deltas:
-            run = _repeated_run(self._deltas, event.text)
-            if run is None:
-                self._parts.append("".join(self._deltas))
-                self._deltas.clear()
-            else:
-                i, j = run
-                if i:
-                    self._parts.append("".join(self._deltas[:i]))
-                del self._deltas[:j]
+        if not event.text.strip():
+            return
+        kept = self._kept
+        if kept is not None and kept[0] is event.raw and event.raw is not None:
+            del self._parts[kept[1]]  # the call came first in this very frame: the turn's text
+        self._kept = None
+        self._deltas.clear()  # the turn's final text replaces its partial chunks
         self._parts.append(event.text)
+
+    def end_turn(self, frame: object = None) -> None:
+        """A final event without text (a function call, a function response) ended the turn:
+        its deltas are the turn's only text and stay. ``frame`` is that event's ``raw``: should
+        the same frame carry a final text after the call, the text replaces them after all."""
+        if not self._deltas:
+            return
+        self._text = None
+        self._parts.append("".join(self._deltas))
+        self._deltas.clear()
+        self._kept = (frame, len(self._parts) - 1) if frame is not None else None
 
     @property
     def text(self) -> str:

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -246,10 +245,12 @@ def _serve_mcp(args: argparse.Namespace, words: list[str]) -> int:
 
 def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
     """Report a failure: one JSON object on stdout under ``--json``, else one line on stderr."""
+    from nemovideo.cli._term import json_line, show
+
     if args_json:
-        print(json.dumps({"error": kind, "message": message}, ensure_ascii=False), flush=True)
+        print(json_line({"error": kind, "message": message}), flush=True)
     else:
-        print(f"error: {message}", file=sys.stderr, flush=True)
+        show(f"error: {message}", sys.stderr)
     return code
 
 
@@ -261,6 +262,9 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from nemovideo.cli._term import setup_streams
+
+    setup_streams()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
@@ -282,7 +286,9 @@ def _main(words: list[str]) -> int:
     except UsageError as exc:
         if wants_json:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)
-        print(exc.usage + exc.message, file=sys.stderr, flush=True)
+        from nemovideo.cli._term import show
+
+        show(exc.usage + exc.message, sys.stderr)
         return EXIT_USAGE
     from nemovideo.cli import (
         _commands as _cli_commands,  # the client, upload and render: not for --help or a usage error
@@ -303,6 +309,11 @@ def _main(words: list[str]) -> int:
         return _fail(as_json, type(exc).__name__, os_message(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
         return _interrupted(args, as_json)
+    except Exception as exc:
+        if not as_json:
+            raise
+        # --json promises one JSON object, even for a bug of the SDK's own: no traceback
+        return _fail(True, "InternalError", f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
 
 
 def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
@@ -318,7 +329,9 @@ def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
         data: dict[str, Any] = {"error": "Interrupted", "message": message}
         if job:
             data["job_id"] = job
-        print(json.dumps(data, ensure_ascii=False), flush=True)
+        from nemovideo.cli._term import json_line
+
+        print(json_line(data), flush=True)
     else:
         print(message, file=sys.stderr, flush=True)
     return EXIT_INTERRUPTED

@@ -17,7 +17,7 @@ from nemovideo.assistant._intents import translate_gui
 from nemovideo.cli._exit import EXIT_OK
 from nemovideo.cli._out import check_target, prepare_out
 from nemovideo.cli._session import make_client
-from nemovideo.cli._term import Bar, emit
+from nemovideo.cli._term import Bar, emit, show
 from nemovideo.client import NemoClient
 
 DEFAULT_PROMPT = "turn these images into a 15-second video with smooth transitions"
@@ -51,7 +51,7 @@ def _offline_settings(url: str, config_dir: Path) -> dict[str, object]:
 async def run_demo(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         if not args.json:
-            print(line, flush=True)
+            show(line)
 
     prompt = args.prompt or DEFAULT_PROMPT
     target = prepare_out(args.out, "demo.mp4", force=args.force)

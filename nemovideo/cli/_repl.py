@@ -37,7 +37,7 @@ from nemovideo.cli._exit import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code
 from nemovideo.cli._input import History, Lines
 from nemovideo.cli._out import check_target, prepare_dir
 from nemovideo.cli._session import get_session, make_client, os_message, remember_session
-from nemovideo.cli._term import Bar, Spinner, emit
+from nemovideo.cli._term import Bar, Spinner, emit, safe, show
 from nemovideo.client import NemoClient
 from nemovideo.render._download import target_path
 
@@ -171,9 +171,7 @@ class _Repl:
         history = History(self.client.config.config_dir / _HISTORY) if self.interactive else None
         try:
             if not self.args.json:
-                print(
-                    f"nemovideo chat - session {self._sid()}. /help for commands, /quit to leave."
-                )
+                show(f"nemovideo chat - session {self._sid()}. /help for commands, /quit to leave.")
             lines = None if self.interactive else Lines(loop)
             while True:
                 if lines is None:
@@ -235,7 +233,7 @@ class _Repl:
 
     def _write(self, text: str) -> None:
         if not self.args.json:
-            sys.stdout.write(text)
+            sys.stdout.write(safe(text))
             sys.stdout.flush()
 
     def _first_words(self) -> None:
@@ -336,7 +334,7 @@ async def run_chat(args: argparse.Namespace) -> int:
                 bar.close()
                 if slots.spinner is not None:
                     slots.spinner.clear()
-                print(line, file=sys.stderr, flush=True)
+                show(line, sys.stderr)
 
         def on_text(chunk: str) -> None:
             if slots.printer is not None:
@@ -363,8 +361,7 @@ async def run_chat(args: argparse.Namespace) -> int:
             failed = reply["error"] is not None
             if failed and not args.json:
                 text = str(reply["text"])
-                print(text if text.startswith("error: ") else f"error: {text}", file=sys.stderr,
-                      flush=True)  # fmt: skip
+                show(text if text.startswith("error: ") else f"error: {text}", sys.stderr)
             else:
                 emit(args, reply["text"], reply)
             return EXIT_USAGE if failed else EXIT_OK
@@ -372,7 +369,7 @@ async def run_chat(args: argparse.Namespace) -> int:
             remember_session(client, assistant.session)
         sid = assistant.session.id if assistant.session else None
         if reply.error is not None and not args.json:
-            print(f"error: {reply.text}", file=sys.stderr, flush=True)
+            show(f"error: {reply.text}", sys.stderr)
         else:
             emit(args, reply.text, record(reply.action, reply.text, reply=reply, session_id=sid))
         return exit_code_for(reply.error) if reply.error else EXIT_OK

@@ -4,17 +4,91 @@ Results go to stdout, as text or, under ``--json``, as one JSON object. Bars and
 to stderr, and only when stderr is a terminal and ``--json`` is off, so scripts, pipes and logs get
 clean output. They share one line: a spinner steps aside while a bar is drawn, and a bar
 that reached its total is cleared at once, so no stale bar stays on screen after an upload.
+
+Server text is untrusted on screens too: everything printed for people passes through ``safe``
+(escape sequences, control characters, bidi overrides and lone surrogates are shown as visible
+``\\x1b`` escapes, a carriage return becomes a line break), so a message cannot clear the screen,
+retitle the window or overwrite a line. ``--json`` output is ``json_line``: always one valid JSON
+line, ASCII-escaped when stdout cannot encode all of Unicode. ``setup_streams`` makes stdout and
+stderr escape what their encoding cannot hold instead of raising.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
+import math
+import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["Bar", "Spinner", "emit", "note", "on_terminal"]
+from nemovideo._util.text import printable
+
+__all__ = ["Bar", "Spinner", "emit", "json_line", "note", "on_terminal", "safe", "setup_streams",
+           "show"]  # fmt: skip
+
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+
+
+def safe(text: object) -> str:
+    """``text`` as it may appear on a terminal: line breaks normalised to ``\\n``, every other
+    control character, escape sequence (CSI, OSC), bidi override and lone surrogate escaped.
+
+    >>> safe("ok\\x1b]0;pwned\\x07\\rline\\x1b[2J")
+    'ok\\\\x1b]0;pwned\\\\x07\\nline\\\\x1b[2J'
+    """
+    return printable(_LINE_BREAKS.sub("\n", str(text)))
+
+
+def setup_streams() -> None:
+    """Let stdout and stderr write anything: what their encoding cannot hold is backslash-escaped
+    (an ASCII or Latin-1 locale, a pipe), never a ``UnicodeEncodeError`` traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
+
+
+def _unicode_stdout() -> bool:
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    return encoding.startswith("utf")
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` made of what JSON can hold: a non-finite float is ``null``, a key a string,
+    any other object its ``str``; nesting past 100 levels is cut."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if depth > 100:
+        return "..."
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+def json_line(data: Any) -> str:
+    """``data`` as one line of valid JSON (RFC 8259: no ``NaN``), whatever it holds; ASCII when
+    stdout is not UTF-8/16/32 or the text holds a lone surrogate (then a ``\\udXXX`` escape)."""
+    plain = _plain(data)
+    text = json.dumps(plain, ensure_ascii=not _unicode_stdout(), allow_nan=False)
+    if not text.isascii() and _SURROGATE.search(text):
+        text = json.dumps(plain, ensure_ascii=True, allow_nan=False)
+    return text
+
+
+def show(text: object, file: TextIO | None = None) -> None:
+    """Print server-derived ``text`` for people (stdout, or ``file``), neutralised by ``safe``."""
+    print(safe(text), file=file or sys.stdout, flush=True)
 
 
 def on_terminal(args: argparse.Namespace) -> bool:
@@ -26,15 +100,15 @@ def emit(args: argparse.Namespace, text: str, data: dict[str, Any] | None = None
     """Print ``text`` for people, or ``data`` as one JSON line under ``--json`` (stdout)."""
     if getattr(args, "json", False):
         if data is not None:
-            print(json.dumps(data, default=str, ensure_ascii=False), flush=True)
+            print(json_line(data), flush=True)
     else:
-        print(text, flush=True)
+        show(text)
 
 
 def note(args: argparse.Namespace, line: str) -> None:
     """A line for the person at the terminal (stderr); silent under ``--json``."""
     if not getattr(args, "json", False):
-        print(line, file=sys.stderr, flush=True)
+        show(line, sys.stderr)
 
 
 class Bar:

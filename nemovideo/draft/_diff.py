@@ -183,11 +183,16 @@ def _meta_lines(old: Draft, new: Draft) -> list[str]:
         lines.append(f"Project title {_maybe_quote(old.title)} -> {_maybe_quote(new.title)}")
     if old.aspect_ratio != new.aspect_ratio:
         lines.append(f"Aspect {old.aspect_ratio or 'unset'} -> {new.aspect_ratio or 'unset'}")
-    elif (old.width, old.height) != (new.width, new.height):
+    elif _known_size(old) != _known_size(new):
         lines.append(f"Resolution {_size(old)} -> {_size(new)}")
     if abs(old.duration_ms - new.duration_ms) > _EPSILON_MS:
         lines.append(f"Duration {fmt_seconds(old.duration_ms)}s -> {fmt_seconds(new.duration_ms)}s")
     return lines
+
+
+def _known_size(draft: Draft) -> tuple[object, object]:
+    """Width and height, with 0 and "not given" alike: no size to 0x0 is no change."""
+    return (draft.width or None, draft.height or None)
 
 
 def _size(draft: Draft) -> str:

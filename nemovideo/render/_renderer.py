@@ -18,6 +18,7 @@ from nemovideo._util.types import ProgressCallback
 from nemovideo.draft._model import Draft
 from nemovideo.errors import (
     APIError,
+    ExportBlockedError,
     NemoError,
     RenderFailedError,
     RenderTimeoutError,
@@ -277,8 +278,17 @@ class Renderer:
                     raise
                 log.info("Render submit refused (%s); submitting once more with a new id", exc)
                 continue
+            except ExportBlockedError as exc:
+                raise self._blocked(exc, session_id) from None
             return self._job_from_submit(data, job_id, session_id)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _blocked(self, exc: ExportBlockedError, session_id: str) -> ExportBlockedError:
+        """The 402 with the session's claim link added: where to export it once registered."""
+        claim = self._client.session(session_id).claim_url
+        return ExportBlockedError(exc.message, registration_url=exc.registration_url,
+                                     claim_url=claim, code=exc.code, http_status=exc.http_status,
+                                     data=exc.data, request_id=exc.request_id)  # fmt: skip
 
     def _job_from_submit(self, data: Any, job_id: str, session_id: str) -> RenderJob:
         if isinstance(data, Mapping):

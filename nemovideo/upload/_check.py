@@ -90,6 +90,7 @@ def sniff(head: bytes) -> str | None:
 
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _extension(name: str) -> str:
@@ -141,6 +142,11 @@ def check_input(item: object, limit: int) -> Source:
         )
     else:
         raise ValidationError(f"Cannot upload {type(item).__name__}. {ACCEPTED_FORMS}")
+    if _SURROGATE.search(source.name):
+        raise ValidationError(
+            f"{source.name[:80]!r}: the file name is not valid UTF-8 (the file system holds bytes "
+            "no text encoding can send); rename the file and upload it again."
+        )
     if _UNSAFE_NAME.search(source.name) or len(source.name.encode("utf-8", "replace")) > 255:
         raise ValidationError(
             f"{source.name[:80]!r}: the file name holds a control character or is over 255 "

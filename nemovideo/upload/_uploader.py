@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
@@ -257,15 +258,7 @@ class Uploader:
         session_id = check_session_id(session_id)
         if isinstance(urls, str):
             urls = [urls]
-        checked: list[str] = []
-        for raw in urls:
-            url = URL(raw) if isinstance(raw, str) else None
-            if url is None or url.scheme not in ("http", "https") or not url.host:
-                raise ValidationError(
-                    f"Only http(s) URLs with a host can be uploaded, got {raw!r}."
-                )
-            check_extension(url.name, required=False)
-            checked.append(str(url))
+        checked = [_checked_url(raw) for raw in urls]
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")
         data = await self._api.send(
@@ -276,6 +269,35 @@ class Uploader:
             UploadedMedia.from_json(e, name=URL(u).name)
             for e, u in zip(_entries(data, len(checked)), checked, strict=True)
         ]
+
+
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+
+
+def _checked_url(raw: object) -> str:
+    """``raw`` exactly as the caller wrote it, once it is an http(s) URL with a host and a
+    supported (or no) extension; else a ``ValidationError`` before anything is sent.
+
+    A URL is never normalised or re-encoded on the way: the server fetches the very text the
+    caller gave. NUL, whitespace, control characters and lone surrogates are refused rather than
+    quietly escaped.
+    """
+    if not isinstance(raw, str):
+        raise ValidationError(f"A URL must be a str, got {type(raw).__name__}.")
+    if _URL_UNSAFE.search(raw):
+        raise ValidationError(
+            f"Refusing the URL {raw[:120]!r}: it holds a space, a control character, a NUL or a "
+            "lone surrogate; percent-encode it first."
+        )
+    try:
+        url = URL(raw)
+        url.port  # noqa: B018 - yarl checks the port's range only when it is read
+    except (ValueError, TypeError):
+        raise ValidationError(f"Refusing the URL {raw[:120]!r}: it cannot be parsed.") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValidationError(f"Only http(s) URLs with a host can be uploaded, got {raw!r}.")
+    check_extension(url.name, required=False)
+    return raw
 
 
 def _close_opened(opening: asyncio.Future[Any]) -> None:

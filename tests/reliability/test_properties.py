@@ -1,5 +1,9 @@
 """Generated hostile answers: whatever the server says, a public call returns its documented value
 or raises a ``NemoError``, within its bound, and the token appears in no error text or log record.
+The answers cover server ids (lone surrogates, NULs, separators), times (``expires_at`` of any
+size or shape), text (control characters, escape sequences, surrogates: every error prints) and
+download bodies (error pages, envelopes, truncated or encoded videos); the caller's side covers
+download paths and ``upload_urls`` URLs (a URL is sent exactly as given, or refused).
 
 One loopback server per test answers with what the current example sets (status line, headers
 and body written raw, so a missing ``Content-Type`` or a wrong ``Content-Length`` reach the
@@ -46,7 +50,16 @@ numbers = st.one_of(
     st.booleans(),
     st.none(),
 )
-scalars = st.one_of(numbers, st.text(max_size=12), st.just("{token}"), st.just("../../credits"))
+#: Any code point, lone surrogates and controls included (hypothesis' default text has neither).
+any_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, categories=None),
+                   max_size=12)  # fmt: skip
+hostile_ids = st.sampled_from(["55\ud800", "\udfff", "a\x00b", "a/b", " 1", "..", "\x1b[2J",
+                               "5529798706024415232", "x" * 300])  # fmt: skip
+times = st.one_of(numbers, st.just(10**400), st.just(-(10**400)),
+                  st.sampled_from(["2020-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "soon",
+                                   "0000-01-01", "1700000000000"]))  # fmt: skip
+scalars = st.one_of(numbers, st.text(max_size=12), st.just("{token}"), st.just("../../credits"),
+                    any_text, hostile_ids)  # fmt: skip
 values = st.recursive(
     scalars,
     lambda inner: (
@@ -73,6 +86,7 @@ shaped = st.fixed_dictionaries(
         "state": st.fixed_dictionaries({}, optional={"draft": values, "video_infos": values}),
         "status": st.sampled_from(["completed", "failed", "processing", "", "?"]) | scalars,
         "progress": numbers, "id": scalars, "outputUrl": scalars, "error": values,
+        "expires_at": times, "token": scalars,
     },
 )  # fmt: skip
 envelopes = st.fixed_dictionaries(
@@ -80,7 +94,8 @@ envelopes = st.fixed_dictionaries(
     optional={
         "code": st.one_of(st.sampled_from([0, 0, 0, 1001, 1002, 2001, 4001, 4002, 7777, "2001",
                                            2001.0, "0"]), numbers),
-        "message": st.one_of(st.text(max_size=20), st.just("echo {auth} {token}"), values),
+        "message": st.one_of(st.text(max_size=20), st.just("echo {auth} {token}"), values,
+                             any_text, st.just("\x1b]0;pwned\x07\x1b[2J\ud800\r")),
         "data": st.one_of(shaped, values, st.integers(0, 1200).map(deep)),
         "success": st.booleans(),
         "error": st.one_of(st.text(max_size=10), values),
@@ -191,9 +206,17 @@ async def test_any_answer_to_any_call_is_a_value_or_a_nemo_error(
         result = await outcome(drive(client))
     if isinstance(result, nemovideo.NemoError):
         assert_no_secret([secret], error=result, records=caplog.records)
+        assert_printable(result)
     else:
         assert isinstance(result, documented), f"{name} returned {result!r}"
         assert_no_secret([secret], records=caplog.records, values=[result])
+
+
+def assert_printable(error: nemovideo.NemoError) -> None:
+    """An error's text prints on any stream: no lone surrogate, no escape or control character."""
+    for text in (str(error), repr(error)):
+        text.encode("utf-8")
+        assert not any(c in text for c in "\x1b\x07\x00\r\x9b"), text
 
 
 polls = st.fixed_dictionaries(
@@ -280,6 +303,146 @@ async def test_any_event_stream_ends_in_a_reply_or_a_nemo_error(
     assert hostile.count("POST", "/run_sse") == 1
     if isinstance(result, nemovideo.NemoError):
         assert_no_secret([secret], error=result, records=caplog.records)
+        assert_printable(result)
     else:
         assert isinstance(result, nemovideo.ChatReply), repr(result)
         assert_no_secret([secret], records=caplog.records, values=[result.text])
+
+
+token_answers = st.fixed_dictionaries(
+    {}, optional={"token": scalars, "user_id": scalars, "expires_at": times}
+).map(lambda d: to_json({"code": 0, "data": d}))  # fmt: skip
+
+
+@SETTINGS
+@given(first=token_answers | bodies, second=token_answers)
+async def test_any_token_answer_and_cache_is_a_value_or_a_nemo_error(
+    hostile: Hostile, tmp_path: Path, caplog: Any, first: str, second: str
+) -> None:
+    """An anonymous token answer of any shape (ids, times), then the same client id reading its
+    cache in a second client: each call a value or a ``NemoError``, never ``OverflowError``."""
+    hostile.reset()
+    served = iter([first, second])
+
+    async def token(request: web.Request, _body: bytes) -> web.StreamResponse:
+        return web.Response(text=next(served, second), content_type="application/json")
+
+    hostile.on("POST", "/api/auth/anonymous-token", token)
+    hostile.on("GET", "/api/credits", json_answer({"code": 0, "data": {"available": 1}}))
+    config = tmp_path / f"cfg-{abs(hash((first, second)))}"
+    for _ in range(2):
+        async with client_for(hostile, tmp_path, None, config_dir=config,
+                              client_id="cid") as client:  # fmt: skip
+            result = await outcome(client.credits())
+        if isinstance(result, nemovideo.NemoError):
+            assert_printable(result)
+        else:
+            assert isinstance(result, nemovideo.Credits), repr(result)
+
+
+def json_answer(doc: Any) -> Any:
+    async def answer(request: web.Request, _body: bytes) -> web.StreamResponse:
+        return web.Response(text=to_json(doc), content_type="application/json")
+
+    return answer
+
+
+VIDEO_HEADS = [b"\x00\x00\x00\x18ftypmp42", b"\x1aE\xdf\xa3", b"GIF89a"]
+download_bodies = st.one_of(
+    st.builds(lambda head, rest: head + rest, st.sampled_from(VIDEO_HEADS), st.binary(max_size=64)),
+    bodies.map(lambda b: b.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=64),
+)
+download_types = st.sampled_from([None, "video/mp4", "application/json", "text/html",
+                                  "application/octet-stream", "video/webm"])  # fmt: skip
+
+
+@SETTINGS
+@given(cdn=st.tuples(statuses, download_types, download_bodies, lengths, encodings),
+       api=st.tuples(statuses, download_types, download_bodies, lengths, encodings),
+       url=st.sampled_from(["{cdn}/files/out.mp4", "http://127.0.0.1:99999/a.mp4",
+                            "http://[::1", "", "{cdn}/files/"]))  # fmt: skip
+async def test_any_download_answer_saves_a_video_or_raises(
+    hostile: Hostile, tmp_path: Path, secret: str, caplog: Any,
+    cdn: tuple[Any, ...], api: tuple[Any, ...], url: str,
+) -> None:  # fmt: skip
+    """Both sources answer anything: the result is a saved file that starts as a video
+    container does, or a ``NemoError`` with nothing under the final name."""
+    caplog.clear()
+    hostile.reset()
+    for prefix, (status, ctype, data, length, encoding) in (("/files/", cdn),
+                                                            ("/api/render/proxy/render_1/", api)):  # fmt: skip
+        answer = Answer()
+        answer.set(status, {}, ctype, data.decode("latin-1"), length, encoding)
+        answer.body = data
+        hostile.on("GET", prefix, answer)
+    output = url.replace("{cdn}", hostile.url)
+    hostile.on("GET", "/api/render/proxy/lambda/",
+               json_answer({"status": "completed", "outputUrl": output}))  # fmt: skip
+    out = tmp_path / f"dl-{abs(hash((cdn, api, url)))}"
+    async with client_for(hostile, tmp_path, secret) as client:
+
+        async def go() -> Path:
+            job = await client.renderer.resume("render_1")
+            return await job.download(out / "v.mp4")
+
+        result = await outcome(go())
+    if isinstance(result, nemovideo.NemoError):
+        assert_no_secret([secret], error=result, records=caplog.records)
+        assert_printable(result)
+        assert not (out / "v.mp4").exists()
+    else:
+        assert isinstance(result, Path), repr(result)
+        head = result.read_bytes()[:16]
+        assert head[4:8] == b"ftyp" or head.startswith((b"\x1aE\xdf\xa3", b"GIF8")), head
+    assert not [p for p in (out.iterdir() if out.exists() else []) if p.suffix == ".part"]
+
+
+caller_urls = st.one_of(
+    st.builds(lambda p, t: p + t, st.sampled_from(["https://cdn.test/", "http://x.test:99999/",
+                                                   "http://[::1", "ftp://x/", "https://", ""]),
+              any_text),
+    st.sampled_from(["https://cdn.test/a%2Fb.jpg?x=1#f", "https://EXAMPLE.test:443/./a/../b.jpg",
+                     "https://bücher.test/写真.png"]),
+)  # fmt: skip
+caller_paths = st.one_of(any_text, st.sampled_from(["out\x00.mp4", "out\ud800.mp4", "a/b/",
+                                                    "视频" * 41 + ".mp4", "🎬" * 70 + ".mp4"]))  # fmt: skip
+
+
+@SETTINGS
+@given(url=caller_urls, path=caller_paths)
+async def test_any_caller_url_and_path_is_used_as_given_or_refused(
+    hostile: Hostile, tmp_path: Path, secret: str, url: str, path: str
+) -> None:
+    """``upload_urls`` sends the URL exactly as given or raises ``ValidationError`` before
+    sending; a download path of any text saves there or raises a ``NemoError``."""
+    hostile.reset()
+    hostile.on("POST", "/api/upload-video/", json_answer(
+        {"code": 0, "data": {"files": [{"cdn_url": "https://cdn.test/a.jpg"}]}}))  # fmt: skip
+    hostile.on("GET", "/files/", Answer())
+    hostile.on("GET", "/api/render/proxy/lambda/", json_answer(
+        {"status": "completed", "outputUrl": f"{hostile.url}/files/v.mp4"}))  # fmt: skip
+    video = Answer()
+    video.set(200, {}, "video/mp4", "", "exact", None)
+    video.body = VIDEO_HEADS[0] + b"\x00" * 32
+    hostile.on("GET", "/files/", video)
+    async with client_for(hostile, tmp_path, secret) as client:
+        sent = await outcome(client.session(SESSION_ID).upload_urls([url]))
+        where = tmp_path / "dl" / str(abs(hash(path)))
+        where.mkdir(parents=True, exist_ok=True)
+
+        async def go() -> Path:
+            job = await client.renderer.resume("render_1")
+            return await job.download(where / path if path else where)
+
+        saved = await outcome(go())
+    posted = hostile.requests("POST", "/api/upload-video/")
+    if isinstance(sent, nemovideo.NemoError):
+        assert isinstance(sent, nemovideo.ValidationError), repr(sent)
+        assert posted == [], "refused before sending"
+    else:
+        assert [json.loads(p.body)["urls"] for p in posted] == [[url]], "sent exactly as given"
+    if isinstance(saved, nemovideo.NemoError):
+        assert_printable(saved)
+    else:
+        assert isinstance(saved, Path) and saved.read_bytes().startswith(VIDEO_HEADS[0])

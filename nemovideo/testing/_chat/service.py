@@ -33,6 +33,7 @@ from nemovideo.testing._agent.questions import plan_answer
 from nemovideo.testing._chat.controls import ChatControls
 from nemovideo.testing._chat.upstream import forward
 from nemovideo.testing._chat.wire import AGENT_NAME, Gone, Turn
+from nemovideo.testing._server.keys import EMULATOR
 from nemovideo.testing._server.store import DEFAULT_MESSAGES, APIFailure, SessionRecord, User
 
 if TYPE_CHECKING:
@@ -187,6 +188,9 @@ async def _perform(turn: Turn, plan: Plan, session: SessionRecord) -> None:
         if ctl.trailing_issue:
             await turn.text(TEMPORARY_ISSUE, last=True)
     except Gone:
+        if steps and ctl.finish_reads > 0:
+            session.later += [(ctl.finish_reads, step.edit) for step in steps + later]
+            return
         if steps and ctl.finish_delay > 0:
             await asyncio.sleep(ctl.finish_delay)
         for step in steps + later:
@@ -282,7 +286,13 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
             return await _replay(request, data)
         refusal, ctl.refusal = ctl.refusal, None
         plan = Plan("") if refusal is not None else _plan(ctl, text, session)
-        cost = _charge(ctl, user, session, plan)
+        try:
+            cost = _charge(ctl, user, session, plan)
+        except APIFailure as failure:
+            url = request.app[EMULATOR].store.registration_url(user)
+            if failure.code == 2001 and url:
+                failure.data = {**(failure.data or {}), "registration_url": url}
+            raise
         session.chat_log.append(message)
         ctl.streams += 1
         resp = web.StreamResponse(

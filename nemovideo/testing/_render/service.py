@@ -75,8 +75,14 @@ async def submit(request: web.Request) -> web.Response:
         raise APIFailure(
             402, "Export refused: X-Skill-Source, X-Skill-Version and X-Skill-Platform are required"
         )
-    if user.export_blocked:
-        raise APIFailure(402, DEFAULT_MESSAGES[402])
+    url = emu.store.registration_url(user)
+    if user.export_blocked or (url and not emu.store.anonymous_render):
+        message = DEFAULT_MESSAGES[402]
+        if not user.export_blocked:
+            message = (
+                "Anonymous tokens cannot render (scopes: read, write, upload); register to export"
+            )
+        raise APIFailure(402, message, data={"registration_url": url} if url else None)
     body = await emu.json_body(request)
     for key, kind in (("id", str), ("sessionId", str), ("draft", dict)):
         if not isinstance(body.get(key), kind) or not body[key]:

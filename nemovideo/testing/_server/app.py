@@ -274,6 +274,18 @@ class Emulator(AsyncClosing):
         for user in _users(self.store, user_id):
             user.export_blocked = blocked
 
+    def block_anonymous_exports(self, blocked: bool = True) -> None:
+        """Answer every export by an anonymous (unregistered) user with 402, as the vendor's
+        1.8 says the backend does (anonymous tokens have no render scope); the answer carries
+        ``data.registration_url``. Off by default so offline apps can export."""
+        self.store.anonymous_render = not blocked
+
+    def limit_anonymous_tokens(self, per_ip: int | None = 10) -> None:
+        """At most ``per_ip`` anonymous tokens per IP address every 7 days (the vendor's quota;
+        ``None``: no limit, the default). Past it the token call answers 429 with a long
+        ``Retry-After``."""
+        self.store.anonymous_tokens_per_ip = per_ip
+
     def requests_to(self, path_substring: str, method: str | None = None) -> list[RecordedRequest]:
         """API requests whose path contains ``path_substring`` (and of ``method``), oldest first.
 

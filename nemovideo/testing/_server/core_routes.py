@@ -15,7 +15,7 @@ from aiohttp import web
 
 from nemovideo._http import endpoints as api
 from nemovideo.testing._server.keys import EMULATOR, endpoint
-from nemovideo.testing._server.store import APIFailure, ClientRecord, iso_time
+from nemovideo.testing._server.store import APIFailure, ClientRecord, Store, iso_time
 
 __all__ = ["CLAIM_TTL", "routes"]
 
@@ -44,6 +44,7 @@ async def anonymous_token(request: web.Request) -> web.Response:
                 status=429,
                 headers={"Retry-After": str(wait)},
             )
+    _check_ip_quota(store, request.remote or "", now)
     if user is None:
         user = store.new_user()
     token = store.issue_token(user.user_id, emu.token_ttl, now)
@@ -56,6 +57,28 @@ async def anonymous_token(request: web.Request) -> web.Response:
             "credits": user.credits_available,
         }
     )
+
+
+QUOTA_WINDOW = 7 * 24 * 3600
+
+
+def _check_ip_quota(store: Store, ip: str, now: float) -> None:
+    """At most ``store.anonymous_tokens_per_ip`` tokens per IP address in 7 days (the vendor's
+    quota is ten; off by default, since a test suite issues many from 127.0.0.1): a 429 whose
+    ``Retry-After`` is when the oldest leaves the window."""
+    limit = store.anonymous_tokens_per_ip
+    if limit is None:
+        return
+    issued = [t for t in store.issued_by_ip.get(ip, []) if t > now - QUOTA_WINDOW]
+    if len(issued) >= limit:
+        wait = max(1, math.ceil(issued[0] + QUOTA_WINDOW - now))
+        raise APIFailure(
+            429,
+            f"Anonymous token quota reached: at most {limit} per IP address every 7 days",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    store.issued_by_ip[ip] = [*issued, now]
 
 
 @endpoint(routes, api.CREATE_SESSION)

@@ -197,6 +197,10 @@ class Store:
 
     initial_credits: int = 100
     exports_blocked_by_default: bool = False
+    web_url: str = "https://nemovideo.com"
+    anonymous_render: bool = True
+    anonymous_tokens_per_ip: int | None = None
+    issued_by_ip: dict[str, list[float]] = attrs.Factory(dict)
     users: dict[str, User] = attrs.Factory(dict)
     tokens: dict[str, TokenRecord] = attrs.Factory(dict)
     clients: dict[str, ClientRecord] = attrs.Factory(dict)
@@ -206,6 +210,11 @@ class Store:
     remote_files: dict[str, bytes | Path] = attrs.Factory(dict)
 
     # -- users and tokens -----------------------------------------------------------------------
+
+    def registration_url(self, user: User) -> str | None:
+        """Where an anonymous user registers (``<web>/register?bind=<user_id>``), sent with a 2001
+        and a 402 as one protocol version says the backend does; None for a registered user."""
+        return None if user.registered else f"{self.web_url}/register?bind={user.user_id}"
 
     def new_user(self) -> User:
         user = User(
