@@ -10,11 +10,12 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, id_text
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.plain import refuse_pickle
 from nemovideo.draft._model import Draft
 from nemovideo.errors import (
     APIError,
@@ -101,6 +102,9 @@ class RenderJob:
         self.session_id = None if session_id is None else check_session_id(session_id)
         self.last: RenderStatus | None = None
         self.result: RenderResult | None = None
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("RenderJob")
 
     def __repr__(self) -> str:
         state = self.last.state if self.last else "submitted"
@@ -243,6 +247,9 @@ class Renderer:
 
     def __init__(self, client: NemoClient) -> None:
         self._client = client
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("Renderer")
 
     def __repr__(self) -> str:
         return f"<Renderer base_url={self._client.config.base_url!r}>"

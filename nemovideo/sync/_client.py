@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from nemovideo._util.closing import Closing
+from nemovideo._util.served import loop_serving
 from nemovideo.assistant._assistant import Assistant
 from nemovideo.chat import ChatStream
 from nemovideo.client import NemoClient
-from nemovideo.errors import ValidationError
+from nemovideo.errors import NemoError, ValidationError
 from nemovideo.render._renderer import Renderer, RenderJob
 from nemovideo.session import Session
 from nemovideo.sync._driver import DrivenLoop
@@ -218,6 +221,7 @@ class SyncNemoClient(Closing, Proxy):
         except BaseException:
             self._runner.stop(_nothing)
             raise
+        self._runner.guard = functools.partial(_not_served_by, self._async.config.base_url)
 
     def __repr__(self) -> str:
         return (
@@ -287,6 +291,17 @@ class SyncNemoClient(Closing, Proxy):
     def assistant(self, **options: Any) -> SyncAssistant:
         """The skill's conversation on this client (options as ``NemoClient.assistant``)."""
         return SyncAssistant(self, self._async.assistant(**options))
+
+
+def _not_served_by(base_url: str, loop: asyncio.AbstractEventLoop) -> None:
+    """Refuse a blocking call whose answer must come from ``loop``, which the call would block."""
+    if loop_serving(base_url) is loop:
+        raise NemoError(
+            f"{base_url} is served by the event loop of the thread making this blocking "
+            "SyncNemoClient call, so the call would block its own answer. Serve the emulator "
+            "from its own thread: the pytest fixture `threaded_emulator` (instead of "
+            "`emulator`), or `with nemovideo.testing.threaded_emulator() as emu:`."
+        )
 
 
 async def _make_client(options: dict[str, Any]) -> NemoClient:

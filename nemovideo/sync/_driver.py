@@ -69,6 +69,7 @@ class DrivenLoop:
         self._stopping = False
         self._exiting = False
         self._parked_at = time.monotonic()
+        self.guard: Callable[[asyncio.AbstractEventLoop], None] | None = None
         self._relief = threading.Thread(target=self._serve, name=name, daemon=True)
         self._relief.start()
 
@@ -109,6 +110,13 @@ class DrivenLoop:
     # -- one call ---------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, R], *, closing: bool) -> R:
+        running = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+        if running is not None and self.guard is not None and not closing:
+            try:
+                self.guard(running)
+            except BaseException:
+                coro.close()
+                raise
         with self._lock:
             if self._stopping and not closing:
                 coro.close()
@@ -120,7 +128,7 @@ class DrivenLoop:
                     "(progress, on_waiting...), which run inside the client's event loop and "
                     "would deadlock. Keep callbacks short and non-blocking."
                 )
-            drive = self._driver is None and asyncio._get_running_loop() is None  # noqa: SLF001 (public in asyncio.__all__)
+            drive = self._driver is None and running is None
             if drive:
                 self._driver = threading.get_ident()
             else:

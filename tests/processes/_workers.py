@@ -27,3 +27,13 @@ def export_at_once(url: str, config_dir: str, session_id: str, options: str, bar
         return asyncio.run(run())
     except nemovideo.NemoError as exc:
         return f"{type(exc).__name__}: {exc}"
+
+
+def echo(value: Any) -> Any:
+    """In a child: send ``value`` back (it crossed the boundary twice)."""
+    return value
+
+
+def raise_it(error: BaseException) -> None:
+    """In a child: raise ``error``, which the pool pickles back to the parent."""
+    raise error
