@@ -27,6 +27,7 @@ import attrs
 
 from nemovideo._config.config import ClientConfig
 from nemovideo._config.rules import header_safe
+from nemovideo._util import forks
 from nemovideo._util.files import FileLock, atomic_write_bytes, create_once
 from nemovideo.errors import APIError, AuthenticationError, RateLimitError, TransportError
 
@@ -193,6 +194,7 @@ class TokenProvider:
         self._explicit: str | None = config.token or None
         self._current: AnonymousToken | None = None
         self._lock = asyncio.Lock()
+        self._generation = forks.generation
         self.client_ids = ClientIdStore(config)
 
     def __repr__(self) -> str:
@@ -243,7 +245,7 @@ class TokenProvider:
         current = self._current
         if current is not None and current.usable():
             return current.token
-        async with self._lock:
+        async with self._renewal_lock():
             if self._current is not None and self._current.usable():
                 return self._current.token
             cached = await asyncio.to_thread(self._load_cached)
@@ -256,6 +258,14 @@ class TokenProvider:
                     self._current = cached  # another process renewed it while we waited
                     return cached.token
                 return await self._fetch(fetch, fallback=cached or self._current)
+
+    def _renewal_lock(self) -> asyncio.Lock:
+        """The lock one renewal at a time holds; a new one in a forked child, where the
+        parent's may be held by a thread that does not exist there (``_util.forks``)."""
+        if self._generation != forks.generation:
+            self._generation = forks.generation
+            self._lock = asyncio.Lock()
+        return self._lock
 
     def lock_wait(self) -> float:
         """How long to wait for another process's renewal: the longest one can take.
@@ -297,7 +307,7 @@ class TokenProvider:
         """Renew after a 1001 on ``stale``; callers that lost the race get the winner's token."""
         if self._explicit:
             raise self.explicit_rejected()
-        async with self._lock:
+        async with self._renewal_lock():
             if self._current is not None and self._current.token != stale:
                 return self._current.token
             async with self._process_lock():

@@ -3,6 +3,10 @@ the proxies resolved per origin, the account's user id, and one chat lock per se
 
 The transport holds the per-view parts (config, retry policy); everything that must be one per
 client lives here, so a view is a new ``Transport`` over the same ``Pool``, not a copy of it.
+
+A pool used in a child process after ``fork()`` starts over (:mod:`nemovideo._util.forks`): the
+inherited session, its sockets and the parent's loop are dropped, never closed nor reused, and
+the child opens its own on its own loop, so a module-level client works in every worker.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from nemovideo._util import forks
 from nemovideo._version import __version__
-from nemovideo.errors import ClientClosedError
+from nemovideo.errors import ClientClosedError, NemoError
 
 __all__ = ["Pool", "ProxyChoice"]
 
@@ -43,6 +48,7 @@ class Pool:
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._generation = forks.generation
 
     @property
     def has_open_session(self) -> bool:
@@ -50,6 +56,8 @@ class Pool:
 
     def http(self) -> aiohttp.ClientSession:
         """The aiohttp session, created on first use inside the loop that uses it."""
+        if self._generation != forks.generation:
+            self._after_fork()
         if self.closed:
             raise ClientClosedError("This NemoClient is closed; create a new one.")
         loop = asyncio.get_running_loop()
@@ -70,7 +78,28 @@ class Pool:
             )
         return self._session
 
+    def _after_fork(self) -> None:
+        """In a forked child: drop what the parent's process owned (see the module docstring)."""
+        self._generation = forks.generation
+        self._loop = None
+        self._chat_locks = weakref.WeakValueDictionary()
+        if not self.owns_session:
+            if self._session is not None and not self.closed:
+                forks.abandon(self._session)
+                self._session, self.closed = None, True
+                raise NemoError(
+                    "This NemoClient was given an aiohttp session created before this process "
+                    "was forked; its connections belong to the parent. Create the client (and "
+                    "its session) in each worker: gunicorn's post_fork hook, Celery's "
+                    "worker_process_init signal, or the worker function itself."
+                )
+            return
+        forks.abandon(self._session)
+        self._session = None
+
     async def aclose(self) -> None:
+        if self._generation != forks.generation:
+            self._after_fork()
         self.closed = True
         session, self._session = self._session, None
         if session is not None and self.owns_session:

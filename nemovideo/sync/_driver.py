@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
+from nemovideo._util import forks
 from nemovideo.errors import ClientClosedError, ValidationError
 
 try:  # the C functions under ``signal``'s wrappers: 0.5 us a call instead of 5-9 us
@@ -61,17 +62,37 @@ class DrivenLoop:
     """One private event loop, driven by its callers' threads; see the module docstring."""
 
     def __init__(self, name: str = "nemovideo-sync") -> None:
+        self._name = name
+        self._stopping = False
+        self.guard: Callable[[asyncio.AbstractEventLoop], None] | None = None
+        self._setup()
+
+    def _setup(self) -> None:
+        """A new loop, new locks and a new relief thread: at creation, and in a forked child."""
+        self._generation = forks.generation
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()  # entered directly on the hot path: no Python frame
         self._state = threading.Condition(self._lock)
         self._driver: int | None = None
         self._queued = 0
-        self._stopping = False
         self._exiting = False
         self._parked_at = time.monotonic()
-        self.guard: Callable[[asyncio.AbstractEventLoop], None] | None = None
-        self._relief = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._relief = threading.Thread(target=self._serve, name=self._name, daemon=True)
         self._relief.start()
+
+    def _after_fork(self) -> bool:
+        """In a forked child: leave the parent's loop, locks and dead thread behind (never
+        closed, see ``_util.forks``) and set up fresh ones; False when the client was already
+        stopped, which needs nothing new."""
+        with forks.lock:
+            if self._generation == forks.generation:
+                return True
+            forks.abandon(self._loop, self._lock, self._state, self._relief)
+            if self._stopping:
+                self._generation = forks.generation
+                return False
+            self._setup()
+            return True
 
     @property
     def stopped(self) -> bool:
@@ -87,6 +108,8 @@ class DrivenLoop:
         ``wait=False`` (a finalizer, or a call from inside the loop) schedules all that and
         returns.
         """
+        if self._generation != forks.generation and not self._after_fork():
+            return
         with self._lock:
             if self._stopping:
                 return
@@ -110,6 +133,8 @@ class DrivenLoop:
     # -- one call ---------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, R], *, closing: bool) -> R:
+        if self._generation != forks.generation:
+            self._after_fork()
         running = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
         if running is not None and self.guard is not None and not closing:
             try:
