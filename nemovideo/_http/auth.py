@@ -130,6 +130,27 @@ class AnonymousToken:
         )
 
 
+_unwritable: set[Path] = set()
+
+
+def cannot_write(config_dir: Path, exc: OSError) -> None:
+    """Note that ``config_dir`` cannot be written: one warning per directory and process.
+
+    Containers and serverless functions often have a read-only home. The client then keeps its
+    client id and anonymous token in memory: it works, but a new process asks for a new token.
+    """
+    if config_dir in _unwritable:
+        return
+    _unwritable.add(config_dir)
+    log.warning(
+        "The config dir %s cannot be written (%s): the client id and the anonymous token are "
+        "kept in memory for this process only. Set NEMO_CONFIG_DIR (or config_dir=) to a "
+        "writable directory to keep them across runs, or NEMO_TOKEN to use a token of your own.",
+        config_dir,
+        exc.strerror or type(exc).__name__,
+    )
+
+
 class ClientIdStore:
     """The client id: argument or ``NEMO_CLIENT_ID``, else a UUID persisted under the config dir."""
 
@@ -155,8 +176,7 @@ class ClientIdStore:
         try:
             self._value = self._load_or_create()
         except OSError as exc:
-            log.warning("Cannot keep a client id under %s (%s); using one for this process only",
-                        self._path.parent, exc.strerror or type(exc).__name__)  # fmt: skip
+            cannot_write(self._path.parent, exc)
             self._value = str(uuid.uuid4())
         return self._value
 
@@ -181,7 +201,10 @@ class ClientIdStore:
         """Make a new id (the server refused the old one as missing)."""
         new = str(uuid.uuid4())
         if not self._explicit:
-            atomic_write_bytes(self._path, new.encode())
+            try:
+                atomic_write_bytes(self._path, new.encode())
+            except OSError as exc:
+                cannot_write(self._path.parent, exc)
         self._value = new
         return new
 
@@ -231,12 +254,14 @@ class TokenProvider:
         return cached if cached.unexpired() else None
 
     def _store(self, tok: AnonymousToken) -> None:
+        if self._config.config_dir in _unwritable:
+            return
         payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,
                    "base_url": self._config.base_url}  # fmt: skip
         try:
             atomic_write_bytes(self._cache_path(), json.dumps(payload).encode())
         except OSError as exc:
-            log.warning("Could not cache the anonymous token: %s", exc.strerror)
+            cannot_write(self._config.config_dir, exc)
 
     async def token(self, fetch: FetchAnonymous) -> str:
         """The token to send now, fetching an anonymous one if there is none."""
@@ -279,6 +304,11 @@ class TokenProvider:
 
     @contextlib.asynccontextmanager
     async def _process_lock(self) -> AsyncIterator[None]:
+        """Hold the lock file shared with other processes on this config dir; without a writable
+        one there is nothing to share, and this process's asyncio lock is enough."""
+        if self._config.config_dir in _unwritable:
+            yield
+            return
         lock = FileLock(self._cache_path().with_suffix(".lock"))
         wait = self.lock_wait()
         try:
@@ -289,6 +319,8 @@ class TokenProvider:
                 f"token (lock file {lock.path}); that process seems stuck. Stop it, or give "
                 "this client its own config_dir or a NEMO_TOKEN."
             ) from None
+        except OSError as exc:  # a read-only config dir: nothing to share with other processes
+            cannot_write(self._config.config_dir, exc)
         try:
             yield
         finally:
