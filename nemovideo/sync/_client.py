@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import functools
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -222,6 +225,7 @@ class SyncNemoClient(Closing, Proxy):
             self._runner.stop(_nothing)
             raise
         self._runner.guard = functools.partial(_not_served_by, self._async.config.base_url)
+        _close_at_exit(self)
 
     def __repr__(self) -> str:
         return (
@@ -248,6 +252,7 @@ class SyncNemoClient(Closing, Proxy):
         from :meth:`with_options` closes nothing; closing the client closes its views too.
         """
         if self._owns_runner:
+            _open_clients.discard(self)
             self._runner.stop(self._async.aclose)
 
     def with_options(
@@ -291,6 +296,24 @@ class SyncNemoClient(Closing, Proxy):
     def assistant(self, **options: Any) -> SyncAssistant:
         """The skill's conversation on this client (options as ``NemoClient.assistant``)."""
         return SyncAssistant(self, self._async.assistant(**options))
+
+
+_open_clients: weakref.WeakSet[SyncNemoClient] = weakref.WeakSet()
+
+
+def _close_at_exit(client: SyncNemoClient) -> None:
+    """Close ``client`` when the interpreter exits if nobody did: a script that forgets
+    ``close()`` ends quietly, without aiohttp's "Unclosed client session" on stderr."""
+    if not _open_clients:
+        atexit.unregister(_close_open_clients)
+        atexit.register(_close_open_clients)
+    _open_clients.add(client)
+
+
+def _close_open_clients() -> None:
+    for client in list(_open_clients):
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 def _not_served_by(base_url: str, loop: asyncio.AbstractEventLoop) -> None:

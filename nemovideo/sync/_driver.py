@@ -14,7 +14,8 @@ Whoever drives, the loop is the same, so the aiohttp session, its connections an
 shared by every thread, and a call never runs twice at once on two loops. Ctrl-C in a main
 thread that is driving cancels its call the way ``asyncio.run`` does (the task is cancelled, its
 cleanup runs, ``KeyboardInterrupt`` is raised again); in a thread that waits for another
-driver, the call is cancelled on the loop and waited for.
+driver, the call is cancelled on the loop and waited for. Any other exception a signal handler
+raises during a call (``signal.alarm`` timeouts) cancels the call the same way.
 
 While no call is running the loop is parked: nothing runs until the next call. A connection the
 server closed meanwhile is noticed first: after a pause the next call lets the loop read pending
@@ -90,6 +91,8 @@ class DrivenLoop:
             forks.abandon(self._loop, self._lock, self._state, self._relief)
             if self._stopping:
                 self._generation = forks.generation
+                self._lock = threading.Lock()
+                self._state = threading.Condition(self._lock)
                 return False
             self._setup()
             return True
@@ -108,7 +111,9 @@ class DrivenLoop:
         ``wait=False`` (a finalizer, or a call from inside the loop) schedules all that and
         returns.
         """
-        if self._generation != forks.generation and not self._after_fork():
+        if self._generation != forks.generation:
+            self._stopping = True  # unused in this forked child: nothing of its own to close
+            self._after_fork()
             return
         with self._lock:
             if self._stopping:
@@ -164,9 +169,10 @@ class DrivenLoop:
             return self._drive(coro)
         try:
             return done.result()
-        except KeyboardInterrupt:
-            self._loop.call_soon_threadsafe(_cancel, tasks)
-            concurrent.futures.wait([done])
+        except BaseException:
+            if not done.done():  # interrupted by a signal handler: cancel the call, as Ctrl-C
+                self._loop.call_soon_threadsafe(_cancel, tasks)
+                concurrent.futures.wait([done])
             raise
 
     def _drive(self, coro: Coroutine[Any, Any, R]) -> R:
@@ -185,9 +191,12 @@ class DrivenLoop:
                     raise ClientClosedError(
                         "The SyncNemoClient was closed during this call."
                     ) from None
-                except KeyboardInterrupt:
-                    task.cancel()
-                    loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+                except BaseException:
+                    # Ctrl-C, or anything a signal handler raised (a SIGALRM timeout) while the
+                    # loop ran: the call is cancelled and its cleanup runs, nothing stays behind
+                    if not task.done():
+                        task.cancel()
+                        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
                     raise
         finally:
             self._parked_at = time.monotonic()
