@@ -36,8 +36,12 @@ class Pool:
         session: aiohttp.ClientSession | None,
         trace_configs: Sequence[aiohttp.TraceConfig],
         timeout: aiohttp.ClientTimeout,
+        *,
+        limit: int = 0,
+        limit_per_host: int = 0,
     ) -> None:
         self.owns_session = session is None
+        self._limits = (limit, limit_per_host)
         self.closed = False
         self.user_id: str | None = None
         self._session = session
@@ -71,7 +75,9 @@ class Pool:
             )
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=self._limits[0], limit_per_host=self._limits[1], ttl_dns_cache=300
+                ),
                 timeout=self._timeout,
                 headers={"User-Agent": f"nemovideo-python/{__version__}"},
                 trace_configs=self._trace_configs or None,

@@ -11,6 +11,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from aiohttp import ClientSession
+
 from nemovideo._util.closing import Closing
 from nemovideo._util.served import loop_serving
 from nemovideo.assistant._assistant import Assistant
@@ -211,11 +213,22 @@ class SyncNemoClient(Closing, Proxy):
 
     @_takes_options_of(NemoClient)
     def __init__(self, **options: Any) -> None:
-        if options.get("http_session") is not None:
+        """``http_session``, if given, is a function that makes the ``aiohttp.ClientSession``
+        (with your connector, limits, trace configs): an aiohttp session belongs to the loop it
+        was made on, so it is called on the client's own loop, and ``close()`` closes it::
+
+            SyncNemoClient(http_session=lambda: aiohttp.ClientSession(trace_configs=[trace]))
+        """
+        factory = options.pop("http_session", None)
+        if (factory is not None and not callable(factory)) or isinstance(factory, ClientSession):
             raise ValidationError(
-                "SyncNemoClient runs on its own event loop, so it cannot share an "
-                "aiohttp.ClientSession; leave http_session out (it opens its own pool)."
+                "SyncNemoClient runs on its own event loop, so it cannot use an "
+                "aiohttp.ClientSession made elsewhere; pass a function that makes one, "
+                "http_session=lambda: aiohttp.ClientSession(...), called on that loop."
             )
+        self._made_session: ClientSession | None = None
+        if factory is not None:
+            options["http_session"] = _MadeOnLoop(factory, self)
         self._runner = DrivenLoop()
         self._client = self
         self._owns_runner = True
@@ -243,7 +256,7 @@ class SyncNemoClient(Closing, Proxy):
             source=self,
             stacklevel=2,
         )
-        runner.stop(self._async.aclose, wait=False)
+        runner.stop(self._aclose, wait=False)
 
     def close(self) -> None:
         """Close the connection pool and end the helper thread; idempotent.
@@ -253,7 +266,14 @@ class SyncNemoClient(Closing, Proxy):
         """
         if self._owns_runner:
             _open_clients.discard(self)
-            self._runner.stop(self._async.aclose)
+            self._runner.stop(self._aclose)
+
+    async def _aclose(self) -> None:
+        try:
+            await self._async.aclose()
+        finally:
+            if self._made_session is not None:
+                await self._made_session.close()
 
     def with_options(
         self, *, on_retry: RetryHook | None = None, **options: Unpack[ConfigOptions]
@@ -327,8 +347,23 @@ def _not_served_by(base_url: str, loop: asyncio.AbstractEventLoop) -> None:
         )
 
 
+class _MadeOnLoop:
+    """The ``http_session`` factory a ``SyncNemoClient`` was given, to call on its loop."""
+
+    def __init__(self, factory: Callable[[], ClientSession], owner: SyncNemoClient) -> None:
+        self.factory, self.owner = factory, owner
+
+
 async def _make_client(options: dict[str, Any]) -> NemoClient:
     """Built on the client's loop, where everything the client creates will be used."""
+    made = options.get("http_session")
+    if isinstance(made, _MadeOnLoop):
+        session = made.factory()
+        if not isinstance(session, ClientSession):
+            raise ValidationError(
+                f"http_session must make an aiohttp.ClientSession, it made {type(session)}"
+            )
+        made.owner._made_session = options["http_session"] = session  # noqa: SLF001
     return NemoClient(**options)
 
 
