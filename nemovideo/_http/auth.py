@@ -27,6 +27,7 @@ import attrs
 
 from nemovideo._config.config import ClientConfig
 from nemovideo._config.rules import header_safe
+from nemovideo._http.pool import asyncio_loop
 from nemovideo._util import forks
 from nemovideo._util.files import FileLock, atomic_write_bytes, create_once
 from nemovideo.errors import APIError, AuthenticationError, RateLimitError, TransportError
@@ -270,6 +271,7 @@ class TokenProvider:
         current = self._current
         if current is not None and current.usable():
             return current.token
+        asyncio_loop()
         async with self._renewal_lock():
             if self._current is not None and self._current.usable():
                 return self._current.token

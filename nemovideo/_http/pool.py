@@ -23,9 +23,22 @@ from nemovideo._util import forks
 from nemovideo._version import __version__
 from nemovideo.errors import ClientClosedError, NemoError
 
-__all__ = ["Pool", "ProxyChoice"]
+__all__ = ["Pool", "ProxyChoice", "asyncio_loop"]
 
 ProxyChoice = tuple[URL, aiohttp.BasicAuth | None] | None
+
+
+def asyncio_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; a ``NemoError`` saying so under another event loop (trio)."""
+    loop = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+    if loop is None:
+        raise NemoError(
+            "NemoClient runs on asyncio, and no asyncio event loop is running here (trio and "
+            "other event loops are not supported). Call it from asyncio code (asyncio.run, "
+            "uvloop), or use the blocking SyncNemoClient, e.g. from trio with "
+            "trio.to_thread.run_sync."
+        )
+    return loop
 
 
 class Pool:
@@ -64,7 +77,9 @@ class Pool:
             self._after_fork()
         if self.closed:
             raise ClientClosedError("This NemoClient is closed; create a new one.")
-        loop = asyncio.get_running_loop()
+        loop = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+        if loop is None:
+            loop = asyncio_loop()  # raises: not under asyncio
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
@@ -104,6 +119,7 @@ class Pool:
         self._session = None
 
     async def aclose(self) -> None:
+        asyncio_loop()
         if self._generation != forks.generation:
             self._after_fork()
         self.closed = True
