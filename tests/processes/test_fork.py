@@ -127,6 +127,37 @@ print(json.dumps({"before": before, "results": results, "after": after}))
 """
 )
 
+INJECTED_SESSION = (
+    COMMON
+    + """
+import aiohttp
+
+async def make():
+    session = aiohttp.ClientSession()
+    client = nemovideo.NemoClient(base_url=url, config_dir=config_dir, http_session=session,
+                                  **options)
+    await client.credits()
+    return session, client
+
+loop = asyncio.new_event_loop()
+session, client = loop.run_until_complete(make())
+
+async def child(n):
+    try:
+        await client.credits()
+    except nemovideo.NemoError as exc:
+        return str(exc)
+    return "no error"
+
+results = fork_children(lambda n: asyncio.run(child(n)))
+after = loop.run_until_complete(client.credits()).available
+loop.run_until_complete(client.aclose())
+loop.run_until_complete(session.close())
+loop.close()
+print(json.dumps({"results": results, "after": after}))
+"""
+)
+
 
 async def run_script(tmp_path: Path, emu: Emulator, script: str, *extra: str) -> dict[str, Any]:
     path = tmp_path / "forks.py"
@@ -182,3 +213,13 @@ async def test_an_async_client_used_before_fork_works_in_every_child(
     got = await run_script(tmp_path, emulator, ASYNC_AFTER_A_CALL)
     assert got["before"] == got["after"] == 100
     check_children(got["results"], emulator)
+
+
+async def test_an_injected_session_used_after_fork_says_to_make_one_per_worker(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    got = await run_script(tmp_path, emulator, INJECTED_SESSION)
+    assert got["after"] == 100, "the parent keeps its session"
+    for result in got["results"]:
+        text = result["ok"]
+        assert "forked" in text and "post_fork" in text and "worker_process_init" in text
