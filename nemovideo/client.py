@@ -13,7 +13,7 @@ Forgetting ``async with`` is safe: call ``await client.aclose()`` when done.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import aiohttp
 import attrs
@@ -27,6 +27,7 @@ from nemovideo._http.transport import RetryHook, Transport
 from nemovideo._util.closing import AsyncClosing
 from nemovideo._util.log import setup_from_env as setup_logging_from_env
 from nemovideo._util.numbers import whole
+from nemovideo._util.plain import Plain, refuse_pickle
 from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import Session, check_session_id
 
@@ -47,7 +48,7 @@ def _count(value: Any) -> int | None:
 
 
 @attrs.frozen
-class Credits:
+class Credits(Plain):
     """The account balance. ``frozen`` is reserved by work in progress; ``total = available + frozen``.
 
     :ivar available: credits that can be spent now.
@@ -153,6 +154,9 @@ class NemoClient(AsyncClosing):
         client = cls.__new__(cls)
         cls._bind(client, transport)
         return client
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("NemoClient")
 
     def __repr__(self) -> str:
         state = "closed" if self._transport.closed else "open"

@@ -93,7 +93,12 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 class NemoError(Exception):
-    """Root of every error raised by nemovideo."""
+    """Root of every error raised by nemovideo.
+
+    Every error pickles with all its attributes (``code``, ``http_status``, ``job_id``,
+    ``reason``...), so it crosses a process boundary whole (``ProcessPoolExecutor``, Celery,
+    Ray); any token a server echoed into one of them is masked in the pickle.
+    """
 
     request_id: str | None = None
 
@@ -106,6 +111,12 @@ class NemoError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild without calling ``__init__`` (whose signature differs per class), from the
+        message and the attributes, every text in them passed through ``redact``."""
+        state = {name: _masked(value) for name, value in vars(self).items()}
+        return _rebuild, (type(self), redact(str(self.message))), state
 
 
 class ValidationError(NemoError, ValueError):
@@ -364,6 +375,26 @@ class RenderTimeoutError(NemoError, TimeoutError):
             f"job.wait(timeout=...) or raise render_timeout; resume later with "
             f"client.renderer.resume({job_id!r}) or `nemovideo export --job {job_id}`."
         )
+
+
+def _rebuild(cls: type[NemoError], message: str) -> NemoError:
+    """An error of ``cls`` carrying ``message``; pickle then restores its attributes."""
+    error = cls.__new__(cls, message)
+    Exception.__init__(error, message)
+    return error
+
+
+def _masked(value: Any, depth: int = 0) -> Any:
+    """``value`` with every string in it redacted (mappings, lists and tuples walked)."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 50:
+        return value
+    if isinstance(value, Mapping):
+        return {_masked(k, depth + 1): _masked(v, depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_masked(v, depth + 1) for v in value)
+    return value
 
 
 _BY_CODE: dict[int, type[APIError]] = {

@@ -10,12 +10,13 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from yarl import URL
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, encode_segment
+from nemovideo._util.plain import refuse_pickle
 from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError
 from nemovideo.state import SessionState
@@ -59,6 +60,9 @@ class Session:
         self.id = check_session_id(session_id)
         self.task_id = task_id
         self.user_id = user_id
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("Session")
 
     def __repr__(self) -> str:
         return f"<Session id={self.id!r} task_id={self.task_id!r}>"

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from nemovideo._util.numbers import finite_float, whole
+from nemovideo._util.plain import Plain
 from nemovideo.draft import _read as rd
 from nemovideo.draft._model import Draft
 
@@ -73,7 +74,7 @@ def _kind(*hints: str | None) -> str | None:
 
 
 @attrs.frozen
-class MediaInfo:
+class MediaInfo(Plain):
     """One uploaded file as the server describes it (``video_infos`` entries, upload answers).
 
     ``duration`` is in seconds as the server reports it; ``kind`` is video, image or audio.
@@ -112,7 +113,7 @@ class MediaInfo:
 
 
 @attrs.frozen
-class CanvasConfig:
+class CanvasConfig(Plain):
     """The output canvas. ``aspect_ratio`` is as given, else reduced from width and height."""
 
     width: int | None = None
@@ -132,7 +133,7 @@ class CanvasConfig:
 
 
 @attrs.frozen
-class GeneratedMedia:
+class GeneratedMedia(Plain):
     """A clip, track or image the agent generated (``generated_media`` entries)."""
 
     url: str | None = None
@@ -148,7 +149,7 @@ class GeneratedMedia:
 
 
 @attrs.frozen(repr=False)
-class SessionState:
+class SessionState(Plain):
     """What ``GET /api/state/nemo_agent/me/<sid>/latest`` returned; ``raw`` is its whole ``data``."""
 
     session_id: str | None = None

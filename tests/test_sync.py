@@ -4,7 +4,7 @@ The blocking client runs the async one on its own loop, driven by the calling th
 (no loop of its own, nobody else in a call) and by the client's helper thread otherwise. A test
 that blocks its own event loop (calling the sync client from ``async def``) cannot also serve the
 emulator on that loop, so those tests host the emulator on a loop thread of its own
-(``threaded_emulator``).
+(``threaded_emulator``, from the package's pytest plugin).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,22 +49,6 @@ async def until(seen: Callable[[], bool]) -> None:
 
 def loop_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("nemovideo-sync")]
-
-
-@pytest.fixture
-def threaded_emulator() -> Iterator[Emulator]:
-    """An emulator served from its own loop thread, free while the test's loop is blocked."""
-    loop = asyncio.new_event_loop()
-    host = threading.Thread(target=loop.run_forever, name="emulator-host", daemon=True)
-    host.start()
-    emu = asyncio.run_coroutine_threadsafe(Emulator().start(), loop).result(60)
-    try:
-        yield emu
-    finally:
-        asyncio.run_coroutine_threadsafe(emu.close(), loop).result(60)
-        loop.call_soon_threadsafe(loop.stop)
-        host.join(60)
-        loop.close()
 
 
 async def _exportable_session(client: nemovideo.NemoClient, emu: Emulator) -> nemovideo.Session:

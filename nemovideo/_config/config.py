@@ -182,6 +182,10 @@ class ClientConfig:
         "largest chat stream event (16 MB)")  # fmt: skip
     max_response_bytes: int = _opt(32 << 20, POSITIVE_COUNT, "limits",
         "largest JSON answer, counted after decompression (32 MB)")  # fmt: skip
+    max_connections: int = _opt(0, COUNT, "limits",
+        "open connections at once, all hosts together; 0: no limit")  # fmt: skip
+    max_connections_per_host: int = _opt(0, COUNT, "limits",
+        "open connections at once to one host (the API, the CDN); 0: no limit")  # fmt: skip
 
     def __attrs_post_init__(self) -> None:
         api = URL(self.base_url)
@@ -219,7 +223,8 @@ class ClientConfig:
     def limits(self) -> Limits:
         """Size caps (bytes) and upload concurrency."""
         return Limits(self.max_upload_bytes, self.upload_concurrency, self.sse_max_line_bytes,
-                      self.sse_max_event_bytes, self.max_response_bytes)  # fmt: skip
+                      self.sse_max_event_bytes, self.max_response_bytes, self.max_connections,
+                      self.max_connections_per_host)  # fmt: skip
 
     @classmethod
     def options_table(cls) -> str:

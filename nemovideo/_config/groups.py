@@ -63,10 +63,12 @@ class ChatWaits:
 
 @attrs.frozen
 class Limits:
-    """Size caps, in bytes, and upload concurrency."""
+    """Size caps, in bytes, upload concurrency, and the connection pool's limits (0: none)."""
 
     max_upload_bytes: int
     upload_concurrency: int
     sse_max_line_bytes: int
     sse_max_event_bytes: int
     max_response_bytes: int
+    max_connections: int = 0
+    max_connections_per_host: int = 0

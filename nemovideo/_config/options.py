@@ -46,6 +46,8 @@ class ConfigOptions(TypedDict, total=False):
     sse_max_line_bytes: int
     sse_max_event_bytes: int
     max_response_bytes: int
+    max_connections: int
+    max_connections_per_host: int
     download_timeout: float | None
     proxy: str | None
     trust_env: bool

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from nemovideo._config.config import ClientConfig
     from nemovideo._http.exchange import Reader
     from nemovideo._http.retry import Envelope
-    from nemovideo._http.transport import OpenStream, Transport
+    from nemovideo._http.transport import OpenStream, RetryHook, Transport
+    from nemovideo.errors import NemoError
 
 __all__ = ["Api"]
 
@@ -150,6 +151,18 @@ class Api:
     def request_id(self) -> str | None:
         """The request id of the latest request this task made (the server's, else ours)."""
         return self._transport.request_id()
+
+    def watching(self, hook: RetryHook) -> Api:
+        """A view whose retries are also reported to ``hook`` (before the client's own
+        ``on_retry``): how a service learns that a request was re-sent after a lost answer."""
+        transport = self._transport
+        own = transport.on_retry
+
+        def both(call: Call, error: NemoError, delay: float) -> Any:
+            hook(call, error, delay)
+            return None if own is None else own(call, error, delay)
+
+        return Api(transport.with_config(transport.config, on_retry=both))
 
     def registration_url(self) -> str | None:
         """``<web>/register?bind=<user_id>`` for an anonymous user, once the id is known."""

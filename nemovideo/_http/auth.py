@@ -27,6 +27,8 @@ import attrs
 
 from nemovideo._config.config import ClientConfig
 from nemovideo._config.rules import header_safe
+from nemovideo._http.pool import asyncio_loop
+from nemovideo._util import forks
 from nemovideo._util.files import FileLock, atomic_write_bytes, create_once
 from nemovideo.errors import APIError, AuthenticationError, RateLimitError, TransportError
 
@@ -164,6 +166,27 @@ class AnonymousToken:
         )
 
 
+_unwritable: set[Path] = set()
+
+
+def cannot_write(config_dir: Path, exc: OSError) -> None:
+    """Note that ``config_dir`` cannot be written: one warning per directory and process.
+
+    Containers and serverless functions often have a read-only home. The client then keeps its
+    client id and anonymous token in memory: it works, but a new process asks for a new token.
+    """
+    if config_dir in _unwritable:
+        return
+    _unwritable.add(config_dir)
+    log.warning(
+        "The config dir %s cannot be written (%s): the client id and the anonymous token are "
+        "kept in memory for this process only. Set NEMO_CONFIG_DIR (or config_dir=) to a "
+        "writable directory to keep them across runs, or NEMO_TOKEN to use a token of your own.",
+        config_dir,
+        exc.strerror or type(exc).__name__,
+    )
+
+
 class ClientIdStore:
     """The client id: argument or ``NEMO_CLIENT_ID``, else a UUID persisted under the config dir."""
 
@@ -189,8 +212,7 @@ class ClientIdStore:
         try:
             self._value = self._load_or_create()
         except OSError as exc:
-            log.warning("Cannot keep a client id under %s (%s); using one for this process only",
-                        self._path.parent, exc.strerror or type(exc).__name__)  # fmt: skip
+            cannot_write(self._path.parent, exc)
             self._value = str(uuid.uuid4())
         return self._value
 
@@ -215,7 +237,10 @@ class ClientIdStore:
         """Make a new id (the server refused the old one as missing)."""
         new = str(uuid.uuid4())
         if not self._explicit:
-            atomic_write_bytes(self._path, new.encode())
+            try:
+                atomic_write_bytes(self._path, new.encode())
+            except OSError as exc:
+                cannot_write(self._path.parent, exc)
         self._value = new
         return new
 
@@ -228,6 +253,7 @@ class TokenProvider:
         self._explicit: str | None = config.token or None
         self._current: AnonymousToken | None = None
         self._lock = asyncio.Lock()
+        self._generation = forks.generation
         self.client_ids = ClientIdStore(config)
 
     def __repr__(self) -> str:
@@ -261,12 +287,14 @@ class TokenProvider:
         return cached
 
     def _store(self, tok: AnonymousToken) -> None:
+        if self._config.config_dir in _unwritable:
+            return
         payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,
                    "base_url": self._config.base_url}  # fmt: skip
         try:
             atomic_write_bytes(self._cache_path(), json.dumps(payload).encode())
         except OSError as exc:
-            log.warning("Could not cache the anonymous token: %s", exc.strerror)
+            cannot_write(self._config.config_dir, exc)
 
     async def token(self, fetch: FetchAnonymous) -> str:
         """The token to send now, fetching an anonymous one if there is none."""
@@ -275,7 +303,8 @@ class TokenProvider:
         current = self._current
         if current is not None and current.usable():
             return current.token
-        async with self._lock:
+        asyncio_loop()
+        async with self._renewal_lock():
             if self._current is not None and self._current.usable():
                 return self._current.token
             cached = await asyncio.to_thread(self._load_cached)
@@ -289,6 +318,14 @@ class TokenProvider:
                     return cached.token
                 return await self._fetch(fetch, fallback=cached or self._current)
 
+    def _renewal_lock(self) -> asyncio.Lock:
+        """The lock one renewal at a time holds; a new one in a forked child, where the
+        parent's may be held by a thread that does not exist there (``_util.forks``)."""
+        if self._generation != forks.generation:
+            self._generation = forks.generation
+            self._lock = asyncio.Lock()
+        return self._lock
+
     def lock_wait(self) -> float:
         """How long to wait for another process's renewal: the longest one can take.
 
@@ -301,6 +338,11 @@ class TokenProvider:
 
     @contextlib.asynccontextmanager
     async def _process_lock(self) -> AsyncIterator[None]:
+        """Hold the lock file shared with other processes on this config dir; without a writable
+        one there is nothing to share, and this process's asyncio lock is enough."""
+        if self._config.config_dir in _unwritable:
+            yield
+            return
         lock = FileLock(self._cache_path().with_suffix(".lock"))
         wait = self.lock_wait()
         try:
@@ -311,6 +353,8 @@ class TokenProvider:
                 f"token (lock file {lock.path}); that process seems stuck. Stop it, or give "
                 "this client its own config_dir or a NEMO_TOKEN."
             ) from None
+        except OSError as exc:  # a read-only config dir: nothing to share with other processes
+            cannot_write(self._config.config_dir, exc)
         try:
             yield
         finally:
@@ -329,7 +373,7 @@ class TokenProvider:
         """Renew after a 1001 on ``stale``; callers that lost the race get the winner's token."""
         if self._explicit:
             raise self.explicit_rejected()
-        async with self._lock:
+        async with self._renewal_lock():
             if self._current is not None and self._current.token != stale:
                 return self._current.token
             async with self._process_lock():

@@ -3,6 +3,10 @@ the proxies resolved per origin, the account's user id, and one chat lock per se
 
 The transport holds the per-view parts (config, retry policy); everything that must be one per
 client lives here, so a view is a new ``Transport`` over the same ``Pool``, not a copy of it.
+
+A pool used in a child process after ``fork()`` starts over (:mod:`nemovideo._util.forks`): the
+inherited session, its sockets and the parent's loop are dropped, never closed nor reused, and
+the child opens its own on its own loop, so a module-level client works in every worker.
 """
 
 from __future__ import annotations
@@ -15,12 +19,26 @@ import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from nemovideo._util import forks
 from nemovideo._version import __version__
-from nemovideo.errors import ClientClosedError
+from nemovideo.errors import ClientClosedError, NemoError
 
-__all__ = ["Pool", "ProxyChoice"]
+__all__ = ["Pool", "ProxyChoice", "asyncio_loop"]
 
 ProxyChoice = tuple[URL, aiohttp.BasicAuth | None] | None
+
+
+def asyncio_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; a ``NemoError`` saying so under another event loop (trio)."""
+    loop = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+    if loop is None:
+        raise NemoError(
+            "NemoClient runs on asyncio, and no asyncio event loop is running here (trio and "
+            "other event loops are not supported). Call it from asyncio code (asyncio.run, "
+            "uvloop), or use the blocking SyncNemoClient, e.g. from trio with "
+            "trio.to_thread.run_sync."
+        )
+    return loop
 
 
 class Pool:
@@ -31,8 +49,12 @@ class Pool:
         session: aiohttp.ClientSession | None,
         trace_configs: Sequence[aiohttp.TraceConfig],
         timeout: aiohttp.ClientTimeout,
+        *,
+        limit: int = 0,
+        limit_per_host: int = 0,
     ) -> None:
         self.owns_session = session is None
+        self._limits = (limit, limit_per_host)
         self.closed = False
         self.user_id: str | None = None
         self._session = session
@@ -43,6 +65,7 @@ class Pool:
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._generation = forks.generation
 
     @property
     def has_open_session(self) -> bool:
@@ -50,9 +73,13 @@ class Pool:
 
     def http(self) -> aiohttp.ClientSession:
         """The aiohttp session, created on first use inside the loop that uses it."""
+        if self._generation != forks.generation:
+            self._after_fork()
         if self.closed:
             raise ClientClosedError("This NemoClient is closed; create a new one.")
-        loop = asyncio.get_running_loop()
+        loop = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+        if loop is None:
+            loop = asyncio_loop()  # raises: not under asyncio
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
@@ -63,7 +90,9 @@ class Pool:
             )
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=self._limits[0], limit_per_host=self._limits[1], ttl_dns_cache=300
+                ),
                 timeout=self._timeout,
                 headers={"User-Agent": f"nemovideo-python/{__version__}"},
                 trace_configs=self._trace_configs or None,
@@ -71,7 +100,29 @@ class Pool:
             _no_hidden_resend(self._session)
         return self._session
 
+    def _after_fork(self) -> None:
+        """In a forked child: drop what the parent's process owned (see the module docstring)."""
+        self._generation = forks.generation
+        self._loop = None
+        self._chat_locks = weakref.WeakValueDictionary()
+        if not self.owns_session:
+            if self._session is not None and not self.closed:
+                forks.abandon(self._session)
+                self._session, self.closed = None, True
+                raise NemoError(
+                    "This NemoClient was given an aiohttp session created before this process "
+                    "was forked; its connections belong to the parent. Create the client (and "
+                    "its session) in each worker: gunicorn's post_fork hook, Celery's "
+                    "worker_process_init signal, or the worker function itself."
+                )
+            return
+        forks.abandon(self._session)
+        self._session = None
+
     async def aclose(self) -> None:
+        asyncio_loop()
+        if self._generation != forks.generation:
+            self._after_fork()
         self.closed = True
         session, self._session = self._session, None
         if session is not None and self.owns_session:

@@ -68,7 +68,9 @@ class Transport:
             timeout = aiohttp.ClientTimeout(
                 total=config.request_timeout, connect=config.connect_timeout
             )
-            self.pool, self.auth = Pool(session, trace_configs, timeout), TokenProvider(config)
+            pool = Pool(session, trace_configs, timeout, limit=config.max_connections,
+                        limit_per_host=config.max_connections_per_host)  # fmt: skip
+            self.pool, self.auth = pool, TokenProvider(config)
             register_secret(config.token)
         else:
             self.pool, self.auth = _shared

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from nemovideo._util import jsonparse as _json
+from nemovideo._util.plain import Plain, tagged
 from nemovideo.chat._question import QuestionEvent
 from nemovideo.draft._model import Draft
 
@@ -41,8 +42,9 @@ __all__ = [
 ]
 
 
+@tagged
 @attrs.frozen
-class TextEvent:
+class TextEvent(Plain):
     """Text for the user. ``partial`` chunks are deltas; the final event repeats the whole text.
 
     :ivar text: the words; a delta when ``partial``.
@@ -59,8 +61,9 @@ class TextEvent:
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
+@tagged
 @attrs.frozen
-class ToolCallEvent:
+class ToolCallEvent(Plain):
     """The agent started a tool (``edit_multitrack``, ``generate_video_with_seedance``...).
 
     :ivar name: the tool's name; ``"unknown"`` when the frame gave none.
@@ -81,8 +84,9 @@ class ToolCallEvent:
     partial: bool = attrs.field(default=False, kw_only=True)
 
 
+@tagged
 @attrs.frozen
-class ToolResultEvent:
+class ToolResultEvent(Plain):
     """A tool finished; ``response`` is what it returned.
 
     :ivar name: the tool's name, as in the matching ``ToolCallEvent``.
@@ -99,8 +103,9 @@ class ToolResultEvent:
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
+@tagged
 @attrs.frozen
-class HeartbeatEvent:
+class HeartbeatEvent(Plain):
     """A keep-alive (``event: heartbeat``, an empty ``data:``, a comment line, a heartbeat frame).
 
     A ``ChatStream`` yields every heartbeat. Heartbeats do not reset the idle clock; while only
@@ -116,8 +121,9 @@ class HeartbeatEvent:
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
+@tagged
 @attrs.frozen
-class ErrorEvent:
+class ErrorEvent(Plain):
     """A failure reported inside the stream.
 
     Two kinds (docs/protocol.md, "Chat"): ``fatal`` ones are ADK's terminal ``{"error": ...}``
@@ -141,8 +147,9 @@ class ErrorEvent:
     fatal: bool = attrs.field(default=False, kw_only=True)
 
 
+@tagged
 @attrs.frozen
-class RawEvent:
+class RawEvent(Plain):
     """A frame of a shape nobody documented; kept so nothing is lost.
 
     :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
@@ -153,8 +160,9 @@ class RawEvent:
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
+@tagged
 @attrs.frozen
-class DraftUpdatedEvent:
+class DraftUpdatedEvent(Plain):
     """Made by the client, not the server: the stream dropped and polling state found this draft.
 
     :ivar draft: the session's draft as read from state.

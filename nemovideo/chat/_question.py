@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from nemovideo._util.plain import Plain, tagged
 from nemovideo.errors import ValidationError
 
 __all__ = [
@@ -42,7 +43,7 @@ Choice = str | int
 
 
 @attrs.frozen
-class Option:
+class Option(Plain):
     """One answer the user can pick.
 
     :ivar id: what the agent calls it (``"beach"``).
@@ -54,7 +55,7 @@ class Option:
 
 
 @attrs.frozen
-class Question:
+class Question(Plain):
     """One question of an ``ask_question`` call.
 
     :ivar id: the question's id (key it in ``session.answer(..., {id: choice})``).
@@ -69,8 +70,9 @@ class Question:
     allow_multiple: bool = False
 
 
+@tagged
 @attrs.frozen
-class QuestionEvent:
+class QuestionEvent(Plain):
     """The agent asks the user something; the turn ends here and nothing was changed.
 
     ``str(event)`` is the question with numbered options, ready to show. Answer it with

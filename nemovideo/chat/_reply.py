@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from nemovideo._util.plain import Plain
 from nemovideo.chat._events import ChatEvent, ErrorEvent, ToolCallEvent
 from nemovideo.chat._question import QuestionEvent
 from nemovideo.draft._model import Draft
@@ -12,7 +13,7 @@ __all__ = ["ChatReply"]
 
 
 @attrs.frozen
-class ChatReply:
+class ChatReply(Plain):
     """A whole answer: what the backend said, did, and left in the draft.
 
     ``changes`` lists what changed in the draft since before the message (readable lines), so a

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from nemovideo._util.numbers import finite_float, whole
+from nemovideo._util.plain import Plain
 from nemovideo.draft import _read as rd
 from nemovideo.draft._track_type import TrackType
 
@@ -253,7 +254,7 @@ class Track:
 
 
 @attrs.frozen(repr=False)
-class Draft:
+class Draft(Plain):
     """The whole timeline. ``raw`` is the server's mapping (a private copy); views derive from it.
 
     Treat ``raw`` as read-only; ``to_json()`` hands out a fresh copy. Change a draft with
@@ -288,6 +289,15 @@ class Draft:
     def to_json(self) -> dict[str, Any]:
         """The draft exactly as decoded, as a fresh copy: ``Draft.from_json(d).to_json() == d``."""
         return rd.copy_draft(self.raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-data form (:mod:`nemovideo._util.plain`): the wire form, ``to_json()``."""
+        return self.to_json()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Draft:
+        """Rebuild from ``to_dict()`` (the wire form): ``Draft.from_json``."""
+        return cls.from_json(data)
 
     @property
     def meta(self) -> Mapping[str, Any]:

@@ -6,14 +6,16 @@ import asyncio
 import logging
 import os
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import check_id, id_text
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.plain import refuse_pickle
 from nemovideo._util.types import ProgressCallback
 from nemovideo.draft._model import Draft
 from nemovideo.errors import (
@@ -32,6 +34,7 @@ from nemovideo.session import check_session_id
 
 if TYPE_CHECKING:
     from nemovideo._http.api import Api
+    from nemovideo._http.retry import Call
     from nemovideo.client import NemoClient
 
 log = logging.getLogger("nemovideo.render")
@@ -42,14 +45,31 @@ __all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Ren
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_last_id_ms = 0
+_DUPLICATE_WORDS = ("duplicate", "already in use", "already exists")
 
 
-def _new_render_id() -> str:
-    """``render_<ms timestamp>``, strictly increasing within this process (unique per submit)."""
-    global _last_id_ms
-    _last_id_ms = max(int(time.time() * 1000), _last_id_ms + 1)
-    return f"render_{_last_id_ms}"
+def new_render_id() -> str:
+    """``render_<ms timestamp>_<16 hex digits>``: unique across processes and machines.
+
+    The timestamp keeps ids sortable by submit time for a reader; the 64 random bits make two
+    submits in one millisecond (eight workers exporting at once, two machines of one user)
+    as good as certain never to share an id (docs/protocol.md, "Render").
+    """
+    return f"render_{int(time.time() * 1000)}_{secrets.token_hex(8)}"
+
+
+def is_duplicate_id(error: NemoError) -> bool:
+    """True when the service refused a submit because its job id is already in use.
+
+    The protocol documents the refusal only as a "duplicate id error": a 409, or a refusal whose
+    text says the id is a duplicate, in either render envelope.
+    """
+    if isinstance(error, APIError) and (error.http_status == 409 or error.code == 409):
+        return True
+    if not isinstance(error, (APIError, RenderFailedError)):
+        return False
+    text = (error.reason or "") if isinstance(error, RenderFailedError) else error.message
+    return "id" in text.lower() and any(word in text.lower() for word in _DUPLICATE_WORDS)
 
 
 def check_job_id(job_id: object) -> str:
@@ -83,6 +103,9 @@ class RenderJob:
         self.session_id = None if session_id is None else check_session_id(session_id)
         self.last: RenderStatus | None = None
         self.result: RenderResult | None = None
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("RenderJob")
 
     def __repr__(self) -> str:
         state = self.last.state if self.last else "submitted"
@@ -226,6 +249,9 @@ class Renderer:
     def __init__(self, client: NemoClient) -> None:
         self._client = client
 
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle("Renderer")
+
     def __repr__(self) -> str:
         return f"<Renderer base_url={self._client.config.base_url!r}>"
 
@@ -249,10 +275,12 @@ class Renderer:
         """Submit ``draft`` (the session's latest when ``None``) and return the job.
 
         A draft with no clips is refused before anything is sent. The submit carries a job id the
-        client chose, so when its answer is lost (a reset, a timeout) it is sent again with the
-        *same* id and names the same job; only a submit the server answered as refused (5xx,
-        ``success: false``) is tried once more with a new id. One ``export()`` never starts two
-        renders the server saw. A 402 (``ExportBlockedError``) or an unknown session raises.
+        client chose (``render_<ms>_<random hex>``, unique across processes), so when its answer
+        is lost (a reset, a timeout) it is sent again with the *same* id and names the same job;
+        if the service refuses that re-send as a duplicate id, the job exists and is polled
+        instead. A submit the server refused (5xx, ``success: false``, or a duplicate id on its
+        first send) is tried once more with a new id. One ``export()`` never starts two renders
+        the server saw. A 402 (``ExportBlockedError``) or an unknown session raises.
         """
         session_id = check_session_id(session_id)
         if not isinstance(format, str) or not format.strip():
@@ -269,17 +297,25 @@ class Renderer:
         output = {"format": format, "quality": quality}
         encoded = model.to_json()
         for attempt in range(2):
-            job_id = _new_render_id()
+            job_id = new_render_id()
             body = {"id": job_id, "sessionId": session_id, "draft": encoded, "output": output}
+            lost: list[NemoError] = []
             try:
-                data = await self._api.send(api.RENDER_SUBMIT, json_body=body, retry_status=False)
-            except (RenderFailedError, ServerError) as exc:
-                if attempt:
+                data = await self._submitter(lost).send(
+                    api.RENDER_SUBMIT, json_body=body, retry_status=False
+                )
+            except ExportBlockedError as exc:
+                raise self._blocked(exc, session_id) from None
+            except (APIError, RenderFailedError) as exc:
+                if is_duplicate_id(exc) and lost:
+                    log.info("Render %s: the re-sent submit is a duplicate, so the job exists; "
+                             "polling it", job_id)  # fmt: skip
+                    return await self.resume(job_id, session_id=session_id)
+                refused = is_duplicate_id(exc) or isinstance(exc, (RenderFailedError, ServerError))
+                if attempt or not refused:
                     raise
                 log.info("Render submit refused (%s); submitting once more with a new id", exc)
                 continue
-            except ExportBlockedError as exc:
-                raise self._blocked(exc, session_id) from None
             return self._job_from_submit(data, job_id, session_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -289,6 +325,20 @@ class Renderer:
         return ExportBlockedError(exc.message, registration_url=exc.registration_url,
                                      claim_url=claim, code=exc.code, http_status=exc.http_status,
                                      data=exc.data, request_id=exc.request_id)  # fmt: skip
+
+    def _submitter(self, lost: list[NemoError]) -> Api:
+        """The pipeline for one submit, noting in ``lost`` each re-send after a lost answer.
+
+        A submit whose answer was lost is re-sent with the same id; if the service then refuses
+        it as a duplicate, the first copy arrived and the job exists, which only this note tells
+        apart from two submits that happened to pick one id.
+        """
+
+        def note(call: Call, exc: NemoError, delay: float) -> None:
+            if isinstance(exc, TransportError) and not exc.never_sent:
+                lost.append(exc)
+
+        return self._api.watching(note)
 
     def _job_from_submit(self, data: Any, job_id: str, session_id: str) -> RenderJob:
         if isinstance(data, Mapping):

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.plain import Plain
 from nemovideo.errors import TransportError
 
 __all__ = ["RenderResult", "RenderStatus", "has_status"]
@@ -38,7 +39,7 @@ def has_status(data: Any) -> bool:
 
 
 @attrs.frozen
-class RenderStatus:
+class RenderStatus(Plain):
     """One poll answer, whichever of the three shapes it came in.
 
     ``state`` is normalised: ``"completed"``, ``"failed"`` or the server's in-progress word.
@@ -112,7 +113,7 @@ class RenderStatus:
 
 
 @attrs.frozen
-class RenderResult:
+class RenderResult(Plain):
     """A finished render: where to fetch it, and what the server said about it.
 
     In a notebook it displays as a video player.

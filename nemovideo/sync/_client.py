@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
+import functools
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from aiohttp import ClientSession
+
 from nemovideo._util.closing import Closing
+from nemovideo._util.served import loop_serving
 from nemovideo.chat import ChatStream
 from nemovideo.client import NemoClient
-from nemovideo.errors import ValidationError
+from nemovideo.errors import NemoError, ValidationError
 from nemovideo.render._renderer import Renderer, RenderJob
 from nemovideo.session import Session
 from nemovideo.sync._driver import DrivenLoop
@@ -175,11 +183,22 @@ class SyncNemoClient(Closing, Proxy):
 
     @_takes_options_of(NemoClient)
     def __init__(self, **options: Any) -> None:
-        if options.get("http_session") is not None:
+        """``http_session``, if given, is a function that makes the ``aiohttp.ClientSession``
+        (with your connector, limits, trace configs): an aiohttp session belongs to the loop it
+        was made on, so it is called on the client's own loop, and ``close()`` closes it::
+
+            SyncNemoClient(http_session=lambda: aiohttp.ClientSession(trace_configs=[trace]))
+        """
+        factory = options.pop("http_session", None)
+        if (factory is not None and not callable(factory)) or isinstance(factory, ClientSession):
             raise ValidationError(
-                "SyncNemoClient runs on its own event loop, so it cannot share an "
-                "aiohttp.ClientSession; leave http_session out (it opens its own pool)."
+                "SyncNemoClient runs on its own event loop, so it cannot use an "
+                "aiohttp.ClientSession made elsewhere; pass a function that makes one, "
+                "http_session=lambda: aiohttp.ClientSession(...), called on that loop."
             )
+        self._made_session: ClientSession | None = None
+        if factory is not None:
+            options["http_session"] = _MadeOnLoop(factory, self)
         self._runner = DrivenLoop()
         self._client = self
         self._owns_runner = True
@@ -188,6 +207,8 @@ class SyncNemoClient(Closing, Proxy):
         except BaseException:
             self._runner.stop(_nothing)
             raise
+        self._runner.guard = functools.partial(_not_served_by, self._async.config.base_url)
+        _close_at_exit(self)
 
     def __repr__(self) -> str:
         return (
@@ -205,7 +226,7 @@ class SyncNemoClient(Closing, Proxy):
             source=self,
             stacklevel=2,
         )
-        runner.stop(self._async.aclose, wait=False)
+        runner.stop(self._aclose, wait=False)
 
     def close(self) -> None:
         """Close the connection pool and end the helper thread; idempotent.
@@ -214,7 +235,15 @@ class SyncNemoClient(Closing, Proxy):
         from :meth:`with_options` closes nothing; closing the client closes its views too.
         """
         if self._owns_runner:
-            self._runner.stop(self._async.aclose)
+            _open_clients.discard(self)
+            self._runner.stop(self._aclose)
+
+    async def _aclose(self) -> None:
+        try:
+            await self._async.aclose()
+        finally:
+            if self._made_session is not None:
+                await self._made_session.close()
 
     def with_options(
         self, *, on_retry: RetryHook | None = None, **options: Unpack[ConfigOptions]
@@ -261,8 +290,52 @@ class SyncNemoClient(Closing, Proxy):
         return SyncAssistant(self, self._async.assistant(**options))
 
 
+_open_clients: weakref.WeakSet[SyncNemoClient] = weakref.WeakSet()
+
+
+def _close_at_exit(client: SyncNemoClient) -> None:
+    """Close ``client`` when the interpreter exits if nobody did: a script that forgets
+    ``close()`` ends quietly, without aiohttp's "Unclosed client session" on stderr."""
+    if not _open_clients:
+        atexit.unregister(_close_open_clients)
+        atexit.register(_close_open_clients)
+    _open_clients.add(client)
+
+
+def _close_open_clients() -> None:
+    for client in list(_open_clients):
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+def _not_served_by(base_url: str, loop: asyncio.AbstractEventLoop) -> None:
+    """Refuse a blocking call whose answer must come from ``loop``, which the call would block."""
+    if loop_serving(base_url) is loop:
+        raise NemoError(
+            f"{base_url} is served by the event loop of the thread making this blocking "
+            "SyncNemoClient call, so the call would block its own answer. Serve the emulator "
+            "from its own thread: the pytest fixture `threaded_emulator` (instead of "
+            "`emulator`), or `with nemovideo.testing.threaded_emulator() as emu:`."
+        )
+
+
+class _MadeOnLoop:
+    """The ``http_session`` factory a ``SyncNemoClient`` was given, to call on its loop."""
+
+    def __init__(self, factory: Callable[[], ClientSession], owner: SyncNemoClient) -> None:
+        self.factory, self.owner = factory, owner
+
+
 async def _make_client(options: dict[str, Any]) -> NemoClient:
     """Built on the client's loop, where everything the client creates will be used."""
+    made = options.get("http_session")
+    if isinstance(made, _MadeOnLoop):
+        session = made.factory()
+        if not isinstance(session, ClientSession):
+            raise ValidationError(
+                f"http_session must make an aiohttp.ClientSession, it made {type(session)}"
+            )
+        made.owner._made_session = options["http_session"] = session  # noqa: SLF001
     return NemoClient(**options)
 
 

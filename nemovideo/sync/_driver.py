@@ -14,7 +14,8 @@ Whoever drives, the loop is the same, so the aiohttp session, its connections an
 shared by every thread, and a call never runs twice at once on two loops. Ctrl-C in a main
 thread that is driving cancels its call the way ``asyncio.run`` does (the task is cancelled, its
 cleanup runs, ``KeyboardInterrupt`` is raised again); in a thread that waits for another
-driver, the call is cancelled on the loop and waited for.
+driver, the call is cancelled on the loop and waited for. Any other exception a signal handler
+raises during a call (``signal.alarm`` timeouts) cancels the call the same way.
 
 While no call is running the loop is parked: nothing runs until the next call. A connection the
 server closed meanwhile is noticed first: after a pause the next call lets the loop read pending
@@ -33,6 +34,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
+from nemovideo._util import forks
 from nemovideo.errors import ClientClosedError, ValidationError
 
 try:  # the C functions under ``signal``'s wrappers: 0.5 us a call instead of 5-9 us
@@ -61,16 +63,39 @@ class DrivenLoop:
     """One private event loop, driven by its callers' threads; see the module docstring."""
 
     def __init__(self, name: str = "nemovideo-sync") -> None:
+        self._name = name
+        self._stopping = False
+        self.guard: Callable[[asyncio.AbstractEventLoop], None] | None = None
+        self._setup()
+
+    def _setup(self) -> None:
+        """A new loop, new locks and a new relief thread: at creation, and in a forked child."""
+        self._generation = forks.generation
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()  # entered directly on the hot path: no Python frame
         self._state = threading.Condition(self._lock)
         self._driver: int | None = None
         self._queued = 0
-        self._stopping = False
         self._exiting = False
         self._parked_at = time.monotonic()
-        self._relief = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._relief = threading.Thread(target=self._serve, name=self._name, daemon=True)
         self._relief.start()
+
+    def _after_fork(self) -> bool:
+        """In a forked child: leave the parent's loop, locks and dead thread behind (never
+        closed, see ``_util.forks``) and set up fresh ones; False when the client was already
+        stopped, which needs nothing new."""
+        with forks.lock:
+            if self._generation == forks.generation:
+                return True
+            forks.abandon(self._loop, self._lock, self._state, self._relief)
+            if self._stopping:
+                self._generation = forks.generation
+                self._lock = threading.Lock()
+                self._state = threading.Condition(self._lock)
+                return False
+            self._setup()
+            return True
 
     @property
     def stopped(self) -> bool:
@@ -86,6 +111,10 @@ class DrivenLoop:
         ``wait=False`` (a finalizer, or a call from inside the loop) schedules all that and
         returns.
         """
+        if self._generation != forks.generation:
+            self._stopping = True  # unused in this forked child: nothing of its own to close
+            self._after_fork()
+            return
         with self._lock:
             if self._stopping:
                 return
@@ -109,6 +138,15 @@ class DrivenLoop:
     # -- one call ---------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, R], *, closing: bool) -> R:
+        if self._generation != forks.generation:
+            self._after_fork()
+        running = asyncio._get_running_loop()  # noqa: SLF001 (public in asyncio.__all__)
+        if running is not None and self.guard is not None and not closing:
+            try:
+                self.guard(running)
+            except BaseException:
+                coro.close()
+                raise
         with self._lock:
             if self._stopping and not closing:
                 coro.close()
@@ -120,7 +158,7 @@ class DrivenLoop:
                     "(progress, on_waiting...), which run inside the client's event loop and "
                     "would deadlock. Keep callbacks short and non-blocking."
                 )
-            drive = self._driver is None and asyncio._get_running_loop() is None  # noqa: SLF001 (public in asyncio.__all__)
+            drive = self._driver is None and running is None
             if drive:
                 self._driver = threading.get_ident()
             else:
@@ -131,9 +169,10 @@ class DrivenLoop:
             return self._drive(coro)
         try:
             return done.result()
-        except KeyboardInterrupt:
-            self._loop.call_soon_threadsafe(_cancel, tasks)
-            concurrent.futures.wait([done])
+        except BaseException:
+            if not done.done():  # interrupted by a signal handler: cancel the call, as Ctrl-C
+                self._loop.call_soon_threadsafe(_cancel, tasks)
+                concurrent.futures.wait([done])
             raise
 
     def _drive(self, coro: Coroutine[Any, Any, R]) -> R:
@@ -152,9 +191,12 @@ class DrivenLoop:
                     raise ClientClosedError(
                         "The SyncNemoClient was closed during this call."
                     ) from None
-                except KeyboardInterrupt:
-                    task.cancel()
-                    loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+                except BaseException:
+                    # Ctrl-C, or anything a signal handler raised (a SIGALRM timeout) while the
+                    # loop ran: the call is cancelled and its cleanup runs, nothing stays behind
+                    if not task.done():
+                        task.cancel()
+                        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
                     raise
         finally:
             self._parked_at = time.monotonic()

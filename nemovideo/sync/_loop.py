@@ -17,7 +17,18 @@ from __future__ import annotations
 import functools
 import types
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    NoReturn,
+    ParamSpec,
+    TypeVar,
+    overload,
+)
+
+from nemovideo._util.plain import refuse_pickle
 
 if TYPE_CHECKING:
     from nemovideo.sync._client import SyncNemoClient
@@ -41,6 +52,9 @@ class Proxy:
 
     _runner: DrivenLoop
     _async: Any
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle(type(self).__name__)
 
 
 class _Forward(Generic[P, R]):

@@ -9,7 +9,8 @@
         assert len(emu.requests_to("/api/credits")) == 2
 
 With pytest, this package's plugin gives each test a fresh started ``emulator`` and a
-``nemo_client`` for it. From a shell: ``python -m nemovideo.testing --port 8765``.
+``nemo_client`` for it, and ``threaded_emulator`` (served from its own thread) for tests of
+blocking code (``SyncNemoClient``); outside pytest, ``with threaded_emulator() as emu:``. From a shell: ``python -m nemovideo.testing --port 8765``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nemovideo.testing._render.ffmpeg import make_sample_image
 from nemovideo.testing._render.job import RenderRecord
 from nemovideo.testing._server.app import Emulator
 from nemovideo.testing._server.store import RecordedRequest
+from nemovideo.testing._threaded import EmulatorThread, threaded_emulator
 from nemovideo.testing._upload.samples import sample_images
 from nemovideo.testing.faults import Faults
 
@@ -28,6 +30,7 @@ __all__ = [
     "FAST_SETTINGS",
     "ChatControls",
     "Emulator",
+    "EmulatorThread",
     "Faults",
     "RecordedRequest",
     "RenderControls",
@@ -35,4 +38,5 @@ __all__ = [
     "fast_client",
     "make_sample_image",
     "sample_images",
+    "threaded_emulator",
 ]

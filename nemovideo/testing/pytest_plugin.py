@@ -11,6 +11,14 @@ Installed with the package, so every test can name them::
         assert len(emulator.requests_to("/api/credits")) == 2
 
 ``emulator`` is a fresh, started :class:`~nemovideo.testing.Emulator`, closed after the test.
+It is served by the test's own event loop, so blocking code cannot use it: a test of a
+``SyncNemoClient`` takes ``threaded_emulator`` instead, the same emulator served from a thread of
+its own (a plain ``def`` test, no pytest-asyncio needed)::
+
+    def test_sync_credits(threaded_emulator: Emulator, tmp_path: Path) -> None:
+        with SyncNemoClient(base_url=threaded_emulator.url, config_dir=tmp_path) as client:
+            assert client.credits().available == 100
+
 ``nemo_client`` is an open ``NemoClient`` for that emulator (the same one the test's
 ``emulator`` names) with millisecond waits (:data:`~nemovideo.testing.FAST_SETTINGS`) and its
 own config dir under ``tmp_path``; for other settings, build one with
@@ -19,16 +27,18 @@ own config dir under ``tmp_path``; for other settings, build one with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 import nemovideo
 from nemovideo.testing._fast import fast_client
 from nemovideo.testing._server.app import Emulator
+from nemovideo.testing._threaded import EmulatorThread
 
-__all__ = ["emulator", "nemo_client"]
+__all__ = ["emulator", "nemo_client", "threaded_emulator"]
 
 
 @pytest_asyncio.fixture
@@ -43,3 +53,11 @@ async def nemo_client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemov
     """An open client for the test's ``emulator``, with millisecond waits and its own config dir."""
     async with fast_client(emulator, tmp_path / "nemo-client-config") as client:
         yield client
+
+
+@pytest.fixture
+def threaded_emulator() -> Iterator[Emulator]:
+    """A fresh emulator served from a loop thread of its own, free while the test's thread
+    blocks in a ``SyncNemoClient`` call (also from an ``async def`` test)."""
+    with EmulatorThread() as emu:
+        yield emu

@@ -16,6 +16,7 @@ from aiohttp.payload import Payload
 from yarl import URL
 
 from nemovideo._http import endpoints as api
+from nemovideo._util.plain import Plain
 from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import check_session_id
@@ -36,7 +37,7 @@ _MIN_RATE = 50_000  # bytes/s
 
 
 @attrs.frozen
-class UploadedMedia:
+class UploadedMedia(Plain):
     """One uploaded file: what was sent (``name``, ``size``) and what the server made of it.
 
     :ivar name: the file name sent (or the server's, for a URL upload).

@@ -33,11 +33,13 @@ async def test_the_submit_body_is_checked_as_documented(wire: Wire, emulator: Em
     assert status == 200 and answer["data"]["id"] == "r_1", "a re-sent submit names its job"
     status, answer, _ = await wire.call("POST", SUBMIT, json=job(wire, "r_1", output={"a": 1}))
     assert status == 409 and "new id" in answer["error"], "one id names one submit"
+    assert "duplicate" in answer["error"].lower(), "worded as the protocol's duplicate id error"
     other = await Wire(wire.http, emulator).login()
     status, _, _ = await other.call("POST", SUBMIT, json=job(other, "r_1"))
-    assert status == 409
-    assert list(emulator.store.render_jobs) == ["r_1"]
+    assert status == 200, "ids are unique per user: another user's id is no conflict"
+    assert sorted(emulator.store.render_jobs) == ["r_1", f"r_1@{other.user_id}"]
     assert (await finish(wire, "r_1"))["status"] == "completed"
+    assert (await finish(other, "r_1"))["status"] == "completed"
 
 
 async def test_bare_answers_and_failures_on_http_200(wire: Wire, emulator: Emulator) -> None:

@@ -13,6 +13,7 @@ Every field can be changed at any time, also mid-test::
     emu.render.redirect_downloads = True     # the fallback answers 302 to the CDN origin
     emu.render.bare = True                   # submit and cancel answer without the envelope
     emu.render.error_style = "body"          # render failures on HTTP 200, success: false
+    emu.render.strict_ids = True             # a re-sent submit is refused as a duplicate id
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class RenderControls(Hold):
     docs/protocol.md documents both. ``bare``: submit and cancel answer the job itself, with no
     ``{"success", "data"}`` envelope (some versions do), failures as ``{"error"}``.
     ``error_style``: ``"status"`` sends render-envelope failures with their HTTP status (404, 400,
-    409, 422), ``"body"`` with HTTP 200 and ``"success": false``.
+    409, 422), ``"body"`` with HTTP 200 and ``"success": false``. ``strict_ids``: every submit
+    of an id the user already has is refused as a duplicate (409), also the re-send of the same
+    submit after a lost answer, which a client must then answer by polling that job.
     """
 
     width: int | None = None
@@ -78,6 +81,7 @@ class RenderControls(Hold):
     error_style: str = attrs.field(
         default="status", validator=attrs.validators.in_(RENDER_ERROR_STYLES)
     )
+    strict_ids: bool = False
     failures: list[str] = attrs.Factory(list)
     refusals: list[Refusal] = attrs.Factory(list)
 

@@ -56,6 +56,11 @@ class RenderRecord:
     size: int | None = None
     path: str | None = None
 
+    @staticmethod
+    def file_for(key: str) -> str:
+        """The output file name for a job stored under ``key`` (a safe name, ``.mp4``)."""
+        return _file_for(key)
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RenderRecord:
         """A record from the dict form (wire keys such as ``outputUrl`` or attribute names)."""
@@ -119,7 +124,24 @@ class RenderRecord:
 
 
 class JobTable(dict[str, RenderRecord]):
-    """Render jobs by id; a plain mapping stored here becomes a :class:`RenderRecord`."""
+    """Render jobs by id; a plain mapping stored here becomes a :class:`RenderRecord`.
+
+    Ids are unique per user, as the service keeps them: a job whose id another user already
+    holds is stored under ``"<id>@<user_id>"`` (:meth:`key_for`), so tests keep reading the
+    common case as ``render_jobs[job_id]`` and :meth:`find` answers each user their own job.
+    """
+
+    def key_for(self, user_id: str, job_id: str) -> str:
+        """Where ``user_id``'s job ``job_id`` is (or would be) stored."""
+        known = self.get(job_id)
+        if known is None or known.user_id == user_id:
+            return job_id
+        return f"{job_id}@{user_id}"
+
+    def find(self, user_id: str, job_id: str) -> RenderRecord | None:
+        """``user_id``'s job ``job_id``, or None (another user's job is never answered)."""
+        record = self.get(self.key_for(user_id, job_id))
+        return record if record is not None and record.user_id == user_id else None
 
     def __setitem__(self, key: str, value: RenderRecord | Mapping[str, Any]) -> None:
         if not isinstance(value, RenderRecord):

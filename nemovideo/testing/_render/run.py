@@ -28,7 +28,10 @@ __all__ = ["RenderRunner"]
 
 
 class RenderRunner:
-    """The running render tasks of one API origin, by job id (``app[RENDERS]``)."""
+    """The running render tasks of one API origin, by output file (``app[RENDERS]``).
+
+    Keyed by the record's ``file``, unique per stored job, since two users may pick one id.
+    """
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
@@ -42,11 +45,11 @@ class RenderRunner:
 
     def start(self, job: RenderRecord, failure: str | None) -> None:
         """Render ``job`` in the background; ``failure``: fail it with that reason instead."""
-        self.tasks[job.id] = asyncio.create_task(self._run(job, failure))
+        self.tasks[job.file] = asyncio.create_task(self._run(job, failure))
 
-    async def cancel(self, job_id: str) -> None:
+    async def cancel(self, job: RenderRecord) -> None:
         """Stop the job's render if it is running (it then fails as cancelled)."""
-        task = self.tasks.get(job_id)
+        task = self.tasks.get(job.file)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -92,4 +95,4 @@ class RenderRunner:
         except Exception as exc:
             job.status, job.error = "failed", str(exc) or type(exc).__name__
         finally:
-            self.tasks.pop(job.id, None)
+            self.tasks.pop(job.file, None)

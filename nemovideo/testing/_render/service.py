@@ -13,9 +13,13 @@ answers 402 when an attribution header is missing or exports are blocked for the
 ``sessionId`` and ``draft`` are required (400) and a draft with no segments is refused (422), in
 the render envelope ``{"success": false, "error": …}``.
 
-The submit is idempotent by ``id``: one re-sent with the id of a job this user already submitted,
-for the same session, draft and output (a client whose answer was lost), answers that job and
-starts nothing; the same id for a different submit, or another user's, is 409. A refused submit
+Job ids are unique per user. The submit is idempotent by ``id``: one re-sent with the id of a job
+this user already submitted, for the same session, draft and output (a client whose answer was
+lost), answers that job and starts nothing; the same id for a different submit is refused as a
+duplicate id (409, "Duplicate render id"), as docs/protocol.md says the service does. With
+``emu.render.strict_ids`` every submit of a known id is refused that way, the re-send included
+(the service the protocol warns of: the client must then poll the job). Another user's id is
+no conflict. A refused submit
 (``emu.render.refuse_next()``) starts no job and leaves its id unused. How it all behaves comes
 from ``emu.render`` (:class:`~._render_controls.RenderControls`).
 """
@@ -57,8 +61,7 @@ def _job_of(request: web.Request) -> RenderRecord | None:
     """The job named in the path, if it exists and belongs to the caller (else 1001 / None)."""
     emu = request.app[EMULATOR]
     user = emu.authenticate(request)
-    job = emu.store.render_jobs.get(request.match_info["id"])
-    return job if isinstance(job, RenderRecord) and job.user_id == user.user_id else None
+    return emu.store.render_jobs.find(user.user_id, request.match_info["id"])
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -93,23 +96,29 @@ async def submit(request: web.Request) -> web.Response:
         return _fail(
             controls, 422, "The draft is empty: add media to the timeline before exporting"
         )
-    known = emu.store.render_jobs.get(job_id)
+    jobs = emu.store.render_jobs
+    known = jobs.find(user.user_id, job_id)
     if known is not None:
-        if known.same_submit(user.user_id, session.session_id, draft, output):
+        if not controls.strict_ids and known.same_submit(
+            user.user_id, session.session_id, draft, output
+        ):
             return render_ok(controls.bare, known.brief())
-        return _fail(controls, 409, f"Render id already in use: {job_id}; send a new id per submit")
+        return _fail(controls, 409, f"Duplicate render id: {job_id} is already in use; "
+                                    "generate a new id and retry")  # fmt: skip
     if controls.refusals:
         refusal = controls.refusals.pop(0)
         return _fail(controls, refusal.status, refusal.reason)
+    key = jobs.key_for(user.user_id, job_id)
     job = RenderRecord(
         id=job_id,
+        file=RenderRecord.file_for(key),
         user_id=user.user_id,
         session_id=session.session_id,
         draft=draft,
         output=output if isinstance(output, dict) else {},
         created_at=iso_time(time.time()),
     )
-    emu.store.render_jobs[job_id] = job
+    jobs[key] = job
     request.app[RENDERS].start(job, controls.failures.pop(0) if controls.failures else None)
     return render_ok(controls.bare, job.brief())
 
@@ -130,7 +139,7 @@ async def cancel(request: web.Request) -> web.Response:
     job = _job_of(request)
     if job is None:
         return _not_found(request)
-    await request.app[RENDERS].cancel(job.id)
+    await request.app[RENDERS].cancel(job)
     return render_ok(request.app[EMULATOR].render.bare, job.brief())
 
 

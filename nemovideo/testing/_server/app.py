@@ -16,6 +16,7 @@ of :mod:`._responses`, which the methods below wrap in the emulator's current er
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import tempfile
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from nemovideo._util.closing import AsyncClosing
+from nemovideo._util.served import forget_served, note_served
 from nemovideo.testing._chat import service as _chat
 from nemovideo.testing._chat.controls import ChatControls
 from nemovideo.testing._render import service as _render
@@ -217,6 +219,7 @@ class Emulator(AsyncClosing):
         except BaseException:
             await self.close()
             raise
+        note_served(self._url, asyncio.get_running_loop())
         return self
 
     async def _serve(self, app: web.Application, port: int) -> int:
@@ -231,6 +234,7 @@ class Emulator(AsyncClosing):
         """Stop both servers and remove the temporary data dir (a given ``data_dir`` is kept)."""
         for task in list(self.chat.background):
             task.cancel()
+        forget_served(self._url)
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()
