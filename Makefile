@@ -9,8 +9,13 @@ ADK_VENV ?= .venv-adk
 ADK1_VENV ?= .venv-adk1
 ADK_STAMP := $(ADK_VENV)/.installed-stamp
 ADK1_STAMP := $(ADK1_VENV)/.installed-stamp
+# The MCP Inspector's CLI (npm), a client nobody here wrote, for the `nemovideo mcp` tests
+# (tests/mcp). inspector-cli 1.x runs on Node 20; the 2.x inspector needs Node 22.
+INSPECTOR_DIR ?= build/inspector
+INSPECTOR_PKG ?= @modelcontextprotocol/inspector-cli@1.0.3
+INSPECTOR := $(INSPECTOR_DIR)/node_modules/@modelcontextprotocol/inspector-cli/build/cli.js
 
-.PHONY: install adk-venvs demo test lint typecheck pytest bench docs clean
+.PHONY: install adk-venvs inspector demo test lint typecheck pytest bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +39,11 @@ $(ADK1_STAMP):
 
 adk-venvs: $(ADK_STAMP) $(ADK1_STAMP)
 
+$(INSPECTOR):
+	npm install --prefix $(INSPECTOR_DIR) --no-audit --no-fund --silent '$(INSPECTOR_PKG)'
+
+inspector: $(INSPECTOR)
+
 demo: $(STAMP)
 	$(BIN)/nemovideo demo
 
@@ -44,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict nemovideo examples/*.py
 
-pytest: $(STAMP) $(ADK_STAMP) $(ADK1_STAMP)
+pytest: $(STAMP) $(ADK_STAMP) $(ADK1_STAMP) $(INSPECTOR)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 docs: $(STAMP)
@@ -56,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(ADK_VENV) $(ADK1_VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(ADK_VENV) $(ADK1_VENV) $(INSPECTOR_DIR) .mypy_cache .ruff_cache .pytest_cache site

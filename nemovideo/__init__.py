@@ -66,10 +66,10 @@ _LAZY: dict[str, str] = {
             "SyncChatStream",
             "SyncRenderer",
             "SyncUploader",
-            "SyncAssistant",
         ),
         "sync._client",
     ),
+    "SyncAssistant": "sync._assistant",
 }
 
 if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-exported)
@@ -97,7 +97,7 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-
     from nemovideo.render._renderer import RenderJob as RenderJob
     from nemovideo.render._status import RenderResult as RenderResult
     from nemovideo.render._status import RenderStatus as RenderStatus
-    from nemovideo.sync._client import SyncAssistant as SyncAssistant
+    from nemovideo.sync._assistant import SyncAssistant as SyncAssistant
     from nemovideo.sync._client import SyncChatStream as SyncChatStream
     from nemovideo.sync._client import SyncNemoClient as SyncNemoClient
     from nemovideo.sync._client import SyncRenderer as SyncRenderer

@@ -228,13 +228,13 @@ class NemoClient(AsyncClosing):
 
     async def credits(self) -> Credits:
         """The credit balance: ``Credits(available, frozen, total)``."""
-        return Credits.from_json(await self._transport.send(api.CREDITS))
+        return Credits.from_json(await self._api.send(api.CREDITS))
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> Session:
         """Start a new editing session (a project) and return it."""
         if not language or not isinstance(language, str):
             raise ValidationError("language must be a non-empty string such as 'en'")
-        data = await self._transport.send(
+        data = await self._api.send(
             api.CREATE_SESSION, json_body={"task_name": task_name, "language": language}
         )
         if not isinstance(data, dict) or not id_text(data.get("session_id")):

@@ -50,3 +50,15 @@ def modules_loaded_by(statement: str) -> set[str]:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+_SLOW = ("adk/", "newcomer/", "test_examples.py", "test_notebook.py")
+"""Tests that start whole processes (an ADK server, the CLI under a terminal, a Jupyter kernel):
+marked ``slow``, so ``pytest -m "not slow"`` runs the rest in a fraction of the time."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(Path(__file__).parent).as_posix()
+        if where.startswith(_SLOW) or where in _SLOW:
+            item.add_marker(pytest.mark.slow)

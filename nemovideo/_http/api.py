@@ -21,14 +21,18 @@ import asyncio
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from typing_extensions import Unpack
 from yarl import URL
 
 from nemovideo._http.endpoints import Endpoint
+from nemovideo._http.retry import Call, CallOptions
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from nemovideo._config.config import ClientConfig
     from nemovideo._http.exchange import Reader
-    from nemovideo._http.retry import BodyFactory, Envelope
+    from nemovideo._http.retry import Envelope
     from nemovideo._http.transport import OpenStream, Transport
 
 __all__ = ["Api"]
@@ -53,26 +57,22 @@ class Api:
         """The client's configuration (timeouts, waits, limits)."""
         return self._transport.config
 
-    def send(
-        self,
-        endpoint: Endpoint,
-        *,
-        segments: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        body: BodyFactory | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        retry_status: bool = True,
-    ) -> Awaitable[Any]:
-        """Call one documented endpoint; the answer's ``data`` (the envelope removed)."""
-        return self._transport.send(
-            endpoint,
-            segments=segments,
-            json_body=json_body,
-            body=body,
-            headers=headers,
-            timeout=timeout,
-            retry_status=retry_status,
+    def send(self, endpoint: Endpoint, **options: Unpack[CallOptions]) -> Awaitable[Any]:
+        """Call one documented endpoint; the answer's ``data`` (the envelope removed).
+
+        Method, path, envelope, auth and whether the request may be re-sent come from the table;
+        ``options`` are the call's own (``segments``, ``json_body``, ``body``, ``headers``,
+        ``timeout``, ``retry_status``).
+        """
+        return self._transport.call(
+            Call(
+                endpoint.method,
+                endpoint.path,
+                auth=endpoint.auth,
+                resend=endpoint.resend,
+                envelope=endpoint.envelope,
+                **options,
+            )
         )
 
     def request(
@@ -80,31 +80,17 @@ class Api:
         method: str,
         path: str,
         *,
-        segments: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        body: BodyFactory | None = None,
-        headers: Mapping[str, str] | None = None,
         auth: bool = True,
         resend: bool | None = None,
         envelope: Envelope = "code",
-        timeout: float | None = None,
-        retry_status: bool = True,
+        **options: Unpack[CallOptions],
     ) -> Awaitable[Any]:
         """A call the endpoint table does not name yet: ``resend`` defaults to true for
         GET/HEAD/OPTIONS/PUT/DELETE; the answer's ``data``."""
-        return self._transport.request(
-            method,
-            path,
-            segments=segments,
-            json_body=json_body,
-            body=body,
-            headers=headers,
-            auth=auth,
-            resend=resend,
-            envelope=envelope,
-            timeout=timeout,
-            retry_status=retry_status,
-        )
+        if resend is None:
+            resend = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        call = Call(method, path, auth=auth, resend=resend, envelope=envelope, **options)
+        return self._transport.call(call)
 
     def stream(
         self,
@@ -115,10 +101,24 @@ class Api:
         headers: Mapping[str, str] | None = None,
     ) -> OpenStream:
         """``async with api.stream(endpoints.CHAT, json_body=...) as resp``: an event stream,
-        sent once (the table says a chat message is never re-sent)."""
-        return self._transport.stream(
-            endpoint, segments=segments, json_body=json_body, headers=headers
+        sent once, whatever the table says of the endpoint (a message is never re-sent). The
+        wait for the answer's headers is bounded by the stream's own limits, so a server that
+        reads the message and stays silent ends in ``StreamTimeoutError``; once open, the
+        caller's clock bounds the body."""
+        config = self.config
+        call = Call(
+            endpoint.method,
+            endpoint.path,
+            segments,
+            json_body,
+            headers=headers,
+            auth=endpoint.auth,
+            resend=False,
+            envelope=endpoint.envelope,
+            stream=True,
+            open_timeout=min(config.stream_timeout, config.stream_idle_timeout),
         )
+        return self._transport.stream(call)
 
     def download(
         self,

@@ -122,7 +122,7 @@ async def decode_response(
     raw = await read_capped(resp, max_bytes)
     status = resp.status
     obj = _loads(raw)
-    failed = (resp, obj, registration_url, max_upload_bytes, subject)
+    failed: _Failed = (resp, obj, registration_url, max_upload_bytes, subject)
     if 300 <= status < 400:
         raise APIError(
             f"Unexpected redirect ({status}) from the API; redirects are not followed "
@@ -138,31 +138,51 @@ async def decode_response(
             http_status=status,
         )
     if isinstance(obj, Mapping):
-        raw_code = obj.get("code")
-        code = code_of(raw_code)
-        if raw_code is not None and code is None:
-            raise APIError(
-                f"The API answered an unreadable code ({str(raw_code)[:40]!r}); the answer was "
-                "not used.",
-                http_status=status,
-            )
-        if code is not None:
-            if code == 0 and status < 400:
-                return obj.get("data")
-            raise _error(*failed, code, message_of(obj))
-        if envelope == "render" and "success" in obj:
-            if obj.get("success") is True and status < 400:
-                data = obj.get("data")
-                return obj if data is None else data
-            if status < 400:
-                raise RenderFailedError(job_id, message_of(obj) or None)
-            raise _error(*failed, None, message_of(obj, "The render request failed"))
+        data = _unwrap(obj, envelope, status, failed, job_id)
+        if data is not _NO_ENVELOPE:
+            return data
     if status >= 400:
         text = raw[:_MAX_MESSAGE].decode("utf-8", "replace").strip()
         if "html" in (resp.content_type or ""):
             text = ""
         raise _error(*failed, None, message_of(obj, text or resp.reason or ""))
     return obj
+
+
+_NO_ENVELOPE: Any = object()
+_Failed = tuple[aiohttp.ClientResponse, Any, Callable[[], "str | None"], int, "Subject | None"]
+"""What ``_error`` needs of the answer besides its code and message."""
+
+
+def _unwrap(
+    obj: Mapping[str, Any],
+    envelope: Envelope,
+    status: int,
+    failed: _Failed,
+    job_id: str | None,
+) -> Any:
+    """The ``data`` of a ``{"code"}`` or render ``{"success"}`` envelope, the typed error it
+    stands for, or ``_NO_ENVELOPE`` when ``obj`` is neither (a bare answer)."""
+    raw_code = obj.get("code")
+    code = code_of(raw_code)
+    if raw_code is not None and code is None:
+        raise APIError(
+            f"The API answered an unreadable code ({str(raw_code)[:40]!r}); the answer was "
+            "not used.",
+            http_status=status,
+        )
+    if code is not None:
+        if code == 0 and status < 400:
+            return obj.get("data")
+        raise _error(*failed, code, message_of(obj))
+    if envelope == "render" and "success" in obj:
+        if obj.get("success") is True and status < 400:
+            data = obj.get("data")
+            return obj if data is None else data
+        if status < 400:
+            raise RenderFailedError(job_id, message_of(obj) or None)
+        raise _error(*failed, None, message_of(obj, "The render request failed"))
+    return _NO_ENVELOPE
 
 
 def _error(

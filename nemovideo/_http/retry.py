@@ -37,7 +37,7 @@ pays nothing for it. ``tests/test_retry_policy.py`` is this module's table: erro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from nemovideo._config.config import ClientConfig
 
-__all__ = ["Attempts", "BodyFactory", "Call", "Envelope", "Retry", "RetryPolicy"]
+__all__ = ["Attempts", "BodyFactory", "Call", "CallOptions", "Envelope", "Retry", "RetryPolicy"]
 
 BodyFactory = Callable[[], Any]
 
@@ -104,6 +104,18 @@ class Call:
             return f"{self.method} {build_path(self.path, self.segments)}"
         except ValueError:
             return f"{self.method} {self.path}"
+
+
+class CallOptions(TypedDict, total=False):
+    """What a caller may set on a call the endpoint table names (``Api.send(endpoint, **options)``);
+    each is the :class:`Call` field of the same name."""
+
+    segments: Mapping[str, object] | None
+    json_body: Any
+    body: BodyFactory | None
+    headers: Mapping[str, str] | None
+    timeout: float | None
+    retry_status: bool
 
 
 @attrs.define

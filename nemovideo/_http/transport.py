@@ -7,8 +7,8 @@ the :class:`~._retry.RetryPolicy` whether to try again. What leaves this module 
 answer or a :class:`~nemovideo.errors.NemoError` whose text holds no secret: aiohttp's own
 exceptions, ``OSError``, ``ValueError``, ``RecursionError`` and friends stop here.
 
-    data = await transport.request("GET", "/api/render/proxy/lambda/{id}", segments={"id": job},
-                                   envelope="render")
+    data = await transport.call(Call("GET", "/api/render/proxy/lambda/{id}", segments={"id": job},
+                                     envelope="render"))
 
 Paths are templates filled with ``segments``; each value is percent-encoded as exactly one path
 segment, so an id can never walk the URL to another endpoint (``"../../credits"``).
@@ -28,13 +28,12 @@ from yarl import URL
 from nemovideo._config.config import ClientConfig
 from nemovideo._http import endpoints as api
 from nemovideo._http.auth import TokenProvider
-from nemovideo._http.endpoints import Endpoint
 from nemovideo._http.envelope import check_event_stream, decode_response
 from nemovideo._http.exchange import Exchange, Reader, last_request_id
 from nemovideo._http.paths import build_path
 from nemovideo._http.pool import Pool
 from nemovideo._http.redact import register_secret
-from nemovideo._http.retry import BodyFactory, Call, Envelope, RetryPolicy
+from nemovideo._http.retry import Call, RetryPolicy
 from nemovideo.errors import APIError, NemoError, Subject
 
 __all__ = ["ANONYMOUS_TOKEN_PATH", "OpenStream", "RetryHook", "Transport"]
@@ -151,50 +150,6 @@ class Transport:
 
     # -- the pipeline -------------------------------------------------------------------------
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        segments: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        body: BodyFactory | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: bool = True,
-        resend: bool | None = None,
-        envelope: Envelope = "code",
-        timeout: float | None = None,
-        retry_status: bool = True,
-    ) -> Any:
-        """Send one API call and return the envelope's ``data``.
-
-        ``resend`` defaults to true for GET/HEAD/OPTIONS/PUT/DELETE. ``body`` is a factory so a
-        retry sends a fresh payload; ``timeout`` (seconds) bounds each attempt.
-        """
-        if resend is None:
-            resend = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
-        call = Call(method, path, segments, json_body, body, headers, auth, resend, envelope,
-                    timeout, retry_status=retry_status)  # fmt: skip
-        return await self._run(call, self._decoder(call))
-
-    async def send(
-        self,
-        endpoint: Endpoint,
-        *,
-        segments: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        body: BodyFactory | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        retry_status: bool = True,
-    ) -> Any:
-        """Call one documented ``endpoint`` (``_endpoints``): its method, path, envelope, auth
-        and re-send rule come from the table, so client and emulator cannot drift."""
-        call = Call(endpoint.method, endpoint.path, segments, json_body, body, headers,
-                    endpoint.auth, endpoint.resend, endpoint.envelope, timeout,
-                    retry_status=retry_status)  # fmt: skip
-        return await self._run(call, self._decoder(call))
-
     async def call(self, call: Call) -> Any:
         """Run ``call`` through the pipeline; the answer's ``data``."""
         return await self._run(call, self._decoder(call))
@@ -272,36 +227,9 @@ class Transport:
 
     # -- streams and downloads ----------------------------------------------------------------
 
-    def stream(
-        self,
-        endpoint: Endpoint,
-        *,
-        segments: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> OpenStream:
-        """Open an event stream (chat): ``async with transport.stream(api.CHAT, ...) as resp``;
-        pre-stream failures raise typed errors.
-
-        The call is never re-sent once it may have reached the server (``resend=False``, see
-        ``retry``). The wait for the answer's headers is bounded by the stream's own limits, so
-        a server that reads the message and stays silent ends in ``StreamTimeoutError``; once
-        open, the caller's clock bounds the body.
-        """
-        limit = min(self.config.stream_timeout, self.config.stream_idle_timeout)
-        call = Call(
-            endpoint.method,
-            endpoint.path,
-            segments,
-            json_body,
-            None,
-            headers,
-            auth=endpoint.auth,
-            resend=False,
-            envelope=endpoint.envelope,
-            stream=True,
-            open_timeout=limit,
-        )
+    def stream(self, call: Call) -> OpenStream:
+        """Open an event stream (chat): ``async with transport.stream(call) as resp``;
+        pre-stream failures raise typed errors (the call is built by ``Api.stream``)."""
         return OpenStream(self, call)
 
     def open_stream(self, call: Call) -> Awaitable[aiohttp.ClientResponse]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -196,7 +204,7 @@ class ChatStream(AsyncClosing):
 
         Safe from another task while a reader iterates (a "Stop" button, a watchdog): the
         connection is closed under the reader, whose ``async for`` then ends quietly, and this
-        returns once the reader has let go (at once when it is not reading the stream yet).
+        returns once the reader has left the socket (at once when it is not reading it).
         """
         if self._gen is None:
             self._gen = self._events()
@@ -204,79 +212,35 @@ class ChatStream(AsyncClosing):
             await self._gen.aclose()
             return
         self._closing = True
-        resp = self._resp
+        resp, stopped = self._resp, self._stopped
         if resp is not None:
             resp.close()
-            if self._stopped is not None:
-                await self._stopped.wait()
+            if stopped is not None:
+                await stopped.wait()
 
     # -- the work -----------------------------------------------------------------------------
 
     async def _events(self) -> AsyncGenerator[ChatEvent, None]:
-        """The state read, the POST, the reads, the recovery: all in this one generator.
+        """The state read, the POST, the reads, the recovery: the stream's one event generator.
 
         ``async for`` over a stream resumes this frame directly, one step an event; each chunk's
         SSE items are shaped only as the reader gets to them, so a chunk's ~100 decoded frames
-        are never all alive at once. One generator (not one per stage), and a
-        :class:`Deadline` (a timer on the task) rather than ``asyncio.wait_for`` for each wait
-        on the socket: every generator and task a stream holds is more for the garbage
-        collector to walk when a thousand streams run at once.
+        are never all alive at once. The socket is read by :meth:`_batches` (one step a chunk,
+        not an event), each wait bounded by a :class:`Deadline` (a timer on the task) rather
+        than an ``asyncio.wait_for`` task: every generator and task a stream holds is more for
+        the garbage collector to walk when a thousand streams run at once.
         """
-        self._stopped = stopped = asyncio.Event()
+        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
+        seen = 0
+        handle = self._session.client.api
+        self.draft_before = (await self._session.state()).draft
+        reason: str | None = None
         try:
-            shaper, keep, mode, whole = (
-                self._shaper,
-                self.events.append,
-                self._keep_mode,
-                WHOLE_EVENTS,
-            )
-            seen = 0
-            transport = self._session.client.api
-            config = transport.config
-            self.draft_before = (await self._session.state()).draft
-            body = {
-                "app_name": APP_NAME,
-                "user_id": "me",
-                "session_id": self._session.id,
-                "new_message": {"role": "user", "parts": [{"text": self.message}]},
-            }
-            decoder = SSEDecoder(
-                max_line_bytes=config.sse_max_line_bytes,
-                max_event_bytes=config.sse_max_event_bytes,
-                emit_comments=True,
-                emit_stray=True,
-                plain=True,
-            )
-            reason: str | None = None
-            try:
-                async with transport.stream(
-                    api.CHAT, json_body=body, headers=_ACCEPT_EVENTS
-                ) as resp:
-                    self._resp = resp
-                    self.request_id = transport.request_id()
-                    clock = Clock(config.stream_timeout, config.stream_idle_timeout,
-                                  config.heartbeat_notice_interval)  # fmt: skip
-                    content = resp.content
-                    while True:
-                        chunk = content.read_nowait()
-                        if not chunk:
-                            if content.at_eof():
-                                break
-                            deadline = Deadline(clock.wait())
-                            try:
-                                chunk = await content.readany()
-                            except asyncio.CancelledError:
-                                if not deadline.expired():
-                                    raise
-                                await self._tick(clock)
-                                continue
-                            finally:
-                                deadline.cancel()
-                            if not chunk or self._closing:
-                                break
-                        batch = decoder.feed(chunk)
-                        if any(_is_content(item) for item in batch):
-                            clock.content()
+            async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
+                self._resp = r
+                self.request_id = handle.request_id()
+                async with aclosing(self._batches(r.content)) as batches:
+                    async for batch in batches:
                         for item in batch:
                             for event in shaper.feed(item):
                                 seen += 1
@@ -290,39 +254,91 @@ class ChatStream(AsyncClosing):
                                         keep(kept)
                                 self._yielded += 1
                                 yield event
+        except TransportError as exc:
+            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
+                raise
+            reason = describe_error(exc)
+        except _DROPPED as exc:
+            reason = describe_error(exc)
+        for event in await self._ending(reason, seen):
+            self._yielded += 1
+            yield event
+        fatal = shaper.fatal
+        if fatal is not None:
+            raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "app_name": APP_NAME,
+            "user_id": "me",
+            "session_id": self._session.id,
+            "new_message": {"role": "user", "parts": [{"text": self.message}]},
+        }
+
+    async def _batches(self, content: aiohttp.StreamReader) -> AsyncGenerator[Sequence[Item], None]:
+        """The decoded SSE items of each chunk the server sends, until it closes the stream.
+
+        The idle and total limits and the "still working" notices run here, between chunks.
+        """
+        config = self._session.client.api.config
+        decoder = SSEDecoder(
+            max_line_bytes=config.sse_max_line_bytes,
+            max_event_bytes=config.sse_max_event_bytes,
+            emit_comments=True,
+            emit_stray=True,
+            plain=True,
+        )
+        clock = Clock(
+            config.stream_timeout, config.stream_idle_timeout, config.heartbeat_notice_interval
+        )
+        self._stopped = stopped = asyncio.Event()  # set once the reader has left the socket
+        try:
+            while True:
+                chunk = content.read_nowait()
+                if not chunk:
+                    if content.at_eof():
+                        break
+                    deadline = Deadline(clock.wait())
+                    try:
+                        chunk = await content.readany()
+                    except asyncio.CancelledError:
+                        if not deadline.expired():
+                            raise
                         await self._tick(clock)
-                    decoder.close()
-            except TransportError as exc:
-                if self._closing:
-                    return
-                if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
-                    raise
-                reason = describe_error(exc)
-            except _DROPPED as exc:
-                if self._closing:
-                    return
-                reason = describe_error(exc)
-            if self._closing:
-                return
-            tail: list[ChatEvent] = []
-            if reason is not None:
-                log.warning(
-                    "Chat stream dropped (%s); recovering by polling state, not re-sending", reason
-                )
-                tail = shaper.feed(await self._recover(reason))
-            for event in tail + shaper.finish():
-                seen += 1
-                kept = event if mode is True else _kept(event, seen, mode)
-                if kept is not None:
-                    keep(kept)
-                self._yielded += 1
-                yield event
-            fatal = shaper.fatal
-            if fatal is not None:
-                raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+                        continue
+                    finally:
+                        deadline.cancel()
+                    if not chunk or self._closing:
+                        break
+                batch = decoder.feed(chunk)
+                if any(_is_content(item) for item in batch):
+                    clock.content()
+                yield batch
+                await self._tick(clock)
+            decoder.close()
         finally:
-            self._resp = None
             stopped.set()
+
+    async def _ending(self, dropped: str | None, seen: int) -> list[ChatEvent]:
+        """What follows the last frame (kept in ``events`` as the ``seen`` before them were):
+        the recovered change when the stream ``dropped`` (the message is never re-sent), then
+        what the shaper still holds."""
+        tail: list[ChatEvent] = []
+        if self._closing:  # aclose() from another task: no recovery, nothing more
+            return tail
+        if dropped is not None:
+            log.warning(
+                "Chat stream dropped (%s); recovering by polling state, not re-sending", dropped
+            )
+            tail = self._shaper.feed(await self._recover(dropped))
+        tail += self._shaper.finish()
+        mode = self._keep_mode
+        for event in tail:
+            seen += 1
+            kept = event if mode is True else _kept(event, seen, mode)
+            if kept is not None:
+                self.events.append(kept)
+        return tail
 
     async def _tick(self, clock: Clock) -> None:
         clock.check()

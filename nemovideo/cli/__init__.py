@@ -7,6 +7,7 @@
     nemovideo export --job ID         # pick up a render after Ctrl-C or a timeout
     nemovideo credits | state         # balance; the timeline summary
     nemovideo emulator --port 8765    # serve the offline emulator for your own app
+    nemovideo mcp [--http]            # the SDK as MCP tools for AI assistants (extra [mcp])
 
 Every command but ``demo`` and ``emulator`` talks to ``NEMO_API_URL`` (or ``--api-url``) and
 remembers the session it used, so ``upload`` then ``chat`` then ``export`` work on one project
@@ -111,6 +112,12 @@ _COMMANDS = {
         "Serve the offline NemoVideo emulator (API and CDN) on 127.0.0.1 until Ctrl-C, for apps "
         "in other languages or curl. It has no real authentication.",
     ),
+    "mcp": (
+        "serve the SDK as MCP tools for AI assistants",
+        "Serve new_session, upload, chat, answer, state, export and credits as Model Context "
+        "Protocol tools, over stdio (what desktop assistants launch) or --http on 127.0.0.1. "
+        "Needs pip install 'nemovideo[mcp]'.",
+    ),
 }
 
 
@@ -175,6 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     _add(sub, "state", [common, on_session])
     emulator = sub.add_parser("emulator", help=_COMMANDS["emulator"][0], add_help=False)
     emulator.set_defaults(emulator_words=True)
+    mcp = sub.add_parser("mcp", help=_COMMANDS["mcp"][0], add_help=False)
+    mcp.set_defaults(mcp_words=True)
     return parser
 
 
@@ -209,6 +218,29 @@ def _serve_emulator(words: list[str]) -> int:
         print(f"error: cannot serve the emulator on {options.host}:{options.port}: {reason}",
               file=sys.stderr, flush=True)  # fmt: skip
         return EXIT_USAGE
+
+
+def _serve_mcp(args: argparse.Namespace, words: list[str]) -> int:
+    """``nemovideo mcp``: its options are parsed here, and the extra is imported only now."""
+    try:
+        import mcp.server.mcpserver  # noqa: F401 (the extra [mcp])
+    except ImportError:
+        from nemovideo.mcp import EXTRA_HINT
+
+        print(f"error: {EXTRA_HINT}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
+    from nemovideo.mcp import add_arguments, run
+
+    parser = _Parser(prog="nemovideo mcp", description=_COMMANDS["mcp"][1],
+                     parents=[_common_options(top=False)])  # fmt: skip
+    add_arguments(parser)
+    options = parser.parse_args(words)
+    client: dict[str, Any] = {}
+    for name, key in (("api_url", "base_url"), ("config_dir", "config_dir")):
+        value = getattr(options, name, None) or getattr(args, name, None)
+        if value:
+            client[key] = value
+    return run(options, client)
 
 
 def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
@@ -247,6 +279,8 @@ def _main(words: list[str]) -> int:
         args, extra = parser.parse_known_args(words)
         if getattr(args, "emulator_words", False):
             return _serve_emulator(extra)
+        if getattr(args, "mcp_words", False):
+            return _serve_mcp(args, extra)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except UsageError as exc:

@@ -28,8 +28,9 @@ do not call the client from inside them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from nemovideo.sync._client import (
-    SyncAssistant,
     SyncChatStream,
     SyncNemoClient,
     SyncRenderer,
@@ -47,3 +48,14 @@ __all__ = [
     "SyncSession",
     "SyncUploader",
 ]
+
+if TYPE_CHECKING:
+    from nemovideo.sync._assistant import SyncAssistant as SyncAssistant
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SyncAssistant":  # the Assistant loads on first use, not with the sync client
+        from nemovideo.sync._assistant import SyncAssistant
+
+        return SyncAssistant
+    raise AttributeError(f"module 'nemovideo.sync' has no attribute {name!r}")

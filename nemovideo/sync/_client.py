@@ -7,14 +7,13 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from nemovideo._util.closing import Closing
-from nemovideo.assistant._assistant import Assistant
 from nemovideo.chat import ChatStream
 from nemovideo.client import NemoClient
 from nemovideo.errors import ValidationError
 from nemovideo.render._renderer import Renderer, RenderJob
 from nemovideo.session import Session
 from nemovideo.sync._driver import DrivenLoop
-from nemovideo.sync._loop import Proxy, blocking, forwarding, reading
+from nemovideo.sync._loop import Proxy, View, blocking, forwarding, reading
 from nemovideo.upload._uploader import Uploader
 
 if TYPE_CHECKING:
@@ -27,9 +26,9 @@ if TYPE_CHECKING:
     from nemovideo.chat._events import ChatEvent
     from nemovideo.draft._model import Draft
     from nemovideo.render._renderer import RenderResult, RenderStatus
+    from nemovideo.sync._assistant import SyncAssistant
 
 __all__ = [
-    "SyncAssistant",
     "SyncChatStream",
     "SyncNemoClient",
     "SyncRenderJob",
@@ -42,20 +41,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class _View(Proxy):
-    """A proxy that belongs to a ``SyncNemoClient``: shares its loop."""
-
-    def __init__(self, owner: Proxy, target: Any) -> None:
-        # One family of proxies sharing a loop: each reads its owner's plumbing.
-        self._runner = owner._runner  # noqa: SLF001
-        self._client: SyncNemoClient = owner._client if isinstance(owner, _View) else owner  # type: ignore[assignment]  # noqa: SLF001
-        self._async = target
-
-    def __repr__(self) -> str:
-        return "<Sync" + repr(self._async).removeprefix("<")
-
-
-class SyncChatStream(Closing, _View):
+class SyncChatStream(Closing, View):
     """One message and its streamed answer, as a plain iterator (see ``ChatStream``)::
 
     with session.chat("make it 10 seconds") as stream:
@@ -100,7 +86,7 @@ class SyncChatStream(Closing, _View):
     """Tool calls announced but not answered (work still running on the server)."""
 
 
-class SyncRenderJob(_View):
+class SyncRenderJob(View):
     """A render job by id (see ``RenderJob``): ``job.wait()``, ``job.download("out.mp4")``."""
 
     _async: RenderJob
@@ -129,7 +115,7 @@ class SyncRenderJob(_View):
     """The latest known progress in percent."""
 
 
-class SyncRenderer(_View):
+class SyncRenderer(View):
     """Render jobs by id (see ``Renderer``): ``client.renderer.resume(job_id)``."""
 
     _async: Renderer
@@ -138,7 +124,7 @@ class SyncRenderer(_View):
     resume = blocking(Renderer.resume, SyncRenderJob)
 
 
-class SyncUploader(_View):
+class SyncUploader(View):
     """Uploads by session id (see ``Uploader``)."""
 
     _async: Uploader
@@ -147,7 +133,7 @@ class SyncUploader(_View):
     upload_urls = blocking(Uploader.upload_urls)
 
 
-class SyncSession(_View):
+class SyncSession(View):
     """One editing session (see ``Session``): upload, send, chat, state, export."""
 
     _async: Session
@@ -177,14 +163,6 @@ class SyncSession(_View):
     def client(self) -> SyncNemoClient:
         """The client this session talks through."""
         return self._client
-
-
-class SyncAssistant(_View):
-    """The skill's conversation (see ``Assistant``): ``client.assistant().handle("余额")``."""
-
-    _async: Assistant
-
-    handle = blocking(Assistant.handle)
 
 
 def _takes_options_of(
@@ -286,6 +264,8 @@ class SyncNemoClient(Closing, Proxy):
 
     def assistant(self, **options: Any) -> SyncAssistant:
         """The skill's conversation on this client (options as ``NemoClient.assistant``)."""
+        from nemovideo.sync._assistant import SyncAssistant  # the Assistant loads on first use
+
         return SyncAssistant(self, self._async.assistant(**options))
 
 

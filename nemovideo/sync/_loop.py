@@ -20,9 +20,16 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 if TYPE_CHECKING:
+    from nemovideo.sync._client import SyncNemoClient
     from nemovideo.sync._driver import DrivenLoop
 
-__all__ = ["Proxy", "blocking", "forwarding", "reading"]
+__all__ = [
+    "Proxy",
+    "View",
+    "blocking",
+    "forwarding",
+    "reading",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -117,3 +124,16 @@ def reading() -> Any:
         \"\"\"The session id.\"\"\"
     """
     return _Reading()
+
+
+class View(Proxy):
+    """A proxy that belongs to a ``SyncNemoClient``: shares its loop."""
+
+    def __init__(self, owner: Proxy, target: Any) -> None:
+        # One family of proxies sharing a loop: each reads its owner's plumbing.
+        self._runner = owner._runner  # noqa: SLF001
+        self._client: SyncNemoClient = owner._client if isinstance(owner, View) else owner  # type: ignore[assignment]  # noqa: SLF001
+        self._async = target
+
+    def __repr__(self) -> str:
+        return "<Sync" + repr(self._async).removeprefix("<")

@@ -89,7 +89,10 @@ class ChatControls(Hold):
     ``frozen`` while the stream runs; ``hold()`` keeps tools running until ``release()``, to look
     at that state mid-edit. ``two_stage`` makes generation with music or a title run in
     two stages, as the real backend's can: the video in the stream, then the music and title as a
-    long-running tool call that the stream closes on, applied ``stage_two_delay`` seconds later.
+    long-running tool call that the stream closes on, applied at the session's
+    ``stage_two_reads``-th state read after the stream closed (an event, not a clock: the client's
+    first read after the stream still sees stage one), or ``stage_two_delay`` seconds later when
+    that is set.
     """
 
     delay: float = 0.01
@@ -111,7 +114,8 @@ class ChatControls(Hold):
     edit_cost: int = 50
     generation_cost: int = 100
     two_stage: bool = False
-    stage_two_delay: float = 0.05
+    stage_two_reads: int = 2
+    stage_two_delay: float | None = None
     progressive: bool = False
     question: Mapping[str, Any] | None = None
     prestream: str | None = None

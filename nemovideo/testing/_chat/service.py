@@ -101,8 +101,8 @@ def _stage_two(ctl: ChatControls, plan: Plan) -> list[Step]:
     return steps[at:]
 
 
-async def _finish_later(ctl: ChatControls, steps: list[Step], session: SessionRecord) -> None:
-    await asyncio.sleep(ctl.stage_two_delay)
+async def _finish_later(delay: float, steps: list[Step], session: SessionRecord) -> None:
+    await asyncio.sleep(delay)
     for step in steps:
         step.edit(session.state)
 
@@ -114,9 +114,13 @@ async def _announce_stage_two(turn: Turn, later: list[Step], session: SessionRec
         lambda state: None,
         "Music and title added",
     )
-    task = asyncio.get_running_loop().create_task(_finish_later(turn.ctl, later, session))
-    turn.ctl.background.add(task)
-    task.add_done_callback(turn.ctl.background.discard)
+    delay = turn.ctl.stage_two_delay
+    if delay is None:
+        session.later += [(turn.ctl.stage_two_reads, step.edit) for step in later]
+    else:
+        task = asyncio.get_running_loop().create_task(_finish_later(delay, later, session))
+        turn.ctl.background.add(task)
+        task.add_done_callback(turn.ctl.background.discard)
     await turn.call(call, f"adk-{uuid.uuid4()}")
     if not turn.ctl.silent:
         await turn.text(

@@ -127,4 +127,5 @@ async def state(request: web.Request) -> web.Response:
     emu = request.app[EMULATOR]
     user = emu.authenticate(request)
     session = emu.store.session_for(user, request.match_info["sid"])
+    session.settle()
     return emu.ok(session.to_json())

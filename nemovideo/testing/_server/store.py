@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,16 @@ class SessionRecord:
     state: dict[str, Any]
     chat_log: list[dict[str, Any]] = attrs.Factory(list)
     created_at: float = attrs.Factory(time.time)
+    later: list[tuple[int, Callable[[dict[str, Any]], None]]] = attrs.Factory(list)
+    """Work the backend finishes after a stream closed: ``(reads, edit)``, applied to ``state``
+    at the session's ``reads``-th state read from now (see :meth:`settle`)."""
+
+    def settle(self) -> None:
+        """One state read: count down the work still running, and apply what is due."""
+        due = [edit for reads, edit in self.later if reads <= 1]
+        self.later = [(reads - 1, edit) for reads, edit in self.later if reads > 1]
+        for edit in due:
+            edit(self.state)
 
     def to_json(self) -> dict[str, Any]:
         """The ``/latest`` state answer; a deep copy, so callers cannot alias the store."""
