@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     from nemovideo.render._renderer import RenderResult, RenderStatus
     from nemovideo.sync._assistant import SyncAssistant
 
-__all__ = [
-    "SyncChatStream",
-    "SyncNemoClient",
-    "SyncRenderJob",
-    "SyncRenderer",
-    "SyncSession",
-    "SyncUploader",
-]
 
 P = ParamSpec("P")
 T = TypeVar("T")
