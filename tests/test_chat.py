@@ -162,7 +162,7 @@ async def test_dropped_stream_recovers_by_polling_and_never_resends(
     session: nemovideo.Session, emulator: Emulator, ctl: ChatControls
 ) -> None:
     ctl.drop_after = 2
-    ctl.finish_delay = 0.03  # the edit lands after the first poll: recovery must keep polling
+    ctl.finish_reads = 2  # the edit lands at the second poll: recovery must keep polling
     async with session.chat(MAKE_VIDEO) as stream:
         events = [event async for event in stream]
     assert ctl.dropped == 1
@@ -172,7 +172,7 @@ async def test_dropped_stream_recovers_by_polling_and_never_resends(
     assert last.draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-15s)"
     assert "Added Video track 3 clips (0-15s)" in last.changes
     assert stream.recovered and stream.recovered_draft == last.draft
-    assert len(emulator.requests_to("/api/state/", "GET")) >= 3  # baseline + at least 2 polls
+    assert len(emulator.requests_to("/api/state/", "GET")) == 3  # the baseline, then two polls
 
 
 async def test_send_after_a_drop_returns_the_recovered_draft(

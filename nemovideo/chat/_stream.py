@@ -204,7 +204,7 @@ class ChatStream(AsyncClosing):
 
         Safe from another task while a reader iterates (a "Stop" button, a watchdog): the
         connection is closed under the reader, whose ``async for`` then ends quietly, and this
-        returns once the reader has left the socket (at once when it is not reading it).
+        returns once the reader has let go (at once when it is not reading the stream yet).
         """
         if self._gen is None:
             self._gen = self._events()
@@ -212,11 +212,11 @@ class ChatStream(AsyncClosing):
             await self._gen.aclose()
             return
         self._closing = True
-        resp, stopped = self._resp, self._stopped
+        resp = self._resp
         if resp is not None:
             resp.close()
-            if stopped is not None:
-                await stopped.wait()
+            if self._stopped is not None:
+                await self._stopped.wait()
 
     # -- the work -----------------------------------------------------------------------------
 
@@ -233,9 +233,10 @@ class ChatStream(AsyncClosing):
         shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
         seen = 0
         handle = self._session.client.api
-        self.draft_before = (await self._session.state()).draft
+        self._stopped = stopped = asyncio.Event()
         reason: str | None = None
         try:
+            self.draft_before = (await self._session.state()).draft
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
                 self._resp = r
                 self.request_id = handle.request_id()
@@ -255,17 +256,28 @@ class ChatStream(AsyncClosing):
                                 self._yielded += 1
                                 yield event
         except TransportError as exc:
-            if isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent:
-                raise
-            reason = describe_error(exc)
+            reason = self._dropped(exc)
         except _DROPPED as exc:
             reason = describe_error(exc)
+        finally:
+            self._resp = None
+            stopped.set()
+        if self._closing:  # closed by aclose() from another task: end quietly
+            return
         for event in await self._ending(reason, seen):
             self._yielded += 1
             yield event
         fatal = shaper.fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _dropped(self, exc: TransportError) -> str:
+        """Why the stream dropped, to recover from; a timeout, a broken stream or a request that
+        never left is raised instead (unless ``aclose()`` closed the connection on purpose)."""
+        fatal = isinstance(exc, (StreamTimeoutError, StreamDecodeError)) or exc.never_sent
+        if fatal and not self._closing:
+            raise exc
+        return describe_error(exc)
 
     def _body(self) -> dict[str, Any]:
         return {
@@ -291,41 +303,35 @@ class ChatStream(AsyncClosing):
         clock = Clock(
             config.stream_timeout, config.stream_idle_timeout, config.heartbeat_notice_interval
         )
-        self._stopped = stopped = asyncio.Event()  # set once the reader has left the socket
-        try:
-            while True:
-                chunk = content.read_nowait()
-                if not chunk:
-                    if content.at_eof():
-                        break
-                    deadline = Deadline(clock.wait())
-                    try:
-                        chunk = await content.readany()
-                    except asyncio.CancelledError:
-                        if not deadline.expired():
-                            raise
-                        await self._tick(clock)
-                        continue
-                    finally:
-                        deadline.cancel()
-                    if not chunk or self._closing:
-                        break
-                batch = decoder.feed(chunk)
-                if any(_is_content(item) for item in batch):
-                    clock.content()
-                yield batch
-                await self._tick(clock)
-            decoder.close()
-        finally:
-            stopped.set()
+        while True:
+            chunk = content.read_nowait()
+            if not chunk:
+                if content.at_eof():
+                    break
+                deadline = Deadline(clock.wait())
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    if not deadline.expired():
+                        raise
+                    await self._tick(clock)
+                    continue
+                finally:
+                    deadline.cancel()
+                if not chunk or self._closing:
+                    break
+            batch = decoder.feed(chunk)
+            if any(_is_content(item) for item in batch):
+                clock.content()
+            yield batch
+            await self._tick(clock)
+        decoder.close()
 
     async def _ending(self, dropped: str | None, seen: int) -> list[ChatEvent]:
         """What follows the last frame (kept in ``events`` as the ``seen`` before them were):
         the recovered change when the stream ``dropped`` (the message is never re-sent), then
         what the shaper still holds."""
         tail: list[ChatEvent] = []
-        if self._closing:  # aclose() from another task: no recovery, nothing more
-            return tail
         if dropped is not None:
             log.warning(
                 "Chat stream dropped (%s); recovering by polling state, not re-sending", dropped

@@ -44,7 +44,8 @@ class ChatControls(Hold):
     ``"empty"`` (an empty ``data:``), ``"comment"``, or ``"none"`` (a plain ADK server: nothing
     at all while a tool runs); ``dialect`` ``"adk"`` or ``"simple"``.
     One-shot faults reset themselves after firing: ``drop_after`` (cut the connection after that
-    many frames; the edit still completes server-side, ``finish_delay`` later), ``stream_error``
+    many frames; the edit still completes server-side, at the session's ``finish_reads``-th
+    state read from the drop when that is set, else ``finish_delay`` seconds later), ``stream_error``
     (end with an ADK ``{"error": ...}`` frame instead of the edit; unescaped when
     ``unescaped_error``, with ``error_details`` beside it when that is set, as newer versions do)
     and ``refusal`` (the model refuses: one event with ``errorCode`` and ``errorMessage`` and no
@@ -104,6 +105,7 @@ class ChatControls(Hold):
     trailing_issue: bool = False
     drop_after: int | None = None
     finish_delay: float = 0.0
+    finish_reads: int = 0
     stream_error: str | None = None
     unescaped_error: bool = False
     error_details: Any = None

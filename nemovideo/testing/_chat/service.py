@@ -188,6 +188,9 @@ async def _perform(turn: Turn, plan: Plan, session: SessionRecord) -> None:
         if ctl.trailing_issue:
             await turn.text(TEMPORARY_ISSUE, last=True)
     except Gone:
+        if steps and ctl.finish_reads > 0:
+            session.later += [(ctl.finish_reads, step.edit) for step in steps + later]
+            return
         if steps and ctl.finish_delay > 0:
             await asyncio.sleep(ctl.finish_delay)
         for step in steps + later:
