@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 
 from nemovideo import (
+    APIError,
     AuthenticationError,
     ChatRecoveryError,
     InsufficientCreditsError,
@@ -66,12 +68,29 @@ TABLE = [
     (ERROR_5XX, UPLOAD, BACKOFF),
     (ERROR_5XX, SUBMIT, GIVE_UP),
     (ERROR_5XX, CHAT, GIVE_UP),
+    # a code in the 500s on HTTP 200 is a ServerError too (the code table mixes in statuses)
+    (ServerError(code=503, http_status=200), READ, BACKOFF),
+    (ServerError(code=500, http_status=200), SUBMIT, GIVE_UP),  # the renderer uses a new id
+    # 5xx with Retry-After: that wait, as on 429; too long raises at once
+    (ServerError(http_status=503, retry_after=2.0), READ, Retry(2.0)),
+    (ServerError(http_status=503, retry_after=3600.0), READ, GIVE_UP),
+    (ServerError(http_status=503, retry_after=2.0), CHAT, GIVE_UP),
+    # 408 / 425: the server asks for the same request again, for calls safe to repeat
+    (APIError(http_status=408), READ, BACKOFF),
+    (APIError(code=425, http_status=425), UPLOAD, BACKOFF),
+    (APIError(http_status=408), CHAT, GIVE_UP),
+    (APIError(http_status=425), SUBMIT, GIVE_UP),
+    (APIError(code=7777, http_status=200), READ, GIVE_UP),  # other unknown codes: not retried
     # 429: wait what the server asked (else rate_limit_wait), once; never for the token call
     (RateLimitError(retry_after=3.0), READ, Retry(3.0)),
     (RateLimitError(), READ, Retry(30.0)),
     (RateLimitError(retry_after=3.0), CHAT, Retry(3.0)),  # refused, so nothing was charged
     (RateLimitError(retry_after=3600.0), READ, GIVE_UP),  # longer than max_rate_limit_wait
     (RateLimitError(retry_after=3.0), TOKEN, GIVE_UP),
+    # the anonymous-token call, when patient: the 7-day quota waits only a stated, short wait
+    (RateLimitError(), attrs.evolve(TOKEN, patient=True), GIVE_UP),
+    (RateLimitError(retry_after=2.0), attrs.evolve(TOKEN, patient=True), Retry(2.0)),
+    (RateLimitError(retry_after=604800.0), attrs.evolve(TOKEN, patient=True), GIVE_UP),
     # 1001 / 401: renew the anonymous token once and replay at once
     (AuthenticationError(), READ, RENEW),
     (AuthenticationError(), CHAT, RENEW),

@@ -75,7 +75,7 @@ class Rule:
         raise ValidationError(f"{name} ({source}) must be {self.expected}, got {got}")
 
 
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s]")
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\s\ud800-\udfff]")
 
 
 def header_safe(value: Any) -> bool:

@@ -52,6 +52,16 @@ def id_text(value: object) -> str | None:
     return None
 
 
+def is_safe_id(value: object) -> bool:
+    """Whether ``value`` passes :func:`check_id` (a user id the server sent, say, which goes
+    into a registration URL: one that fails is ignored, never silently altered)."""
+    try:
+        check_id(value, "id", "x")
+    except ValidationError:
+        return False
+    return True
+
+
 def check_id(value: object, what: str, example: str) -> str:
     """``value`` if it is a safe opaque id, else a ``ValidationError`` that shows an example.
 

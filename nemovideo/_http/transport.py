@@ -30,7 +30,7 @@ from nemovideo._http import endpoints as api
 from nemovideo._http.auth import TokenProvider
 from nemovideo._http.envelope import check_event_stream, decode_response
 from nemovideo._http.exchange import Exchange, Reader, last_request_id
-from nemovideo._http.paths import build_path
+from nemovideo._http.paths import build_path, is_safe_id
 from nemovideo._http.pool import Pool
 from nemovideo._http.redact import register_secret
 from nemovideo._http.retry import Call, RetryPolicy
@@ -135,7 +135,8 @@ class Transport:
         return self.auth.user_id or self.pool.user_id
 
     def note_user_id(self, user_id: Any) -> None:
-        if isinstance(user_id, str) and user_id and len(user_id) <= 256:
+        if is_safe_id(user_id):  # no surrogate or control character: it goes into a URL
+            assert isinstance(user_id, str)
             self.pool.user_id = user_id
             self.auth.note_user_id(user_id)
 

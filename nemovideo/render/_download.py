@@ -162,7 +162,7 @@ def source_url(url: str | URL) -> URL:
     A URL is never altered: it is sent as the server wrote it, or not at all.
     """
     try:
-        parsed = URL(url) if isinstance(url, str) else url
+        parsed = URL(url, encoded=_sendable(url)) if isinstance(url, str) else url
         parsed.port  # noqa: B018 - yarl checks the port's range only when it is read
     except (ValueError, TypeError) as exc:
         raise APIError(
@@ -176,6 +176,13 @@ def source_url(url: str | URL) -> URL:
             http_status=200,
         )
     return parsed
+
+
+def _sendable(url: str) -> bool:
+    """Whether ``url`` can go on the wire exactly as written (printable ASCII, no space): then
+    yarl is told it is encoded already and changes nothing (``%2f`` stays ``%2f``, ``%7E`` is not
+    made ``~``: a signed URL's signature covers those bytes). Anything else must be encoded."""
+    return url.isascii() and url.isprintable() and " " not in url
 
 
 def make_parent(final: Path) -> None:

@@ -217,3 +217,18 @@ async def test_a_long_cjk_or_emoji_file_name_is_saved(
     assert isinstance(path, Path), repr(path)
     assert path.name == name and path.read_bytes() == MP4
     assert [p for p in leftovers(tmp_path) if p.endswith(".part")] == []
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    ["/files/a%2fb%7E.mp4?sig=ab%2bc%3d&x=a+b", "/files/%E5%86%99.mp4?X-Amz-Signature=0f"],
+)
+async def test_a_render_url_is_fetched_exactly_as_the_server_wrote_it(
+    hostile: Hostile, tmp_path: Path, secret: str, raw_path: str
+) -> None:
+    hostile.on("GET", "/files/", body(MP4))
+    path = await download(hostile, tmp_path, secret, f"{hostile.url}{raw_path}",
+                          tmp_path / "v.mp4")  # fmt: skip
+    assert isinstance(path, Path), repr(path)
+    (seen,) = hostile.requests("GET", "/files/")
+    assert seen.raw_path == raw_path

@@ -197,3 +197,34 @@ async def test_a_download_name_over_the_byte_limit_is_a_download_error(
     assert isinstance(error, nemovideo.DownloadError), repr(error)
     assert "too long" in str(error)
     assert hostile.count("GET", "/files/") == 0
+
+
+@pytest.mark.parametrize("where", ["session-answer", "token-answer"])
+async def test_a_user_id_with_a_lone_surrogate_never_reaches_a_url_altered(
+    hostile: Hostile, tmp_path: Path, where: str
+) -> None:
+    bad = '"anon_\\ud800x"'
+    user = bad if where == "token-answer" else '"anon_1"'
+    hostile.on("POST", "/api/auth/anonymous-token",
+               json_text(f'{{"code": 0, "data": {{"token": "nmv_usr_t", "user_id": {user}}}}}'))  # fmt: skip
+    session_user = bad if where == "session-answer" else '"anon_1"'
+    hostile.on("POST", CREATE, json_text(f'{{"code": 0, "data": {{"session_id": "{SESSION_ID}", '
+                                         f'"task_id": "t1", "user_id": {session_user}}}}}'))  # fmt: skip
+    hostile.on("GET", "/api/credits/", json_text('{"code": 2001, "message": "no credits"}'))
+    async with client_for(hostile, tmp_path, None) as client:
+        await client.create_session()
+        error = await expect_error(client.credits())
+    assert isinstance(error, nemovideo.InsufficientCreditsError), repr(error)
+    assert error.registration_url in (None, "https://nemovideo.com/register?bind=anon_1")
+    assert "anon_x" not in str(error), "a user id is used as sent or not at all"
+
+
+async def test_a_token_with_a_lone_surrogate_is_a_typed_error(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    hostile.on("POST", "/api/auth/anonymous-token",
+               json_text('{"code": 0, "data": {"token": "nmv_usr_\\ud800"}}'))  # fmt: skip
+    async with client_for(hostile, tmp_path, None) as client:
+        error = await expect_error(client.credits())
+    assert isinstance(error, nemovideo.APIError), repr(error)
+    assert hostile.count("GET") == 0
