@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from nemovideo._util.closing import Closing
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nemovideo._config.config import ClientConfig
     from nemovideo._config.options import ConfigOptions
     from nemovideo._http.transport import RetryHook
+    from nemovideo.batch import BatchResult
     from nemovideo.chat import ToolCallEvent
     from nemovideo.chat._events import ChatEvent
     from nemovideo.draft._model import Draft
@@ -288,10 +289,36 @@ class SyncNemoClient(Closing, Proxy):
         """The skill's conversation on this client (options as ``NemoClient.assistant``)."""
         return SyncAssistant(self, self._async.assistant(**options))
 
+    def batch(self, jobs: Any, **options: Any) -> Iterator[BatchResult]:
+        """``NemoClient.batch``, blocking: an iterator of ``BatchResult`` as jobs finish::
+
+        for result in client.batch("jobs.jsonl", concurrency=4):
+            print(result.job_id, result.status)
+        """
+        results = self._async.batch(jobs, **options)
+        runner = self._runner
+
+        def iterate() -> Iterator[BatchResult]:
+            try:
+                while True:
+                    try:
+                        yield runner.run(_next(results))
+                    except StopAsyncIteration:
+                        return
+            finally:
+                if not runner.stopped:
+                    runner.run(results.aclose())
+
+        return iterate()
+
 
 async def _make_client(options: dict[str, Any]) -> NemoClient:
     """Built on the client's loop, where everything the client creates will be used."""
     return NemoClient(**options)
+
+
+async def _next(results: AsyncGenerator[BatchResult, None]) -> BatchResult:
+    return await results.__anext__()
 
 
 async def _nothing() -> None:

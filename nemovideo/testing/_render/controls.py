@@ -6,6 +6,7 @@ Every field can be changed at any time, also mid-test::
     emu.render.poll_shape = 3                # answer polls in the first version's shape
     emu.render.failure_shape = "envelope"    # a failed job polls as {"success": false, "error"}
     emu.render.fail_next("out of GPU memory")  # the next job fails with that reason
+    emu.render.fail_project("sku-2")         # the next render of project "sku-2" fails
     emu.render.refuse_next("queue full")     # the next new submit is refused; no job starts
     emu.render.hold()                        # jobs stay "processing" until release()
     emu.render.cdn_missing = True            # outputs are not published on the CDN
@@ -80,10 +81,26 @@ class RenderControls(Hold):
     )
     failures: list[str] = attrs.Factory(list)
     refusals: list[Refusal] = attrs.Factory(list)
+    failing_projects: dict[str, str] = attrs.Factory(dict)
 
     def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
         """The next job submitted fails with ``reason`` as its ``error``."""
         self.failures.append(reason)
+
+    def fail_project(
+        self, task_name: str, reason: str = "Render failed: the renderer crashed"
+    ) -> None:
+        """The next job submitted for a session whose project (``task_name``) is ``task_name``
+        fails with ``reason``: a chosen job of a batch (which names each job's session after
+        the job id) fails, whatever the order jobs run in."""
+        self.failing_projects[task_name] = reason
+
+    def failure_for(self, task_name: str) -> str | None:
+        """The failure the next job of project ``task_name`` gets, consumed (None: it succeeds)."""
+        reason = self.failing_projects.pop(task_name, None)
+        if reason is None and self.failures:
+            reason = self.failures.pop(0)
+        return reason
 
     def refuse_next(
         self, reason: str = "Render queue is full; try again", status: int = 503
