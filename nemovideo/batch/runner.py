@@ -541,11 +541,12 @@ async def run_batch(
     try:
         rows = {r.job_id: r for r in await book.rows()}
         todo: list[BatchJob] = []
+        earlier: list[BatchResult] = []
         for job in mine:
             row = rows[job.id]
             if row.status in ("done", "needs-attention") or (row.status == "failed"
                                                               and not retry_failed):  # fmt: skip
-                yield _from_row(job, row)
+                earlier.append(_from_row(job, row))
                 continue
             if row.status == "failed":
                 retry: dict[str, Any] = {"status": "pending"}
@@ -553,6 +554,10 @@ async def run_batch(
                     retry["render_id"] = None
                 await book.record(job.id, "retry", {"after": row.error_type}, **retry)
             todo.append(job)
+        await _event(ctx, "batch", total=len(mine), todo=len(todo), journal=str(path),
+                     manifest=manifest_path, shard=f"{shard[0]}/{shard[1]}")  # fmt: skip
+        for result in earlier:
+            yield result
         async for result in _work(ctx, todo, mine, 1 if one_session else concurrency):
             yield result
     finally:

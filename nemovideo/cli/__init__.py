@@ -7,6 +7,7 @@
     nemovideo export --job ID         # pick up a render after Ctrl-C or a timeout
     nemovideo credits | state         # balance; the timeline summary
     nemovideo emulator --port 8765    # serve the offline emulator for your own app
+    nemovideo batch jobs.jsonl        # many videos from a manifest, resumable (docs/batch.md)
 
 Every command but ``demo`` and ``emulator`` talks to ``NEMO_API_URL`` (or ``--api-url``) and
 remembers the session it used, so ``upload`` then ``chat`` then ``export`` work on one project
@@ -172,6 +173,9 @@ def _parser() -> argparse.ArgumentParser:
         help="resume this render job (after a timeout or Ctrl-C) instead of a new one",
     )
 
+    from nemovideo.cli._batch import add_batch_parser
+
+    add_batch_parser(sub, [common])
     _add(sub, "credits", [common])
     _add(sub, "state", [common, on_session])
     emulator = sub.add_parser("emulator", help=_COMMANDS["emulator"][0], add_help=False)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
+import os
 import shutil
+import signal
+import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.batch.runner import KILL_HOOK_ENV
+from nemovideo.testing import FAST_SETTINGS, Emulator, sample_images
 
 INSTRUCTION = "turn these images into a 5-second video with smooth transitions"
 
@@ -48,3 +55,54 @@ async def emu() -> AsyncIterator[Emulator]:
     async with Emulator(initial_credits=100_000) as emulator:
         small_renders(emulator)
         yield emulator
+
+
+async def run_cli(emu: Emulator, cwd: Path, *words: str, kill_at: str | None = None,
+                  timeout: float = 120) -> tuple[int, str, str]:  # fmt: skip
+    """Run a real ``nemovideo`` process against ``emu`` (serving in this test's loop); return
+    ``(returncode, stdout, stderr)``. ``kill_at``: the runner's documented test hook makes the
+    process SIGKILL itself right after that step. The process is killed by its pid if it
+    outlives ``timeout``."""
+    config = cwd / "cfg"
+    config.mkdir(exist_ok=True)
+    (config / "config.json").write_text(json.dumps(dict(FAST_SETTINGS)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "NEMOVIDEO_"))}
+    env.update(NEMO_API_URL=emu.url, NEMO_CONFIG_DIR=str(config))
+    if kill_at:
+        env[KILL_HOOK_ENV] = kill_at
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nemovideo", *words, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        os.kill(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        raise AssertionError(f"nemovideo {' '.join(words)} ran over {timeout}s") from None
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def sha256_of(path: Path | str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def assert_exactly_once(emu: Emulator, out_dir: Path, ids: Sequence[str]) -> None:
+    """The emulator's own log: one session, one /run_sse POST and one render per job, and each
+    output whole (the render's bytes) with nothing else left in ``out_dir``."""
+    sessions = {s.task_name: s.session_id for s in emu.store.sessions.values()}
+    assert sorted(sessions) == sorted(ids), "one session per job"
+    chats = Counter(r.json["session_id"] for r in emu.requests_to("/run_sse", "POST"))
+    assert chats == Counter(sessions.values()), f"one /run_sse POST per job, got {chats}"
+    submits = Counter(
+        r.json["sessionId"] for r in emu.requests_to("/api/render/proxy/lambda", "POST")
+    )
+    assert submits == Counter(sessions.values()), f"one render submit per job, got {submits}"
+    renders = {job.session_id: job for job in emu.store.render_jobs.values()}
+    assert len(emu.store.render_jobs) == len(ids) and set(renders) == set(sessions.values())
+    for job_id in ids:
+        render = renders[sessions[job_id]]
+        assert render.status == "completed" and render.path
+        assert sha256_of(out_dir / f"{job_id}.mp4") == sha256_of(render.path), job_id
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{i}.mp4" for i in ids)

@@ -1,0 +1,89 @@
+"""SIGKILL a real ``nemovideo batch`` at every step, resume it, and read the emulator's own log:
+one ``/run_sse`` POST and one render per job, each output whole, nothing left over."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nemovideo.batch import read_journal
+from nemovideo.testing import Emulator
+
+from .conftest import assert_exactly_once, run_cli, write_manifest
+
+IDS = ("a", "b", "c")
+
+STEPS = [
+    "session",  # the session exists, nothing uploaded
+    "upload",  # mid-upload: the first of two files is in
+    "posted",  # right after the chat POST reached the server (mid-stream)
+    "sent",  # the reply is in; no render yet
+    "render-chosen",  # the render id is journaled, the submit not sent
+    "render-submitted",  # right after the render submit
+    "render-polled",  # mid-render
+    "download-partial",  # mid-download: part of the MP4 on disk
+    "done",  # between jobs
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_killed_at_a_step_resumes_exactly_once(
+    emu: Emulator, tmp_path: Path, step: str
+) -> None:
+    if step == "render-polled":
+        emu.render.pending_s = 0.3
+    if step == "download-partial":
+        emu.render.width, emu.render.height, emu.render.fps = 640, 360, 25
+    manifest = write_manifest(tmp_path, IDS, files_per_job=2)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, err = await run_cli(emu, tmp_path, *words, kill_at=f"{step}:b")
+    assert code == -9, f"the hook killed the run at {step}: {err}"
+    _, rows, steps = read_journal(f"{manifest}.journal.db")
+    assert [r.status for r in rows][0] == "done" and rows[2].status == "pending"
+    if step == "download-partial":
+        assert [p.name for p in out.iterdir() if p.name.endswith(".part")] == [".b.mp4.part"]
+        assert not (out / "b.mp4").exists(), "no partial file under the final name"
+
+    code, stdout, err = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout + err
+    assert_exactly_once(emu, out, IDS)
+    uploads = emu.requests_to("/api/upload-video", "POST")
+    assert len(uploads) == 2 * len(IDS), "each file uploaded once"
+    if step == "download-partial":
+        ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
+        assert len(ranged) == 1 and ranged[0].path.endswith(".mp4")
+        assert ranged[0].headers["Range"] != "bytes=0-"
+    _, rows, steps = read_journal(f"{manifest}.journal.db")
+    assert {r.status for r in rows} == {"done"}
+    if step == "posted":
+        sent = [s for s in steps if s["job_id"] == "b" and s["step"] == "sent"]
+        assert len(sent) == 1 and "recovered" in json.loads(sent[0]["detail"])
+    for row in rows:
+        assert row.sha256 and row.size == (out / f"{row.job_id}.mp4").stat().st_size
+
+
+async def test_killed_before_the_post_is_marked_needs_attention(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Killed after "sending" was journaled: the state cannot tell whether the POST went out, so
+    the job is not guessed about: needs-attention, with the reason and the session id, and the
+    message is never sent. The other jobs finish; exit code 1."""
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="sending:b")
+    assert code == -9
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--json")
+    assert code == 1
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    result = next(x for x in lines if x.get("event") == "result" and x["job_id"] == "b")
+    session_b = next(s.session_id for s in emu.store.sessions.values() if s.task_name == "b")
+    assert result["status"] == "needs-attention" and result["session_id"] == session_b
+    assert session_b in result["error"]["message"]
+    assert not [r for r in emu.requests_to("/run_sse") if r.json["session_id"] == session_b]
+    summary = lines[-1]
+    assert summary["event"] == "summary" and summary["counts"]["needs-attention"] == 1
+    assert summary["counts"]["done"] == 2 and summary["exit_code"] == 1
