@@ -213,13 +213,14 @@ def check_jobs(
         problems += [(line, p) for p in _file_problems(job, max_upload_bytes)]
         if job.id in ids:
             problems.append((line, f"duplicate id {job.id!r} (first on line {ids[job.id]})"))
-        ids.setdefault(job.id, line)
+            continue
         target = job.output(out_dir).resolve()
         if target.suffix.lower() != f".{job.format.lower()}" and job.out:
             problems.append((line, f"out {job.out!r} should end with .{job.format}"))
         if target in outs:
             problems.append((line, f"duplicate out {target} (also line {outs[target]})"))
         outs.setdefault(target, line)
+        ids[job.id] = line
         jobs.append(job)
     if not jobs and not problems:
         problems.append((0, "no jobs"))

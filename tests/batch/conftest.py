@@ -88,13 +88,22 @@ def sha256_of(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def assert_exactly_once(emu: Emulator, out_dir: Path, ids: Sequence[str]) -> None:
+def assert_exactly_once(
+    emu: Emulator, out_dir: Path, ids: Sequence[str], *, refused_chats: bool = False
+) -> None:
     """The emulator's own log: one session, one /run_sse POST and one render per job, and each
-    output whole (the render's bytes) with nothing else left in ``out_dir``."""
+    output whole (the render's bytes) with nothing else left in ``out_dir``.
+
+    ``refused_chats``: the test refused some POSTs before they ran (429); count the messages the
+    service accepted (each session's ``chat_log``) instead of every POST."""
     sessions = {s.task_name: s.session_id for s in emu.store.sessions.values()}
     assert sorted(sessions) == sorted(ids), "one session per job"
-    chats = Counter(r.json["session_id"] for r in emu.requests_to("/run_sse", "POST"))
-    assert chats == Counter(sessions.values()), f"one /run_sse POST per job, got {chats}"
+    if refused_chats:
+        logs = {s.task_name: len(s.chat_log) for s in emu.store.sessions.values()}
+        assert logs == dict.fromkeys(ids, 1), f"one accepted message per job, got {logs}"
+    else:
+        chats = Counter(r.json["session_id"] for r in emu.requests_to("/run_sse", "POST"))
+        assert chats == Counter(sessions.values()), f"one /run_sse POST per job, got {chats}"
     submits = Counter(
         r.json["sessionId"] for r in emu.requests_to("/api/render/proxy/lambda", "POST")
     )
