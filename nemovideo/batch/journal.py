@@ -1,10 +1,15 @@
 """The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
 
-Every step that spends credits or takes time is written here, durably (``synchronous=FULL``),
-*before* its side effect: the session id once created; each upload; ``sending`` before the chat
-POST and ``sent`` after; the render id chosen before the submit; the download's size and SHA-256
-once renamed into place. After a crash the runner reads the journal and carries each job on from
-its last recorded step instead of starting it again.
+Every step is written here *before* its side effect: the session id once created; each upload;
+``sending`` before the chat POST and ``sent`` after; the render id chosen before the submit; the
+download's size and SHA-256 once renamed into place. After a crash the runner reads the journal
+and carries each job on from its last recorded step instead of starting it again.
+
+Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
+the WAL file before ``record`` returns). The two records that guard a credit-spending side effect,
+``sending`` and ``render-chosen``, are also fsynced (``durable=True``, ``synchronous=FULL``), so
+they survive a power loss too; losing any other record to a power loss costs a repeated free step
+(an upload, a download, a state read), never a second charge.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
@@ -113,7 +118,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA synchronous=NORMAL")
     return conn
 
 
@@ -189,19 +194,21 @@ class Journal:
             return fn(*args)
 
     async def record(self, job_id: str, step: str, detail: Mapping[str, Any] | None = None,
-                     **fields: Any) -> None:  # fmt: skip
-        """Append ``step`` to the log and set ``fields`` on the job's row, in one transaction,
-        durable when this returns."""
-        await asyncio.to_thread(self._run, self._record, job_id, step, detail, fields)
+                     *, durable: bool = False, **fields: Any) -> None:  # fmt: skip
+        """Append ``step`` to the log and set ``fields`` on the job's row, in one transaction
+        that a killed process keeps; ``durable``: fsynced too (survives a power loss)."""
+        await asyncio.to_thread(self._run, self._record, job_id, step, detail, fields, durable)
 
     def _record(self, job_id: str, step: str, detail: Mapping[str, Any] | None,
-                fields: dict[str, Any]) -> None:  # fmt: skip
+                fields: dict[str, Any], durable: bool = False) -> None:  # fmt: skip
         unknown = set(fields) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown journal fields {unknown}")
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
         now = time.time()
+        if durable:
+            self._conn.execute("PRAGMA synchronous=FULL")
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute(
@@ -213,6 +220,8 @@ class Journal:
                 f"UPDATE jobs SET {sets + ', ' if sets else ''}updated_at = ? WHERE job_id = ?",
                 (*fields.values(), now, job_id),
             )
+        if durable:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""

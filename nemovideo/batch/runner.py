@@ -265,7 +265,7 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
     state = await session.state()
     before = draft_fingerprint(state.draft.to_json())
     await ctx.journal.record(job.id, "sending", {"instruction": job.instruction},
-                             phase="sending", draft_before=before)  # fmt: skip
+                             phase="sending", draft_before=before, durable=True)  # fmt: skip
     ctx.hook("sending", job.id)
     first = True
 
@@ -364,21 +364,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def _render(ctx: _Context, job: BatchJob, session: Session, row: JobRow) -> tuple[str, str]:
-    """The render of ``job`` (recorded id polled or submitted under that id); returns
-    ``(render_id, url)``."""
+async def _render(
+    ctx: _Context, job: BatchJob, session: Session, render_id: str | None
+) -> tuple[str, str]:
+    """The render of ``job`` (a recorded id polled, or submitted under that id, else a new id
+    recorded first); returns ``(render_id, url)``."""
     renderer = ctx.client.renderer
-    render_id, render = row.render_id, None
+    render = None
     if render_id is not None:
         with contextlib.suppress(NotFoundError):
             render = await renderer.resume(render_id, session_id=session.id)
     else:
         render_id = new_render_id()
-        await ctx.journal.record(job.id, "render-chosen", phase="render", render_id=render_id)
+        await ctx.journal.record(job.id, "render-chosen", phase="render", render_id=render_id,
+                                 durable=True)  # fmt: skip
         ctx.hook("render-chosen", job.id)
     if render is None:
         render = await session.export(format=job.format, quality=job.quality, render_id=render_id)
-        await ctx.journal.record(job.id, "render-submitted", {"render_id": render.id})
         ctx.hook("render-submitted", job.id)
     polled = False
 
@@ -389,7 +391,6 @@ async def _render(ctx: _Context, job: BatchJob, session: Session, row: JobRow) -
             ctx.hook("render-polled", job.id)
 
     result = await render.wait(progress=progress)
-    await ctx.journal.record(job.id, "rendered", {"url": result.url})
     return render.id, result.url or str(ctx.client.api.url(
         "/api/render/proxy/{id}/download", {"id": render.id}))  # fmt: skip
 
@@ -397,21 +398,23 @@ async def _render(ctx: _Context, job: BatchJob, session: Session, row: JobRow) -
 async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
     started = time.monotonic()
     journal, client = ctx.journal, ctx.client
-    await journal.record(job.id, "start", status="running", attempts=row.attempts + 1,
-                         error=None, error_type=None, error_code=None)  # fmt: skip
+    begin: dict[str, Any] = {"status": "running", "attempts": row.attempts + 1, "error": None,
+             "error_type": None, "error_code": None}  # fmt: skip
     await _event(ctx, "start", job_id=job.id)
     phase = row.phase
     if ctx.one_session:
+        await journal.record(job.id, "start", **begin)
         session = await _shared_session(ctx, jobs)
         if row.session_id is None:
             await journal.record(job.id, "session", phase="uploaded", session_id=session.id)
             phase = "uploaded"
     elif row.session_id is None:
         session = await client.create_session(task_name=job.id[:100])
-        await journal.record(job.id, "session", phase="session", session_id=session.id)
+        phase = "session" if job.paths or job.urls else "uploaded"
+        await journal.record(job.id, "session", phase=phase, session_id=session.id, **begin)
         ctx.hook("session", job.id)
-        phase = "session"
     else:
+        await journal.record(job.id, "start", **begin)
         session = client.session(row.session_id)
     if phase in ("new", "session"):
         uploads = list(row.uploads)
@@ -420,11 +423,14 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                 continue
             media = await session.upload([path])
             uploads.append(media[0].url or job.files[index] if media else job.files[index])
-            await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads)
+            last = index == len(job.paths) - 1 and not job.urls
+            extra: dict[str, Any] = {"phase": "uploaded"} if last else {}
+            await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads,
+                                 **extra)  # fmt: skip
             ctx.hook("upload", job.id)
         if job.urls:
             await session.upload_urls(list(job.urls))
-        await journal.record(job.id, "uploaded", phase="uploaded")
+            await journal.record(job.id, "uploaded", {"urls": len(job.urls)}, phase="uploaded")
         phase = "uploaded"
     attention: JobAttentionError | None = None
     if phase == "uploaded":
@@ -445,8 +451,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                              error=str(attention), error_type="JobAttentionError")  # fmt: skip
         return BatchResult(job.id, "needs-attention", session_id=session.id, error=attention,
                            seconds=time.monotonic() - started)  # fmt: skip
-    current = await journal.row(job.id)
-    render_id, url = await _render(ctx, job, session, current)
+    render_id, url = await _render(ctx, job, session, row.render_id)
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, url, final)
     await journal.record(job.id, "done", {"path": str(final)}, status="done", phase="done",
@@ -456,8 +461,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                        size=size, sha256=digest, seconds=time.monotonic() - started)  # fmt: skip
 
 
-async def _attempt(ctx: _Context, job: BatchJob, jobs: list[BatchJob]) -> BatchResult:
-    row = await ctx.journal.row(job.id)
+async def _attempt(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
     try:
         return await _run_job(ctx, job, row, jobs)
     except _STOPPERS as exc:
@@ -558,14 +562,16 @@ async def run_batch(
                      manifest=manifest_path, shard=f"{shard[0]}/{shard[1]}")  # fmt: skip
         for result in earlier:
             yield result
-        async for result in _work(ctx, todo, mine, 1 if one_session else concurrency):
+        if any(rows[j.id].status == "failed" for j in todo):  # retried: read what changed
+            rows = {r.job_id: r for r in await book.rows()}
+        async for result in _work(ctx, todo, rows, mine, 1 if one_session else concurrency):
             yield result
     finally:
         await book.close()
 
 
-async def _work(ctx: _Context, todo: list[BatchJob], mine: list[BatchJob],
-                concurrency: int) -> AsyncIterator[BatchResult]:  # fmt: skip
+async def _work(ctx: _Context, todo: list[BatchJob], rows: Mapping[str, JobRow],
+                mine: list[BatchJob], concurrency: int) -> AsyncIterator[BatchResult]:  # fmt: skip
     queue: asyncio.Queue[BatchResult | Exception] = asyncio.Queue()
     pending = list(reversed(todo))
 
@@ -577,7 +583,7 @@ async def _work(ctx: _Context, todo: list[BatchJob], mine: list[BatchJob],
                     await queue.put(BatchResult(job.id, "pending", error=ctx.stop))
                     continue
                 try:
-                    await queue.put(await _attempt(ctx, job, mine))
+                    await queue.put(await _attempt(ctx, job, rows[job.id], mine))
                 except _Stopped as stop:
                     ctx.stop = ctx.stop or stop.error
                     row = await ctx.journal.row(job.id)

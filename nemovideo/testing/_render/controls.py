@@ -7,6 +7,7 @@ Every field can be changed at any time, also mid-test::
     emu.render.failure_shape = "envelope"    # a failed job polls as {"success": false, "error"}
     emu.render.fail_next("out of GPU memory")  # the next job fails with that reason
     emu.render.fail_project("sku-2")         # the next render of project "sku-2" fails
+    emu.render.template = Path("clip.mp4")   # no ffmpeg: every job's output is a copy (load tests)
     emu.render.refuse_next("queue full")     # the next new submit is refused; no job starts
     emu.render.hold()                        # jobs stay "processing" until release()
     emu.render.cdn_missing = True            # outputs are not published on the CDN
@@ -18,6 +19,7 @@ Every field can be changed at any time, also mid-test::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -82,6 +84,7 @@ class RenderControls(Hold):
     failures: list[str] = attrs.Factory(list)
     refusals: list[Refusal] = attrs.Factory(list)
     failing_projects: dict[str, str] = attrs.Factory(dict)
+    template: Path | None = None
 
     def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
         """The next job submitted fails with ``reason`` as its ``error``."""
