@@ -271,6 +271,7 @@ class NemoClient(AsyncClosing):
         one_session: bool = False,
         retry_failed: bool = False,
         shard: tuple[int, int] | str = (1, 1),
+        settle: Mapping[str, str] | None = None,
         on_event: EventCallback | None = None,
     ) -> AsyncGenerator[BatchResult, None]:
         """Run many jobs, exactly once across crashes and restarts; yield a ``BatchResult`` each::
@@ -286,10 +287,12 @@ class NemoClient(AsyncClosing):
         one session, every file uploaded once, each instruction in turn with its own render.
         ``retry_failed`` runs failed jobs again. ``shard=(i, n)``: only the i-th of n shards
         (1-based; see ``docs/batch.md``). Videos go to each job's ``out``, else
-        ``out_dir/<id>.mp4``.
+        ``out_dir/<id>.mp4``. ``settle={"sku-2": "sent"}`` records what you found in a
+        ``needs-attention`` job's session (``"sent"``: go on to the render; ``"unsent"``:
+        send the message).
         """
         from nemovideo.batch.runner import run_batch
 
         return run_batch(self, jobs, journal=journal, concurrency=concurrency, out_dir=out_dir,
                          one_session=one_session, retry_failed=retry_failed, shard=shard,
-                         on_event=on_event)  # fmt: skip
+                         settle=settle, on_event=on_event)  # fmt: skip

@@ -485,6 +485,21 @@ def _from_row(job: BatchJob, row: JobRow, *, status: str | None = None,
                        size=row.size, sha256=row.sha256, resumed=True)  # fmt: skip
 
 
+async def _settle(book: Journal, rows: Mapping[str, JobRow], verdicts: Mapping[str, str]) -> None:
+    """Apply a person's verdict on ``needs-attention`` jobs: ``"sent"`` (the message took effect:
+    go on to the render) or ``"unsent"`` (it did not: send it, once)."""
+    for job_id, verdict in verdicts.items():
+        row = rows.get(job_id)
+        if row is None or row.status != "needs-attention":
+            state = "not in this batch" if row is None else f"{row.status}, not needs-attention"
+            raise ValidationError(f"Cannot settle job {job_id!r}: it is {state}.")
+        if verdict not in ("sent", "unsent"):
+            raise ValidationError(f"Settle job {job_id!r} as 'sent' or 'unsent', not {verdict!r}.")
+        await book.record(job_id, "settled", {"verdict": verdict}, status="pending",
+                          phase="sent" if verdict == "sent" else "uploaded", error=None,
+                          error_type=None, error_code=None)  # fmt: skip
+
+
 def default_journal(manifest: str | os.PathLike[str] | None, shard: tuple[int, int]) -> Path:
     """``<manifest>.journal.db`` beside the manifest (``.shard-I-of-N`` when sharded);
     ``batch.db`` for jobs given in Python."""
@@ -521,6 +536,7 @@ async def run_batch(
     one_session: bool = False,
     retry_failed: bool = False,
     shard: tuple[int, int] | str = (1, 1),
+    settle: Mapping[str, str] | None = None,
     on_event: EventCallback | None = None,
 ) -> AsyncGenerator[BatchResult, None]:
     """Run ``jobs`` (a manifest path, a ``Manifest``, or ``BatchJob``s / dicts) and yield one
@@ -544,6 +560,9 @@ async def run_batch(
                    on_event or (lambda kind, data: None), _kill_hook())  # fmt: skip
     try:
         rows = {r.job_id: r for r in await book.rows()}
+        if settle:
+            await _settle(book, rows, settle)
+            rows = {r.job_id: r for r in await book.rows()}
         todo: list[BatchJob] = []
         earlier: list[BatchResult] = []
         for job in mine:

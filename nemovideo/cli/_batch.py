@@ -64,6 +64,9 @@ def add_batch_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
     parser.add_argument("--shard", metavar="I/N", default="1/1",
                         help="run only the I-th of N deterministic shards (e.g. 2/4)")  # fmt: skip
+    parser.add_argument("--settle", action="append", default=[], metavar="JOB=sent|unsent",
+                        help="after looking at a needs-attention job's session: 'sent' goes on "
+                             "to the render, 'unsent' sends the message (repeatable)")  # fmt: skip
     parser.add_argument("--report", nargs="+", type=Path, metavar="JOURNAL",
                         help="print the merged table of these journals and exit")  # fmt: skip
 
@@ -205,13 +208,19 @@ async def run_batch_command(args: argparse.Namespace) -> int:
     if args.manifest is None:
         raise ValidationError("nemovideo batch needs a MANIFEST (or --report JOURNAL...)")
     shard = parse_shard(args.shard)
+    settle: dict[str, str] = {}
+    for word in args.settle:
+        job_id, sep, verdict = word.partition("=")
+        if not sep or not job_id:
+            raise ValidationError(f"--settle {word!r}: write JOB=sent or JOB=unsent")
+        settle[job_id] = verdict
     progress = _Progress(args)
     results: list[BatchResult] = []
     async with make_client(args) as client:
         async for result in client.batch(
             args.manifest, journal=args.journal, concurrency=args.concurrency,
             out_dir=args.out_dir, one_session=args.one_session,
-            retry_failed=args.retry_failed, shard=shard, on_event=progress.event,
+            retry_failed=args.retry_failed, shard=shard, settle=settle, on_event=progress.event,
         ):  # fmt: skip
             results.append(result)
             progress.result(result)
@@ -250,8 +259,9 @@ def _finish(args: argparse.Namespace, progress: _Progress, results: list[BatchRe
     if retry:
         print(f"Retry the failed jobs: {retry}", flush=True)
     if counts["needs-attention"]:
-        print("Jobs that need attention were not sent twice: see docs/batch.md, "
-              "'needs-attention'.", flush=True)  # fmt: skip
+        print("Jobs that need attention were not sent twice. Look at their session, then "
+              "settle each: --settle JOB=sent (it took effect) or --settle JOB=unsent "
+              "(see docs/batch.md).", flush=True)  # fmt: skip
     return code
 
 

@@ -88,3 +88,10 @@ async def test_killed_before_the_post_is_marked_needs_attention(
     summary = lines[-1]
     assert summary["event"] == "summary" and summary["counts"]["needs-attention"] == 1
     assert summary["counts"]["done"] == 2 and summary["exit_code"] == 1
+
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--settle", "a=sent")
+    assert code == 2, "only a needs-attention job can be settled"
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--settle", "b=unsent")
+    assert code == 0, stdout
+    assert len([r for r in emu.requests_to("/run_sse") if r.json["session_id"] == session_b]) == 1
+    assert_exactly_once(emu, out, IDS)
