@@ -21,7 +21,7 @@ from nemovideo.batch.manifest import (
     manifest_from_jobs,
 )
 from nemovideo.batch.runner import BatchResult, JobAttentionError, JournaledError, run_batch
-from nemovideo.batch.shard import parse_shard, shard_jobs, shard_of
+from nemovideo.batch.shard import parse_shard, run_shard, shard_jobs, shard_of
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -39,6 +39,7 @@ __all__ = [
     "parse_shard",
     "read_journal",
     "run_batch",
+    "run_shard",
     "shard_jobs",
     "shard_of",
 ]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nemovideo.errors import ValidationError
 
-__all__ = ["parse_shard", "shard_jobs", "shard_of"]
+__all__ = ["parse_shard", "run_shard", "shard_jobs", "shard_of"]
 
 _J = TypeVar("_J")
 
@@ -49,3 +49,26 @@ def shard_jobs(jobs: Iterable[_J], shard: tuple[int, int], *, key: str = "id") -
     """The jobs of shard ``(i, n)``, in manifest order."""
     i, n = parse_shard(shard)
     return [job for job in jobs if shard_of(str(getattr(job, key)), n) == i]
+
+
+def run_shard(
+    jobs: str,
+    shard: tuple[int, int] | str,
+    *,
+    client_options: dict[str, Any] | None = None,
+    **batch_options: Any,
+) -> list[dict[str, Any]]:
+    """Run one shard of a manifest to the end in this process and return each job's
+    ``BatchResult.to_dict()``: a plain, picklable task for Dask, Ray or ``multiprocessing``::
+
+        futures = [dask_client.submit(run_shard, "jobs.jsonl", (i, 4)) for i in range(1, 5)]
+
+    ``client_options`` go to ``SyncNemoClient`` (default: the environment's settings);
+    ``batch_options`` to ``client.batch`` (``journal``, ``out_dir``, ``concurrency``...). The
+    shard's journal defaults to ``<manifest>.shard-I-of-N.journal.db``: on a cluster, give each
+    task a path every run of that shard will see again (a shared disk, or the same worker).
+    """
+    from nemovideo.sync import SyncNemoClient
+
+    with SyncNemoClient(**(client_options or {})) as client:
+        return [r.to_dict() for r in client.batch(jobs, shard=parse_shard(shard), **batch_options)]
