@@ -20,9 +20,9 @@ async def test_client_batch_yields_typed_results(emu: Emulator, tmp_path: Path) 
     write_manifest(tmp_path, ["a", "b"])
     jobs = [BatchJob(i, INSTRUCTION, files=[str(tmp_path / f"photos/{i}/0.jpg")]) for i in "ab"]
     emu.render.fail_project("b")
-    journal = tmp_path / "batch.db"
+    journal, out = tmp_path / "batch.db", tmp_path / "out"
     async with fast_client(emu, tmp_path / "cfg") as client:
-        results = [r async for r in client.batch(jobs, journal=journal, out_dir=tmp_path / "out")]
+        results = [r async for r in client.batch(jobs, journal=journal, out_dir=out)]
         by_id = {r.job_id: r for r in results}
         assert isinstance(by_id["a"], nemovideo.BatchResult) and by_id["a"].status == "done"
         assert by_id["a"].path == tmp_path / "out" / "a.mp4"
@@ -32,16 +32,19 @@ async def test_client_batch_yields_typed_results(emu: Emulator, tmp_path: Path) 
         assert by_id["b"].session_id and by_id["b"].render_id
         json.dumps([r.to_dict() for r in results])
 
-        again = {r.job_id: r async for r in client.batch(jobs, journal=journal)}
+        again = {r.job_id: r async for r in client.batch(jobs, journal=journal, out_dir=out)}
         assert again["a"].resumed and again["a"].sha256 == by_id["a"].sha256
         assert isinstance(again["b"].error, JournaledError)
         assert again["b"].error.error_type == "RenderFailedError"
         assert pickle.loads(pickle.dumps(again["b"])).to_dict() == again["b"].to_dict()
         assert len(emu.store.render_jobs) == 2, "nothing redone"
 
-        retried = [r async for r in client.batch(jobs, journal=journal, retry_failed=True)]
+        retried = [
+            r async for r in client.batch(jobs, journal=journal, out_dir=out, retry_failed=True)
+        ]
         assert {r.job_id: r.status for r in retried} == {"a": "done", "b": "done"}
         assert len(emu.requests_to("/run_sse", "POST")) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "b.mp4"]
 
 
 async def test_the_blocking_form(emu: Emulator, tmp_path: Path) -> None:
