@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -138,9 +139,10 @@ class Journal:
         await journal.record("sku-1", "session", session_id=session.id)
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: int = -1) -> None:
         self.path = path
         self._conn = conn
+        self._lock_fd = lock
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -160,8 +162,13 @@ class Journal:
     def _open_sync(cls, path: Path, digest: str, job_ids: list[str], shard: str) -> Journal:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"Cannot open the journal {path}: {exc}") from None
+        lock = _lock(path)
+        try:
             conn = _connect(path)
         except (OSError, sqlite3.Error) as exc:
+            _unlock(lock)
             raise JournalError(f"Cannot open the journal {path}: {exc}") from None
         try:
             with conn:
@@ -183,11 +190,13 @@ class Journal:
                 )
         except sqlite3.DatabaseError as exc:
             conn.close()
+            _unlock(lock)
             raise JournalError(f"{path} is not a usable batch journal: {exc}") from None
         except JournalError:
             conn.close()
+            _unlock(lock)
             raise
-        return cls(path, conn)
+        return cls(path, conn, lock)
 
     def _run(self, fn: Any, *args: Any) -> Any:
         with self._lock:
@@ -257,8 +266,40 @@ class Journal:
                                ("*", step, json.dumps({key: value}), time.time()))  # fmt: skip
 
     async def close(self) -> None:
-        """Close the file (a WAL checkpoint happens here)."""
-        await asyncio.to_thread(self._run, self._conn.close)
+        """Close the file (a WAL checkpoint happens here) and let another run open it."""
+        await asyncio.to_thread(self._run, self._close)
+
+    def _close(self) -> None:
+        self._conn.close()
+        _unlock(self._lock_fd)
+        self._lock_fd = -1
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on ``<journal>.lock`` for the run (released by the kernel if the
+    process dies): two runs on one journal would each send the same jobs."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock
+        return -1
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JournalError(f"Cannot lock the journal {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise JournalError(
+            f"Another nemovideo batch is running on the journal {path}: wait for it to end, "
+            "or give this run its own --journal (a shard has its own)."
+        ) from None
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
 
 
 def _check_meta(path: Path, meta: dict[str, str], digest: str, shard: str) -> None:

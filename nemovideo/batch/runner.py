@@ -44,6 +44,7 @@ from nemovideo.batch.journal import JobRow, Journal
 from nemovideo.batch.manifest import BatchJob, Manifest, load_manifest, manifest_from_jobs
 from nemovideo.batch.shard import parse_shard, shard_jobs
 from nemovideo.errors import (
+    APIError,
     AuthenticationError,
     DownloadError,
     ExportBlockedError,
@@ -267,13 +268,13 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
     await ctx.journal.record(job.id, "sending", {"instruction": job.instruction},
                              phase="sending", draft_before=before, durable=True)  # fmt: skip
     ctx.hook("sending", job.id)
-    first = True
+    pieces = 0
 
     def on_text(_piece: str) -> None:
-        nonlocal first
-        if first:
-            first = False
-            ctx.hook("posted", job.id)
+        nonlocal pieces
+        pieces += 1
+        if pieces <= 2:
+            ctx.hook("posted" if pieces == 1 else "mid-stream", job.id)
 
     try:
         reply = await session.send(job.instruction, on_text=on_text)
@@ -302,12 +303,34 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
     return None
 
 
-async def _download(ctx: _Context, job: BatchJob, url: str, final: Path) -> tuple[int, str]:
-    """``url`` into ``final`` via ``.<name>.part``, continuing a part left by a killed run with a
-    Range request; renamed when whole; returns ``(size, sha256)``."""
+async def _download(
+    ctx: _Context, job: BatchJob, sources: list[str], final: Path
+) -> tuple[int, str]:
+    """The first of ``sources`` that works into ``final`` via ``.<name>.part``, continuing a
+    part left by a killed run with a Range request; renamed when whole; ``(size, sha256)``."""
     final.parent.mkdir(parents=True, exist_ok=True)
     part = final.with_name(f".{final.name}.part")
-    start = part.stat().st_size if part.is_file() else 0
+    for number, url in enumerate(sources, 1):
+        try:
+            size = await _fetch(ctx, job, url, part)
+            break
+        except (TransportError, APIError):
+            if number == len(sources):
+                raise
+    try:
+        digest = await asyncio.to_thread(_sha256, part)
+        os.replace(part, final)
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
+        ) from None
+    return size, digest
+
+
+async def _fetch(ctx: _Context, job: BatchJob, url: str, part: Path) -> int:
+    """GET ``url`` into ``part`` from its current length on (Range); the byte count."""
+    name = part.name.removeprefix(".").removesuffix(".part")
+    start = await asyncio.to_thread(_size_of, part)
     hooked = False
 
     async def consume(resp: aiohttp.ClientResponse) -> int:
@@ -316,7 +339,7 @@ async def _download(ctx: _Context, job: BatchJob, url: str, final: Path) -> tupl
         if resp.status == 206:
             match = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
             if match is None or int(match.group(1)) > start:
-                raise TransportError(f"Download of {final.name}: an unusable Content-Range")
+                raise TransportError(f"Download of {name}: an unusable Content-Range")
             offset = int(match.group(1))
             total = None if match.group(3) == "*" else int(match.group(3))
         fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -335,25 +358,24 @@ async def _download(ctx: _Context, job: BatchJob, url: str, final: Path) -> tupl
                         os.fsync(fd)
                         ctx.hook("download-partial", job.id)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise TransportError(f"Download of {final.name} broke after {done} bytes") from exc
+                raise TransportError(f"Download of {name} broke after {done} bytes") from exc
             os.fsync(fd)
         finally:
             os.close(fd)
         if total is not None and done != total:
-            raise TransportError(f"Download of {final.name} is incomplete: {done} of {total} bytes")
+            raise TransportError(f"Download of {name} is incomplete: {done} of {total} bytes")
         return done
 
     try:
-        size = await ctx.client.api.download(url, consume, start=start)
-        digest = await asyncio.to_thread(_sha256, part)
-        os.replace(part, final)
+        return await ctx.client.api.download(url, consume, start=start)
     except OSError as exc:
         if isinstance(exc, NemoError):
             raise
-        raise DownloadError(
-            f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
-        ) from None
-    return size, digest
+        raise DownloadError(f"Cannot save {part}: {exc.strerror or exc}", path=str(part)) from None
+
+
+def _size_of(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
 
 
 def _sha256(path: Path) -> str:
@@ -366,9 +388,9 @@ def _sha256(path: Path) -> str:
 
 async def _render(
     ctx: _Context, job: BatchJob, session: Session, render_id: str | None
-) -> tuple[str, str]:
+) -> tuple[str, list[str]]:
     """The render of ``job`` (a recorded id polled, or submitted under that id, else a new id
-    recorded first); returns ``(render_id, url)``."""
+    recorded first); returns ``(render_id, download sources)``."""
     renderer = ctx.client.renderer
     render = None
     if render_id is not None:
@@ -391,8 +413,8 @@ async def _render(
             ctx.hook("render-polled", job.id)
 
     result = await render.wait(progress=progress)
-    return render.id, result.url or str(ctx.client.api.url(
-        "/api/render/proxy/{id}/download", {"id": render.id}))  # fmt: skip
+    fallback = str(ctx.client.api.url("/api/render/proxy/{id}/download", {"id": render.id}))
+    return render.id, [u for u in (result.url, fallback) if u]
 
 
 async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
@@ -451,9 +473,9 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                              error=str(attention), error_type="JobAttentionError")  # fmt: skip
         return BatchResult(job.id, "needs-attention", session_id=session.id, error=attention,
                            seconds=time.monotonic() - started)  # fmt: skip
-    render_id, url = await _render(ctx, job, session, row.render_id)
+    render_id, sources = await _render(ctx, job, session, row.render_id)
     final = job.output(ctx.out_dir)
-    size, digest = await _download(ctx, job, url, final)
+    size, digest = await _download(ctx, job, sources, final)
     await journal.record(job.id, "done", {"path": str(final)}, status="done", phase="done",
                          output=str(final), size=size, sha256=digest)  # fmt: skip
     ctx.hook("done", job.id)

@@ -10,7 +10,14 @@ import sqlite3
 from pathlib import Path
 
 import nemovideo
-from nemovideo.batch import BatchJob, BatchResult, JournaledError, load_manifest, shard_jobs
+from nemovideo.batch import (
+    BatchJob,
+    BatchResult,
+    Journal,
+    JournaledError,
+    load_manifest,
+    shard_jobs,
+)
 from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
 
 from .conftest import INSTRUCTION, run_cli, sha256_of, write_manifest
@@ -127,3 +134,28 @@ async def test_a_journal_of_another_manifest_is_refused(emu: Emulator, tmp_path:
     assert all("/api/auth" in r.path for r in emu.requests[sent:]), "nothing sent"
     code, _, err = await run_cli(emu, tmp_path, "batch", "--report", str(manifest))
     assert code == 2 and "is not a nemovideo batch journal" in err
+
+
+async def test_two_runs_on_one_journal_are_refused(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, ["a"])
+    plan = load_manifest(manifest)
+    held = await Journal.open(f"{manifest}.journal.db", plan.digest, [j.id for j in plan.jobs])
+    try:
+        code, _, err = await run_cli(emu, tmp_path, "batch", str(manifest))
+        assert code == 2 and "Another nemovideo batch is running" in err
+        assert not emu.requests_to("/run_sse")
+    finally:
+        await held.close()
+    code, stdout, _ = await run_cli(emu, tmp_path, "batch", str(manifest))
+    assert code == 0, stdout
+
+
+async def test_a_cdn_miss_falls_back_to_the_api_download(emu: Emulator, tmp_path: Path) -> None:
+    emu.render.cdn_missing = True
+    manifest = write_manifest(tmp_path, ["a"])
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    assert result.status == "done", result.error
+    render = emu.store.render_jobs[result.render_id or ""]
+    assert result.sha256 == sha256_of(render.path or "")
+    assert emu.requests_to(f"/api/render/proxy/{render.id}/download", "GET")

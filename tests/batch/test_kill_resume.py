@@ -18,7 +18,8 @@ IDS = ("a", "b", "c")
 STEPS = [
     "session",  # the session exists, nothing uploaded
     "upload",  # mid-upload: the first of two files is in
-    "posted",  # right after the chat POST reached the server (mid-stream)
+    "posted",  # right after the chat POST reached the server (its first words)
+    "mid-stream",  # while the answer streams
     "sent",  # the reply is in; no render yet
     "render-chosen",  # the render id is journaled, the submit not sent
     "render-submitted",  # right after the render submit
@@ -59,7 +60,7 @@ async def test_killed_at_a_step_resumes_exactly_once(
         assert ranged[0].headers["Range"] != "bytes=0-"
     _, rows, steps = read_journal(f"{manifest}.journal.db")
     assert {r.status for r in rows} == {"done"}
-    if step == "posted":
+    if step in ("posted", "mid-stream"):
         sent = [s for s in steps if s["job_id"] == "b" and s["step"] == "sent"]
         assert len(sent) == 1 and "recovered" in json.loads(sent[0]["detail"])
     for row in rows:
