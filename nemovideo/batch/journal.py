@@ -232,7 +232,10 @@ class Journal:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                await asyncio.to_thread(self._run, self._write, [entry for entry, _ in batch])
+                try:
+                    await asyncio.to_thread(self._run, self._write, [e for e, _ in batch])
+                except sqlite3.Error as exc:
+                    raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
             except BaseException as exc:
                 for _, done in batch:
                     if not done.done():

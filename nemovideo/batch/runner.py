@@ -308,7 +308,12 @@ async def _download(
 ) -> tuple[int, str]:
     """The first of ``sources`` that works into ``final`` via ``.<name>.part``, continuing a
     part left by a killed run with a Range request; renamed when whole; ``(size, sha256)``."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
+        ) from None
     part = final.with_name(f".{final.name}.part")
     for number, url in enumerate(sources, 1):
         try:
@@ -565,7 +570,7 @@ async def run_batch(
     ``BatchResult`` per job of the shard, finished ones (from the journal) first.
 
     See ``NemoClient.batch`` for the options; ``on_event(kind, data)`` sees ``"start"`` for each
-    job started (the CLI's progress display uses it).
+    job started and ``"finish"`` as each ends (the CLI's progress display uses them).
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ValidationError(f"concurrency must be an integer >= 1, got {concurrency!r}")
@@ -624,7 +629,9 @@ async def _work(ctx: _Context, todo: list[BatchJob], rows: Mapping[str, JobRow],
                     await queue.put(BatchResult(job.id, "pending", error=ctx.stop))
                     continue
                 try:
-                    await queue.put(await _attempt(ctx, job, rows[job.id], mine))
+                    result = await _attempt(ctx, job, rows[job.id], mine)
+                    await _event(ctx, "finish", job_id=job.id, status=result.status)
+                    await queue.put(result)
                 except _Stopped as stop:
                     ctx.stop = ctx.stop or stop.error
                     row = await ctx.journal.row(job.id)

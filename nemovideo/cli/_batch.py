@@ -120,6 +120,9 @@ class _Progress:
             self.running.add(str(data["job_id"]))
             if self.json:
                 _line({"event": "start", "job_id": data["job_id"]})
+        elif kind == "finish":
+            self.running.discard(str(data["job_id"]))
+            return
         self._draw()
 
     def result(self, result: BatchResult) -> None:

@@ -3,12 +3,17 @@ journal and ``--retry-failed``, against a real ``nemovideo batch`` process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections import Counter
 from pathlib import Path
 
+import pexpect
+
 from nemovideo.batch import read_journal
-from nemovideo.testing import Emulator
+from nemovideo.testing import FAST_SETTINGS, Emulator
 
 from .conftest import assert_exactly_once, run_cli, write_manifest
 
@@ -63,7 +68,10 @@ async def test_2001_stops_new_jobs_with_the_link_and_the_count_left(
 
     code, stdout, _ = await run_cli(emu, tmp_path, *words, "--json")
     assert code == 0, stdout
-    assert json.loads(stdout.splitlines()[-1])["counts"]["done"] == 5
+    events = [json.loads(line) for line in stdout.splitlines()]
+    assert events[0]["event"] == "batch" and events[0]["todo"] == 3
+    assert [e["job_id"] for e in events if e["event"] == "start"] == ["c", "d", "e"]
+    assert events[-1]["counts"]["done"] == 5
     assert _chats_per_job(emu) == dict.fromkeys(ids, 1)
     accepted = [r for r in emu.requests_to("/run_sse", "POST")]
     assert len(accepted) == 6, "five messages, plus the one refused with 2001 before it ran"
@@ -99,3 +107,30 @@ async def test_a_429_past_the_policy_stops_cleanly(emu: Emulator, tmp_path: Path
 def assert_exactly_once_accepting_refusals(emu: Emulator, ids: list[str]) -> None:
     assert _chats_per_job(emu) == dict.fromkeys(ids, 1)
     assert len(emu.store.render_jobs) == len(ids)
+
+
+async def test_a_terminal_gets_one_overall_bar(emu: Emulator, tmp_path: Path) -> None:
+    """On a terminal: one line redrawn on stderr with the counts and an ETA, and the table."""
+    manifest = write_manifest(tmp_path, ["a", "b", "c"])
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps(dict(FAST_SETTINGS)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEMO_", "NEMOVIDEO_"))}
+    env.update(NEMO_API_URL=emu.url, NEMO_CONFIG_DIR=str(config))
+
+    def in_a_terminal() -> tuple[str, int]:
+        child = pexpect.spawn(sys.executable, ["-m", "nemovideo", "batch", str(manifest),
+                                               "--concurrency", "1"],
+                              env=env, cwd=str(tmp_path), timeout=90, encoding="utf-8")  # fmt: skip
+        try:
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        return child.before or "", child.exitstatus or 0
+
+    screen, code = await asyncio.to_thread(in_a_terminal)
+    assert code == 0, screen
+    assert "\r[########................] [1/3] 1 done, 1 running, 0 failed, ETA" in screen
+    assert " 2 running" not in screen, "one job at a time"
+    assert "] [3/3] 3 done" in screen and "\x1b[K" in screen
+    assert "3 done, 0 failed, 0 need attention, 0 left." in screen
