@@ -23,8 +23,11 @@ INSTRUCTION = "turn these images into a 5-second video with smooth transitions"
 
 
 def write_manifest(root: Path, ids: Sequence[str], *, files_per_job: int = 1,
-                   name: str = "jobs.jsonl", **extra: Any) -> Path:  # fmt: skip
-    """A JSONL manifest under ``root``: each job gets its own copies of the sample images."""
+                   name: str = "jobs.jsonl", vary: bool = False, **extra: Any) -> Path:  # fmt: skip
+    """A JSONL manifest under ``root``: each job gets its own copies of the sample images.
+
+    ``vary``: each job asks for another length (5, 6, 7... seconds), so in one session every
+    instruction visibly changes the draft."""
     samples = sample_images()
     lines = []
     for number, job_id in enumerate(ids):
@@ -36,7 +39,10 @@ def write_manifest(root: Path, ids: Sequence[str], *, files_per_job: int = 1,
             target = folder / f"{k}{source.suffix}"
             shutil.copyfile(source, target)
             files.append(f"photos/{job_id}/{target.name}")
-        lines.append(json.dumps({"id": job_id, "files": files, "instruction": INSTRUCTION,
+        instruction = (
+            INSTRUCTION.replace("5-second", f"{5 + number}-second") if vary else INSTRUCTION
+        )
+        lines.append(json.dumps({"id": job_id, "files": files, "instruction": instruction,
                                  **extra}))  # fmt: skip
     manifest = root / name
     manifest.write_text("\n".join(lines) + "\n")

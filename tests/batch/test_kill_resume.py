@@ -96,3 +96,25 @@ async def test_killed_before_the_post_is_marked_needs_attention(
     assert code == 0, stdout
     assert len([r for r in emu.requests_to("/run_sse") if r.json["session_id"] == session_b]) == 1
     assert_exactly_once(emu, out, IDS)
+
+
+@pytest.mark.parametrize("step", ["upload:*", "posted:b", "render-chosen:b", "done:b"])
+async def test_one_session_killed_and_resumed(emu: Emulator, tmp_path: Path, step: str) -> None:
+    """``--one-session``: the shared session and its uploads are journaled too; after a kill,
+    each instruction still reaches the one session once, and each job has one render."""
+    manifest = write_manifest(tmp_path, IDS, files_per_job=1, vary=True)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--one-session", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at=step)
+    assert code == -9
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    (session,) = emu.store.sessions.values()
+    said = [m["parts"][0]["text"] for m in session.chat_log]
+    assert said == [json.loads(line)["instruction"] for line in manifest.read_text().splitlines()]
+    assert len(emu.requests_to("/api/upload-video", "POST")) == 3, "each file once"
+    renders = emu.store.render_jobs
+    assert len(renders) == 3 and len(emu.requests_to("/api/render/proxy/lambda", "POST")) == 3
+    for job_id in IDS:
+        assert (out / f"{job_id}.mp4").stat().st_size > 0
+    assert sorted(p.name for p in out.iterdir()) == [f"{i}.mp4" for i in IDS]
