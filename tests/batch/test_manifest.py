@@ -99,3 +99,24 @@ async def test_a_bad_manifest_sends_nothing(emu: Emulator, tmp_path: Path) -> No
     assert code == 2 and json.loads(stdout)["error"] == "ManifestError"
     assert emu.requests == [], "not one request"
     assert not (tmp_path / "jobs.jsonl.journal.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ((), "needs a MANIFEST"),
+        (("jobs.jsonl", "--shard", "5/4"), "1 <= I <= N"),
+        (("jobs.jsonl", "--shard", "half"), "must read I/N"),
+        (("jobs.jsonl", "--concurrency", "0"), "from 1 to 1000"),
+        (("jobs.jsonl", "--settle", "a"), "JOB=sent or JOB=unsent"),
+        (("jobs.jsonl", "--report", "x.db"), "journals only"),
+        (("--report", "missing.db"), "No journal at missing.db"),
+    ],
+)
+async def test_bad_options_exit_2_before_anything_is_sent(
+    emu: Emulator, tmp_path: Path, words: tuple[str, ...], says: str
+) -> None:
+    write_manifest(tmp_path, ["a"])
+    code, _, err = await run_cli(emu, tmp_path, "batch", *words)
+    assert code == 2 and says in err, err
+    assert emu.requests == []
