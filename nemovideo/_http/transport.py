@@ -335,7 +335,8 @@ class Transport:
                     idle_timeout=self.config.request_timeout, follow_redirects=True)  # fmt: skip
 
         async def checked(resp: aiohttp.ClientResponse) -> T:
-            if resp.status != 200 and not (ranged and resp.status == 206):  # 206 would be a part, 204 nothing: neither is the video
+            # 206 is the asked-for part of a ranged download; 204 (nothing) is never the video
+            if resp.status != 200 and not (ranged and resp.status == 206):
                 await self._decode(resp, attrs.evolve(call, envelope="code"))
                 raise APIError(
                     f"The download answered {resp.status} {resp.reason or ''}".rstrip()
