@@ -360,11 +360,10 @@ async def _fetch(ctx: _Context, job: BatchJob, url: str, part: Path) -> int:
                     done += len(chunk)
                     if not hooked and (total is None or done < total):
                         hooked = True
-                        os.fsync(fd)
                         ctx.hook("download-partial", job.id)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise TransportError(f"Download of {name} broke after {done} bytes") from exc
-            os.fsync(fd)
+            await asyncio.to_thread(os.fsync, fd)
         finally:
             os.close(fd)
         if total is not None and done != total:
