@@ -308,23 +308,22 @@ async def _download(
 ) -> tuple[int, str]:
     """The first of ``sources`` that works into ``final`` via ``.<name>.part``, continuing a
     part left by a killed run with a Range request; renamed when whole; ``(size, sha256)``."""
-    try:
-        await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(
-            f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
-        ) from None
     part = final.with_name(f".{final.name}.part")
     for number, url in enumerate(sources, 1):
         try:
-            size = await _fetch(ctx, job, url, part)
+            start, prefix = await asyncio.to_thread(_open_part, part)
+            size, digest = await _fetch(ctx, job, url, part, start, prefix)
             break
         except (TransportError, APIError):
             if number == len(sources):
                 raise
+        except OSError as exc:
+            if isinstance(exc, NemoError):
+                raise
+            raise DownloadError(f"Cannot save {final}: {exc.strerror or exc}",
+                                path=str(final)) from None  # fmt: skip
     try:
-        digest = await asyncio.to_thread(_sha256, part)
-        os.replace(part, final)
+        await asyncio.to_thread(os.replace, part, final)
     except OSError as exc:
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
@@ -332,13 +331,17 @@ async def _download(
     return size, digest
 
 
-async def _fetch(ctx: _Context, job: BatchJob, url: str, part: Path) -> int:
-    """GET ``url`` into ``part`` from its current length on (Range); the byte count."""
+async def _fetch(
+    ctx: _Context, job: BatchJob, url: str, part: Path, start: int, prefix: Any
+) -> tuple[int, str]:
+    """GET ``url`` into ``part`` from ``start`` on (Range); ``(byte count, sha256)``.
+
+    ``prefix`` is the SHA-256 state of the part's first ``start`` bytes, so the whole file is
+    hashed as it is written, never read back."""
     name = part.name.removeprefix(".").removesuffix(".part")
-    start = await asyncio.to_thread(_size_of, part)
     hooked = False
 
-    async def consume(resp: aiohttp.ClientResponse) -> int:
+    async def consume(resp: aiohttp.ClientResponse) -> tuple[int, str]:
         nonlocal hooked
         offset, total = 0, resp.content_length
         if resp.status == 206:
@@ -347,6 +350,10 @@ async def _fetch(ctx: _Context, job: BatchJob, url: str, part: Path) -> int:
                 raise TransportError(f"Download of {name}: an unusable Content-Range")
             offset = int(match.group(1))
             total = None if match.group(3) == "*" else int(match.group(3))
+        if offset == start:
+            digest = prefix.copy()
+        else:
+            digest = await asyncio.to_thread(_hash_prefix, part, offset)
         fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.ftruncate(fd, offset)
@@ -357,37 +364,52 @@ async def _fetch(ctx: _Context, job: BatchJob, url: str, part: Path) -> int:
                     view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view) :]
+                    digest.update(chunk)
                     done += len(chunk)
                     if not hooked and (total is None or done < total):
                         hooked = True
                         ctx.hook("download-partial", job.id)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise TransportError(f"Download of {name} broke after {done} bytes") from exc
-            await asyncio.to_thread(os.fsync, fd)
+            closing, fd = fd, -1  # the thread closes it, even if this task is cancelled
+            await asyncio.to_thread(_sync_close, closing)
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         if total is not None and done != total:
             raise TransportError(f"Download of {name} is incomplete: {done} of {total} bytes")
-        return done
+        return done, digest.hexdigest()
 
-    try:
-        return await ctx.client.api.download(url, consume, start=start)
-    except OSError as exc:
-        if isinstance(exc, NemoError):
-            raise
-        raise DownloadError(f"Cannot save {part}: {exc.strerror or exc}", path=str(part)) from None
+    return await ctx.client.api.download(url, consume, start=start)
 
 
-def _size_of(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else 0
+def _open_part(part: Path) -> tuple[int, Any]:
+    """Make the output's directory; ``(length, SHA-256 state)`` of a part a killed run left."""
+    part.parent.mkdir(parents=True, exist_ok=True)
+    if not part.is_file():
+        return 0, hashlib.sha256()
+    return part.stat().st_size, _hash_prefix(part, None)
 
 
-def _sha256(path: Path) -> str:
+def _hash_prefix(part: Path, length: int | None) -> Any:
     digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        for block in iter(lambda: source.read(1 << 20), b""):
+    left = length
+    with open(part, "rb") as source:
+        while left is None or left > 0:
+            block = source.read(1 << 20 if left is None else min(1 << 20, left))
+            if not block:
+                break
             digest.update(block)
-    return digest.hexdigest()
+            if left is not None:
+                left -= len(block)
+    return digest
+
+
+def _sync_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 async def _render(
