@@ -311,7 +311,8 @@ async def _download(
     part = final.with_name(f".{final.name}.part")
     for number, url in enumerate(sources, 1):
         try:
-            start, prefix = await asyncio.to_thread(_open_part, part)
+            start = _part_length(part)
+            prefix = await asyncio.to_thread(_hash_prefix, part, start) if start else None
             size, digest = await _fetch(ctx, job, url, part, start, prefix)
             break
         except (TransportError, APIError):
@@ -323,7 +324,7 @@ async def _download(
             raise DownloadError(f"Cannot save {final}: {exc.strerror or exc}",
                                 path=str(final)) from None  # fmt: skip
     try:
-        await asyncio.to_thread(os.replace, part, final)
+        os.replace(part, final)
     except OSError as exc:
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
@@ -336,8 +337,8 @@ async def _fetch(
 ) -> tuple[int, str]:
     """GET ``url`` into ``part`` from ``start`` on (Range); ``(byte count, sha256)``.
 
-    ``prefix`` is the SHA-256 state of the part's first ``start`` bytes, so the whole file is
-    hashed as it is written, never read back."""
+    ``prefix`` is the SHA-256 state of the part's first ``start`` bytes (None when there is no
+    part), so the whole file is hashed as it is written, never read back."""
     name = part.name.removeprefix(".").removesuffix(".part")
     hooked = False
 
@@ -350,7 +351,9 @@ async def _fetch(
                 raise TransportError(f"Download of {name}: an unusable Content-Range")
             offset = int(match.group(1))
             total = None if match.group(3) == "*" else int(match.group(3))
-        if offset == start:
+        if offset == 0:
+            digest = hashlib.sha256()
+        elif offset == start and prefix is not None:
             digest = prefix.copy()
         else:
             digest = await asyncio.to_thread(_hash_prefix, part, offset)
@@ -383,12 +386,10 @@ async def _fetch(
     return await ctx.client.api.download(url, consume, start=start)
 
 
-def _open_part(part: Path) -> tuple[int, Any]:
-    """Make the output's directory; ``(length, SHA-256 state)`` of a part a killed run left."""
+def _part_length(part: Path) -> int:
+    """Make the output's directory; the length of a part a killed run left (0: none)."""
     part.parent.mkdir(parents=True, exist_ok=True)
-    if not part.is_file():
-        return 0, hashlib.sha256()
-    return part.stat().st_size, _hash_prefix(part, None)
+    return part.stat().st_size if part.is_file() else 0
 
 
 def _hash_prefix(part: Path, length: int | None) -> Any:
