@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -304,11 +305,13 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
 
 
 async def _download(
-    ctx: _Context, job: BatchJob, sources: list[str], final: Path
+    ctx: _Context, job: BatchJob, render_id: str, sources: list[str], final: Path
 ) -> tuple[int, str]:
-    """The first of ``sources`` that works into ``final`` via ``.<name>.part``, continuing a
-    part left by a killed run with a Range request; renamed when whole; ``(size, sha256)``."""
-    part = final.with_name(f".{final.name}.part")
+    """The first of ``sources`` that works into ``final`` via ``.<name>.<render id>.part``,
+    continuing a part left by a killed run with a Range request; renamed when whole;
+    ``(size, sha256)``. The part is named after the render, so bytes of another render (a
+    retried job, another manifest writing the same name) are never continued."""
+    part = final.with_name(f".{final.name}.{render_id}.part")
     for number, url in enumerate(sources, 1):
         try:
             start = _part_length(part)
@@ -325,6 +328,7 @@ async def _download(
                                 path=str(final)) from None  # fmt: skip
     try:
         os.replace(part, final)
+        _discard_parts(final)
     except OSError as exc:
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
@@ -339,7 +343,7 @@ async def _fetch(
 
     ``prefix`` is the SHA-256 state of the part's first ``start`` bytes (None when there is no
     part), so the whole file is hashed as it is written, never read back."""
-    name = part.name.removeprefix(".").removesuffix(".part")
+    name = part.name.removeprefix(".").rsplit(".", 2)[0]
     hooked = False
 
     async def consume(resp: aiohttp.ClientResponse) -> tuple[int, str]:
@@ -384,6 +388,13 @@ async def _fetch(
         return done, digest.hexdigest()
 
     return await ctx.client.api.download(url, consume, start=start)
+
+
+def _discard_parts(final: Path) -> None:
+    """Parts of other renders of this output (a job retried after its download began)."""
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _part_length(part: Path) -> int:
@@ -502,7 +513,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                            seconds=time.monotonic() - started)  # fmt: skip
     render_id, sources = await _render(ctx, job, session, row.render_id)
     final = job.output(ctx.out_dir)
-    size, digest = await _download(ctx, job, sources, final)
+    size, digest = await _download(ctx, job, render_id, sources, final)
     await journal.record(job.id, "done", {"path": str(final)}, status="done", phase="done",
                          output=str(final), size=size, sha256=digest)  # fmt: skip
     ctx.hook("done", job.id)

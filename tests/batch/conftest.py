@@ -121,3 +121,8 @@ def assert_exactly_once(
         assert render.status == "completed" and render.path
         assert sha256_of(out_dir / f"{job_id}.mp4") == sha256_of(render.path), job_id
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{i}.mp4" for i in ids)
+
+
+def parts_in(folder: Path) -> list[str]:
+    """The names of the partial downloads (``*.part``) left in ``folder``."""
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))

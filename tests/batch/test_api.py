@@ -20,7 +20,7 @@ from nemovideo.batch import (
 )
 from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
 
-from .conftest import INSTRUCTION, run_cli, sha256_of, write_manifest
+from .conftest import INSTRUCTION, parts_in, run_cli, sha256_of, write_manifest
 
 
 async def test_client_batch_yields_typed_results(emu: Emulator, tmp_path: Path) -> None:
@@ -159,3 +159,17 @@ async def test_a_cdn_miss_falls_back_to_the_api_download(emu: Emulator, tmp_path
     render = emu.store.render_jobs[result.render_id or ""]
     assert result.sha256 == sha256_of(render.path or "")
     assert emu.requests_to(f"/api/render/proxy/{render.id}/download", "GET")
+
+
+async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_path: Path) -> None:
+    """Bytes left by another render of the same output (a job retried after its download began,
+    another manifest) are not the start of this one: the part file is named after its render."""
+    manifest = write_manifest(tmp_path, ["a"])
+    stale = tmp_path / ".a.mp4.render_1_deadbeef.part"
+    stale.write_bytes(b"not this render" * 100)
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    render = emu.store.render_jobs[result.render_id or ""]
+    assert result.sha256 == sha256_of(render.path or "") == sha256_of(tmp_path / "a.mp4")
+    assert not [r for r in emu.cdn_requests if "Range" in r.headers]
+    assert parts_in(tmp_path) == []
