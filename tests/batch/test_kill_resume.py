@@ -11,7 +11,7 @@ import pytest
 from nemovideo.batch import read_journal
 from nemovideo.testing import Emulator
 
-from .conftest import assert_exactly_once, run_cli, write_manifest
+from .conftest import assert_exactly_once, parts_in, run_cli, write_manifest
 
 IDS = ("a", "b", "c")
 
@@ -119,3 +119,22 @@ async def test_one_session_killed_and_resumed(emu: Emulator, tmp_path: Path, ste
     for job_id in IDS:
         assert (out / f"{job_id}.mp4").stat().st_size > 0
     assert sorted(p.name for p in out.iterdir()) == [f"{i}.mp4" for i in IDS]
+
+
+async def test_a_cdn_that_ignores_ranges_gets_the_whole_file_again(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Killed mid-download, resumed against an origin that answers a Range request with the
+    whole file (200): the part starts over, and the output is still whole."""
+    emu.render.width, emu.render.height, emu.render.fps = 640, 360, 25
+    emu.render.cdn_ranges = False
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="download-partial:b")
+    assert code == -9 and len(parts_in(out)) == 1
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
+    ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
+    assert len(ranged) == 1, "it asked for the rest, and got the whole file"

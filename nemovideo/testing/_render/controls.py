@@ -11,6 +11,7 @@ Every field can be changed at any time, also mid-test::
     emu.render.refuse_next("queue full")     # the next new submit is refused; no job starts
     emu.render.hold()                        # jobs stay "processing" until release()
     emu.render.cdn_missing = True            # outputs are not published on the CDN
+    emu.render.cdn_ranges = False            # the CDN ignores Range: whole files, 200
     emu.render.truncate_downloads = 1        # the next fallback download is cut halfway
     emu.render.redirect_downloads = True     # the fallback answers 302 to the CDN origin
     emu.render.bare = True                   # submit and cancel answer without the envelope
@@ -75,6 +76,7 @@ class RenderControls(Hold):
     poll_shape: int = attrs.field(default=1, validator=attrs.validators.in_(POLL_SHAPES))
     failure_shape: str = attrs.field(default="data", validator=attrs.validators.in_(FAILURE_SHAPES))
     cdn_missing: bool = False
+    cdn_ranges: bool = True
     truncate_downloads: int = 0
     redirect_downloads: bool = False
     bare: bool = False
