@@ -47,9 +47,17 @@ HELP = (
 )
 
 
+EXIT_HELP = (
+    "Exit codes: 0 every job done; 1 some failed or need attention; 2 a bad manifest, journal "
+    "or option (nothing sent); 3 authentication; 4 out of credits or export blocked (stopped); "
+    "5 rate limited, server or network (stopped); 130 interrupted. Guide: docs/batch.md."
+)
+
+
 def add_batch_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``batch`` on the command line's subparsers."""
-    parser = sub.add_parser("batch", parents=parents, help=HELP[0], description=HELP[1])
+    parser = sub.add_parser("batch", parents=parents, help=HELP[0], description=HELP[1],
+                            epilog=EXIT_HELP)  # fmt: skip
     parser.add_argument("manifest", nargs="?", type=Path, help="jobs.jsonl or jobs.csv")
     parser.add_argument("--journal", type=Path, metavar="PATH",
                         help="the journal (default: <manifest>.journal.db beside it)")  # fmt: skip
