@@ -17,9 +17,10 @@ A job's failure is recorded with its typed error and does not stop the others. A
 credits), 402 (export blocked), 429 (rate limited past the policy) or 1001 stops starting new
 jobs: the jobs left are reported ``pending`` with that error, ready for the next run.
 
-Test hook (not for production): with ``NEMOVIDEO_BATCH_TEST_KILL_AT=<step>[:<job id>]`` in the
-environment, the process sends itself SIGKILL right after that step (see ``docs/batch.md``), so
-tests can kill a real batch at an exact point and prove the resume.
+Test hook (not for production): with ``NEMOVIDEO_BATCH_TEST_KILL_AT=<step>[:<job id>[:<signal>]]``
+in the environment, the process sends itself SIGKILL (or ``INT``, ``TERM``...) right after that
+step (see ``docs/batch.md``), so tests can kill a real batch at an exact point and prove the
+resume.
 """
 
 from __future__ import annotations
@@ -161,12 +162,12 @@ def draft_fingerprint(draft_json: Any) -> str:
 
 
 def _kill_hook() -> Callable[[str, str], None]:
-    spec = os.environ.get(KILL_HOOK_ENV, "")
-    step, _, job = spec.partition(":")
+    step, job, name = ([*os.environ.get(KILL_HOOK_ENV, "").split(":"), "", ""])[:3]
+    number = getattr(signal, f"SIG{name}", signal.SIGKILL) if name else signal.SIGKILL
 
     def hook(at: str, job_id: str) -> None:
         if step and at == step and (not job or job == job_id):
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), number)
 
     return hook
 

@@ -279,6 +279,8 @@ def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
     """Exit 130; after a render was submitted, say how to pick it up (it keeps running)."""
     job = getattr(args, "submitted_job", None)
     message = "interrupted"
+    if getattr(args, "command", None) == "batch":
+        message = "interrupted; every step so far is in the journal: run the same command to resume"
     if job:
         message = (
             f"interrupted; render {job} keeps running on the server. "

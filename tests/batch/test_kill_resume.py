@@ -138,3 +138,14 @@ async def test_a_cdn_that_ignores_ranges_gets_the_whole_file_again(
     assert_exactly_once(emu, out, IDS)
     ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
     assert len(ranged) == 1, "it asked for the rest, and got the whole file"
+
+
+async def test_ctrl_c_exits_130_and_the_same_command_resumes(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "2", "--out-dir", str(out))
+    code, _, err = await run_cli(emu, tmp_path, *words, kill_at="sent:b:INT")
+    assert code == 130 and "run the same command to resume" in err
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
