@@ -1,14 +1,17 @@
-"""Batch: several versions of one video from one session, each rendered and saved under its own name.
+"""Batch: several versions of one video, each rendered and saved under its own name, exactly once.
 
-Each step is one instruction; after each, the current draft is exported and downloaded, so you
-end up with every stage side by side (``batch_1_video.mp4``, ``batch_2_music.mp4``,
-``batch_3_title.mp4``)::
+Each step is one job of a batch (``client.batch``) in one session (``one_session=True``): the
+images are uploaded once, each instruction is sent in turn, and after each the draft is rendered
+and saved, so you end up with every stage side by side (``batch_1_video.mp4``,
+``batch_2_music.mp4``, ``batch_3_title.mp4``)::
 
     python examples/batch.py [OUT_DIR]             # offline, against the bundled emulator
     NEMO_API_URL=https://mega-api-prod.nemovideo.ai python examples/batch.py
 
-Renders run one at a time: each export renders the draft as it is when submitted, and a session's
-edits build on one another, so the order of the steps is the order of the versions.
+Every step is recorded in ``OUT_DIR/batch.db`` before it happens: stop the script at any point
+(Ctrl-C, ``kill -9``) and run it again to carry on; no instruction is sent twice, no render is
+submitted twice, and finished videos are not downloaded again. For many products, one video each,
+write a manifest and run ``nemovideo batch jobs.jsonl`` instead (docs/batch.md).
 """
 
 from __future__ import annotations
@@ -27,20 +30,30 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+def jobs(out_dir: Path) -> list[nemovideo.BatchJob]:
+    """One job per step; the images go with the first (one session: uploaded once)."""
+    images = [str(p) for p in sample_images()]
+    return [
+        nemovideo.BatchJob(
+            id=f"batch_{number}_{name}",
+            instruction=instruction,
+            files=images if number == 1 else (),
+            out=str(out_dir / f"batch_{number}_{name}.mp4"),
+        )
+        for number, (name, instruction) in enumerate(STEPS, 1)
+    ]
+
+
 async def run(client: nemovideo.NemoClient, out_dir: Path) -> list[Path]:
     """Render one file per step of :data:`STEPS`; return their paths in order."""
-    session = await client.create_session(task_name="batch")
-    await session.upload(sample_images())
     saved: list[Path] = []
-    for number, (name, instruction) in enumerate(STEPS, 1):
-        print(f"[{number}/{len(STEPS)}] {instruction}")
-        reply = await session.send(instruction)
-        print(f"  {reply.draft.summary()}")
-        job = await session.export()
-        await job.wait()
-        path = await job.download(out_dir / f"batch_{number}_{name}.mp4")
-        print(f"  saved {path} ({path.stat().st_size / 1e6:.1f} MB)")
-        saved.append(path)
+    results = client.batch(jobs(out_dir), one_session=True, journal=out_dir / "batch.db")
+    async for result in results:
+        if result.status != "done" or result.path is None:
+            raise SystemExit(f"{result.job_id}: {result.status}: {result.error}")
+        again = " (done by an earlier run)" if result.resumed else ""
+        print(f"{result.job_id}: saved {result.path} ({(result.size or 0) / 1e6:.1f} MB){again}")
+        saved.append(result.path)
     return saved
 
 

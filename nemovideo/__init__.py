@@ -54,6 +54,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("Uploader", "UploadedMedia"), "upload._uploader"),
     **dict.fromkeys(("Renderer", "RenderJob"), "render._renderer"),
     **dict.fromkeys(("RenderResult", "RenderStatus"), "render._status"),
+    # batches: a manifest, a journal, exactly once
+    **dict.fromkeys(("BatchJob", "BatchResult"), "batch"),
     # the skill's conversation layer
     **dict.fromkeys(("Assistant", "AssistantReply"), "assistant._assistant"),
     **dict.fromkeys(("Intent", "GuiTranslation", "route", "translate_gui"), "assistant._intents"),
@@ -79,6 +81,8 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-
     from nemovideo.assistant._intents import Intent as Intent
     from nemovideo.assistant._intents import route as route
     from nemovideo.assistant._intents import translate_gui as translate_gui
+    from nemovideo.batch import BatchJob as BatchJob
+    from nemovideo.batch import BatchResult as BatchResult
     from nemovideo.chat import ChatStream as ChatStream
     from nemovideo.chat import send_message as send_message
     from nemovideo.chat._events import ChatEvent as ChatEvent

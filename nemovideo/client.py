@@ -32,11 +32,14 @@ from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import Session, check_session_id
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    import os
+    from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 
     from typing_extensions import Unpack
 
     from nemovideo.assistant._assistant import Assistant
+    from nemovideo.batch import BatchJob, BatchResult, Manifest
+    from nemovideo.batch.runner import EventCallback
     from nemovideo.render._renderer import Renderer
     from nemovideo.upload._uploader import Uploader
 
@@ -260,3 +263,39 @@ class NemoClient(AsyncClosing):
     def session(self, session_id: str, *, task_id: str | None = None) -> Session:
         """Reattach to an existing session by id (no request is made)."""
         return Session(self, check_session_id(session_id), task_id=task_id, user_id=None)
+
+    def batch(
+        self,
+        jobs: str | os.PathLike[str] | Manifest | Iterable[BatchJob | Mapping[str, Any]],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        out_dir: str | os.PathLike[str] | None = None,
+        one_session: bool = False,
+        retry_failed: bool = False,
+        shard: tuple[int, int] | str = (1, 1),
+        settle: Mapping[str, str] | None = None,
+        on_event: EventCallback | None = None,
+    ) -> AsyncGenerator[BatchResult, None]:
+        """Run many jobs, exactly once across crashes and restarts; yield a ``BatchResult`` each::
+
+            async for r in client.batch("jobs.jsonl", concurrency=4, journal="batch.db"):
+                print(r.job_id, r.status, r.path)
+
+        ``jobs``: a JSON Lines / CSV manifest path, or ``BatchJob`` values (or manifest-style
+        dicts). The whole list is checked before anything is sent (``ManifestError`` with line
+        numbers). Every step is recorded in ``journal`` (SQLite; default beside the manifest, or
+        ``batch.db``) before it happens, so running the same call again resumes: no message is
+        sent twice, no second render is submitted, no finished job is redone. ``one_session``:
+        one session, every file uploaded once, each instruction in turn with its own render.
+        ``retry_failed`` runs failed jobs again. ``shard=(i, n)``: only the i-th of n shards
+        (1-based; see ``docs/batch.md``). Videos go to each job's ``out``, else
+        ``out_dir/<id>.mp4``. ``settle={"sku-2": "sent"}`` records what you found in a
+        ``needs-attention`` job's session (``"sent"``: go on to the render; ``"unsent"``:
+        send the message).
+        """
+        from nemovideo.batch.runner import run_batch
+
+        return run_batch(self, jobs, journal=journal, concurrency=concurrency, out_dir=out_dir,
+                         one_session=one_session, retry_failed=retry_failed, shard=shard,
+                         settle=settle, on_event=on_event)  # fmt: skip

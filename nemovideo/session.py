@@ -195,9 +195,18 @@ class Session:
                                   timeout=timeout)  # fmt: skip
 
     async def export(
-        self, *, format: str = "mp4", quality: str = "high", draft: Draft | None = None
+        self,
+        *,
+        format: str = "mp4",
+        quality: str = "high",
+        draft: Draft | None = None,
+        render_id: str | None = None,
     ) -> RenderJob:
-        """Submit the draft (the latest from the server when not given) for rendering."""
+        """Submit the draft (the latest from the server when not given) for rendering.
+
+        ``render_id`` submits under an id the caller chose and recorded beforehand (see
+        ``Renderer.export``); by default the client picks a fresh one.
+        """
         return await self._client.renderer.export(
-            self.id, format=format, quality=quality, draft=draft
+            self.id, format=format, quality=quality, draft=draft, render_id=render_id
         )

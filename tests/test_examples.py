@@ -135,12 +135,11 @@ async def test_batch_saves_one_video_per_step(
     assert len(emulator.sessions) == 1, "every step edits the same session"
     assert len(emulator.requests_to("/api/render/proxy/lambda", method="POST")) == 3
     assert said(emulator) == [instruction for _, instruction in batch.STEPS]
-    out = capsys.readouterr().out
-    assert "1. Video: 3 clips (0-10s) 2. BGM: Lo-fi (0-10s, 35%)" in out
-    assert (
-        "Timeline (3 tracks): 1. Video: 3 clips (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
-        '3. Title: "Urban Dreams" (0-3s)'
-    ) in out
+    assert "batch_3_title: saved" in capsys.readouterr().out
+
+    assert await batch.run(client, tmp_path) == paths, "run again: the journal says all is done"
+    assert "(done by an earlier run)" in capsys.readouterr().out
+    assert len(emulator.requests_to("/run_sse", method="POST")) == 3
 
 
 async def test_iterative_reports_silent_edits_from_the_draft(

@@ -128,11 +128,13 @@ class Api:
         *,
         segments: Mapping[str, object] | None = None,
         timeout: float | None = None,
+        start: int = 0,
     ) -> Awaitable[T]:
         """GET a file (an endpoint of the table, or a URL such as a render's ``outputUrl``) and
-        hand the answer to ``consume``; the token goes only to the API's own origin."""
+        hand the answer to ``consume``; the token goes only to the API's own origin. ``start``
+        asks for the bytes from that offset on (an HTTP Range: a 206 answer is accepted)."""
         url = self.url(source, segments) if isinstance(source, Endpoint) else source
-        return self._transport.download(url, consume, timeout=timeout)
+        return self._transport.download(url, consume, timeout=timeout, start=start)
 
     def url(self, target: Endpoint | str, segments: Mapping[str, object] | None = None) -> URL:
         """The API URL of an endpoint (or a path template) filled with ``segments``."""

@@ -139,7 +139,11 @@ class Exchange:
             api, proxy, proxy_auth = self._route(url)
             if proxy is not None:
                 kwargs["proxy"], kwargs["proxy_auth"] = proxy, proxy_auth
-            kwargs["headers"] = self._headers(token, call.headers, rid) if api else {}
+            kwargs["headers"] = (
+                self._headers(token, call.headers, rid)
+                if api
+                else {k: v for k, v in (call.headers or {}).items() if k == "Range"}
+            )
             if call.json_body is not None:
                 kwargs["json"] = call.json_body
             elif call.body is not None:

@@ -254,6 +254,7 @@ class Transport:
         consume: Reader[T],
         *,
         timeout: float | None = None,
+        start: int = 0,
     ) -> T:
         """GET a file and hand the answer to ``consume``; retried whole on network failures.
 
@@ -263,17 +264,23 @@ class Transport:
         the whole download. Only a 2xx answer with a body reaches ``consume``: any other is a
         typed error and nothing is saved. ``consume`` must start over on each call (a retry
         after a broken transfer).
+
+        ``start`` > 0 asks for the bytes from that offset on (``Range: bytes=<start>-``, sent to
+        any host): ``consume`` then also gets a 206 answer, and must read its ``Content-Range``
+        (a server that ignores ranges answers 200 with the whole file).
         """
         target = URL(url) if isinstance(url, str) else url
         if not target.is_absolute():
             target = self._url(str(target))
         deadline = self.config.download_timeout if timeout is None else timeout
+        ranged = {"Range": f"bytes={start}-"} if start > 0 else None
         call = Call("GET", target.path if self.is_api_url(target) else "<download>",
-                    envelope="none", stream=True, timeout=deadline,
+                    headers=ranged, envelope="none", stream=True, timeout=deadline,
                     idle_timeout=self.config.request_timeout, follow_redirects=True)  # fmt: skip
 
         async def checked(resp: aiohttp.ClientResponse) -> T:
-            if resp.status != 200:  # 206 would be a part, 204 nothing: neither is the video
+            # 206 is the asked-for part of a ranged download; 204 (nothing) is never the video
+            if resp.status != 200 and not (ranged and resp.status == 206):
                 await self._decode(resp, attrs.evolve(call, envelope="code"))
                 raise APIError(
                     f"The download answered {resp.status} {resp.reason or ''}".rstrip()

@@ -8,6 +8,7 @@
     nemovideo credits | state         # balance; the timeline summary
     nemovideo emulator --port 8765    # serve the offline emulator for your own app
     nemovideo mcp [--http]            # the SDK as MCP tools for AI assistants (extra [mcp])
+    nemovideo batch jobs.jsonl        # many videos from a manifest, resumable (docs/batch.md)
 
 Every command but ``demo`` and ``emulator`` talks to ``NEMO_API_URL`` (or ``--api-url``) and
 remembers the session it used, so ``upload`` then ``chat`` then ``export`` work on one project
@@ -178,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
         help="resume this render job (after a timeout or Ctrl-C) instead of a new one",
     )
 
+    from nemovideo.cli._batch import add_batch_parser
+
+    add_batch_parser(sub, [common])
     _add(sub, "credits", [common])
     _add(sub, "state", [common, on_session])
     emulator = sub.add_parser("emulator", help=_COMMANDS["emulator"][0], add_help=False)
@@ -320,6 +324,8 @@ def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
     """Exit 130; after a render was submitted, say how to pick it up (it keeps running)."""
     job = getattr(args, "submitted_job", None)
     message = "interrupted"
+    if getattr(args, "command", None) == "batch":
+        message = "interrupted; every step so far is in the journal: run the same command to resume"
     if job:
         message = (
             f"interrupted; render {job} keeps running on the server. "

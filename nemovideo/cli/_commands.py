@@ -36,6 +36,10 @@ async def run(args: argparse.Namespace) -> int:
         from nemovideo.cli._demo import run_demo
 
         return await run_demo(args)
+    if args.command == "batch":
+        from nemovideo.cli._batch import run_batch_command
+
+        return await run_batch_command(args)
     if args.command == "chat":
         from nemovideo.cli._repl import run_chat
 

@@ -25,6 +25,14 @@ from nemovideo.render._renderer import (
     RenderJob,
     RenderResult,
     RenderStatus,
+    new_render_id,
 )
 
-__all__ = ["ProgressCallback", "RenderJob", "RenderResult", "RenderStatus", "Renderer"]
+__all__ = [
+    "ProgressCallback",
+    "RenderJob",
+    "RenderResult",
+    "RenderStatus",
+    "Renderer",
+    "new_render_id",
+]

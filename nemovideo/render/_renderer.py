@@ -271,8 +271,13 @@ class Renderer:
         format: str = "mp4",
         quality: str = "high",
         draft: Draft | Mapping[str, Any] | None = None,
+        render_id: str | None = None,
     ) -> RenderJob:
         """Submit ``draft`` (the session's latest when ``None``) and return the job.
+
+        ``render_id``: the job id to submit under, chosen (and recorded) by the caller, as the
+        batch journal does so that a restart re-sends the same id rather than a second render.
+        With it, a refused submit raises instead of trying a new id.
 
         A draft with no clips is refused before anything is sent. The submit carries a job id the
         client chose (``render_<ms>_<random hex>``, unique across processes), so when its answer
@@ -296,8 +301,9 @@ class Renderer:
             )
         output = {"format": format, "quality": quality}
         encoded = model.to_json()
-        for attempt in range(2):
-            job_id = new_render_id()
+        chosen = None if render_id is None else check_job_id(render_id)
+        for attempt in range(1 if chosen else 2):
+            job_id = chosen or new_render_id()
             body = {"id": job_id, "sessionId": session_id, "draft": encoded, "output": output}
             lost: list[NemoError] = []
             try:
@@ -312,7 +318,7 @@ class Renderer:
                              "polling it", job_id)  # fmt: skip
                     return await self.resume(job_id, session_id=session_id)
                 refused = is_duplicate_id(exc) or isinstance(exc, (RenderFailedError, ServerError))
-                if attempt or not refused:
+                if attempt or chosen or not refused:
                     raise
                 log.info("Render submit refused (%s); submitting once more with a new id", exc)
                 continue

@@ -8,7 +8,7 @@ import contextlib
 import functools
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from aiohttp import ClientSession
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from nemovideo._config.config import ClientConfig
     from nemovideo._config.options import ConfigOptions
     from nemovideo._http.transport import RetryHook
+    from nemovideo.batch import BatchResult
     from nemovideo.chat import ToolCallEvent
     from nemovideo.chat._events import ChatEvent
     from nemovideo.draft._model import Draft
@@ -289,6 +290,28 @@ class SyncNemoClient(Closing, Proxy):
 
         return SyncAssistant(self, self._async.assistant(**options))
 
+    def batch(self, jobs: Any, **options: Any) -> Iterator[BatchResult]:
+        """``NemoClient.batch``, blocking: an iterator of ``BatchResult`` as jobs finish::
+
+        for result in client.batch("jobs.jsonl", concurrency=4):
+            print(result.job_id, result.status)
+        """
+        results = self._async.batch(jobs, **options)
+        runner = self._runner
+
+        def iterate() -> Iterator[BatchResult]:
+            try:
+                while True:
+                    try:
+                        yield runner.run(_next(results))
+                    except StopAsyncIteration:
+                        return
+            finally:
+                if not runner.stopped:
+                    runner.run(results.aclose())
+
+        return iterate()
+
 
 _open_clients: weakref.WeakSet[SyncNemoClient] = weakref.WeakSet()
 
@@ -337,6 +360,10 @@ async def _make_client(options: dict[str, Any]) -> NemoClient:
             )
         made.owner._made_session = options["http_session"] = session  # noqa: SLF001
     return NemoClient(**options)
+
+
+async def _next(results: AsyncGenerator[BatchResult, None]) -> BatchResult:
+    return await results.__anext__()
 
 
 async def _nothing() -> None:

@@ -9,6 +9,7 @@ request except the anonymous-token call, unless ``path`` names it) and, if given
     emu.faults.reset_connection(path="/with-session")   # the TCP connection is cut, no answer
     emu.faults.lose_answer(path="/api/render/proxy/lambda", method="POST")  # handled, answer lost
     emu.faults.error(2001)                               # in the current error style
+    emu.faults.error(2001, path="/run_sse", after=2)     # the third chat on is out of credits
     emu.faults.expire_tokens()                           # every token issued so far, now
     emu.faults.drop_session(sid)                         # next use of sid -> 1002
 
@@ -48,6 +49,7 @@ class FaultRule:
     path: str | None = None
     method: str | None = None
     options: dict[str, Any] = attrs.Factory(dict)
+    after: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -100,9 +102,19 @@ class Faults:
         return list(self._rules)
 
     def _add(
-        self, kind: str, times: int, path: str | None, method: str | None, **options: Any
+        self,
+        kind: str,
+        times: int,
+        path: str | None,
+        method: str | None,
+        after: int = 0,
+        **options: Any,
     ) -> FaultRule:
-        rule = FaultRule(kind, _positive(times), path, method.upper() if method else None, options)
+        if after < 0:
+            raise ValueError(f"after must be >= 0, got {after}")
+        rule = FaultRule(
+            kind, _positive(times), path, method.upper() if method else None, options, after
+        )
         self._rules.append(rule)
         return rule
 
@@ -114,9 +126,13 @@ class Faults:
         retry_after: float = 0.01,
         path: str | None = None,
         method: str | None = None,
+        after: int = 0,
     ) -> FaultRule:
-        """HTTP 429 (code 429) with ``Retry-After: <retry_after>`` in decimal seconds."""
-        return self._add("rate_limit", times, path, method, retry_after=retry_after)
+        """HTTP 429 (code 429) with ``Retry-After: <retry_after>`` in decimal seconds.
+
+        ``after``: let that many matching requests through first (here and in ``error``).
+        """
+        return self._add("rate_limit", times, path, method, after, retry_after=retry_after)
 
     def server_error(
         self,
@@ -172,8 +188,12 @@ class Faults:
         method: str | None = None,
         message: str | None = None,
         body: bool = True,
+        after: int = 0,
     ) -> FaultRule:
         """Answer documented ``code`` in the emulator's current error style.
+
+        ``after``: let that many matching requests through first, so a batch's third chat is
+        the first one refused: ``emu.faults.error(2001, path="/run_sse", after=2)``.
 
         ``body=False``: the code's HTTP status (``"status"`` style, whatever the current one)
         with a plain-text page and no JSON, as a gateway in front of the service answers.
@@ -181,7 +201,7 @@ class Faults:
         A 1001 also expires the token the request carried, as the real service has then really
         stopped accepting it: the client's renewal gets a new token instead of a quota refusal.
         """
-        return self._add("error", times, path, method, code=code, message=message, body=body)
+        return self._add("error", times, path, method, after, code=code, message=message, body=body)
 
     # -- direct actions ----------------------------------------------------------------------
 
@@ -207,6 +227,9 @@ class Faults:
         """The answer of the first matching rule, or None to let the request through."""
         for rule in list(self._rules):
             if not rule.matches(request.method, request.path):
+                continue
+            if rule.after > 0:
+                rule.after -= 1
                 continue
             rule.times -= 1
             if rule.times <= 0:

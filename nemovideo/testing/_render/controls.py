@@ -6,9 +6,12 @@ Every field can be changed at any time, also mid-test::
     emu.render.poll_shape = 3                # answer polls in the first version's shape
     emu.render.failure_shape = "envelope"    # a failed job polls as {"success": false, "error"}
     emu.render.fail_next("out of GPU memory")  # the next job fails with that reason
+    emu.render.fail_project("sku-2")         # the next render of project "sku-2" fails
+    emu.render.template = Path("clip.mp4")   # no ffmpeg: every job's output is a copy (load tests)
     emu.render.refuse_next("queue full")     # the next new submit is refused; no job starts
     emu.render.hold()                        # jobs stay "processing" until release()
     emu.render.cdn_missing = True            # outputs are not published on the CDN
+    emu.render.cdn_ranges = False            # the CDN ignores Range: whole files, 200
     emu.render.truncate_downloads = 1        # the next fallback download is cut halfway
     emu.render.redirect_downloads = True     # the fallback answers 302 to the CDN origin
     emu.render.bare = True                   # submit and cancel answer without the envelope
@@ -18,6 +21,7 @@ Every field can be changed at any time, also mid-test::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -75,6 +79,7 @@ class RenderControls(Hold):
     poll_shape: int = attrs.field(default=1, validator=attrs.validators.in_(POLL_SHAPES))
     failure_shape: str = attrs.field(default="data", validator=attrs.validators.in_(FAILURE_SHAPES))
     cdn_missing: bool = False
+    cdn_ranges: bool = True
     truncate_downloads: int = 0
     redirect_downloads: bool = False
     bare: bool = False
@@ -84,10 +89,27 @@ class RenderControls(Hold):
     strict_ids: bool = False
     failures: list[str] = attrs.Factory(list)
     refusals: list[Refusal] = attrs.Factory(list)
+    failing_projects: dict[str, str] = attrs.Factory(dict)
+    template: Path | None = None
 
     def fail_next(self, reason: str = "Render failed: the renderer crashed") -> None:
         """The next job submitted fails with ``reason`` as its ``error``."""
         self.failures.append(reason)
+
+    def fail_project(
+        self, task_name: str, reason: str = "Render failed: the renderer crashed"
+    ) -> None:
+        """The next job submitted for a session whose project (``task_name``) is ``task_name``
+        fails with ``reason``: a chosen job of a batch (which names each job's session after
+        the job id) fails, whatever the order jobs run in."""
+        self.failing_projects[task_name] = reason
+
+    def failure_for(self, task_name: str) -> str | None:
+        """The failure the next job of project ``task_name`` gets, consumed (None: it succeeds)."""
+        reason = self.failing_projects.pop(task_name, None)
+        if reason is None and self.failures:
+            reason = self.failures.pop(0)
+        return reason
 
     def refuse_next(
         self, reason: str = "Render queue is full; try again", status: int = 503

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import time
 from typing import TYPE_CHECKING
 
@@ -79,8 +80,11 @@ class RenderRunner:
                 job.progress = max(job.progress or 0, min(95, 10 + int(fraction * 85)))
 
             out = emu.files_dir / f".{job.file}"
-            await render_draft(job.draft, emu.files_dir, out, width=width, height=height,
-                               fps=fps, progress=on_progress)  # fmt: skip
+            if controls.template is not None:
+                await asyncio.to_thread(shutil.copyfile, controls.template, out)
+            else:
+                await render_draft(job.draft, emu.files_dir, out, width=width, height=height,
+                                   fps=fps, progress=on_progress)  # fmt: skip
             await controls.wait_released()
             final = out if controls.cdn_missing else out.replace(emu.files_dir / job.file)
             job.status, job.progress = "completed", 100

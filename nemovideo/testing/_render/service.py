@@ -119,7 +119,7 @@ async def submit(request: web.Request) -> web.Response:
         created_at=iso_time(time.time()),
     )
     jobs[key] = job
-    request.app[RENDERS].start(job, controls.failures.pop(0) if controls.failures else None)
+    request.app[RENDERS].start(job, controls.failure_for(session.task_name))
     return render_ok(controls.bare, job.brief())
 
 

@@ -4,11 +4,16 @@ A second host, so a test can see that the client never sends its token anywhere 
 
     GET /files/<name>        the file, with Range support; no authentication, as on a CDN
 
+A ``Range: bytes=N-`` request gets ``206 Partial Content`` with ``Content-Range`` (how a killed
+batch continues a download); ``emu.render.cdn_ranges = False`` makes the origin ignore ranges and
+answer the whole file with 200, as some CDNs do.
+
 It is not part of the API (:mod:`nemovideo._http.endpoints`): the service hands out its URLs.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -37,6 +42,9 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     path = request.app[EMULATOR].files_dir / name
     if name.startswith(".") or "/" in name or "\\" in name or not path.is_file():
         raise web.HTTPNotFound()
+    if not request.app[EMULATOR].render.cdn_ranges:
+        body = await asyncio.to_thread(path.read_bytes)
+        return web.Response(body=body, content_type="video/mp4")
     return web.FileResponse(path)
 
 

@@ -1,0 +1,389 @@
+"""The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
+
+Every step is written here *before* its side effect: the session id once created; each upload;
+``sending`` before the chat POST and ``sent`` after; the render id chosen before the submit; the
+download's size and SHA-256 once renamed into place. After a crash the runner reads the journal
+and carries each job on from its last recorded step instead of starting it again.
+
+Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
+the WAL file before ``record`` returns). The two records that guard a credit-spending side effect,
+``sending`` and ``render-chosen``, are also fsynced (``durable=True``, ``synchronous=FULL``), so
+they survive a power loss too; losing any other record to a power loss costs a repeated free step
+(an upload, a download, a state read), never a second charge.
+
+Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
+
+- ``meta``: ``schema_version``, ``manifest_hash`` (a journal made for another manifest is
+  refused), ``shard``, ``shared_session`` and ``shared_uploads`` (``--one-session``);
+- ``jobs``: one row per job: ``status`` (``pending``, ``running``, ``done``, ``failed``,
+  ``needs-attention``), ``phase`` (the last step reached), ids, output size and hash, the error;
+- ``steps``: append-only, one row per step with its time and details (what ``--report`` and a
+  human reading the file see).
+
+``sqlite3`` is blocking: every call runs in a worker thread (``asyncio.to_thread``) behind one lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from nemovideo.errors import ValidationError
+
+__all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    phase TEXT NOT NULL DEFAULT 'new',
+    session_id TEXT,
+    uploads TEXT NOT NULL DEFAULT '[]',
+    draft_before TEXT,
+    render_id TEXT,
+    output TEXT,
+    size INTEGER,
+    sha256 TEXT,
+    error_type TEXT,
+    error_code INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    detail TEXT,
+    at REAL NOT NULL
+);
+"""
+
+_FIELDS = ("status", "phase", "session_id", "uploads", "draft_before", "render_id", "output",
+           "size", "sha256", "error_type", "error_code", "error", "attempts")  # fmt: skip
+
+
+class JournalError(ValidationError):
+    """A journal that cannot be used for this batch (another manifest, a newer schema, not a
+    journal at all); nothing was sent."""
+
+
+@attrs.frozen
+class JobRow:
+    """One job as the journal has it."""
+
+    job_id: str
+    position: int
+    status: str
+    phase: str
+    session_id: str | None
+    uploads: tuple[str, ...]
+    draft_before: str | None
+    render_id: str | None
+    output: str | None
+    size: int | None
+    sha256: str | None
+    error_type: str | None
+    error_code: int | None
+    error: str | None
+    attempts: int
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> JobRow:
+        values = dict(row)
+        values["uploads"] = tuple(json.loads(values["uploads"] or "[]"))
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready values."""
+        data = attrs.asdict(self)
+        data["uploads"] = list(self.uploads)
+        return data
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return {k: v for k, v in conn.execute("SELECT key, value FROM meta")}
+    except sqlite3.DatabaseError:
+        return {}
+
+
+class Journal:
+    """An open journal; ``await Journal.open(...)``, then ``record()`` each step.
+
+    Example::
+
+        journal = await Journal.open("batch.db", manifest.digest, [j.id for j in jobs])
+        await journal.record("sku-1", "session", session_id=session.id)
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: int = -1) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock
+        self._queue: list[
+            tuple[tuple[str, str, str, dict[str, Any], bool], asyncio.Future[None]]
+        ] = []
+        self._writer: asyncio.Future[None] | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Journal {str(self.path)!r}>"
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, digest: str, job_ids: Iterable[str], *, shard: str = "1/1"
+    ) -> Journal:
+        """Create ``path`` or reopen it; refuse a journal of another manifest or shard.
+
+        :raises JournalError: another manifest's journal, a newer schema, not a journal.
+        """
+        return await asyncio.to_thread(cls._open_sync, Path(path), digest, list(job_ids), shard)
+
+    @classmethod
+    def _open_sync(cls, path: Path, digest: str, job_ids: list[str], shard: str) -> Journal:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"Cannot open the journal {path}: {exc}") from None
+        lock = _lock(path)
+        try:
+            conn = _connect(path)
+        except (OSError, sqlite3.Error) as exc:
+            _unlock(lock)
+            raise JournalError(f"Cannot open the journal {path}: {exc}") from None
+        try:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                meta = _meta(conn)
+                if not meta:
+                    now = time.time()
+                    conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                        ("schema_version", str(SCHEMA_VERSION)), ("manifest_hash", digest),
+                        ("shard", shard), ("created_at", str(now))])  # fmt: skip
+                else:
+                    _check_meta(path, meta, digest, shard)
+                conn.executemany(
+                    "INSERT OR IGNORE INTO jobs (job_id, position, updated_at) VALUES (?, ?, ?)",
+                    [(job_id, i, time.time()) for i, job_id in enumerate(job_ids)],
+                )
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            _unlock(lock)
+            raise JournalError(f"{path} is not a usable batch journal: {exc}") from None
+        except JournalError:
+            conn.close()
+            _unlock(lock)
+            raise
+        return cls(path, conn, lock)
+
+    def _run(self, fn: Any, *args: Any) -> Any:
+        with self._lock:
+            return fn(*args)
+
+    async def record(self, job_id: str, step: str, detail: Mapping[str, Any] | None = None,
+                     *, durable: bool = False, **fields: Any) -> None:  # fmt: skip
+        """Append ``step`` to the log and set ``fields`` on the job's row, in a transaction that
+        a killed process keeps by the time this returns; ``durable``: fsynced too (it survives
+        a power loss).
+
+        Group commit: records made while a write is under way go together in the next
+        transaction (one thread hop, at most one fsync), so concurrent jobs do not queue behind
+        each other's fsyncs.
+        """
+        unknown = set(fields) - set(_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown journal fields {sorted(unknown)}")
+        if "uploads" in fields:
+            fields["uploads"] = json.dumps(list(fields["uploads"]))
+        entry = (job_id, step, json.dumps(dict(detail or {}), default=str), fields, durable)
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((entry, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_queued())
+        await done
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                try:
+                    await asyncio.to_thread(self._run, self._write, [e for e, _ in batch])
+                except sqlite3.Error as exc:
+                    raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
+            except BaseException as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    def _write(self, entries: list[tuple[str, str, str, dict[str, Any], bool]]) -> None:
+        durable = any(entry[4] for entry in entries)
+        now = time.time()
+        if durable:
+            self._conn.execute("PRAGMA synchronous=FULL")
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for job_id, step, detail, fields, _ in entries:
+                    self._conn.execute(
+                        "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
+                        (job_id, step, detail, now),
+                    )
+                    sets = "".join(f"{k} = ?, " for k in fields)
+                    self._conn.execute(
+                        f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",
+                        (*fields.values(), now, job_id),
+                    )
+        finally:
+            if durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    async def row(self, job_id: str) -> JobRow:
+        """The job's current row."""
+        rows = await asyncio.to_thread(self._run, self._rows, job_id)
+        return rows[0]  # type: ignore[no-any-return]
+
+    async def rows(self) -> list[JobRow]:
+        """Every job's row, in manifest order."""
+        rows: list[JobRow] = await asyncio.to_thread(self._run, self._rows, None)
+        return rows
+
+    def _rows(self, job_id: str | None) -> list[JobRow]:
+        if job_id is None:
+            cursor = self._conn.execute("SELECT * FROM jobs ORDER BY position")
+        else:
+            cursor = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+        return [JobRow.from_row(r) for r in cursor]
+
+    async def get_meta(self, key: str) -> str | None:
+        """A ``meta`` value (``shared_session``...)."""
+        meta: dict[str, str] = await asyncio.to_thread(self._run, _meta, self._conn)
+        return meta.get(key)
+
+    async def set_meta(self, key: str, value: str, step: str) -> None:
+        """Set a ``meta`` value and log ``step`` (job ``*``), in one durable transaction."""
+        await asyncio.to_thread(self._run, self._set_meta, key, value, step)
+
+    def _set_meta(self, key: str, value: str, step: str) -> None:
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            self._conn.execute("INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
+                               ("*", step, json.dumps({key: value}), time.time()))  # fmt: skip
+
+    async def close(self) -> None:
+        """Close the file (a WAL checkpoint happens here) and let another run open it."""
+        if self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+        await asyncio.to_thread(self._run, self._close)
+
+    def _close(self) -> None:
+        self._conn.close()
+        _unlock(self._lock_fd)
+        self._lock_fd = -1
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on ``<journal>.lock`` for the run (released by the kernel if the
+    process dies): two runs on one journal would each send the same jobs."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock
+        return -1
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JournalError(f"Cannot lock the journal {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise JournalError(
+            f"Another nemovideo batch is running on the journal {path}: wait for it to end, "
+            "or give this run its own --journal (a shard has its own)."
+        ) from None
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
+
+
+def _check_meta(path: Path, meta: dict[str, str], digest: str, shard: str) -> None:
+    try:
+        version = int(meta.get("schema_version", "0"))
+    except ValueError:
+        version = -1
+    if version != SCHEMA_VERSION:
+        raise JournalError(
+            f"{path} has journal schema {meta.get('schema_version')!r}; this nemovideo reads "
+            f"version {SCHEMA_VERSION}. Use the nemovideo that wrote it, or another --journal."
+        )
+    if meta.get("manifest_hash") != digest:
+        raise JournalError(
+            f"{path} is the journal of another manifest (or the manifest changed since): "
+            "resuming it could send jobs twice or skip them. Restore the manifest it was made "
+            "for, or pass another --journal for this one."
+        )
+    if meta.get("shard", "1/1") != shard:
+        raise JournalError(
+            f"{path} is the journal of shard {meta.get('shard')}, not {shard}: "
+            "each shard keeps its own journal."
+        )
+
+
+def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[dict[str, Any]]]:
+    """``(meta, rows, steps)`` of a journal, read-only (blocking; for ``--report``).
+
+    :raises JournalError: the file is missing or is not a journal.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise JournalError(f"No journal at {source}.")
+    try:
+        conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            meta = _meta(conn)
+            if "manifest_hash" not in meta:
+                raise JournalError(f"{source} is not a nemovideo batch journal.")
+            rows = [JobRow.from_row(r)
+                    for r in conn.execute("SELECT * FROM jobs ORDER BY position")]  # fmt: skip
+            steps = [dict(r) for r in conn.execute("SELECT * FROM steps ORDER BY seq")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{source} is not a usable batch journal: {exc}") from None
+    return meta, rows, steps

@@ -1,0 +1,175 @@
+"""``client.batch`` in Python (async and blocking), ``--one-session``, shards and ``--report``,
+and journals that belong to another manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import sqlite3
+from pathlib import Path
+
+import nemovideo
+from nemovideo.batch import (
+    BatchJob,
+    BatchResult,
+    Journal,
+    JournaledError,
+    load_manifest,
+    shard_jobs,
+)
+from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
+
+from .conftest import INSTRUCTION, parts_in, run_cli, sha256_of, write_manifest
+
+
+async def test_client_batch_yields_typed_results(emu: Emulator, tmp_path: Path) -> None:
+    write_manifest(tmp_path, ["a", "b"])
+    jobs = [BatchJob(i, INSTRUCTION, files=[str(tmp_path / f"photos/{i}/0.jpg")]) for i in "ab"]
+    emu.render.fail_project("b")
+    journal, out = tmp_path / "batch.db", tmp_path / "out"
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        results = [r async for r in client.batch(jobs, journal=journal, out_dir=out)]
+        by_id = {r.job_id: r for r in results}
+        assert isinstance(by_id["a"], nemovideo.BatchResult) and by_id["a"].status == "done"
+        assert by_id["a"].path == tmp_path / "out" / "a.mp4"
+        assert by_id["a"].sha256 == sha256_of(by_id["a"].path)
+        assert by_id["b"].status == "failed"
+        assert isinstance(by_id["b"].error, nemovideo.RenderFailedError)
+        assert by_id["b"].session_id and by_id["b"].render_id
+        json.dumps([r.to_dict() for r in results])
+
+        again = {r.job_id: r async for r in client.batch(jobs, journal=journal, out_dir=out)}
+        assert again["a"].resumed and again["a"].sha256 == by_id["a"].sha256
+        assert isinstance(again["b"].error, JournaledError)
+        assert again["b"].error.error_type == "RenderFailedError"
+        assert pickle.loads(pickle.dumps(again["b"])).to_dict() == again["b"].to_dict()
+        assert len(emu.store.render_jobs) == 2, "nothing redone"
+
+        retried = [
+            r async for r in client.batch(jobs, journal=journal, out_dir=out, retry_failed=True)
+        ]
+        assert {r.job_id: r.status for r in retried} == {"a": "done", "b": "done"}
+        assert len(emu.requests_to("/run_sse", "POST")) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "b.mp4"]
+
+
+async def test_the_blocking_form(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, ["a", "b"])
+
+    def run() -> list[BatchResult]:
+        with nemovideo.SyncNemoClient(base_url=emu.url, config_dir=tmp_path / "cfg",
+                                      **FAST_SETTINGS) as client:  # fmt: skip
+            return list(client.batch(manifest, concurrency=2))
+
+    results = await asyncio.to_thread(run)
+    assert sorted((r.job_id, r.status) for r in results) == [("a", "done"), ("b", "done")]
+    assert all(r.path is not None and r.path.parent == tmp_path for r in results)
+
+
+async def test_one_session_uploads_once_and_renders_each(emu: Emulator, tmp_path: Path) -> None:
+    ids = ["a", "b", "c"]
+    manifest = write_manifest(tmp_path, ids, files_per_job=2)
+    out = tmp_path / "out"
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        results = [r async for r in client.batch(manifest, one_session=True, out_dir=out)]
+    assert [r.status for r in results] == ["done"] * 3
+    assert len(emu.store.sessions) == 1
+    (session,) = emu.store.sessions.values()
+    assert len(session.chat_log) == 3 and len({r.session_id for r in results}) == 1
+    assert len(emu.requests_to("/api/upload-video", "POST")) == 6, "each file once"
+    assert len({r.render_id for r in results}) == 3
+    for result in results:
+        render = emu.store.render_jobs[result.render_id or ""]
+        assert result.path and sha256_of(result.path) == sha256_of(render.path or "")
+
+
+def test_shards_split_deterministically(tmp_path: Path) -> None:
+    ids = [f"sku-{n}" for n in range(200)]
+    manifest = write_manifest(tmp_path, ids[:3])
+    jobs = [BatchJob(i, "x") for i in ids]
+    parts = [shard_jobs(jobs, (i, 4)) for i in range(1, 5)]
+    assert sorted(j.id for part in parts for j in part) == sorted(ids)
+    assert all(20 < len(part) < 80 for part in parts)
+    assert [j.id for j in shard_jobs(list(reversed(jobs)), (2, 4))] == [
+        j.id for j in reversed(parts[1])
+    ], "a job's shard depends on its id only"
+    assert load_manifest(manifest).jobs == load_manifest(manifest).jobs
+
+
+async def test_shards_run_apart_and_report_merges(emu: Emulator, tmp_path: Path) -> None:
+    ids = ["a", "b", "c", "d", "e", "f"]
+    manifest = write_manifest(tmp_path, ids)
+    out = tmp_path / "out"
+    for shard in ("1/2", "2/2"):
+        code, stdout, _ = await run_cli(emu, tmp_path, "batch", str(manifest), "--shard", shard,
+                                        "--out-dir", str(out))  # fmt: skip
+        assert code == 0, stdout
+    journals = [tmp_path / f"jobs.jsonl.shard-{i}-of-2.journal.db" for i in (1, 2)]
+    code, stdout, _ = await run_cli(emu, tmp_path, "batch", "--report", *map(str, journals))
+    assert code == 0, stdout
+    assert "6 jobs in 2 of 2 shard(s): 6 done" in stdout
+    assert sorted(p.name for p in out.iterdir()) == [f"{i}.mp4" for i in ids]
+    code, stdout, _ = await run_cli(emu, tmp_path, "batch", "--report", str(journals[0]),
+                                    "--json")  # fmt: skip
+    assert code == 1
+    report = json.loads(stdout)
+    assert report["missing_shards"] == [2] and report["counts"] == {"done": len(report["jobs"])}
+    assert len(emu.requests_to("/run_sse", "POST")) == 6
+
+
+async def test_a_journal_of_another_manifest_is_refused(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, ["a"])
+    code, _, _ = await run_cli(emu, tmp_path, "batch", str(manifest))
+    assert code == 0
+    sent = len(emu.requests)
+    manifest.write_text(manifest.read_text().replace("5-second", "6-second"))
+    code, _, err = await run_cli(emu, tmp_path, "batch", str(manifest))
+    assert code == 2 and "journal of another manifest" in err
+    journal = tmp_path / "jobs.jsonl.journal.db"
+    with sqlite3.connect(journal) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    code, _, err = await run_cli(emu, tmp_path, "batch", str(manifest), "--journal", str(journal))
+    assert code == 2 and "schema '99'" in err
+    assert all("/api/auth" in r.path for r in emu.requests[sent:]), "nothing sent"
+    code, _, err = await run_cli(emu, tmp_path, "batch", "--report", str(manifest))
+    assert code == 2 and "is not a nemovideo batch journal" in err
+
+
+async def test_two_runs_on_one_journal_are_refused(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, ["a"])
+    plan = load_manifest(manifest)
+    held = await Journal.open(f"{manifest}.journal.db", plan.digest, [j.id for j in plan.jobs])
+    try:
+        code, _, err = await run_cli(emu, tmp_path, "batch", str(manifest))
+        assert code == 2 and "Another nemovideo batch is running" in err
+        assert not emu.requests_to("/run_sse")
+    finally:
+        await held.close()
+    code, stdout, _ = await run_cli(emu, tmp_path, "batch", str(manifest))
+    assert code == 0, stdout
+
+
+async def test_a_cdn_miss_falls_back_to_the_api_download(emu: Emulator, tmp_path: Path) -> None:
+    emu.render.cdn_missing = True
+    manifest = write_manifest(tmp_path, ["a"])
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    assert result.status == "done", result.error
+    render = emu.store.render_jobs[result.render_id or ""]
+    assert result.sha256 == sha256_of(render.path or "")
+    assert emu.requests_to(f"/api/render/proxy/{render.id}/download", "GET")
+
+
+async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_path: Path) -> None:
+    """Bytes left by another render of the same output (a job retried after its download began,
+    another manifest) are not the start of this one: the part file is named after its render."""
+    manifest = write_manifest(tmp_path, ["a"])
+    stale = tmp_path / ".a.mp4.render_1_deadbeef.part"
+    stale.write_bytes(b"not this render" * 100)
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    render = emu.store.render_jobs[result.render_id or ""]
+    assert result.sha256 == sha256_of(render.path or "") == sha256_of(tmp_path / "a.mp4")
+    assert not [r for r in emu.cdn_requests if "Range" in r.headers]
+    assert parts_in(tmp_path) == []

@@ -1,0 +1,151 @@
+"""SIGKILL a real ``nemovideo batch`` at every step, resume it, and read the emulator's own log:
+one ``/run_sse`` POST and one render per job, each output whole, nothing left over."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nemovideo.batch import read_journal
+from nemovideo.testing import Emulator
+
+from .conftest import assert_exactly_once, parts_in, run_cli, write_manifest
+
+IDS = ("a", "b", "c")
+
+STEPS = [
+    "session",  # the session exists, nothing uploaded
+    "upload",  # mid-upload: the first of two files is in
+    "posted",  # right after the chat POST reached the server (its first words)
+    "mid-stream",  # while the answer streams
+    "sent",  # the reply is in; no render yet
+    "render-chosen",  # the render id is journaled, the submit not sent
+    "render-submitted",  # right after the render submit
+    "render-polled",  # mid-render
+    "download-partial",  # mid-download: part of the MP4 on disk
+    "done",  # between jobs
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_killed_at_a_step_resumes_exactly_once(
+    emu: Emulator, tmp_path: Path, step: str
+) -> None:
+    if step == "render-polled":
+        emu.render.pending_s = 0.3
+    if step == "download-partial":
+        emu.render.width, emu.render.height, emu.render.fps = 640, 360, 25
+    manifest = write_manifest(tmp_path, IDS, files_per_job=2)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, err = await run_cli(emu, tmp_path, *words, kill_at=f"{step}:b")
+    assert code == -9, f"the hook killed the run at {step}: {err}"
+    _, rows, steps = read_journal(f"{manifest}.journal.db")
+    b_status = "done" if step == "done" else "running"
+    assert [r.status for r in rows] == ["done", b_status, "pending"]
+    if step == "download-partial":
+        (part,) = [p.name for p in out.iterdir() if p.name.endswith(".part")]
+        assert part.startswith(".b.mp4.render_"), "named after its render"
+        assert not (out / "b.mp4").exists(), "no partial file under the final name"
+
+    code, stdout, err = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout + err
+    assert_exactly_once(emu, out, IDS)
+    uploads = emu.requests_to("/api/upload-video", "POST")
+    assert len(uploads) == 2 * len(IDS), "each file uploaded once"
+    if step == "download-partial":
+        ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
+        assert len(ranged) == 1 and ranged[0].path.endswith(".mp4")
+        assert ranged[0].headers["Range"] != "bytes=0-"
+    _, rows, steps = read_journal(f"{manifest}.journal.db")
+    assert {r.status for r in rows} == {"done"}
+    if step in ("posted", "mid-stream"):
+        sent = [s for s in steps if s["job_id"] == "b" and s["step"] == "sent"]
+        assert len(sent) == 1 and "recovered" in json.loads(sent[0]["detail"])
+    for row in rows:
+        assert row.sha256 and row.size == (out / f"{row.job_id}.mp4").stat().st_size
+
+
+async def test_killed_before_the_post_is_marked_needs_attention(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Killed after "sending" was journaled: the state cannot tell whether the POST went out, so
+    the job is not guessed about: needs-attention, with the reason and the session id, and the
+    message is never sent. The other jobs finish; exit code 1."""
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="sending:b")
+    assert code == -9
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--json")
+    assert code == 1
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    result = next(x for x in lines if x.get("event") == "result" and x["job_id"] == "b")
+    session_b = next(s.session_id for s in emu.store.sessions.values() if s.task_name == "b")
+    assert result["status"] == "needs-attention" and result["session_id"] == session_b
+    assert session_b in result["error"]["message"]
+    assert not [r for r in emu.requests_to("/run_sse") if r.json["session_id"] == session_b]
+    summary = lines[-1]
+    assert summary["event"] == "summary" and summary["counts"]["needs-attention"] == 1
+    assert summary["counts"]["done"] == 2 and summary["exit_code"] == 1
+
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--settle", "a=sent")
+    assert code == 2, "only a needs-attention job can be settled"
+    code, stdout, _ = await run_cli(emu, tmp_path, *words, "--settle", "b=unsent")
+    assert code == 0, stdout
+    assert len([r for r in emu.requests_to("/run_sse") if r.json["session_id"] == session_b]) == 1
+    assert_exactly_once(emu, out, IDS)
+
+
+@pytest.mark.parametrize("step", ["upload:*", "posted:b", "render-chosen:b", "done:b"])
+async def test_one_session_killed_and_resumed(emu: Emulator, tmp_path: Path, step: str) -> None:
+    """``--one-session``: the shared session and its uploads are journaled too; after a kill,
+    each instruction still reaches the one session once, and each job has one render."""
+    manifest = write_manifest(tmp_path, IDS, files_per_job=1, vary=True)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--one-session", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at=step)
+    assert code == -9
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    (session,) = emu.store.sessions.values()
+    said = [m["parts"][0]["text"] for m in session.chat_log]
+    assert said == [json.loads(line)["instruction"] for line in manifest.read_text().splitlines()]
+    assert len(emu.requests_to("/api/upload-video", "POST")) == 3, "each file once"
+    renders = emu.store.render_jobs
+    assert len(renders) == 3 and len(emu.requests_to("/api/render/proxy/lambda", "POST")) == 3
+    for job_id in IDS:
+        assert (out / f"{job_id}.mp4").stat().st_size > 0
+    assert sorted(p.name for p in out.iterdir()) == [f"{i}.mp4" for i in IDS]
+
+
+async def test_a_cdn_that_ignores_ranges_gets_the_whole_file_again(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Killed mid-download, resumed against an origin that answers a Range request with the
+    whole file (200): the part starts over, and the output is still whole."""
+    emu.render.width, emu.render.height, emu.render.fps = 640, 360, 25
+    emu.render.cdn_ranges = False
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="download-partial:b")
+    assert code == -9 and len(parts_in(out)) == 1
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
+    ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
+    assert len(ranged) == 1, "it asked for the rest, and got the whole file"
+
+
+async def test_ctrl_c_exits_130_and_the_same_command_resumes(emu: Emulator, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "2", "--out-dir", str(out))
+    code, _, err = await run_cli(emu, tmp_path, *words, kill_at="sent:b:INT")
+    assert code == 130 and "run the same command to resume" in err
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
