@@ -19,7 +19,14 @@ import pytest
 
 import nemovideo
 from nemovideo import errors
-from nemovideo.chat import ChatReply
+from nemovideo.chat import (
+    ChatReply,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    RawEvent,
+)
+from nemovideo.state import GeneratedMedia
 from nemovideo.sync import SyncNemoClient
 from nemovideo.testing import Emulator, sample_images, threaded_emulator
 
@@ -140,9 +147,18 @@ def everything_a_script_gets(emu: Emulator, config_dir: Path) -> list[Any]:
         state = session.state()
         credits = client.credits()
     assert asked.question is not None and job.last is not None
+    made = [  # the event kinds this conversation does not produce, as a stream would give them
+        ErrorEvent("refused", code="SAFETY", event_id="e1", raw={"errorCode": "SAFETY"}),
+        ErrorEvent("Boom", fatal=True),
+        HeartbeatEvent(event_id="h1"),
+        RawEvent(event_id="r1", raw={"odd": [1, 2.5, None]}),
+        DraftUpdatedEvent(state.draft, changes=("Added Video track",)),
+        GeneratedMedia.from_json({"url": "https://cdn.example/a.mp4", "type": "video"}),
+    ]
     return [credits, *media, asked, asked.question, *asked.question.questions,
             *asked.question.questions[0].options, reply, *reply.events, *events, state,
-            state.draft, *state.video_infos, state.canvas_config, job.last, result]  # fmt: skip
+            state.draft, *state.video_infos, state.canvas_config, job.last, result,
+            *made]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +171,9 @@ def test_the_values_cover_every_public_value_kind(values: list[Any]) -> None:
     kinds = {type(v).__name__ for v in values}
     assert kinds >= {"Credits", "UploadedMedia", "ChatReply", "QuestionEvent", "Question",
                      "Option", "TextEvent", "ToolCallEvent", "ToolResultEvent", "SessionState",
-                     "Draft", "MediaInfo", "CanvasConfig", "RenderStatus", "RenderResult"}  # fmt: skip
+                     "Draft", "MediaInfo", "CanvasConfig", "RenderStatus", "RenderResult",
+                     "ErrorEvent", "HeartbeatEvent", "RawEvent", "DraftUpdatedEvent",
+                     "GeneratedMedia"}  # fmt: skip
 
 
 def test_every_value_pickles(values: list[Any]) -> None:
