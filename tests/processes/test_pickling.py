@@ -6,6 +6,7 @@ to send instead.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import pickle
@@ -239,3 +240,31 @@ def test_attrs_values_stay_frozen_after_the_mixin() -> None:
     credits = nemovideo.Credits(1, 2, 3)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         credits.available = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("error", every_error(), ids=lambda e: type(e).__name__)
+def test_every_error_has_json_ready_data_that_rebuilds_it(error: errors.NemoError) -> None:
+    data = error.to_dict()
+    text = json.dumps(data, allow_nan=False)
+    assert TOKEN[8:] not in text and data["type"] == type(error).__name__
+    again = nemovideo.NemoError.from_dict(json.loads(text))
+    assert type(again) is type(error) and str(again) == masked(str(error))
+    assert again.to_dict() == data
+
+
+def test_render_errors_survive_celerys_json_result_serializer() -> None:
+    """Celery's default JSON serializer rebuilds an error as ``cls(*args)``."""
+    if importlib.util.find_spec("celery") is None:
+        pytest.skip("celery is not installed")
+    from celery import Celery
+    from celery.backends.base import Backend
+
+    backend = Backend(Celery("pickling"))
+    failed = errors.RenderFailedError("render_1", f"out of GPU memory {TOKEN}")
+    late = errors.RenderTimeoutError("render_2", 7, "processing", elapsed=12.5)
+    for sent in (failed, late):
+        data = backend.prepare_exception(sent, "json")
+        assert TOKEN[8:] not in json.dumps(data)
+        got = backend.exception_to_python(json.loads(json.dumps(data)))
+        assert type(got) is type(sent) and got.job_id == sent.job_id
+    assert got.polls == 7 and got.status == "processing"
