@@ -114,9 +114,32 @@ class NemoError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Rebuild without calling ``__init__`` (whose signature differs per class), from the
-        message and the attributes, every text in them passed through ``redact``."""
+        message, ``args`` and the attributes, every text in them passed through ``redact``."""
         state = {name: _masked(value) for name, value in vars(self).items()}
-        return _rebuild, (type(self), redact(str(self.message))), state
+        return _rebuild, (type(self), redact(str(self.message)), _masked(self.args)), state
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON-ready data: ``"type"`` (the class name), ``message`` and every
+        attribute, the token masked; for a result that must cross JSON (a Celery task returning
+        ``{"error": exc.to_dict()}``). :meth:`from_dict` rebuilds it."""
+        from nemovideo._util.plain import plain
+
+        return {"type": type(self).__name__,
+                **{name: plain(_masked(value)) for name, value in vars(self).items()}}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NemoError:
+        """The error ``to_dict()`` described: of its ``"type"`` when that names a subclass of
+        ``cls`` in ``nemovideo.errors``, else of ``cls``, with its attributes set as given."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"{cls.__name__}.from_dict needs a mapping, got {type(data)}")
+        named = globals().get(str(data.get("type")))
+        kind = named if isinstance(named, type) and issubclass(named, cls) else cls
+        error = _rebuild(kind, redact(str(data.get("message") or "")))
+        for name, value in data.items():
+            if name != "type" and isinstance(name, str) and name.isidentifier():
+                setattr(error, name, _masked(value))
+        return error
 
 
 class ValidationError(NemoError, ValueError):
@@ -354,6 +377,8 @@ class RenderFailedError(NemoError):
         self.reason = reason
         what = f"Render {job_id}" if job_id else "The render"
         super().__init__(f"{what} failed: {reason or 'no reason given'}")
+        # the constructor's own arguments: what JSON task queues (Celery) rebuild an error from
+        self.args = (job_id, None if reason is None else redact(reason))
 
 
 class RenderTimeoutError(NemoError, TimeoutError):
@@ -375,12 +400,16 @@ class RenderTimeoutError(NemoError, TimeoutError):
             f"job.wait(timeout=...) or raise render_timeout; resume later with "
             f"client.renderer.resume({job_id!r}) or `nemovideo export --job {job_id}`."
         )
+        self.args = (job_id, polls, status)
 
 
-def _rebuild(cls: type[NemoError], message: str) -> NemoError:
-    """An error of ``cls`` carrying ``message``; pickle then restores its attributes."""
+def _rebuild(cls: type[NemoError], message: str, args: tuple[Any, ...] | None = None) -> NemoError:
+    """An error of ``cls`` carrying ``message`` (and ``args``); pickle then restores its
+    attributes."""
     error = cls.__new__(cls, message)
     Exception.__init__(error, message)
+    if args is not None:
+        error.args = args
     return error
 
 

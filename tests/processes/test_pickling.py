@@ -6,6 +6,7 @@ to send instead.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import pickle
@@ -19,7 +20,14 @@ import pytest
 
 import nemovideo
 from nemovideo import errors
-from nemovideo.chat import ChatReply
+from nemovideo.chat import (
+    ChatReply,
+    DraftUpdatedEvent,
+    ErrorEvent,
+    HeartbeatEvent,
+    RawEvent,
+)
+from nemovideo.state import GeneratedMedia
 from nemovideo.sync import SyncNemoClient
 from nemovideo.testing import Emulator, sample_images, threaded_emulator
 
@@ -140,9 +148,18 @@ def everything_a_script_gets(emu: Emulator, config_dir: Path) -> list[Any]:
         state = session.state()
         credits = client.credits()
     assert asked.question is not None and job.last is not None
+    made = [  # the event kinds this conversation does not produce, as a stream would give them
+        ErrorEvent("refused", code="SAFETY", event_id="e1", raw={"errorCode": "SAFETY"}),
+        ErrorEvent("Boom", fatal=True),
+        HeartbeatEvent(event_id="h1"),
+        RawEvent(event_id="r1", raw={"odd": [1, 2.5, None]}),
+        DraftUpdatedEvent(state.draft, changes=("Added Video track",)),
+        GeneratedMedia.from_json({"url": "https://cdn.example/a.mp4", "type": "video"}),
+    ]
     return [credits, *media, asked, asked.question, *asked.question.questions,
             *asked.question.questions[0].options, reply, *reply.events, *events, state,
-            state.draft, *state.video_infos, state.canvas_config, job.last, result]  # fmt: skip
+            state.draft, *state.video_infos, state.canvas_config, job.last, result,
+            *made]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +172,9 @@ def test_the_values_cover_every_public_value_kind(values: list[Any]) -> None:
     kinds = {type(v).__name__ for v in values}
     assert kinds >= {"Credits", "UploadedMedia", "ChatReply", "QuestionEvent", "Question",
                      "Option", "TextEvent", "ToolCallEvent", "ToolResultEvent", "SessionState",
-                     "Draft", "MediaInfo", "CanvasConfig", "RenderStatus", "RenderResult"}  # fmt: skip
+                     "Draft", "MediaInfo", "CanvasConfig", "RenderStatus", "RenderResult",
+                     "ErrorEvent", "HeartbeatEvent", "RawEvent", "DraftUpdatedEvent",
+                     "GeneratedMedia"}  # fmt: skip
 
 
 def test_every_value_pickles(values: list[Any]) -> None:
@@ -221,3 +240,31 @@ def test_attrs_values_stay_frozen_after_the_mixin() -> None:
     credits = nemovideo.Credits(1, 2, 3)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         credits.available = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("error", every_error(), ids=lambda e: type(e).__name__)
+def test_every_error_has_json_ready_data_that_rebuilds_it(error: errors.NemoError) -> None:
+    data = error.to_dict()
+    text = json.dumps(data, allow_nan=False)
+    assert TOKEN[8:] not in text and data["type"] == type(error).__name__
+    again = nemovideo.NemoError.from_dict(json.loads(text))
+    assert type(again) is type(error) and str(again) == masked(str(error))
+    assert again.to_dict() == data
+
+
+def test_render_errors_survive_celerys_json_result_serializer() -> None:
+    """Celery's default JSON serializer rebuilds an error as ``cls(*args)``."""
+    if importlib.util.find_spec("celery") is None:
+        pytest.skip("celery is not installed")
+    from celery import Celery
+    from celery.backends.base import Backend
+
+    backend = Backend(Celery("pickling"))
+    failed = errors.RenderFailedError("render_1", f"out of GPU memory {TOKEN}")
+    late = errors.RenderTimeoutError("render_2", 7, "processing", elapsed=12.5)
+    for sent in (failed, late):
+        data = backend.prepare_exception(sent, "json")
+        assert TOKEN[8:] not in json.dumps(data)
+        got = backend.exception_to_python(json.loads(json.dumps(data)))
+        assert type(got) is type(sent) and got.job_id == sent.job_id
+    assert got.polls == 7 and got.status == "processing"
