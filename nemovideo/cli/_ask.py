@@ -150,14 +150,35 @@ class ReplyPrinter:
             self._write("\n")
 
     def rest_of(self, text: str) -> str:
-        """The part of the final ``text`` not already streamed (all of it when nothing was)."""
-        if not self.raw:
+        """The part of the final ``text`` not already on screen (all of it when nothing was).
+
+        Compared sentence by sentence, whitespace aside: the stream runs the agent's messages
+        together on one line while the final text puts each on its own, and the Assistant may
+        put lines of its own (an upload, a hint) before or after them. Each sentence on screen
+        cancels one occurrence in ``text``, so a sentence the agent really said twice stays.
+        """
+        if not self.shown.strip():
             return text
-        said = translate_gui(self.raw).text.strip()
-        if said and text.startswith(said):
-            return text[len(said) :].lstrip("\n")
-        streamed = {line.strip() for line in self.shown.splitlines() if line.strip()}
-        return "\n".join(line for line in text.splitlines() if line.strip() not in streamed)
+        on_screen = [_squash(s) for s in _SENTENCE_END.split(self.shown) if s.strip()]
+        rest: list[str] = []
+        for line in text.splitlines():
+            kept, dropped = [], False
+            for sentence in _SENTENCE_END.split(line):
+                key = _squash(sentence)
+                if key in on_screen:
+                    on_screen.remove(key)
+                    dropped = True
+                elif key:
+                    kept.append(sentence.strip())
+            if not dropped:
+                rest.append(line)
+            elif kept:
+                rest.append(" ".join(kept))
+        return "\n".join(rest).strip("\n")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def unfinished(assistant: Any) -> list[Any]:
