@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
     from nemovideo.draft._model import Draft
+    from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution
     from nemovideo.render._renderer import RenderJob
     from nemovideo.upload._uploader import FileInput, UploadedMedia
 
@@ -192,9 +193,19 @@ class Session:
                                   timeout=timeout)  # fmt: skip
 
     async def export(
-        self, *, format: str = "mp4", quality: str = "high", draft: Draft | None = None
+        self,
+        *,
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
+        draft: Draft | None = None,
+        resolution: ExportResolution | None = None,
     ) -> RenderJob:
-        """Submit the draft (the latest from the server when not given) for rendering."""
+        """Submit the draft (the latest from the server when not given) for rendering.
+
+        ``format`` (mp4, webm, mov, gif), ``quality`` (low, medium, high) and ``resolution``
+        (480p, 720p, 1080p, 4k; None: the draft's size) as in docs/export.md; another value is
+        a ``ValidationError`` naming the supported ones, before anything is sent.
+        """
         return await self._client.renderer.export(
-            self.id, format=format, quality=quality, draft=draft
+            self.id, format=format, quality=quality, draft=draft, resolution=resolution
         )

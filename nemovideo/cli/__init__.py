@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 from nemovideo import __version__
 from nemovideo.cli._exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
 from nemovideo.errors import NemoError, RenderTimeoutError
+from nemovideo.render._formats import FORMATS, QUALITIES, RESOLUTIONS
 
 
 class UsageError(Exception):
@@ -164,8 +165,22 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
 
     export = _add(sub, "export", [common, on_session, polling, output])
-    export.add_argument("--format", default="mp4", help="container (default mp4)")
-    export.add_argument("--quality", default="high", help="render quality (default high)")
+    export.add_argument(
+        "--format",
+        default="mp4",
+        type=str.lower,
+        choices=FORMATS,
+        help="container (default mp4; docs/export.md has the table)",
+    )
+    export.add_argument(
+        "--quality",
+        default="high",
+        type=str.lower,
+        choices=QUALITIES,
+        help="render quality (default high)",
+    )
+    export.add_argument("--resolution", default=None, type=str.lower, choices=RESOLUTIONS,
+                        help="short side of the frame (default: the draft's size)")  # fmt: skip
     export.add_argument(
         "--job",
         metavar="JOB_ID",

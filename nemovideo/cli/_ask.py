@@ -187,12 +187,15 @@ def unfinished(assistant: Any) -> list[Any]:
     return [job for job in jobs if getattr(job, "result", None) is None]
 
 
-async def job_line(job: Any) -> str:
-    """One line for ``/status``: the job's state and progress, and how to pick it up."""
+async def job_line(job: Any) -> str | None:
+    """One line for ``/status``: the job's state and progress, and how to pick it up; None
+    when the server says the job has finished (picked up elsewhere, or done after a Ctrl-C)."""
     resume = f"resume: /export --job {job.id}, or nemovideo export --job {job.id}"
     try:
         status = await job.refresh()
     except Exception as exc:  # a status line must not fail the whole /status
         return f"  {job.id}: status unknown ({exc}); {resume}"
+    if getattr(status, "done", False):
+        return None
     progress = f" {status.progress}%" if status.progress is not None else ""
     return f"  {job.id}: {status.state}{progress} ({resume})"

@@ -13,7 +13,7 @@ from nemovideo.cli._exit import EXIT_OK
 from nemovideo.cli._out import check_target, prepare_out
 from nemovideo.cli._session import make_client, on_session
 from nemovideo.cli._term import Bar, emit, note
-from nemovideo.render._download import target_path
+from nemovideo.render._download import target_path, video_suffix
 from nemovideo.session import Session
 from nemovideo.upload._uploader import UploadedMedia
 
@@ -41,7 +41,7 @@ async def run(args: argparse.Namespace) -> int:
 
         return await run_chat(args)
     if args.command == "export":
-        prepare_out(args.out, "video.mp4", force=args.force)
+        prepare_out(args.out, f"video.{getattr(args, 'format', 'mp4')}", force=args.force)
     async with make_client(args) as client:
         if args.command == "credits":
             bal = await client.credits()
@@ -92,7 +92,8 @@ async def export_to(
     video URL and the render job id.
     """
     job = await session.export(format=getattr(args, "format", "mp4"),
-                               quality=getattr(args, "quality", "high"))  # fmt: skip
+                               quality=getattr(args, "quality", "high"),
+                               resolution=getattr(args, "resolution", None))  # fmt: skip
     args.submitted_job = job.id
     note(args, f"Rendering job {job.id} (if interrupted: nemovideo export --job {job.id})")
     return await _wait_and_download(args, job, out)
@@ -106,7 +107,7 @@ async def _wait_and_download(
         result = await job.wait(progress=bar)
     finally:
         bar.close()
-    final = target_path(out, result.url, f"{job.id}.mp4")
+    final = target_path(out, result.url, f"{job.id}{video_suffix(result.url)}")
     check_target(final, force=getattr(args, "force", False))
     bar = Bar(args, "download")
     try:

@@ -25,6 +25,7 @@ from yarl import URL
 from nemovideo._http.paths import describe_error
 from nemovideo._util.files import BackgroundFlusher
 from nemovideo.errors import DownloadError, NemoError, TransportError, ValidationError
+from nemovideo.render._formats import FORMATS
 
 if TYPE_CHECKING:
     from nemovideo._http.transport import Transport
@@ -34,6 +35,7 @@ ProgressCallback = Callable[[int, int], None]
 _CHUNK = 256 * 1024
 _FLUSH_EVERY = 8 << 20
 _FILE_MODE = 0o644
+_SUFFIXES = tuple(f".{f}" for f in FORMATS)
 
 
 def server_file_name(url: str | None, fallback: str) -> str:
@@ -45,7 +47,28 @@ def server_file_name(url: str | None, fallback: str) -> str:
         raise ValidationError(
             f"Refusing the server's file name {name!r}: it would write outside the target directory"
         )
-    return name if name.lower().endswith(".mp4") else f"{name}.mp4"
+    return name if name.lower().endswith(_SUFFIXES) else f"{name}.mp4"
+
+
+def video_suffix(url: str | None) -> str:
+    """The export's file suffix a video URL shows (``.webm``...), else ``.mp4``.
+
+    >>> video_suffix("https://cdn.example/render_1.webm"), video_suffix(None)
+    ('.webm', '.mp4')
+    """
+    suffix = URL(url).suffix.lower() if url else ""
+    return suffix if suffix in _SUFFIXES else ".mp4"
+
+
+def with_suffix(path: str | os.PathLike[str] | None, suffix: str) -> str | os.PathLike[str] | None:
+    """``path`` with ``suffix`` added when it names a file without one (``"video"`` ->
+    ``video.mp4``); a directory (one that exists, or a path ending in a separator) stays as is."""
+    if path is None or str(path).endswith(("/", os.sep)):
+        return path
+    given = Path(path)
+    if given.name and not given.suffix and not given.is_dir():
+        return given.with_name(given.name + suffix)
+    return path
 
 
 def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: str) -> Path:
@@ -71,7 +94,11 @@ def make_parent(final: Path) -> None:
 
     ``final`` itself must not be a directory (``DownloadError``, before any byte is fetched).
     """
-    if final.is_dir():
+    try:
+        is_dir = final.is_dir()
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise _local_error(final, exc) from None
+    if is_dir:
         raise DownloadError(
             f"Cannot save the video to {final}: it is a directory; pass a file name, or the "
             "directory itself to save under the server's file name.",

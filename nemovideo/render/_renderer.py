@@ -25,6 +25,7 @@ from nemovideo.errors import (
     ValidationError,
 )
 from nemovideo.render import _download as dl
+from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution, export_output
 from nemovideo.render._status import RenderResult, RenderStatus, has_status
 from nemovideo.session import check_session_id
 
@@ -192,9 +193,9 @@ class RenderJob:
     ) -> Path:
         """Save the MP4 and return its path; waits for the job first if it has not finished.
 
-        ``path``: a file (``"out.mp4"``), or a directory (default: the current one; an existing
-        directory or a name without a suffix, created if needed) to save under the server's file
-        name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
+        ``path``: a file (``"out.mp4"``; a name without a suffix, ``"video"``, gets the export's:
+        ``video.mp4``), or a directory (default: the current one; an existing directory or a path
+        ending in ``/``, created if needed) to save under the server's file name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
         fallback ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
         (``config.max_retries``); a partial file never appears under the final name, and a
         local failure (a full disk, a directory that is not writable) is a ``DownloadError``.
@@ -202,8 +203,9 @@ class RenderJob:
         ``config.download_timeout``) bounds each source's whole transfer in seconds.
         """
         result = self.result or await self.wait()
-        fallback_name = _UNSAFE.sub("_", self.id)[:120] + ".mp4"
-        final = dl.target_path(path, result.url, fallback_name)
+        suffix = dl.video_suffix(result.url)
+        fallback_name = _UNSAFE.sub("_", self.id)[:120] + suffix
+        final = dl.target_path(dl.with_suffix(path, suffix), result.url, fallback_name)
         dl.make_parent(final)
         fallback = self._transport.url(api.DOWNLOAD.path, {"id": self.id})
         error: NemoError | None = None
@@ -241,11 +243,16 @@ class Renderer:
         self,
         session_id: str,
         *,
-        format: str = "mp4",
-        quality: str = "high",
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
         draft: Draft | Mapping[str, Any] | None = None,
+        resolution: ExportResolution | None = None,
     ) -> RenderJob:
         """Submit ``draft`` (the session's latest when ``None``) and return the job.
+
+        ``format``, ``quality`` and ``resolution`` (None: the draft's own size) take the values in
+        docs/export.md; any other is a ``ValidationError`` naming the supported ones, raised
+        before anything is sent.
 
         A draft with no clips is refused before anything is sent. The submit carries a job id the
         client chose, so when its answer is lost (a reset, a timeout) it is sent again with the
@@ -254,10 +261,7 @@ class Renderer:
         renders the server saw. A 402 (``ExportBlockedError``) or an unknown session raises.
         """
         session_id = check_session_id(session_id)
-        if not isinstance(format, str) or not format.strip():
-            raise ValidationError("format must be a non-empty string such as 'mp4'")
-        if not isinstance(quality, str) or not quality.strip():
-            raise ValidationError("quality must be a non-empty string such as 'high'")
+        output = export_output(format, quality, resolution)
         if draft is None:
             draft = (await self._client.session(session_id).state()).draft
         model = draft if isinstance(draft, Draft) else Draft.from_json(draft)
@@ -265,7 +269,6 @@ class Renderer:
             raise ValidationError(
                 "Nothing to export: the draft has no clips. Upload media and ask for a video first."
             )
-        output = {"format": format, "quality": quality}
         encoded = model.to_json()
         for attempt in range(2):
             job_id = _new_render_id()

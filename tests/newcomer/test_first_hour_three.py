@@ -11,9 +11,13 @@ import asyncio
 import io
 import json
 import re
+import subprocess
 from pathlib import Path
 
-from nemovideo.testing import Emulator, sample_images
+import pytest
+
+from nemovideo.errors import ValidationError
+from nemovideo.testing import Emulator, fast_client, sample_images
 
 from ._proc import finish, run, spawn, user_env
 
@@ -66,3 +70,143 @@ async def test_chat_shows_every_sentence_of_a_reply_once(
     assert len(sentences) >= 3, replies
     for sentence in [*sentences, "Which look do you want?", "Answer with the option numbers"]:
         assert shown.count(sentence) == 1, (sentence, shown)
+
+
+def _probe(path: Path) -> tuple[str, str, int, int]:
+    """``(container, video codec, width, height)`` of a rendered file, as ffmpeg reads it."""
+    import imageio_ffmpeg
+
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    container = re.search(r"Input #0, ([\w,]+), from", done.stderr)
+    video = re.search(r"Video: (\w+).*?, (\d{2,5})x(\d{2,5})", done.stderr)
+    assert container and video, done.stderr
+    return container.group(1), video.group(1), int(video.group(2)), int(video.group(3))
+
+
+async def _project(emu: Emulator, env: dict[str, str]) -> None:
+    """A remembered session with a 4-second video on its timeline."""
+    _small(emu)
+    code, out, err = await run(env, "chat", "-m", MAKE)
+    assert code == 0, (out, err)
+
+
+async def test_export_renders_the_format_and_resolution_asked(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    await _project(emulator, env)
+    wanted = {("webm", "720p"): ("matroska,webm", "vp8", 1280, 720),
+              ("gif", "480p"): ("gif", "gif", 854, 480),
+              ("mov", None): ("mov,mp4,m4a,3gp,3g2,mj2", "h264", 320, 180)}  # fmt: skip
+    for (fmt, res), expected in wanted.items():
+        extra = ["--resolution", res] if res else []
+        code, out, err = await run(env, "export", "--json", "--format", fmt.upper(), *extra,
+                                   "--quality", "low", "--out", str(tmp_path / "videos"))  # fmt: skip
+        assert code == 0, err
+        path = Path(json.loads(out)["path"])
+        assert path.suffix == f".{fmt}" and _probe(path) == expected
+    outputs = [r.json["output"] for r in emulator.requests_to("/api/render/proxy/lambda", "POST")]
+    assert outputs == [{"format": "webm", "quality": "low", "resolution": "720p"},
+                       {"format": "gif", "quality": "low", "resolution": "480p"},
+                       {"format": "mov", "quality": "low"}]  # fmt: skip
+
+
+async def test_an_unsupported_export_is_refused_before_anything_is_sent(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    await _project(emulator, env)
+    for flags, named in ((["--format", "avi"], "mp4, webm, mov, gif"),
+                         (["--quality", "ultra"], "low, medium, high"),
+                         (["--resolution", "8k"], "480p, 720p, 1080p")):  # fmt: skip
+        code, out, err = await run(env, "export", *flags)
+        assert code == 2 and out == "", err
+        assert "invalid choice" in err and named.replace(", ", "', '") in err, err
+    for sentence, named in (("export 8k avi", "mp4, webm, mov, gif"),
+                            ("export it in ultra quality", "low, medium, high"),
+                            ("export 540p mp4", "480p, 720p, 1080p, 1440p, 2160p, 4k")):  # fmt: skip
+        code, out, err = await run(env, "chat", "--json", "-m", sentence)
+        said = json.loads(out.splitlines()[-1])
+        assert said["action"] == "export" and named in said["text"], said
+        assert "Nothing was rendered" in said["text"]
+    assert emulator.requests_to("/api/render") == []
+
+    async with fast_client(emulator, tmp_path / "sdk") as client:
+        session = await client.create_session()
+        with pytest.raises(ValidationError, match="supported: mp4, webm, mov, gif"):
+            await session.export(format="avi")  # type: ignore[arg-type]
+    assert emulator.requests_to("/api/render") == []
+
+
+async def test_the_assistant_keeps_format_and_resolution_from_a_sentence(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    await _project(emulator, env)
+    code, out, err = await run(env, "chat", "--json", "--out", str(tmp_path / "v"), "-m",
+                               "export 720p webm")  # fmt: skip
+    said = json.loads(out.splitlines()[-1])
+    assert code == 0 and said["path"].endswith(".webm"), (out, err)
+    assert _probe(Path(said["path"]))[1:] == ("vp8", 1280, 720)
+    emulator.render.fail_next("stopped by the test: a 4k render takes a while")
+    await run(env, "chat", "--json", "-m", "export 4k mov")
+    outputs = [r.json["output"] for r in emulator.requests_to("/api/render/proxy/lambda", "POST")]
+    assert outputs == [{"format": "webm", "quality": "high", "resolution": "720p"},
+                       {"format": "mov", "quality": "high", "resolution": "2160p"}]  # fmt: skip
+
+
+async def test_download_to_a_name_without_a_suffix_makes_a_file(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    _small(emulator)
+    async with fast_client(emulator, tmp_path / "cfg") as client:
+        session = await client.create_session()
+        await session.upload(sample_images())
+        await session.send("turn these images into a 4-second video")
+        job = await session.export()
+        saved = await job.download(tmp_path / "video")
+        assert saved == tmp_path / "video.mp4" and saved.is_file()
+        into = await job.download(f"{tmp_path / 'videos'}/")
+        assert into.parent == tmp_path / "videos" and into.suffix == ".mp4"
+        gif = await session.export(format="gif")
+        assert (await gif.download(tmp_path / "anim")).name == "anim.gif"
+    assert _probe(tmp_path / "anim.gif")[:2] == ("gif", "gif")
+
+
+async def test_chat_export_out_ctrl_c_names_the_job_and_state_drops_it_when_done(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    _small(emulator)
+    env = user_env(emulator.url, tmp_path / "cfg")
+    other = tmp_path / "other"
+
+    def converse() -> tuple[str, str]:
+        child = spawn(env, "chat", "--out", str(tmp_path / "videos"))
+        child.expect("> ")
+        child.sendline(MAKE)
+        child.expect("> ")
+        emulator.render.hold()
+        child.sendline(f"/export 480p webm --out {other}")
+        child.expect("Rendering")
+        child.sendintr()
+        child.expect(r"Render (render_\S+) keeps running on the server: /export --job \1")
+        job_id = str(child.match.group(1))
+        child.expect("> ")
+        emulator.render.release()
+        child.sendline(f"/export --job {job_id} --out {other}")
+        child.expect("Video ready! Saved to")
+        child.expect("> ")
+        child.sendline("/state")
+        child.expect("Timeline")
+        child.expect("> ")
+        after = str(child.before)
+        child.sendline("/quit")
+        finish(child)
+        return job_id, after
+
+    job_id, after = await asyncio.to_thread(converse)
+    assert "Renders running" not in after, after
+    assert [p.name for p in other.iterdir()] == [f"{job_id}.webm"]
+    assert not (tmp_path / "videos").exists() or not list((tmp_path / "videos").iterdir())
+    assert _probe(other / f"{job_id}.webm")[1:] == ("vp8", 854, 480)
