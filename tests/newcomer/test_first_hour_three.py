@@ -12,10 +12,12 @@ import io
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import nemovideo
 from nemovideo.errors import ValidationError
 from nemovideo.testing import Emulator, fast_client, sample_images
 
@@ -210,3 +212,73 @@ async def test_chat_export_out_ctrl_c_names_the_job_and_state_drops_it_when_done
     assert [p.name for p in other.iterdir()] == [f"{job_id}.webm"]
     assert not (tmp_path / "videos").exists() or not list((tmp_path / "videos").iterdir())
     assert _probe(other / f"{job_id}.webm")[1:] == ("vp8", 854, 480)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readme_installs_from_a_clone_and_says_what_make_test_installs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    assert "pip install -e '.[emulator,cli]'" in readme
+    activate = [n for n, line in enumerate(lines) if line.startswith(". .venv/bin/activate")]
+    extra = lines.index(
+        "nemovideo emulator & export NEMO_API_URL=http://127.0.0.1:8765     # the one extra line"
+    )
+    assert activate and activate[0] == extra - 1, "activate .venv right before the extra line"
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"pip install '?nemovideo\b", text), f"{page.name}: not on PyPI"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    versions = sorted(set(re.findall(r"'google-adk==([\d.]+)'", makefile)))
+    assert len(versions) == 2 and all(v in readme for v in versions), versions
+    assert "`.venv-adk`" in readme and "`.venv-adk1`" in readme and "tests/adk" in readme
+    extras = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^emulator = \[.*"imageio-ffmpeg', extras, re.M)
+    assert re.search(r'^cli = \[.*"tqdm', extras, re.M)
+    if (ROOT / ".venv" / "bin" / "activate").exists():  # the README's line, as a shell runs it
+        done = subprocess.run(["bash", "-c", ". .venv/bin/activate && nemovideo --version"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0 and done.stdout.startswith("nemovideo "), done
+
+
+async def test_demo_without_the_emulator_extra_names_the_extra(tmp_path: Path) -> None:
+    hidden = tmp_path / "hide" / "imageio_ffmpeg"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'imageio_ffmpeg'\", name='imageio_ffmpeg')\n"
+    )
+    env = user_env("http://127.0.0.1:9", tmp_path / "cfg", PYTHONPATH=str(tmp_path / "hide"))
+    env.pop("IMAGEIO_FFMPEG_EXE", None)
+    code, out, err = await run(env, "demo", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert code == 1 and "Traceback" not in err, err
+    assert "pip install 'nemovideo[emulator]'" in err and "No module named" not in err
+    assert "Uploaded" not in out, "said before any work is done"
+
+
+async def test_running_out_of_emulator_credits_says_how_to_start_it_with_more(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    async with fast_client(emulator, tmp_path / "cfg") as client:
+
+        async def one_video() -> None:
+            session = await client.create_session()
+            await session.upload(sample_images())
+            await session.send("turn these images into a 4-second video")
+
+        results = await asyncio.gather(*(one_video() for _ in range(3)), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert failed and all(isinstance(r, nemovideo.InsufficientCreditsError) for r in failed)
+    assert "nemovideo emulator --credits 1000" in str(failed[0])
+
+
+def test_the_configuration_page_prints_what_it_says(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", page, re.S) if "Timeouts(" in b)
+    said = re.search(r"# (Timeouts\(.*?), \.\.\.\)", block)
+    assert said
+    env = {**user_env("http://127.0.0.1:9", tmp_path / "cfg"), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                          env=env, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(said.group(1)), (said.group(1), done.stdout)

@@ -50,10 +50,23 @@ class RenderError(RuntimeError):
     """ffmpeg failed; the message ends with the tail of its stderr."""
 
 
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary shipped by ``imageio-ffmpeg`` (``IMAGEIO_FFMPEG_EXE`` overrides it)."""
-    import imageio_ffmpeg
+MISSING_FFMPEG = (
+    "The emulator renders with the ffmpeg of the imageio-ffmpeg package, which is not installed: "
+    "pip install 'nemovideo[emulator]' (from a clone: pip install -e '.[emulator,cli]'), "
+    "or set IMAGEIO_FFMPEG_EXE to an ffmpeg binary."
+)
 
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary shipped by ``imageio-ffmpeg`` (``IMAGEIO_FFMPEG_EXE`` overrides it);
+    ``RenderError`` naming the extra to install when neither is there."""
+    override = os.environ.get("IMAGEIO_FFMPEG_EXE")
+    if override:
+        return override
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise RenderError(MISSING_FFMPEG) from None
     exe: str = imageio_ffmpeg.get_ffmpeg_exe()
     return exe
 
