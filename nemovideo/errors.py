@@ -9,24 +9,28 @@ callers can react to the one they care about::
     │   └── InsecureURLError         plain http:// to a non-loopback API host
     ├── ClientClosedError            the client was closed (also a RuntimeError)
     ├── TransportError               the network failed (connection refused, reset, timeout)
-    │   ├── StreamTimeoutError       a chat stream went quiet (heartbeats only) or ran too long
+    │   ├── StreamTimeoutError       a chat stream went quiet or ran too long (also a TimeoutError)
     │   └── StreamDecodeError        a stream broke the SSE rules or a size cap
     ├── ChatRecoveryError            a dropped chat stream could not be recovered (never re-sent)
     ├── APIError                     the server answered with a failure: .code, .http_status, .message
     │   ├── AuthenticationError      1001  token bad or expired
     │   ├── AgentError               the chat invocation failed mid-stream: .reply (partial)
-    │   ├── NotFoundError            404   without a documented code
+    │   ├── NotFoundError            404   an id the server does not know (the message says what to check)
     │   │   └── SessionNotFoundError 1002  unknown session
     │   ├── InsufficientCreditsError 2001  .registration_url
     │   ├── UnsupportedFileError     4001  .supported_formats (also a ValidationError)
     │   ├── FileTooLargeError        4002  .limit_bytes (also a ValidationError)
     │   ├── MissingClientIdError     400   X-Client-Id missing
-    │   ├── ExportBlockedError       402   the plan does not allow export (not a credit problem)
+    │   ├── ExportBlockedError       402   the plan does not allow export: .registration_url
     │   ├── RateLimitError           429   .retry_after
     │   └── ServerError              5xx
-    ├── DownloadError                the file could not be saved here (directory, permission, disk)
+    ├── DownloadError                the file could not be saved here: directory, disk (also an OSError)
     ├── RenderFailedError            the render job failed: .job_id, .reason
-    └── RenderTimeoutError           the wait ran out; the job may still finish: .job_id
+    └── RenderTimeoutError           the wait ran out; the job may go on: .job_id (also a TimeoutError)
+
+``except TimeoutError`` catches ``StreamTimeoutError`` and ``RenderTimeoutError``; ``except
+OSError`` catches ``DownloadError`` and, since Python's ``TimeoutError`` is an ``OSError``, those
+two as well. Network failures are ``TransportError``, not ``OSError``.
 
 Every error carries ``.request_id``: the id of the HTTP request that failed (the server's
 ``X-Request-Id`` when it sent one, else the one the client generated), ``None`` when no request
@@ -166,15 +170,27 @@ class AgentError(APIError):
 
 
 class NotFoundError(APIError):
-    """404 without a documented code."""
+    """404 without a documented code: an id the server does not know (a render job, a file).
+
+    The message says what to check: an id belongs to the API and the user (token) that made it.
+    """
 
     default_message = "Not found."
+    hint: ClassVar[str] = (
+        "Check the id: it must come from this API (NEMO_API_URL) and this user's token; "
+        "a render job id is the one session.export() returned or `nemovideo export` printed."
+    )
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        base = message or self.default_message
+        super().__init__(base if "check" in base.lower() else with_hint(base, self.hint), **kwargs)
 
 
 class SessionNotFoundError(NotFoundError):
     """1002: the session does not exist (or belongs to another user). Start a new session."""
 
-    default_message = "Session not found. Create a new session with client.create_session()."
+    default_message = "Session not found."
+    hint = "Create a new session with client.create_session() (on the command line: --new)."
 
 
 class InsufficientCreditsError(APIError):
@@ -237,15 +253,24 @@ class MissingClientIdError(APIError):
 
 
 class ExportBlockedError(APIError):
-    """402: the account's plan does not allow export. This is not a credit problem."""
+    """402: the account's plan does not allow export. This is not a credit problem.
+
+    ``registration_url`` (``<web>/register?bind=<user id>``, for an anonymous user; also in the
+    message) is where to register so that exports work.
+    """
 
     default_message = "Export is not available on the free plan."
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.registration_url = registration_url
         base = message or self.default_message
-        hint = "Register or upgrade your plan to export."
-        if "upgrade" not in base.lower():
-            base = with_hint(base, hint)
+        said = "upgrade" in base.lower()
+        if registration_url:
+            where = "Register here" if said else "Register or upgrade your plan to export"
+            base = with_hint(base, f"{where}: {registration_url}")
+        elif not said:
+            base = with_hint(base, "Register or upgrade your plan to export.")
         super().__init__(base, **kwargs)
 
 
@@ -344,8 +369,8 @@ def error_for(
     cls = _BY_CODE.get(key)
     if cls is None and http_status >= 500:
         cls = ServerError
-    if cls is InsufficientCreditsError:
-        return InsufficientCreditsError(message, registration_url=registration_url, **kwargs)
+    if cls is InsufficientCreditsError or cls is ExportBlockedError:
+        return cls(message, registration_url=registration_url, **kwargs)
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     if cls is FileTooLargeError:

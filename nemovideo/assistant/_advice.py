@@ -31,7 +31,8 @@ def advice_for(
             return f"You are out of credits. Register to get more: {url}"
         return f"You are out of credits. Top up at {web_url} to continue."
     if isinstance(exc, ExportBlockedError):
-        where = f"register here: {registration_url}" if registration_url else f"see {web_url}"
+        url = exc.registration_url or registration_url
+        where = f"register here: {url}" if url else f"see {web_url}"
         return f"Your plan cannot export videos: register or upgrade to export ({where})."
     if isinstance(exc, (UnsupportedFileError, FileTooLargeError)):
         return f"I could not upload that file. {exc}"

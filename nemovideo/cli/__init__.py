@@ -14,7 +14,7 @@ remembers the session it used, so ``upload`` then ``chat`` then ``export`` work 
 job id as soon as the render is submitted; ``--poll-interval`` caps the wait between polls;
 ``--out`` follows one rule for ``export`` and ``demo`` (see ``_cli_out``). ``--json`` prints one
 JSON object for scripts; a closed pipe (``| head -1``) ends the command quietly. Exit codes tell failures apart: 0 ok, 1 other,
-2 usage or bad input, 3 authentication, 4 credits or plan, 5 server or network, 6 session not
+2 usage or bad input, 3 authentication, 4 credits or plan, 5 server or network, 6 session or job not
 found, 130 interrupted. Expected errors print one line, never a traceback.
 """
 
@@ -227,10 +227,11 @@ def _serve_emulator(words: list[str]) -> int:
         return EXIT_USAGE
 
 
-def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
+def _fail(args_json: bool, kind: str, message: str, code: int, **extra: Any) -> int:
     """Report a failure: one JSON object on stdout under ``--json``, else one line on stderr."""
     if args_json:
-        print(json.dumps({"error": kind, "message": message}, ensure_ascii=False), flush=True)
+        data = {"error": kind, "message": message, **extra}
+        print(json.dumps(data, ensure_ascii=False), flush=True)
     else:
         print(f"error: {message}", file=sys.stderr, flush=True)
     return code
@@ -274,10 +275,12 @@ def _main(words: list[str]) -> int:
     try:
         return asyncio.run(_cli_commands.run(args))
     except NemoError as exc:
-        message = str(exc)
-        if isinstance(exc, RenderTimeoutError):
-            message = f"Render {exc.job_id} is still running. Resume it: nemovideo export --job {exc.job_id}"
-        return _fail(as_json, type(exc).__name__, message, exit_code_for(exc))
+        message, more = str(exc), {}
+        if isinstance(exc, RenderTimeoutError) and exc.job_id:
+            resume = _cli_commands.resume_command(args, exc.job_id)
+            message = f"Render {exc.job_id} is still running. Resume it: {resume}"
+            more["job_id"] = exc.job_id
+        return _fail(as_json, type(exc).__name__, message, exit_code_for(exc), **more)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -291,9 +294,11 @@ def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
     job = getattr(args, "submitted_job", None)
     message = "interrupted"
     if job:
+        from nemovideo.cli._commands import resume_command
+
         message = (
             f"interrupted; render {job} keeps running on the server. "
-            f"Resume it: nemovideo export --job {job}"
+            f"Resume it: {resume_command(args, job)}"
         )
     if as_json:
         data: dict[str, Any] = {"error": "Interrupted", "message": message}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,20 @@ async def _upload(args: argparse.Namespace, session: Session) -> list[UploadedMe
         bar.close()
 
 
+def resume_command(args: argparse.Namespace, job_id: str) -> str:
+    """The command that picks up render ``job_id`` where this one left it: the same ``--out``
+    (so the video lands where this command would have put it), API and config dir."""
+    words = ["nemovideo", "export", "--job", job_id]
+    for flag, value in (("--out", getattr(args, "out", None)),
+                        ("--api-url", getattr(args, "api_url", None)),
+                        ("--config-dir", getattr(args, "config_dir", None))):  # fmt: skip
+        if value is not None and not (flag == "--out" and str(value) == "."):
+            words += [flag, str(value)]
+    if getattr(args, "force", False):
+        words.append("--force")
+    return shlex.join(words)
+
+
 async def export_to(
     args: argparse.Namespace, session: Session, out: Path
 ) -> tuple[Path, str | None, str]:
@@ -95,7 +110,7 @@ async def export_to(
                                quality=getattr(args, "quality", "high"),
                                resolution=getattr(args, "resolution", None))  # fmt: skip
     args.submitted_job = job.id
-    note(args, f"Rendering job {job.id} (if interrupted: nemovideo export --job {job.id})")
+    note(args, f"Rendering job {job.id} (if interrupted: {resume_command(args, job.id)})")
     return await _wait_and_download(args, job, out)
 
 

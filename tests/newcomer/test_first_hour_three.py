@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import re
+import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +32,10 @@ MAKE = f"/upload {IMAGES} -- turn these images into a 4-second video"
 
 def _small(emu: Emulator) -> None:
     emu.render.width, emu.render.height, emu.render.fps = 320, 180, 10
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
 
 
 def _sentences(text: str) -> list[str]:
@@ -282,3 +289,123 @@ def test_the_configuration_page_prints_what_it_says(tmp_path: Path) -> None:
                           env=env, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(said.group(1)), (said.group(1), done.stdout)
+
+
+async def test_the_resume_command_after_ctrl_c_keeps_out(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    await _project(emulator, env)
+    emulator.render.hold()
+    videos = tmp_path / "my videos"
+
+    def interrupt() -> str:
+        child = spawn(env, "export", "--out", str(videos))
+        child.expect(r"Rendering job render_\S+ \(if interrupted: ")
+        child.sendintr()
+        return finish(child)[1]
+
+    shown = await asyncio.to_thread(interrupt)
+    resume = re.search(r"Resume it: (nemovideo export .*)", shown)
+    assert resume, shown
+    words = shlex.split(resume.group(1).strip())
+    assert words[words.index("--out") + 1] == str(videos)
+    emulator.render.release()
+    code, _, err = await run(env, *words[1:], cwd=tmp_path)  # as pasted, from anywhere
+    assert code == 0, err
+    assert [p.suffix for p in videos.iterdir()] == [".mp4"]
+    assert not [n for n in _names(tmp_path) if n.endswith(".mp4")], "not in the current dir"
+
+
+async def test_blocked_export_links_and_a_missing_job_says_what_to_do_and_exits_6(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    await _project(emulator, env)
+    emulator.block_exports()
+    code, out, err = await run(env, "export", "--json")
+    blocked = json.loads(out)
+    assert code == 4 and blocked["error"] == "ExportBlockedError", (out, err)
+    assert re.search(r"Register[\w ]*: http\S+/register\?bind=anon_", blocked["message"]), blocked
+    async with fast_client(emulator, tmp_path / "sdk") as client:
+        session = await client.create_session()
+        await session.upload(sample_images())
+        await session.send("turn these images into a 4-second video")
+        with pytest.raises(nemovideo.ExportBlockedError) as caught:
+            await session.export()
+        assert caught.value.registration_url == client.api.registration_url() is not None
+        assert caught.value.registration_url in str(caught.value)
+        with pytest.raises(nemovideo.NotFoundError, match="Check the id") as missing:
+            await (await client.renderer.resume("render_404")).refresh()
+        assert missing.value.request_id is not None
+
+    code, out, err = await run(env, "export", "--job", "render_404")
+    assert code == 6 and out == "", err
+    assert err.startswith("error: ") and "Check the id" in err and "Traceback" not in err
+
+
+def test_the_error_tree_names_every_builtin_error_a_class_also_is() -> None:
+    lines = {}
+    for line in (nemovideo.errors.__doc__ or "").splitlines():
+        drawn = re.match(r"\s*(?:[│├└─ ]*── )?([A-Z]\w*Error)\b", line)
+        if drawn:
+            lines[drawn.group(1)] = line
+    for name in nemovideo.errors.__all__:
+        cls = getattr(nemovideo.errors, name)
+        if not isinstance(cls, type):
+            continue
+        line = lines[name]
+        for base in cls.__bases__:
+            if base.__module__ == "builtins" and base is not Exception:
+                article = "an" if base.__name__[0] in "AEIOU" else "a"
+                assert f"also {article} {base.__name__}" in line, (name, line)
+    assert issubclass(nemovideo.DownloadError, OSError)
+    assert issubclass(nemovideo.RenderTimeoutError, TimeoutError)
+
+
+async def _script(script: str, cwd: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """``python examples/SCRIPT ARGS`` in ``cwd``, as a user runs it."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "examples" / script), *args, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 150)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _plain_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}
+    return {**env, **extra}
+
+
+async def test_sync_script_saves_into_out_as_documented(tmp_path: Path) -> None:
+    code, _, err = await _script("sync_script.py", tmp_path, _plain_env())
+    assert code == 0, err
+    assert _names(tmp_path) == ["out"] and _names(tmp_path / "out") == ["sync_script.mp4"]
+    assert "Videos go to `./out/`" in (ROOT / "docs" / "examples.md").read_text(encoding="utf-8")
+
+
+async def test_quickstart_against_an_unreachable_api_is_one_clean_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = _plain_env(NEMO_API_URL=url, NEMO_CONFIG_DIR=str(tmp_path / "cfg"), NEMO_MAX_RETRIES="0")
+    code, _, err = await _script("quickstart.py", tmp_path, env)
+    assert code == 1 and "Traceback" not in err, err
+    assert err.startswith("Failed: ") and "127.0.0.1" in err and len(err.splitlines()) == 1
+
+
+async def test_the_insecure_http_advice_works_from_the_command_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg"
+    env = user_env("http://0.0.0.0:9", cfg)  # not loopback by name; refused at once if tried
+    code, _, err = await run(env, "credits")
+    assert code == 2 and '"allow_insecure_http": true' in err and "config.json" in err, err
+    (cfg / "config.json").write_text(json.dumps({"allow_insecure_http": True, "max_retries": 0}))
+    code, _, err = await run(env, "credits")
+    assert code == 5 and "0.0.0.0:9" in err and "Refusing" not in err, err
