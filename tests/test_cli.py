@@ -209,7 +209,7 @@ async def test_usage_errors_are_json_under_json_and_options_go_anywhere(
     assert (code, err) == (2, "")
     assert json.loads(out) == {
         "error": "UsageError",
-        "message": "nemovideo: error: unrecognized arguments: --bogus",
+        "message": "nemovideo credits: error: unrecognized arguments: --bogus",
     }
     code, out, err = await cli(emulator, cfg, "upload")
     assert code == 2 and out == "" and err.startswith("usage: nemovideo upload")

@@ -1,6 +1,9 @@
-"""What to tell a user about an error they can act on, in plain words (the Assistant's advice)."""
+"""What to tell a user about an error they can act on, in plain words (the Assistant's advice),
+and about uploads that are not on the timeline yet."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from nemovideo.errors import (
     ExportBlockedError,
@@ -14,7 +17,29 @@ from nemovideo.errors import (
     UnsupportedFileError,
 )
 
-__all__ = ["advice_for"]
+if TYPE_CHECKING:
+    from nemovideo.state import SessionState
+
+__all__ = ["advice_for", "media_line"]
+
+
+def media_line(state: SessionState) -> str | None:
+    """One line on the session's uploaded files, for a status that would otherwise say only
+    "Timeline (0 tracks): empty"; None when nothing was uploaded.
+
+    >>> from nemovideo.state import SessionState
+    >>> media_line(SessionState.from_json({"state": {"video_infos": [{"filename": "a.jpg"}]}}))
+    'Media (1 uploaded): a.jpg. Not on the timeline yet: say what video to make of it.'
+    """
+    names = [m.filename or "unnamed" for m in state.video_infos]
+    if not names:
+        return None
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    line = f"Media ({len(names)} uploaded): {shown}."
+    if not state.draft.ready_for_export:
+        it = "it" if len(names) == 1 else "them"
+        line += f" Not on the timeline yet: say what video to make of {it}."
+    return line
 
 
 def advice_for(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
-from nemovideo.assistant._advice import advice_for
+from nemovideo.assistant._advice import advice_for, media_line
 from nemovideo.assistant._intents import Intent, route, translate_gui
 from nemovideo.errors import (
     AgentError,
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from nemovideo.chat import ChatReply
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
-    from nemovideo.draft._model import Draft
     from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution
     from nemovideo.render._renderer import RenderJob, RenderResult
     from nemovideo.session import Session
@@ -208,12 +207,10 @@ class Assistant:
         )
 
     async def _state(self) -> AssistantReply:
-        draft = await self._draft()
-        return AssistantReply(text=draft.summary(), action="state", summary=draft.summary())
-
-    async def _draft(self) -> Draft:
-        session = await self._session()
-        return (await session.state()).draft
+        state = await (await self._session()).state()
+        summary = state.draft.summary()
+        text = "\n".join(filter(None, [summary, media_line(state)]))
+        return AssistantReply(text=text, action="state", summary=summary)
 
     async def _upload(self, files: Sequence[FileInput]) -> AssistantReply:
         session = await self._session()

@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import errno
 import json
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,10 +48,26 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that raises ``UsageError`` instead of printing and exiting."""
+    """An ``ArgumentParser`` that raises ``UsageError`` instead of printing and exiting.
+
+    ``commands`` holds the top-level parser's command parsers, so a word no command takes is
+    reported with that command's usage and the nearest option (``--otu``: did you mean --out?).
+    """
+
+    commands: Mapping[str, argparse.ArgumentParser]
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self.format_usage(), f"{self.prog}: error: {message}")
+
+    def unrecognized(self, command: str | None, words: list[str]) -> NoReturn:
+        """Refuse ``words`` with ``command``'s usage, naming the option each may have meant."""
+        target: argparse.ArgumentParser = getattr(self, "commands", {}).get(command or "", self)
+        known = re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", target.format_usage())
+        said = []
+        for word in words:
+            near = difflib.get_close_matches(word.split("=", 1)[0], known, n=1, cutoff=0.6)
+            said.append(f"{word} (did you mean {near[0]}?)" if word[:1] == "-" and near else word)
+        target.error(f"unrecognized arguments: {' '.join(said)}")
 
 
 def _common_options(*, top: bool) -> _Parser:
@@ -124,7 +142,7 @@ def _add(sub: Any, name: str, parents: list[argparse.ArgumentParser]) -> argpars
     return parser
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     from nemovideo.cli._out import OUT_HELP
 
     common = _common_options(top=False)
@@ -149,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nemovideo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = sub.choices
 
     demo = _add(sub, "demo", [common, polling, output])
     demo.add_argument(
@@ -260,7 +279,7 @@ def _main(words: list[str]) -> int:
         if getattr(args, "emulator_words", False):
             return _serve_emulator(extra)
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            parser.unrecognized(getattr(args, "command", None), extra)
     except UsageError as exc:
         if wants_json:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)

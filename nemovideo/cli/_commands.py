@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from nemovideo.assistant._advice import media_line
 from nemovideo.cli._exit import EXIT_OK
 from nemovideo.cli._out import check_target, prepare_out
 from nemovideo.cli._session import make_client, on_session
@@ -50,8 +51,11 @@ async def run(args: argparse.Namespace) -> int:
                  attrs.asdict(bal))  # fmt: skip
         elif args.command == "state":
             session, state, new = await on_session(client, args, lambda s: s.state())
-            emit(args, f"session {session.id}\n{state.draft.summary()}",
+            uploads = media_line(state)
+            emit(args, "\n".join(filter(None, [f"session {session.id}", state.draft.summary(),
+                                                uploads])),
                  {"session_id": session.id, "new_session": new, "summary": state.draft.summary(),
+                  "media": [m.filename for m in state.video_infos],
                   "draft": state.draft.to_json()})  # fmt: skip
         elif args.command == "upload":
             session, media, new = await on_session(client, args, lambda s: _upload(args, s))

@@ -409,3 +409,32 @@ async def test_the_insecure_http_advice_works_from_the_command_line(tmp_path: Pa
     (cfg / "config.json").write_text(json.dumps({"allow_insecure_http": True, "max_retries": 0}))
     code, _, err = await run(env, "credits")
     assert code == 5 and "0.0.0.0:9" in err and "Refusing" not in err, err
+
+
+async def test_a_flag_typo_gets_the_command_usage_and_a_did_you_mean(tmp_path: Path) -> None:
+    env = user_env("http://127.0.0.1:9", tmp_path / "cfg")
+    code, out, err = await run(env, "export", "--otu", "videos/")
+    assert code == 2 and out == ""
+    assert err.startswith("usage: nemovideo export ") and "--otu (did you mean --out?)" in err
+    code, out, err = await run(env, "--json", "export", "--formt", "gif")
+    assert code == 2 and "(did you mean --format?)" in json.loads(out)["message"]
+
+
+async def test_state_after_uploads_names_the_media_and_new_is_reported(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    env = user_env(emulator.url, tmp_path / "cfg")
+    code, out, err = await run(env, "--json", "state", "--new")
+    assert code == 0 and json.loads(out)["new_session"] is True, (out, err)
+    code, out, err = await run(env, "--json", "state")
+    assert code == 0 and json.loads(out)["new_session"] is False, (out, err)
+    assert (await run(env, "upload", *IMAGES.split()))[0] == 0
+    code, out, err = await run(env, "state")
+    assert code == 0, err
+    assert "Timeline (0 tracks): empty" in out
+    assert "Media (3 uploaded): city_1.jpg, city_2.jpg, city_3.jpg." in out
+    assert "Not on the timeline yet" in out
+    code, out, err = await run(env, "--json", "state")
+    assert json.loads(out)["media"] == ["city_1.jpg", "city_2.jpg", "city_3.jpg"]
+    code, out, err = await run(env, "chat", "-m", "/state")
+    assert code == 0 and "Media (3 uploaded)" in out, (out, err)
