@@ -23,8 +23,12 @@ import pytest
 import nemovideo
 from nemovideo.errors import ValidationError
 from nemovideo.testing import Emulator, fast_client, sample_images
+from tests.test_notebook import NOTEBOOK, kernel_env
+from tests.test_notebook import _read as _read_notebook
 
 from ._proc import finish, run, spawn, user_env
+
+__all__ = ["kernel_env"]  # the fixture, shared with tests/test_notebook.py
 
 IMAGES = " ".join(str(p) for p in sample_images())
 MAKE = f"/upload {IMAGES} -- turn these images into a 4-second video"
@@ -438,3 +442,23 @@ async def test_state_after_uploads_names_the_media_and_new_is_reported(
     assert json.loads(out)["media"] == ["city_1.jpg", "city_2.jpg", "city_3.jpg"]
     code, out, err = await run(env, "chat", "-m", "/state")
     assert code == 0 and "Media (3 uploaded)" in out, (out, err)
+
+
+@pytest.mark.timeout(90)
+def test_the_notebook_s_bars_end_where_the_work_ended_and_the_video_fits(
+    kernel_env: Path,
+) -> None:
+    from nbclient import NotebookClient
+
+    nb = _read_notebook(NOTEBOOK)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "sample_images()" in code and "glob(" not in code
+    NotebookClient(nb, timeout=60, startup_timeout=30, kernel_name="python3",
+                   resources={"metadata": {"path": str(kernel_env)}}).execute()  # fmt: skip
+    bars = [o.data["text/plain"] for c in nb.cells for o in c.get("outputs", [])
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]  # fmt: skip
+    assert [b.split(":")[0] for b in bars] == ["upload", "render", "download"], bars
+    assert all(" 100%|" in b for b in bars), "the saved text form shows where the bar ended"
+    players = [o.data["text/html"] for c in nb.cells for o in c.get("outputs", [])
+               if "<video" in o.get("data", {}).get("text/html", "")]  # fmt: skip
+    assert players and all("max-width: 100%" in p for p in players)
