@@ -46,6 +46,27 @@ def check_session_id(session_id: object) -> str:
 class Session:
     """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call.
 
+    Upload, ask, look, export::
+
+        >>> import asyncio, tempfile
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> list[str]:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             emu.render.width, emu.render.height = 320, 180  # a quick render
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             reply = await session.send("turn these images into a 4-second video")
+        ...             state = await session.state()  # the same draft, read again
+        ...             job = await session.export(format="webm", resolution="480p")
+        ...             result = await job.wait()
+        ...             return [reply.draft.summary(), state.draft.summary(), result.status]
+        >>> for line in asyncio.run(main()):
+        ...     print(line)
+        Timeline (1 track): 1. Video: 3 clips (0-4s)
+        Timeline (1 track): 1. Video: 3 clips (0-4s)
+        completed
+
     :ivar id: the session id (an opaque string); store it to reattach later.
     :vartype id: str
     :ivar task_id: the project's task id, used by claim links; None when reattached without it.

@@ -69,7 +69,30 @@ def _positive(value: object, *, zero: bool = False) -> bool:
 class RenderJob:
     """A render job on the server, by id. Cheap: holds the id and the last poll answer.
 
-    :ivar id: the job id; store it to ``client.renderer.resume(id)`` after a restart.
+    Export, wait, save; a job no longer wanted is cancelled; a stored id resumes a job::
+
+        >>> import asyncio, tempfile
+        >>> from pathlib import Path
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> None:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             emu.render.width, emu.render.height = 320, 180  # a quick render
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             await session.send("turn these images into a 4-second video")
+        ...             job = await session.export()
+        ...             later = await client.renderer.resume(job.id)  # e.g. after a restart
+        ...             result = await later.wait(progress=lambda pct, total: None)
+        ...             path = await later.download(Path(tmp) / "video")  # -> video.mp4
+        ...             print(result.status, path.name)
+        ...             unwanted = await session.export()
+        ...             print((await unwanted.cancel()).state)
+        >>> asyncio.run(main())
+        completed video.mp4
+        failed
+
+
     :vartype id: str
     :ivar session_id: the session it renders; None for a job resumed without one.
     :vartype session_id: str | None

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import nemovideo
+import nemovideo.testing
 from nemovideo.errors import ValidationError
 from nemovideo.testing import Emulator, fast_client, sample_images
 from tests.test_notebook import NOTEBOOK, kernel_env
@@ -462,3 +463,29 @@ def test_the_notebook_s_bars_end_where_the_work_ended_and_the_video_fits(
     players = [o.data["text/html"] for c in nb.cells for o in c.get("outputs", [])
                if "<video" in o.get("data", {}).get("text/html", "")]  # fmt: skip
     assert players and all("max-width: 100%" in p for p in players)
+
+
+def test_the_reference_teaches_with_examples_and_the_guides_cover_the_rest() -> None:
+    from nemovideo.sync import SyncNemoClient
+
+    core = [nemovideo.NemoClient, SyncNemoClient, nemovideo.Session, nemovideo.ChatStream,
+            nemovideo.ChatReply, nemovideo.Draft, nemovideo.RenderJob, nemovideo.Uploader,
+            nemovideo.testing.fast_client]  # fmt: skip
+    for obj in core:
+        assert ">>> " in (obj.__doc__ or ""), f"{obj.__name__} has no runnable example"
+    events = (ROOT / "nemovideo" / "chat" / "_events.py").read_text(encoding="utf-8")
+    for name in ("TextEvent", "ToolCallEvent", "DraftUpdatedEvent", "QuestionEvent"):
+        assert f"- ``{name}``" in events or f"``{name}``:" in events, name
+    reference = (ROOT / "docs" / "reference" / "testing.md").read_text(encoding="utf-8")
+    assert "::: nemovideo.testing.fast_client" in reference
+    assert "::: nemovideo.testing.FAST_SETTINGS" in reference
+    guides = " ".join(
+        (ROOT / "docs" / page).read_text(encoding="utf-8")
+        for page in ("guides.md", "export.md", "testing.md")
+    )
+    for taught in ("job.cancel()", "export(draft=edited)", "session.answer(", "keep_events=True",
+                   "DraftUpdatedEvent", "send_message(", "nemovideo.route(", "fast_client(",
+                   "FAST_SETTINGS"):  # fmt: skip
+        assert taught in guides, taught
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "guides.md" in nav and "export.md" in nav
