@@ -327,7 +327,8 @@ class RenderTimeoutError(NemoError, TimeoutError):
         self.polls = polls
         self.status = status
         self.elapsed = elapsed
-        waited = f"{elapsed:.0f} s ({polls} polls)" if elapsed is not None else f"{polls} polls"
+        seconds = f"{elapsed:.1f}" if elapsed is not None and elapsed < 10 else f"{elapsed:.0f}"
+        waited = f"{seconds} s ({polls} polls)" if elapsed is not None else f"{polls} polls"
         super().__init__(
             f"Render {job_id} still {status or 'unfinished'} after {waited}. Wait longer with "
             f"job.wait(timeout=...) or raise render_timeout; resume later with "

@@ -193,12 +193,16 @@ class RenderJob:
             if self.result is not None:
                 return self.result
             if status.state == "failed":
-                raise RenderFailedError(self.id, status.error)
+                failed = RenderFailedError(self.id, status.error)
+                failed.request_id = self._transport.request_id()  # the poll that saw it
+                raise failed
             left = budget - (time.monotonic() - started)
             if polls >= limit or left <= 0:
-                raise RenderTimeoutError(
+                timed_out = RenderTimeoutError(
                     self.id, polls, status.state, elapsed=time.monotonic() - started
                 )
+                timed_out.request_id = self._transport.request_id()  # the last poll
+                raise timed_out
             await asyncio.sleep(min(interval, left))
             interval = min(ceiling, interval * config.poll_backoff)
 

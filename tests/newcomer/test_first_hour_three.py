@@ -489,3 +489,42 @@ def test_the_reference_teaches_with_examples_and_the_guides_cover_the_rest() -> 
         assert taught in guides, taught
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert "guides.md" in nav and "export.md" in nav
+
+
+async def test_docs_say_what_the_output_shows_ids_and_waits(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from nemovideo.render._renderer import check_job_id
+
+    logging_page = (ROOT / "docs" / "logging.md").read_text(encoding="utf-8")
+    shown = re.search(r"\(`(req_[0-9a-f]{16}_[0-9a-f]+)`\)", logging_page)
+    assert shown, "the request-id format is shown by example"
+    _small(emulator)
+    async with fast_client(emulator, tmp_path / "cfg", max_retries=0) as client:
+        await client.credits()
+        headers = {
+            k.lower(): v for k, v in emulator.requests_to("/api/credits")[-1].headers.items()
+        }
+        sent = headers["x-request-id"]
+        assert re.fullmatch(r"req_[0-9a-f]{16}_[0-9a-f]+", sent), sent
+        session = await client.create_session()
+        await session.upload(sample_images())
+        await session.send("turn these images into a 4-second video")
+        emulator.render.fail_next("GPU lost")
+        with pytest.raises(nemovideo.RenderFailedError) as failed:
+            await (await session.export()).wait()
+        emulator.render.hold()
+        with pytest.raises(nemovideo.RenderTimeoutError) as late:
+            await (await session.export()).wait(timeout=0.3)
+        emulator.render.release()
+    for exc in (failed.value, late.value):
+        assert exc.request_id and re.fullmatch(r"req_[0-9a-f]{16}_[0-9a-f]+", exc.request_id)
+    assert re.search(r"after 0\.[3-9] s \(\d+ polls\)", str(late.value)), str(late.value)
+
+    concepts = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    assert "at most 256 characters" in concepts
+    for good in ("render_1718000000000", "5529798706024415232", "session_abc", "job:1.2"):
+        assert check_job_id(good) == good
+    for bad in ("a/b", "..", " x", "x\n", "r" * 257, ""):
+        with pytest.raises(ValidationError):
+            check_job_id(bad)
