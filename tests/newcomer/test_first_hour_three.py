@@ -517,7 +517,10 @@ async def test_docs_say_what_the_output_shows_ids_and_waits(
         with pytest.raises(nemovideo.RenderTimeoutError) as late:
             await (await session.export()).wait(timeout=0.3)
         emulator.render.release()
-    for exc in (failed.value, late.value):
+        emulator.chat.heartbeats_only = True
+        with pytest.raises(nemovideo.StreamTimeoutError) as quiet:
+            await session.send("make it 5 seconds", timeout=0.3)
+    for exc in (failed.value, late.value, quiet.value):
         assert exc.request_id and re.fullmatch(r"req_[0-9a-f]{16}_[0-9a-f]+", exc.request_id)
     assert re.search(r"after 0\.[3-9] s \(\d+ polls\)", str(late.value)), str(late.value)
 
