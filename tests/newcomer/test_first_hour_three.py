@@ -531,3 +531,27 @@ async def test_docs_say_what_the_output_shows_ids_and_waits(
     for bad in ("a/b", "..", " x", "x\n", "r" * 257, ""):
         with pytest.raises(ValidationError):
             check_job_id(bad)
+
+
+@pytest.mark.timeout(120)
+def test_the_testing_guide_s_pytest_settings_silence_the_loop_scope_warning(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    toml = re.search(r"```toml\n(.*?)```", page, re.S)
+    test = next(
+        b for b in re.findall(r"```python\n(.*?)```", page, re.S) if "def test_balance" in b
+    )
+    assert toml and "asyncio_default_fixture_loop_scope" in toml.group(1)
+    (tmp_path / "test_app.py").write_text(test, encoding="utf-8")
+    env = _plain_env()
+
+    def pytest_run(config: str) -> str:
+        (tmp_path / "pyproject.toml").write_text(config, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=100)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    without = pytest_run('[tool.pytest.ini_options]\nasyncio_mode = "auto"\n')
+    assert '"asyncio_default_fixture_loop_scope" is' in without  # the warning the guide quotes
+    assert '"asyncio_default_fixture_loop_scope" is\nunset' in page or "is unset" in page
+    assert "PytestDeprecationWarning" not in pytest_run(toml.group(1))
