@@ -115,13 +115,11 @@ class ReplyPrinter:
     def __init__(self, write: Callable[[str], None], on_first: Callable[[], None]) -> None:
         self._write, self._on_first = write, on_first
         self._pending = ""
-        self.raw = ""
         self.shown = ""
 
     def feed(self, chunk: str) -> None:
         if not chunk:
             return
-        self.raw += chunk
         self._pending += chunk
         cut = None
         for match in _SENTENCE_END.finditer(self._pending):

@@ -92,7 +92,7 @@ class RenderJob:
         completed video.mp4
         failed
 
-
+    :ivar id: the job id; store it to ``client.renderer.resume(id)`` after a restart.
     :vartype id: str
     :ivar session_id: the session it renders; None for a job resumed without one.
     :vartype session_id: str | None
@@ -218,12 +218,13 @@ class RenderJob:
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> Path:
-        """Save the MP4 and return its path; waits for the job first if it has not finished.
+        """Save the video and return its path; waits for the job first if it has not finished.
 
         ``path``: a file (``"out.mp4"``; a name without a suffix, ``"video"``, gets the export's:
         ``video.mp4``), or a directory (default: the current one; an existing directory or a path
-        ending in ``/``, created if needed) to save under the server's file name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
-        fallback ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
+        ending in ``/``, created if needed) to save under the server's file name. Streams
+        ``output.url`` (no token sent to its host); when that fails, the API's fallback
+        ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
         (``config.max_retries``); a partial file never appears under the final name, and a
         local failure (a full disk, a directory that is not writable) is a ``DownloadError``.
         ``progress(bytes_done, bytes_total)`` follows the bytes. ``timeout`` (else
