@@ -26,12 +26,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 $(ADK_STAMP):
+	@echo "Installing google-adk 2.13.0 into $(ADK_VENV) for the chat interop tests (tests/adk; once, see README)"
 	$(PYTHON) -m venv $(ADK_VENV)
 	$(ADK_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(ADK_VENV)/bin/python -m pip install --quiet 'google-adk==2.13.0'
 	touch $(ADK_STAMP)
 
 $(ADK1_STAMP):
+	@echo "Installing google-adk 1.20.0 into $(ADK1_VENV) for the chat interop tests (tests/adk; once, see README)"
 	$(PYTHON) -m venv $(ADK1_VENV)
 	$(ADK1_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(ADK1_VENV)/bin/python -m pip install --quiet 'google-adk==1.20.0'

@@ -61,10 +61,20 @@ def output_dir() -> Path:
 
 
 def main(run: Callable[[nemovideo.NemoClient, Path], Awaitable[object]]) -> None:
-    """``asyncio.run`` an example's ``run(client, out_dir)`` with the client from :func:`connect`."""
+    """``asyncio.run`` an example's ``run(client, out_dir)`` with the client from :func:`connect`.
+
+    An SDK error (an API that cannot be reached, no credits) ends the script with its message on
+    stderr and exit 1, not a traceback; Ctrl-C with exit 130.
+    """
 
     async def go() -> None:
         async with connect() as (client, _):
             await run(client, output_dir())
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    except nemovideo.NemoError as exc:
+        print(f"Failed: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

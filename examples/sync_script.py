@@ -1,7 +1,7 @@
 """A plain blocking script: no ``async``, no ``await``, the whole flow with ``SyncNemoClient``.
 
 Uploads the bundled sample images, asks for a 6-second video, streams a follow-up edit event by
-event, renders with a progress line and saves ``sync_script.mp4``::
+event, renders with a progress line and saves ``out/sync_script.mp4`` (or into OUT_DIR)::
 
     python examples/sync_script.py [OUT_DIR]      # offline: an emulator in a child process
     NEMO_API_URL=https://mega-api-prod.nemovideo.ai python examples/sync_script.py
@@ -82,7 +82,8 @@ def offline_client() -> Iterator[SyncNemoClient]:
 
 
 def main() -> int:
-    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out")
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with SyncNemoClient() if os.environ.get("NEMO_API_URL") else offline_client() as client:
             run(client, out_dir)

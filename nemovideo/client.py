@@ -96,6 +96,23 @@ class NemoClient(AsyncClosing):
     (OpenTelemetry's aiohttp instrumentation, metrics); ``on_retry(call, error, wait)`` is called
     before each retry with the call's description, the error and the seconds it will wait.
 
+    Example, against the bundled emulator (leave out ``base_url`` and ``config_dir`` for the
+    real API)::
+
+        >>> import asyncio, tempfile
+        >>> import nemovideo
+        >>> from nemovideo.testing import Emulator
+        >>> async def main() -> tuple[int, bool]:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu:
+        ...             async with nemovideo.NemoClient(base_url=emu.url, config_dir=tmp) as client:
+        ...                 credits = await client.credits()
+        ...                 session = await client.create_session()
+        ...                 again = client.session(session.id)  # reattach by id, no call
+        ...                 return credits.available, again.id == session.id
+        >>> asyncio.run(main())
+        (100, True)
+
     :ivar config: the resolved settings, as one frozen value.
     :vartype config: ClientConfig
     """

@@ -9,24 +9,28 @@ callers can react to the one they care about::
     │   └── InsecureURLError         plain http:// to a non-loopback API host
     ├── ClientClosedError            the client was closed (also a RuntimeError)
     ├── TransportError               the network failed (connection refused, reset, timeout)
-    │   ├── StreamTimeoutError       a chat stream went quiet (heartbeats only) or ran too long
+    │   ├── StreamTimeoutError       a chat stream went quiet or ran too long (also a TimeoutError)
     │   └── StreamDecodeError        a stream broke the SSE rules or a size cap
     ├── ChatRecoveryError            a dropped chat stream could not be recovered (never re-sent)
     ├── APIError                     the server answered with a failure: .code, .http_status, .message
     │   ├── AuthenticationError      1001  token bad or expired
     │   ├── AgentError               the chat invocation failed mid-stream: .reply (partial)
-    │   ├── NotFoundError            404   without a documented code
+    │   ├── NotFoundError            404   an id the server does not know (the message says what to check)
     │   │   └── SessionNotFoundError 1002  unknown session
     │   ├── InsufficientCreditsError 2001  .registration_url
     │   ├── UnsupportedFileError     4001  .supported_formats (also a ValidationError)
     │   ├── FileTooLargeError        4002  .limit_bytes (also a ValidationError)
     │   ├── MissingClientIdError     400   X-Client-Id missing
-    │   ├── ExportBlockedError       402   the plan does not allow export (not a credit problem)
+    │   ├── ExportBlockedError       402   the plan does not allow export: .registration_url
     │   ├── RateLimitError           429   .retry_after
     │   └── ServerError              5xx
-    ├── DownloadError                the file could not be saved here (directory, permission, disk)
+    ├── DownloadError                the file could not be saved here: directory, disk (also an OSError)
     ├── RenderFailedError            the render job failed: .job_id, .reason
-    └── RenderTimeoutError           the wait ran out; the job may still finish: .job_id
+    └── RenderTimeoutError           the wait ran out; the job may go on: .job_id (also a TimeoutError)
+
+``except TimeoutError`` catches ``StreamTimeoutError`` and ``RenderTimeoutError``; ``except
+OSError`` catches ``DownloadError`` and, since Python's ``TimeoutError`` is an ``OSError``, those
+two as well. Network failures are ``TransportError``, not ``OSError``.
 
 Every error carries ``.request_id``: the id of the HTTP request that failed (the server's
 ``X-Request-Id`` when it sent one, else the one the client generated), ``None`` when no request
@@ -237,15 +241,27 @@ class AgentError(APIError):
 
 
 class NotFoundError(APIError):
-    """404 without a documented code."""
+    """404 without a documented code: an id the server does not know (a render job, a file).
+
+    The message says what to check: an id belongs to the API and the user (token) that made it.
+    """
 
     default_message = "Not found."
+    hint: ClassVar[str] = (
+        "Check the id: it must come from this API (NEMO_API_URL) and this user's token; "
+        "a render job id is the one session.export() returned or `nemovideo export` printed."
+    )
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        base = message or self.default_message
+        super().__init__(base if "check" in base.lower() else with_hint(base, self.hint), **kwargs)
 
 
 class SessionNotFoundError(NotFoundError):
     """1002: the session does not exist (or belongs to another user). Start a new session."""
 
-    default_message = "Session not found. Create a new session with client.create_session()."
+    default_message = "Session not found."
+    hint = "Create a new session with client.create_session() (on the command line: --new)."
 
 
 class InsufficientCreditsError(APIError):
@@ -326,7 +342,9 @@ class ExportBlockedError(APIError):
         if "upgrade" not in base.lower() and "regist" not in base.lower():
             base = with_hint(base, "Register or upgrade your plan to export.")
         if registration_url and registration_url not in base:
-            base = with_hint(base, f"Anonymous tokens cannot render; register: {registration_url}")
+            base = with_hint(
+                base, f"Anonymous tokens cannot render. Register here: {registration_url}"
+            )
         if claim_url and claim_url not in base:
             base = with_hint(base, f"Then open the session to export it: {claim_url}")
         super().__init__(base, **kwargs)
@@ -394,7 +412,14 @@ class RenderTimeoutError(NemoError, TimeoutError):
         self.polls = polls
         self.status = status
         self.elapsed = elapsed
-        waited = f"{elapsed:.0f} s ({polls} polls)" if elapsed is not None else f"{polls} polls"
+        if elapsed is None:
+            waited = f"{polls} polls"
+        else:
+            waited = (
+                f"{elapsed:.1f} s ({polls} polls)"
+                if elapsed < 10
+                else f"{elapsed:.0f} s ({polls} polls)"
+            )
         super().__init__(
             f"Render {job_id} still {status or 'unfinished'} after {waited}. Wait longer with "
             f"job.wait(timeout=...) or raise render_timeout; resume later with "

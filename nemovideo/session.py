@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
     from nemovideo.draft._model import Draft
+    from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution
     from nemovideo.render._renderer import RenderJob
     from nemovideo.upload._uploader import FileInput, UploadedMedia
 
@@ -44,6 +45,27 @@ def check_session_id(session_id: object) -> str:
 
 class Session:
     """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call.
+
+    Upload, ask, look, export::
+
+        >>> import asyncio, tempfile
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> list[str]:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             emu.render.width, emu.render.height = 320, 180  # a quick render
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             reply = await session.send("turn these images into a 4-second video")
+        ...             state = await session.state()  # the same draft, read again
+        ...             job = await session.export(format="webm", resolution="480p")
+        ...             result = await job.wait()
+        ...             return [reply.draft.summary(), state.draft.summary(), result.status]
+        >>> for line in asyncio.run(main()):
+        ...     print(line)
+        Timeline (1 track): 1. Video: 3 clips (0-4s)
+        Timeline (1 track): 1. Video: 3 clips (0-4s)
+        completed
 
     :ivar id: the session id (an opaque string); store it to reattach later.
     :vartype id: str
@@ -197,16 +219,25 @@ class Session:
     async def export(
         self,
         *,
-        format: str = "mp4",
-        quality: str = "high",
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
         draft: Draft | None = None,
+        resolution: ExportResolution | None = None,
         render_id: str | None = None,
     ) -> RenderJob:
         """Submit the draft (the latest from the server when not given) for rendering.
 
-        ``render_id`` submits under an id the caller chose and recorded beforehand (see
-        ``Renderer.export``); by default the client picks a fresh one.
+        ``format`` (mp4, webm, mov, gif), ``quality`` (low, medium, high) and ``resolution``
+        (480p, 720p, 1080p, 4k; None: the draft's size) as in docs/export.md; another value is
+        a ``ValidationError`` naming the supported ones, before anything is sent. ``render_id``
+        submits under an id the caller chose and recorded beforehand (see ``Renderer.export``);
+        by default the client picks a fresh one.
         """
         return await self._client.renderer.export(
-            self.id, format=format, quality=quality, draft=draft, render_id=render_id
+            self.id,
+            format=format,
+            quality=quality,
+            draft=draft,
+            resolution=resolution,
+            render_id=render_id,
         )

@@ -84,7 +84,8 @@ async def test_a_render_that_outlasts_the_wait_is_resumed_with_export_job(
                              config={"render_timeout": 0.2})  # fmt: skip
     failure = json.loads(out)
     assert code == 5 and failure["error"] == "RenderTimeoutError"
-    job_id = failure["message"].rsplit("--job ", 1)[1]
+    job_id = failure["job_id"]
+    assert f"nemovideo export --job {job_id} --out {videos}" in failure["message"]
     assert (job_id.startswith("render_") and not videos.exists()) or not os.listdir(videos)
     emulator.render.release()
     code, out, err = await cli(
@@ -208,7 +209,7 @@ async def test_usage_errors_are_json_under_json_and_options_go_anywhere(
     assert (code, err) == (2, "")
     assert json.loads(out) == {
         "error": "UsageError",
-        "message": "nemovideo: error: unrecognized arguments: --bogus",
+        "message": "nemovideo credits: error: unrecognized arguments: --bogus",
     }
     code, out, err = await cli(emulator, cfg, "upload")
     assert code == 2 and out == "" and err.startswith("usage: nemovideo upload")
@@ -338,7 +339,7 @@ async def test_progress_bars_on_a_tty_only_and_json_interrupts(
     visible = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in shown.split("\n")]
     job_id = os.listdir(videos)[0].removesuffix(".mp4")
     assert [v for v in visible if v] == [
-        f"Rendering job {job_id} (if interrupted: nemovideo export --job {job_id})",
+        f"Rendering job {job_id} (if interrupted: nemovideo export --job {job_id} --out {videos})",
         f"saved {videos / os.listdir(videos)[0]}",
     ], "no bar is left on screen: only the job id and the result"
 

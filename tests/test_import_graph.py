@@ -33,6 +33,11 @@ ROOT = "nemovideo"
 
 #: (importer, imported) lazy imports allowed to close a cycle, each with why it must stay lazy.
 LAZY_CYCLE_EDGES: dict[tuple[str, str], str] = {
+    ("nemovideo.errors", "nemovideo._util.plain"): (
+        "NemoError.to_dict converts its attributes (a partial ChatReply, a Draft) with the values' "
+        "own converter, which raises the SDK's errors; errors is the first module everything "
+        "imports, so it may load the converter only when an error is converted"
+    ),
     ("nemovideo.batch.shard", "nemovideo.sync"): (
         "run_shard is a Dask/Ray task that must build its own client in the worker, while "
         "NemoClient.batch() delegates to the batch package: the task's import runs only inside "

@@ -86,6 +86,7 @@ async def test_export_wait_download_real_mp4(
 
     got: list[tuple[int, int]] = []
     out = tmp_path / "out"
+    out.mkdir()  # an existing directory: the server's file name goes in it
     path = await job.download(out, progress=lambda done, total: got.append((done, total)))
     assert path == out / f"{job.id}.mp4"
     info = probe_mp4(path)

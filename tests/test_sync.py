@@ -178,7 +178,7 @@ def test_jobs_and_reattach_are_the_async_objects_blocking(
         assert job.result == result and job.progress == 100 and job.last is not None
         again = client.renderer.resume(job.id)
         assert again.id == job.id and again.refresh().state == "completed"
-        saved = again.download(tmp_path / "videos")
+        saved = again.download(f"{tmp_path / 'videos'}/")
         assert saved.parent == tmp_path / "videos" and saved.stat().st_size > 0
         assert client.uploader.upload(sid, sample_images()[:1])[0].name == "city_1.jpg"
         assert repr(session).startswith("<SyncSession id=")

@@ -192,7 +192,8 @@ class ClientConfig:
         if api.scheme == "http" and not is_loopback(api.host) and not self.allow_insecure_http:
             raise InsecureURLError(
                 f"Refusing plain http:// API URL {self.base_url!r}: the token would travel "
-                "unencrypted. Use https, a loopback host, or allow_insecure_http=True."
+                "unencrypted. Use https, a loopback host, or allow_insecure_http=True (in "
+                'config.json, which the command line reads too: "allow_insecure_http": true).'
             )
 
     @property

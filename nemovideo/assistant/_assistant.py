@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
-from nemovideo.assistant._advice import advice_for
+from nemovideo.assistant._advice import advice_for, media_line
 from nemovideo.assistant._intents import Intent, route, translate_gui
-from nemovideo.errors import AgentError, NemoError, SessionNotFoundError, StreamTimeoutError
+from nemovideo.errors import (
+    AgentError,
+    NemoError,
+    SessionNotFoundError,
+    StreamTimeoutError,
+    ValidationError,
+)
+from nemovideo.render._formats import export_output
 
 if TYPE_CHECKING:
     from nemovideo.chat import ChatReply
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
-    from nemovideo.draft._model import Draft
+    from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution
     from nemovideo.render._renderer import RenderJob, RenderResult
     from nemovideo.session import Session
     from nemovideo.upload._uploader import FileInput, UploadedMedia
@@ -199,12 +207,10 @@ class Assistant:
         )
 
     async def _state(self) -> AssistantReply:
-        draft = await self._draft()
-        return AssistantReply(text=draft.summary(), action="state", summary=draft.summary())
-
-    async def _draft(self) -> Draft:
-        session = await self._session()
-        return (await session.state()).draft
+        state = await (await self._session()).state()
+        summary = state.draft.summary()
+        text = "\n".join(filter(None, [summary, media_line(state)]))
+        return AssistantReply(text=text, action="state", summary=summary)
 
     async def _upload(self, files: Sequence[FileInput]) -> AssistantReply:
         session = await self._session()
@@ -218,6 +224,18 @@ class Assistant:
         )
 
     async def _export(self, intent: Intent) -> AssistantReply:
+        asked = intent.params
+        try:
+            output = export_output(
+                asked.get("format", "mp4"), asked.get("quality", "high"), asked.get("resolution")
+            )
+        except ValidationError as exc:
+            return AssistantReply(
+                text=f"{exc}. Nothing was rendered: ask again with one of those, for example "
+                '"export 720p webm".',
+                action="export",
+                error=exc,
+            )
         session = await self._session()
         draft = (await session.state()).draft
         if not draft.ready_for_export:
@@ -227,14 +245,16 @@ class Assistant:
                 summary=draft.summary(),
             )
         job = await session.export(
-            format=intent.params.get("format", "mp4"), quality=intent.params.get("quality", "high")
+            format=cast("ExportFormat", output["format"]),
+            quality=cast("ExportQuality", output["quality"]),
+            resolution=cast("ExportResolution | None", output.get("resolution")),
         )
         self._jobs.append(job)
         await self._notice(f"Rendering {draft.summary()} (job {job.id}) ...")
         self._stage("render")
         result = await job.wait(progress=self._render_progress)
         self._stage("download")
-        path = await job.download(self.download_dir, progress=self._on_progress)
+        path = await job.download(f"{self.download_dir}{os.sep}", progress=self._on_progress)
         return AssistantReply(
             text=f"Video ready! Saved to {path}",
             action="export",

@@ -44,7 +44,7 @@ _ZH_SUFFIX = (
 _FORMAT = r"mp4|mov|webm|gif|mkv|avi|m4v"
 _RES = r"\d{3,4}\s?p|(?:480|540|720|1080|1440|2160|4320)(?!\s?fps)|[248]k|uhd|fhd|full\s?hd|qhd|hd"
 _QUAL_EN = r"""high(?:est)?(?:-quality)?|best|max(?:imum)?|hq|top|medium|standard|normal|mid
-  |low(?:est)?|draft|fast|good|original|\d{2,3}\s?fps"""
+  |low(?:est)?|draft|fast|good|original|ultra|lossless|\d{2,3}\s?fps"""
 _QUAL_ZH = r"高清|超清|蓝光|原画|高质量|高画质|最高画质|最高质量|最佳画质|标清|标准|中等|普通|低质量|低画质|流畅"
 
 _EN_PARAM = rf"""
@@ -182,6 +182,7 @@ QUALITIES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"高清|超清|蓝光|原画|高质量|高画质|最高|最佳"), "high"),
     (re.compile(rf"{_A}(?:medium|standard|normal|mid){_Z}|标清|标准|中等|普通"), "medium"),
     (re.compile(rf"{_A}(?:low(?:est)?|draft|fast){_Z}|低质量|低画质|流畅"), "low"),
+    (re.compile(rf"{_A}(?:ultra|lossless){_Z}"), "ultra"),  # not offered: refused, named
 )
 
 # --- GUI talk ----------------------------------------------------------------------------------

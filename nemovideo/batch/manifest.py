@@ -26,16 +26,22 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 
 from nemovideo.errors import DEFAULT_MAX_UPLOAD_BYTES, NemoError, ValidationError
+from nemovideo.render import ExportFormat, ExportQuality
 
 __all__ = ["BatchJob", "Manifest", "ManifestError", "load_manifest", "manifest_from_jobs"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _KEYS = ("id", "files", "urls", "instruction", "out", "format", "quality")
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "format": get_args(ExportFormat),
+    "quality": get_args(ExportQuality),
+}
+"""The values an export takes (docs/export.md), checked per line before anything is sent."""
 _MAX_PROBLEMS_SHOWN = 20
 
 
@@ -160,6 +166,11 @@ def _job(raw: Any, line: int, base: str) -> BatchJob:
         if not isinstance(value, str):
             raise ValueError(f"{key} must be a string")
         options[key] = value.strip()
+        allowed = _ALLOWED.get(key)
+        if allowed is not None and options[key].lower() not in allowed:
+            raise ValueError(f"{key} {value!r} is not supported; use one of: {', '.join(allowed)}")
+        if allowed is not None:
+            options[key] = options[key].lower()
     urls = _strings(raw.get("urls"), "urls")
     for url in urls:
         if not url.startswith(("http://", "https://")):

@@ -36,7 +36,7 @@ import signal
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 import attrs
@@ -61,6 +61,7 @@ from nemovideo.render import new_render_id
 
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
+    from nemovideo.render import ExportFormat, ExportQuality
     from nemovideo.session import Session
 
 __all__ = ["KILL_HOOK_ENV", "BatchResult", "JobAttentionError", "JournaledError", "run_batch"]
@@ -436,7 +437,11 @@ async def _render(
                                  durable=True)  # fmt: skip
         ctx.hook("render-chosen", job.id)
     if render is None:
-        render = await session.export(format=job.format, quality=job.quality, render_id=render_id)
+        render = await session.export(
+            format=cast("ExportFormat", job.format),
+            quality=cast("ExportQuality", job.quality),
+            render_id=render_id,
+        )
         ctx.hook("render-submitted", job.id)
     polled = False
 

@@ -185,7 +185,28 @@ ChatEvent = (
     | DraftUpdatedEvent
     | QuestionEvent
 )
-"""Any event a ``ChatStream`` yields; tell them apart with ``isinstance`` (or ``match``)."""
+"""Any event a ``ChatStream`` yields; tell them apart with ``isinstance`` (or ``match``).
+
+- ``TextEvent``: the agent's words (``partial`` chunks, then the whole sentence);
+- ``ToolCallEvent`` / ``ToolResultEvent``: an editing tool starting and finishing (``name``);
+- ``DraftUpdatedEvent``: the timeline after a change (``draft``, ``changes``), also what a
+  recovered stream yields once it has read the result from the project;
+- ``QuestionEvent``: the agent stopped to ask (answer with ``session.answer``);
+- ``ErrorEvent``: a problem the backend reported (``fatal`` when the answer is cut short);
+- ``HeartbeatEvent``: the backend is still working; ``RawEvent``: a frame the SDK does not know.
+
+::
+
+    async with session.chat("add lo-fi BGM at 35%") as stream:
+        async for event in stream:
+            match event:
+                case nemovideo.TextEvent(partial=False):
+                    print(event.text)
+                case nemovideo.ToolCallEvent():
+                    print("working:", event.name)
+                case nemovideo.DraftUpdatedEvent():
+                    print(event.draft.summary())
+"""
 
 _ERROR_TEXT = re.compile(r'"error"\s*:\s*"(.*)', re.S)
 _ERROR_END = re.compile(r'"\s*}\s*$')

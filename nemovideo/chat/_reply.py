@@ -20,6 +20,37 @@ class ChatReply(Plain):
     reply is never empty even when the backend said nothing (``silent``). ``recovered`` is true when
     the stream dropped and the result was read from state instead.
 
+    What ``session.send()`` returns; a question the agent asks is answered by number, id or
+    label::
+
+        >>> import asyncio, tempfile
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> None:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             await session.send("turn these images into a 4-second video")
+        ...             reply = await session.send("add lo-fi BGM at 35%")
+        ...             print(reply.changes)
+        ...             print(reply.draft.summary())
+        ...             emu.chat.question = {"title": "Which look?", "questions": [
+        ...                 {"id": "ratio", "prompt": "Aspect ratio?", "options": [
+        ...                     {"id": "wide", "label": "16:9"}, {"id": "tall", "label": "9:16"}]}]}
+        ...             asked = await session.send("make it look nice")
+        ...             print(asked.question)
+        ...             emu.chat.question = None
+        ...             answered = await session.answer(asked.question, "9:16")  # or 2, "tall"
+        ...             print(answered.question is None)
+        >>> asyncio.run(main())
+        ('Added BGM track Lo-fi (0-4s, 35%)',)
+        Timeline (2 tracks): 1. Video: 3 clips (0-4s) 2. BGM: Lo-fi (0-4s, 35%)
+        Which look?
+        1. Aspect ratio?
+           1) 16:9
+           2) 9:16
+        True
+
     :ivar text: the reply text, partial chunks merged; ``""`` when the backend said nothing.
     :ivar events: the answer's events, in order: all of them (text and heartbeats included)
         for its first 1,000; past those only the tool calls and errors (without ``raw``) and

@@ -58,15 +58,18 @@ async def send_message(
     async with session.client.api.chat_lock(session.id):
         if timeout is None:
             return await _send(session, text, on_waiting, keep_events, on_text)
+        opened: list[ChatStream] = []  # the stream, for its request id should time run out
         try:
             return await asyncio.wait_for(
-                _send(session, text, on_waiting, keep_events, on_text), timeout
+                _send(session, text, on_waiting, keep_events, on_text, opened), timeout
             )
         except asyncio.TimeoutError:
-            raise StreamTimeoutError(
+            late = StreamTimeoutError(
                 f"send() did not finish within {timeout:g} s. The message was NOT re-sent; "
                 "check the session's state (await session.state()) before sending it again."
-            ) from None
+            )
+            late.request_id = opened[0].request_id if opened else None
+            raise late from None
 
 
 async def _send(
@@ -75,8 +78,11 @@ async def _send(
     on_waiting: WaitingCallback | None,
     keep: bool | None,
     on_text: Callable[[str], Any] | None,
+    opened: list[ChatStream] | None = None,
 ) -> ChatReply:
     stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=keep)
+    if opened is not None:
+        opened.append(stream)
     streamed = False  # a delta was shown since the last whole text
     try:
         async with stream:

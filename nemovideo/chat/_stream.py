@@ -123,6 +123,30 @@ class ChatStream(AsyncClosing):
       all, text and heartbeats included.
     - ``keep_events=True``: every event, as yielded, however many (memory grows with the stream).
 
+    Watching the agent work, event by event (``keep_events=True`` keeps all of them)::
+
+        >>> import asyncio, tempfile
+        >>> import nemovideo
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> None:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             async with session.chat("turn these images into a 4-second video",
+        ...                                     keep_events=True) as stream:
+        ...                 async for event in stream:
+        ...                     if isinstance(event, nemovideo.ToolCallEvent):
+        ...                         print("tool:", event.name)
+        ...                     elif isinstance(event, nemovideo.TextEvent) and not event.partial:
+        ...                         print("said:", event.text.split(".")[0])
+        ...             print(len(stream.events) > 5, stream.text.startswith("I'll turn"))
+        >>> asyncio.run(main())
+        said: I'll turn your 3 images into a 4-second video with smooth fade transitions
+        tool: edit_multitrack
+        said: Your 4-second video is ready in the timeline
+        True True
+
     A terminal ``{"error": ...}`` frame (the invocation failed) is yielded as a fatal
     ``ErrorEvent`` in its place; once the stream has ended, the loop raises
     [`AgentError`][nemovideo.errors.AgentError] instead of finishing quietly.

@@ -16,7 +16,7 @@ remembers the session it used, so ``upload`` then ``chat`` then ``export`` work 
 job id as soon as the render is submitted; ``--poll-interval`` caps the wait between polls;
 ``--out`` follows one rule for ``export`` and ``demo`` (see ``_cli_out``). ``--json`` prints one
 JSON object for scripts; a closed pipe (``| head -1``) ends the command quietly. Exit codes tell failures apart: 0 ok, 1 other,
-2 usage or bad input, 3 authentication, 4 credits or plan, 5 server or network, 6 session not
+2 usage or bad input, 3 authentication, 4 credits or plan, 5 server or network, 6 session or job not
 found, 130 interrupted. Expected errors print one line, never a traceback.
 """
 
@@ -25,16 +25,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import errno
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from nemovideo import __version__
 from nemovideo.cli._exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
 from nemovideo.errors import NemoError, RenderTimeoutError
+from nemovideo.render._formats import FORMATS, QUALITIES, RESOLUTIONS
 
 
 class UsageError(Exception):
@@ -46,10 +49,26 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that raises ``UsageError`` instead of printing and exiting."""
+    """An ``ArgumentParser`` that raises ``UsageError`` instead of printing and exiting.
+
+    ``commands`` holds the top-level parser's command parsers, so a word no command takes is
+    reported with that command's usage and the nearest option (``--otu``: did you mean --out?).
+    """
+
+    commands: Mapping[str, argparse.ArgumentParser]
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self.format_usage(), f"{self.prog}: error: {message}")
+
+    def unrecognized(self, command: str | None, words: list[str]) -> NoReturn:
+        """Refuse ``words`` with ``command``'s usage, naming the option each may have meant."""
+        target: argparse.ArgumentParser = getattr(self, "commands", {}).get(command or "", self)
+        known = re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", target.format_usage())
+        said = []
+        for word in words:
+            near = difflib.get_close_matches(word.split("=", 1)[0], known, n=1, cutoff=0.6)
+            said.append(f"{word} (did you mean {near[0]}?)" if word[:1] == "-" and near else word)
+        target.error(f"unrecognized arguments: {' '.join(said)}")
 
 
 def _common_options(*, top: bool) -> _Parser:
@@ -117,7 +136,7 @@ _COMMANDS = {
         "serve the SDK as MCP tools for AI assistants",
         "Serve new_session, upload, chat, answer, state, export and credits as Model Context "
         "Protocol tools, over stdio (what desktop assistants launch) or --http on 127.0.0.1. "
-        "Needs pip install 'nemovideo[mcp]'.",
+        "Needs the [mcp] extra (pip install -e '.[mcp]' in a clone).",
     ),
 }
 
@@ -130,7 +149,7 @@ def _add(sub: Any, name: str, parents: list[argparse.ArgumentParser]) -> argpars
     return parser
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     from nemovideo.cli._out import OUT_HELP
 
     common = _common_options(top=False)
@@ -155,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nemovideo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = sub.choices
 
     demo = _add(sub, "demo", [common, polling, output])
     demo.add_argument(
@@ -171,8 +191,22 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
 
     export = _add(sub, "export", [common, on_session, polling, output])
-    export.add_argument("--format", default="mp4", help="container (default mp4)")
-    export.add_argument("--quality", default="high", help="render quality (default high)")
+    export.add_argument(
+        "--format",
+        default="mp4",
+        type=str.lower,
+        choices=FORMATS,
+        help="container (default mp4; docs/export.md has the table)",
+    )
+    export.add_argument(
+        "--quality",
+        default="high",
+        type=str.lower,
+        choices=QUALITIES,
+        help="render quality (default high)",
+    )
+    export.add_argument("--resolution", default=None, type=str.lower, choices=RESOLUTIONS,
+                        help="short side of the frame (default: the draft's size)")  # fmt: skip
     export.add_argument(
         "--job",
         metavar="JOB_ID",
@@ -247,12 +281,12 @@ def _serve_mcp(args: argparse.Namespace, words: list[str]) -> int:
     return run(options, client)
 
 
-def _fail(args_json: bool, kind: str, message: str, code: int) -> int:
+def _fail(args_json: bool, kind: str, message: str, code: int, **extra: Any) -> int:
     """Report a failure: one JSON object on stdout under ``--json``, else one line on stderr."""
     from nemovideo.cli._term import json_line, show
 
     if args_json:
-        print(json_line({"error": kind, "message": message}), flush=True)
+        print(json_line({"error": kind, "message": message, **extra}), flush=True)
     else:
         show(f"error: {message}", sys.stderr)
     return code
@@ -286,7 +320,7 @@ def _main(words: list[str]) -> int:
         if getattr(args, "mcp_words", False):
             return _serve_mcp(args, extra)
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            parser.unrecognized(getattr(args, "command", None), extra)
     except UsageError as exc:
         if wants_json:
             return _fail(True, "UsageError", exc.message, EXIT_USAGE)
@@ -303,10 +337,12 @@ def _main(words: list[str]) -> int:
     try:
         return asyncio.run(_cli_commands.run(args))
     except NemoError as exc:
-        message = str(exc)
-        if isinstance(exc, RenderTimeoutError):
-            message = f"Render {exc.job_id} is still running. Resume it: nemovideo export --job {exc.job_id}"
-        return _fail(as_json, type(exc).__name__, message, exit_code_for(exc))
+        message, more = str(exc), {}
+        if isinstance(exc, RenderTimeoutError) and exc.job_id:
+            resume = _cli_commands.resume_command(args, exc.job_id)
+            message = f"Render {exc.job_id} is still running. Resume it: {resume}"
+            more["job_id"] = exc.job_id
+        return _fail(as_json, type(exc).__name__, message, exit_code_for(exc), **more)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -327,9 +363,11 @@ def _interrupted(args: argparse.Namespace, as_json: bool) -> int:
     if getattr(args, "command", None) == "batch":
         message = "interrupted; every step so far is in the journal: run the same command to resume"
     if job:
+        from nemovideo.cli._commands import resume_command
+
         message = (
             f"interrupted; render {job} keeps running on the server. "
-            f"Resume it: nemovideo export --job {job}"
+            f"Resume it: {resume_command(args, job)}"
         )
     if as_json:
         data: dict[str, Any] = {"error": "Interrupted", "message": message}

@@ -115,13 +115,11 @@ class ReplyPrinter:
     def __init__(self, write: Callable[[str], None], on_first: Callable[[], None]) -> None:
         self._write, self._on_first = write, on_first
         self._pending = ""
-        self.raw = ""
         self.shown = ""
 
     def feed(self, chunk: str) -> None:
         if not chunk:
             return
-        self.raw += chunk
         self._pending += chunk
         cut = None
         for match in _SENTENCE_END.finditer(self._pending):
@@ -150,14 +148,35 @@ class ReplyPrinter:
             self._write("\n")
 
     def rest_of(self, text: str) -> str:
-        """The part of the final ``text`` not already streamed (all of it when nothing was)."""
-        if not self.raw:
+        """The part of the final ``text`` not already on screen (all of it when nothing was).
+
+        Compared sentence by sentence, whitespace aside: the stream runs the agent's messages
+        together on one line while the final text puts each on its own, and the Assistant may
+        put lines of its own (an upload, a hint) before or after them. Each sentence on screen
+        cancels one occurrence in ``text``, so a sentence the agent really said twice stays.
+        """
+        if not self.shown.strip():
             return text
-        said = translate_gui(self.raw).text.strip()
-        if said and text.startswith(said):
-            return text[len(said) :].lstrip("\n")
-        streamed = {line.strip() for line in self.shown.splitlines() if line.strip()}
-        return "\n".join(line for line in text.splitlines() if line.strip() not in streamed)
+        on_screen = [_squash(s) for s in _SENTENCE_END.split(self.shown) if s.strip()]
+        rest: list[str] = []
+        for line in text.splitlines():
+            kept, dropped = [], False
+            for sentence in _SENTENCE_END.split(line):
+                key = _squash(sentence)
+                if key in on_screen:
+                    on_screen.remove(key)
+                    dropped = True
+                elif key:
+                    kept.append(sentence.strip())
+            if not dropped:
+                rest.append(line)
+            elif kept:
+                rest.append(" ".join(kept))
+        return "\n".join(rest).strip("\n")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def unfinished(assistant: Any) -> list[Any]:
@@ -166,12 +185,15 @@ def unfinished(assistant: Any) -> list[Any]:
     return [job for job in jobs if getattr(job, "result", None) is None]
 
 
-async def job_line(job: Any) -> str:
-    """One line for ``/status``: the job's state and progress, and how to pick it up."""
+async def job_line(job: Any) -> str | None:
+    """One line for ``/status``: the job's state and progress, and how to pick it up; None
+    when the server says the job has finished (picked up elsewhere, or done after a Ctrl-C)."""
     resume = f"resume: /export --job {job.id}, or nemovideo export --job {job.id}"
     try:
         status = await job.refresh()
     except Exception as exc:  # a status line must not fail the whole /status
         return f"  {job.id}: status unknown ({exc}); {resume}"
+    if getattr(status, "done", False):
+        return None
     progress = f" {status.progress}%" if status.progress is not None else ""
     return f"  {job.id}: {status.state}{progress} ({resume})"

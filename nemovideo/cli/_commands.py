@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from nemovideo.assistant._advice import media_line
 from nemovideo.cli._exit import EXIT_OK
 from nemovideo.cli._out import check_target, prepare_out
 from nemovideo.cli._session import make_client, on_session
 from nemovideo.cli._term import Bar, emit, note
-from nemovideo.render._download import target_path
+from nemovideo.render._download import target_path, video_suffix
 from nemovideo.session import Session
 from nemovideo.upload._uploader import UploadedMedia
 
@@ -45,7 +47,7 @@ async def run(args: argparse.Namespace) -> int:
 
         return await run_chat(args)
     if args.command == "export":
-        prepare_out(args.out, "video.mp4", force=args.force)
+        prepare_out(args.out, f"video.{getattr(args, 'format', 'mp4')}", force=args.force)
     async with make_client(args) as client:
         if args.command == "credits":
             bal = await client.credits()
@@ -53,8 +55,11 @@ async def run(args: argparse.Namespace) -> int:
                  attrs.asdict(bal))  # fmt: skip
         elif args.command == "state":
             session, state, new = await on_session(client, args, lambda s: s.state())
-            emit(args, f"session {session.id}\n{state.draft.summary()}",
+            uploads = media_line(state)
+            emit(args, "\n".join(filter(None, [f"session {session.id}", state.draft.summary(),
+                                                uploads])),
                  {"session_id": session.id, "new_session": new, "summary": state.draft.summary(),
+                  "media": [m.filename for m in state.video_infos],
                   "draft": state.draft.to_json()})  # fmt: skip
         elif args.command == "upload":
             session, media, new = await on_session(client, args, lambda s: _upload(args, s))
@@ -86,6 +91,20 @@ async def _upload(args: argparse.Namespace, session: Session) -> list[UploadedMe
         bar.close()
 
 
+def resume_command(args: argparse.Namespace, job_id: str) -> str:
+    """The command that picks up render ``job_id`` where this one left it: the same ``--out``
+    (so the video lands where this command would have put it), API and config dir."""
+    words = ["nemovideo", "export", "--job", job_id]
+    for flag, value in (("--out", getattr(args, "out", None)),
+                        ("--api-url", getattr(args, "api_url", None)),
+                        ("--config-dir", getattr(args, "config_dir", None))):  # fmt: skip
+        if value is not None and not (flag == "--out" and str(value) == "."):
+            words += [flag, str(value)]
+    if getattr(args, "force", False):
+        words.append("--force")
+    return shlex.join(words)
+
+
 async def export_to(
     args: argparse.Namespace, session: Session, out: Path
 ) -> tuple[Path, str | None, str]:
@@ -96,9 +115,10 @@ async def export_to(
     video URL and the render job id.
     """
     job = await session.export(format=getattr(args, "format", "mp4"),
-                               quality=getattr(args, "quality", "high"))  # fmt: skip
+                               quality=getattr(args, "quality", "high"),
+                               resolution=getattr(args, "resolution", None))  # fmt: skip
     args.submitted_job = job.id
-    note(args, f"Rendering job {job.id} (if interrupted: nemovideo export --job {job.id})")
+    note(args, f"Rendering job {job.id} (if interrupted: {resume_command(args, job.id)})")
     return await _wait_and_download(args, job, out)
 
 
@@ -110,7 +130,7 @@ async def _wait_and_download(
         result = await job.wait(progress=bar)
     finally:
         bar.close()
-    final = target_path(out, result.url, f"{job.id}.mp4")
+    final = target_path(out, result.url, f"{job.id}{video_suffix(result.url)}")
     check_target(final, force=getattr(args, "force", False))
     bar = Bar(args, "download")
     try:

@@ -19,6 +19,7 @@ from nemovideo.cli._out import check_target, prepare_out
 from nemovideo.cli._session import make_client
 from nemovideo.cli._term import Bar, emit, show
 from nemovideo.client import NemoClient
+from nemovideo.errors import NemoError
 
 DEFAULT_PROMPT = "turn these images into a 15-second video with smooth transitions"
 
@@ -31,6 +32,12 @@ async def _demo_client(args: argparse.Namespace, say: object) -> AsyncIterator[N
             say(f"Using the live API at {client.config.base_url}")
             yield client
         return
+    from nemovideo.testing._render.ffmpeg import RenderError, ffmpeg_exe
+
+    try:
+        ffmpeg_exe()  # checked now, not after the upload and the edit
+    except RenderError as exc:
+        raise NemoError(f"{exc} (nemovideo demo --live uses the real API instead)") from None
     from nemovideo.testing import Emulator
 
     with tempfile.TemporaryDirectory(prefix="nemovideo-demo-") as tmp:

@@ -22,7 +22,7 @@ OUT_HELP = (
     "a directory (existing, ending in /, or without a suffix; created) or a file name; an existing "
     "file is replaced only when it is a video, unless --force (default: the current directory)"
 )
-_VIDEOS = frozenset({"mp4", "mov", "m4a", "webm", "mkv", "avi"})
+_VIDEOS = frozenset({"mp4", "mov", "m4a", "webm", "mkv", "avi", "gif"})
 
 
 def _is_video(path: Path) -> bool:

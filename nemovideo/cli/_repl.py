@@ -39,7 +39,8 @@ from nemovideo.cli._out import check_target, prepare_dir
 from nemovideo.cli._session import get_session, make_client, os_message, remember_session
 from nemovideo.cli._term import Bar, Spinner, emit, safe, show
 from nemovideo.client import NemoClient
-from nemovideo.render._download import target_path
+from nemovideo.errors import ValidationError
+from nemovideo.render._download import target_path, video_suffix
 
 T = TypeVar("T")
 
@@ -48,7 +49,8 @@ HELP = """Type what you want, e.g. "turn these images into a 15-second video", "
   /upload PATH [PATH ...] [-- instruction]   attach files (then optionally say what to make)
   /state, /status          the timeline, and renders still running
   /credits                 the balance
-  /export [options]        render and download (e.g. /export 1080p mp4); /export --job ID resumes
+  /export [options]        render and download (e.g. /export 720p webm --out videos);
+                           /export --job ID resumes
   /help  /quit
 Ctrl-C stops what is running; at the prompt, Ctrl-C or Ctrl-D leaves."""
 
@@ -57,8 +59,10 @@ COMMAND_HELP = {
     "optionally send the instruction. Quote paths with spaces; ~ works.",
     "/state": "/state (or /status): show the timeline, and any render still running.",
     "/credits": "/credits: show the credit balance.",
-    "/export": "/export [format] [quality]: render the session and download the video into "
-    "--out (e.g. /export 1080p mp4). /export --job ID picks up a render that was interrupted.",
+    "/export": "/export [format] [quality] [resolution] [--out DIR]: render the session and "
+    "download the video into DIR (default: chat's --out), e.g. /export 720p webm --out videos. "
+    "Formats: mp4, webm, mov, gif; qualities: low, medium, high; resolutions: 480p, 720p, "
+    "1080p, 1440p, 2160p (4k). /export --job ID picks up a render that was interrupted.",
     "/help": "/help: list the commands.",
     "/quit": "/quit (or /exit, Ctrl-D): leave.",
 }
@@ -105,6 +109,22 @@ def _parse_upload(line: str) -> tuple[list[Path], str]:
         cut = words.index("--")
         words, instruction = words[:cut], words[cut + 1 :]
     return [Path(w).expanduser() for w in words], " ".join(instruction)
+
+
+def _parse_export(rest: str) -> tuple[list[str], Path | None]:
+    """``/export``'s words, and its ``--out DIR`` (created now, so a bad one fails first)."""
+    words = shlex.split(rest)
+    if "--out" not in words:
+        return words, None
+    at = words.index("--out")
+    if at + 1 >= len(words):
+        raise ValueError("usage: /export [format] [quality] [resolution] --out DIR")
+    out = Path(words[at + 1]).expanduser()
+    try:
+        prepare_dir(out)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return words[:at] + words[at + 2 :], out
 
 
 @attrs.define
@@ -201,6 +221,7 @@ class _Repl:
 
     async def _one(self, line: str) -> None:
         printer = ReplyPrinter(self._write, self._first_words)
+        jobs_before = {job.id for job in unfinished(self.assistant)}
         spinner = Spinner(self.args, self.bar)
         self._slots.spinner, self._slots.printer = spinner, printer
         try:
@@ -213,8 +234,13 @@ class _Repl:
         if not done:
             if self.interactive:
                 print(flush=True)  # past the terminal's "^C"
-            self.say(_CANCELLED, record("cancelled", _CANCELLED, error="Cancelled",
-                                        session_id=self._sid()))  # fmt: skip
+            text = _CANCELLED + "".join(
+                f"\nRender {job.id} keeps running on the server: /export --job {job.id} "
+                "picks it up."
+                for job in unfinished(self.assistant)
+                if job.id not in jobs_before
+            )
+            self.say(text, record("cancelled", text, error="Cancelled", session_id=self._sid()))
             return
         assert reply is not None
         if not isinstance(reply, AssistantReply):
@@ -290,27 +316,42 @@ class _Repl:
     async def _status(self, text: str) -> AssistantReply | dict[str, Any]:
         """The timeline, then every render this chat started that has not finished."""
         reply = await self.assistant.handle(text)
-        lines = [await job_line(job) for job in unfinished(self.assistant)]
+        lines = [line for job in unfinished(self.assistant) if (line := await job_line(job))]
         if not lines:
             return reply
         return attrs.evolve(reply, text="\n".join([reply.text, "Renders running:", *lines]))
 
     async def _export(self, rest: str) -> AssistantReply | dict[str, Any]:
-        words = rest.split()
+        try:
+            words, out = _parse_export(rest)
+        except ValueError as exc:
+            return self._usage(f"/export: {exc}")
         if words[:1] == ["--job"]:
             if len(words) != 2:
-                return self._usage("usage: /export --job JOB_ID")
-            return await self._resume(words[1])
-        text = f"export {rest}".strip()
+                return self._usage("usage: /export --job JOB_ID [--out DIR]")
+            return await self._into(out, self._resume(words[1]))
+        text = " ".join(["export", *words])
         if route(text).action != "export":
             return self._usage(f"/export does not take {rest!r}; /export --help shows how.")
-        return await self.assistant.handle(text)
+        return await self._into(out, self.assistant.handle(text))
+
+    async def _into(self, out: Path | None, work: Awaitable[T]) -> T:
+        """Run ``work`` with exports saved into ``out`` (when given), then back to chat's --out."""
+        if out is None:
+            return await work
+        saved, self.assistant.download_dir = self.assistant.download_dir, out
+        try:
+            return await work
+        finally:
+            self.assistant.download_dir = saved
 
     async def _resume(self, job_id: str) -> dict[str, Any]:
         job = await self.client.renderer.resume(job_id)
         self.bar.stage("render")
         result = await job.wait(progress=self.bar)
-        final = target_path(self.assistant.download_dir, result.url, f"{job.id}.mp4")
+        final = target_path(
+            self.assistant.download_dir, result.url, f"{job.id}{video_suffix(result.url)}"
+        )
         check_target(final, force=False)
         self.bar.stage("download")
         path = await job.download(final, progress=self.bar)

@@ -113,17 +113,20 @@ async def on_session(
 
     A remembered session the server no longer knows (1002) is replaced by a new one, and the
     user is told, as the Assistant does; a session named with ``--session`` is not (exit 6), and
-    the remembered one is kept.
+    the remembered one is kept. ``new_session`` is also true when the command started one
+    (``--new``, or no session remembered yet).
     """
+    named = bool(getattr(args, "session", None))
+    fresh = not named and (getattr(args, "new", False) or remembered_session(client) is None)
     session = await get_session(client, args)
     try:
         result = await work(session)
     except SessionNotFoundError:
-        if getattr(args, "session", None):
+        if named:
             raise
     else:
         remember_session(client, session)
-        return session, result, False
+        return session, result, fresh
     old = session.id
     session = await client.create_session()
     remember_session(client, session)

@@ -257,8 +257,25 @@ class Track:
 class Draft(Plain):
     """The whole timeline. ``raw`` is the server's mapping (a private copy); views derive from it.
 
-    Treat ``raw`` as read-only; ``to_json()`` hands out a fresh copy. Change a draft with
-    ``attrs.evolve(draft, raw=new_mapping)``.
+    Treat ``raw`` as read-only; ``to_json()`` hands out a fresh copy. Change a draft by editing
+    that copy and reading it back (``Draft.from_json``, or ``attrs.evolve(draft, raw=copy)``);
+    ``session.export(draft=edited)`` renders the edited one, and keys the SDK does not know
+    survive the round trip::
+
+        >>> from nemovideo import Draft
+        >>> draft = Draft.from_json({"d": 4000, "t": [
+        ...     {"tt": 0, "sg": [{"d": 4000, "m": {"name": "city"}}]},
+        ...     {"tt": 1, "sg": [{"d": 4000, "m": {"name": "Lo-fi", "volume": 0.35, "role": "bgm"}}]},
+        ... ]})
+        >>> print(draft.summary())
+        Timeline (2 tracks): 1. Video: city (0-4s) 2. BGM: Lo-fi (0-4s, 35%)
+        >>> draft.duration, draft.ready_for_export, [track.type.name for track in draft]
+        (4.0, True, ['VIDEO', 'AUDIO'])
+        >>> copy = draft.to_json()
+        >>> copy["t"][1]["sg"][0]["m"]["volume"] = 0.6
+        >>> edited = Draft.from_json(copy)
+        >>> draft.diff(edited)
+        ['BGM volume 35% -> 60%']
     """
 
     raw: dict[str, Any] = attrs.field(converter=rd.own_draft, default=None)

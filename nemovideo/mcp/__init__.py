@@ -1,6 +1,6 @@
 """``nemovideo mcp``: the SDK as a Model Context Protocol server, so AI assistants make videos with it.
 
-Needs the extra: ``pip install 'nemovideo[mcp]'`` (the official ``mcp`` SDK, 2.x). Then::
+Needs the extra: ``pip install -e '.[mcp]'`` in a clone (the official ``mcp`` SDK, 2.x). Then::
 
     nemovideo mcp                          # stdio: what Claude Desktop, Claude Code, Cursor launch
     nemovideo mcp --http --port 8931       # streamable HTTP on http://127.0.0.1:8931/mcp
@@ -26,7 +26,7 @@ from typing import Any
 
 __all__ = ["add_arguments", "run", "serve"]
 
-EXTRA_HINT = "nemovideo mcp needs the MCP extra: pip install 'nemovideo[mcp]'"
+EXTRA_HINT = "nemovideo mcp needs the MCP extra: pip install -e '.[mcp]' (from a clone)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

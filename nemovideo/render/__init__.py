@@ -19,6 +19,7 @@ polls start 2 s apart and back off x1.5 up to ``config.poll_interval`` (30 s). G
 
 from __future__ import annotations
 
+from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution
 from nemovideo.render._renderer import (
     ProgressCallback,
     Renderer,
@@ -29,6 +30,9 @@ from nemovideo.render._renderer import (
 )
 
 __all__ = [
+    "ExportFormat",
+    "ExportQuality",
+    "ExportResolution",
     "ProgressCallback",
     "RenderJob",
     "RenderResult",

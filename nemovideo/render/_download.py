@@ -40,6 +40,7 @@ from nemovideo.errors import (
     ValidationError,
     error_for,
 )
+from nemovideo.render._formats import FORMATS
 
 if TYPE_CHECKING:
     from nemovideo._http.api import Api
@@ -112,6 +113,9 @@ def not_a_video(shown: str, content_type: str, body: bytes, status: int) -> APIE
     return APIError(suffix, http_status=status)
 
 
+_SUFFIXES = tuple(f".{f}" for f in FORMATS)
+
+
 def server_file_name(url: str | None, fallback: str) -> str:
     """The file name a download URL suggests, or ``fallback``; refuses names that leave the dir."""
     try:
@@ -124,7 +128,28 @@ def server_file_name(url: str | None, fallback: str) -> str:
         raise ValidationError(
             f"Refusing the server's file name {name!r}: it would write outside the target directory"
         )
-    return name if name.lower().endswith(".mp4") else f"{name}.mp4"
+    return name if name.lower().endswith(_SUFFIXES) else f"{name}.mp4"
+
+
+def video_suffix(url: str | None) -> str:
+    """The export's file suffix a video URL shows (``.webm``...), else ``.mp4``.
+
+    >>> video_suffix("https://cdn.example/render_1.webm"), video_suffix(None)
+    ('.webm', '.mp4')
+    """
+    suffix = URL(url).suffix.lower() if url else ""
+    return suffix if suffix in _SUFFIXES else ".mp4"
+
+
+def with_suffix(path: str | os.PathLike[str] | None, suffix: str) -> str | os.PathLike[str] | None:
+    """``path`` with ``suffix`` added when it names a file without one (``"video"`` ->
+    ``video.mp4``); a directory (one that exists, or a path ending in a separator) stays as is."""
+    if path is None or str(path).endswith(("/", os.sep)):
+        return path
+    given = Path(path)
+    if given.name and not given.suffix and not given.is_dir():
+        return given.with_name(given.name + suffix)
+    return path
 
 
 def target_path(path: str | os.PathLike[str] | None, url: str | None, fallback: str) -> Path:

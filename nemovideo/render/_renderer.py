@@ -29,6 +29,7 @@ from nemovideo.errors import (
     ValidationError,
 )
 from nemovideo.render import _download as dl
+from nemovideo.render._formats import ExportFormat, ExportQuality, ExportResolution, export_output
 from nemovideo.render._status import RenderResult, RenderStatus, has_status
 from nemovideo.session import check_session_id
 
@@ -88,6 +89,29 @@ def _positive(value: object, *, zero: bool = False) -> bool:
 
 class RenderJob:
     """A render job on the server, by id. Cheap: holds the id and the last poll answer.
+
+    Export, wait, save; a job no longer wanted is cancelled; a stored id resumes a job::
+
+        >>> import asyncio, tempfile
+        >>> from pathlib import Path
+        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> async def main() -> None:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
+        ...             emu.render.width, emu.render.height = 320, 180  # a quick render
+        ...             session = await client.create_session()
+        ...             await session.upload(sample_images())
+        ...             await session.send("turn these images into a 4-second video")
+        ...             job = await session.export()
+        ...             later = await client.renderer.resume(job.id)  # e.g. after a restart
+        ...             result = await later.wait(progress=lambda pct, total: None)
+        ...             path = await later.download(Path(tmp) / "video")  # -> video.mp4
+        ...             print(result.status, path.name)
+        ...             unwanted = await session.export()
+        ...             print((await unwanted.cancel()).state)
+        >>> asyncio.run(main())
+        completed video.mp4
+        failed
 
     :ivar id: the job id; store it to ``client.renderer.resume(id)`` after a restart.
     :vartype id: str
@@ -193,12 +217,16 @@ class RenderJob:
             if self.result is not None:
                 return self.result
             if status.state == "failed":
-                raise RenderFailedError(self.id, status.error)
+                failed = RenderFailedError(self.id, status.error)
+                failed.request_id = self._api.request_id()  # the poll that saw it
+                raise failed
             left = budget - (time.monotonic() - started)
             if polls >= limit or left <= 0:
-                raise RenderTimeoutError(
+                timed_out = RenderTimeoutError(
                     self.id, polls, status.state, elapsed=time.monotonic() - started
                 )
+                timed_out.request_id = self._api.request_id()  # the last poll
+                raise timed_out
             await asyncio.sleep(min(interval, left))
             interval = min(ceiling, interval * config.poll_backoff)
 
@@ -214,20 +242,22 @@ class RenderJob:
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> Path:
-        """Save the MP4 and return its path; waits for the job first if it has not finished.
+        """Save the video and return its path; waits for the job first if it has not finished.
 
-        ``path``: a file (``"out.mp4"``), or a directory (default: the current one; an existing
-        directory or a name without a suffix, created if needed) to save under the server's file
-        name. Streams ``output.url`` (no token sent to its host); when that fails, the API's
-        fallback ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
+        ``path``: a file (``"out.mp4"``; a name without a suffix, ``"video"``, gets the export's:
+        ``video.mp4``), or a directory (default: the current one; an existing directory or a path
+        ending in ``/``, created if needed) to save under the server's file name. Streams
+        ``output.url`` (no token sent to its host); when that fails, the API's fallback
+        ``/api/render/proxy/<id>/download`` (bearer auth). Broken transfers are retried
         (``config.max_retries``); a partial file never appears under the final name, and a
         local failure (a full disk, a directory that is not writable) is a ``DownloadError``.
         ``progress(bytes_done, bytes_total)`` follows the bytes. ``timeout`` (else
         ``config.download_timeout``) bounds each source's whole transfer in seconds.
         """
         result = self.result or await self.wait()
-        fallback_name = _UNSAFE.sub("_", self.id)[:120] + ".mp4"
-        final = dl.target_path(path, result.url, fallback_name)
+        suffix = dl.video_suffix(result.url)
+        fallback_name = _UNSAFE.sub("_", self.id)[:120] + suffix
+        final = dl.target_path(dl.with_suffix(path, suffix), result.url, fallback_name)
         dl.make_parent(final)
         fallback = self._api.url(api.DOWNLOAD.path, {"id": self.id})
         error: NemoError | None = None
@@ -268,12 +298,17 @@ class Renderer:
         self,
         session_id: str,
         *,
-        format: str = "mp4",
-        quality: str = "high",
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
         draft: Draft | Mapping[str, Any] | None = None,
+        resolution: ExportResolution | None = None,
         render_id: str | None = None,
     ) -> RenderJob:
         """Submit ``draft`` (the session's latest when ``None``) and return the job.
+
+        ``format``, ``quality`` and ``resolution`` (None: the draft's own size) take the values in
+        docs/export.md; any other is a ``ValidationError`` naming the supported ones, raised
+        before anything is sent.
 
         ``render_id``: the job id to submit under, chosen (and recorded) by the caller, as the
         batch journal does so that a restart re-sends the same id rather than a second render.
@@ -288,10 +323,7 @@ class Renderer:
         the server saw. A 402 (``ExportBlockedError``) or an unknown session raises.
         """
         session_id = check_session_id(session_id)
-        if not isinstance(format, str) or not format.strip():
-            raise ValidationError("format must be a non-empty string such as 'mp4'")
-        if not isinstance(quality, str) or not quality.strip():
-            raise ValidationError("quality must be a non-empty string such as 'high'")
+        output = export_output(format, quality, resolution)
         if draft is None:
             draft = (await self._client.session(session_id).state()).draft
         model = draft if isinstance(draft, Draft) else Draft.from_json(draft)
@@ -299,7 +331,6 @@ class Renderer:
             raise ValidationError(
                 "Nothing to export: the draft has no clips. Upload media and ask for a video first."
             )
-        output = {"format": format, "quality": quality}
         encoded = model.to_json()
         chosen = None if render_id is None else check_job_id(render_id)
         for attempt in range(1 if chosen else 2):

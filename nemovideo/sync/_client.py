@@ -177,7 +177,29 @@ class SyncNemoClient(Closing, Proxy):
     """Blocking client for the NemoVideo API; takes exactly ``NemoClient``'s options.
 
     Use it as a context manager, or call :meth:`close` when done (that also ends its thread).
-    After closing, every call raises ``ClientClosedError``.
+    After closing, every call raises ``ClientClosedError``. Here against an emulator served by
+    another process (``python -m nemovideo.testing``); with no arguments it is the real API::
+
+        >>> import subprocess, sys, tempfile
+        >>> from nemovideo import SyncNemoClient
+        >>> from nemovideo.testing import sample_images
+        >>> def main() -> None:
+        ...     server = subprocess.Popen([sys.executable, "-m", "nemovideo.testing", "--port", "0"],
+        ...                               stdout=subprocess.PIPE, text=True)
+        ...     try:
+        ...         url = server.stdout.readline().split()[-1]
+        ...         with tempfile.TemporaryDirectory() as tmp, SyncNemoClient(
+        ...             base_url=url, config_dir=tmp, poll_interval=0.05
+        ...         ) as client:
+        ...             session = client.create_session()
+        ...             session.upload(sample_images())
+        ...             reply = session.send("turn these images into a 4-second video")
+        ...             print(client.credits().available < 100, reply.draft.summary())
+        ...     finally:
+        ...         server.terminate()
+        ...         server.wait()
+        >>> main()
+        True Timeline (1 track): 1. Video: 3 clips (0-4s)
     """
 
     _async: NemoClient

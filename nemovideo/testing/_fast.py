@@ -47,7 +47,18 @@ def fast_client(emu: Emulator, config_dir: str | Path, **overrides: Any) -> nemo
     """A ``NemoClient`` for ``emu`` with :data:`FAST_SETTINGS` and its own ``config_dir``.
 
     Give each test its own ``config_dir``: the client caches its anonymous token there.
-    ``overrides`` are further ``ClientConfig`` fields and win over the fast settings.
+    ``overrides`` are further ``ClientConfig`` fields and win over the fast settings::
+
+        >>> import asyncio, tempfile
+        >>> from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
+        >>> async def main() -> tuple[float, int]:
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         async with Emulator() as emu, fast_client(emu, tmp, max_retries=0) as client:
+        ...             return client.config.poll_interval, client.config.max_retries
+        >>> asyncio.run(main())
+        (0.01, 0)
+        >>> FAST_SETTINGS["poll_interval"] == 0.01
+        True
     """
     options = {**FAST_SETTINGS, **overrides}
     config = nemovideo.ClientConfig(base_url=emu.url, config_dir=Path(config_dir), **options)

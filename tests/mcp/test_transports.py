@@ -132,7 +132,7 @@ def test_without_the_extra_it_says_which_to_install(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "error: nemovideo mcp needs the MCP extra: pip install 'nemovideo[mcp]'"
+        "error: nemovideo mcp needs the MCP extra: pip install -e '.[mcp]' (from a clone)"
     ]
 
 

@@ -54,7 +54,7 @@ async def test_export_prints_the_job_id_and_ctrl_c_says_how_to_resume(
     def interrupt() -> tuple[str, int, str]:
         child = spawn(env, "export", "--out", str(tmp_path / "videos"))
         child.expect(r"Rendering job (render_[0-9A-Za-z_.-]+) \(if interrupted: nemovideo export "
-                     r"--job \1\)")  # fmt: skip
+                     r"--job \1 --out \S+\)")  # fmt: skip
         job_id = str(child.match.group(1))
         child.sendintr()
         code, rest = finish(child)

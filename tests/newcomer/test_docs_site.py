@@ -39,3 +39,12 @@ def test_the_site_builds_strictly_and_no_markup_leaks(tmp_path: Path) -> None:
             assert "PROTOCOL.md" not in html, f"{where}: cites a file that is not in the repository"
     assert (site / "protocol" / "index.html").is_file()
     assert not (site / "hooks.py").exists(), "the build hook is not published"
+    examples = {"client": ["again.id == session.id", "Timeline (1 track): 1. Video"],
+                "chat": ["tool: edit_multitrack", "session.answer(asked.question"],
+                "draft": ["BGM volume 35% -&gt; 60%"], "render": ["completed video.mp4"],
+                "upload": ["UnsupportedFileError"], "sync": ["python -m nemovideo.testing"],
+                "testing": ["max_retries=0"]}  # fmt: skip
+    for page, shown in examples.items():
+        html = (site / "reference" / page / "index.html").read_text(encoding="utf-8")
+        for text in shown:
+            assert text in html, f"reference/{page}: the example showing {text!r} is missing"

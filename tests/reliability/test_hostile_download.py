@@ -274,6 +274,7 @@ async def test_a_server_file_name_too_long_is_a_download_error_or_a_shorter_name
 ) -> None:
     hostile.on("GET", "/files/", video())
     out = tmp_path / "out"
+    out.mkdir()
     result = await download(hostile, tmp_path, secret, f"{hostile.url}/files/{name}.mp4", out)
     files = leftovers(out)
     if isinstance(result, nemovideo.NemoError):

@@ -197,6 +197,13 @@ async def _perform(turn: Turn, plan: Plan, session: SessionRecord) -> None:
             step.edit(session.state)
 
 
+_MORE_CREDITS = (
+    "this emulator gives each new user 100 credits; start it with more: "
+    "nemovideo emulator --credits 1000, Emulator(initial_credits=1000), or "
+    "emu.set_credits(None, 1000)"
+)
+
+
 def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -> int:
     """Reserve what ``plan`` costs (``frozen``): editing once per session, generation per clip."""
     editing = any(step.tool == EDIT_TOOL for step in plan.steps)
@@ -205,7 +212,7 @@ def _charge(ctl: ChatControls, user: User, session: SessionRecord, plan: Plan) -
     if not cost:
         return 0
     if user.credits_available < cost:
-        raise APIFailure(2001, DEFAULT_MESSAGES[2001])
+        raise APIFailure(2001, f"{DEFAULT_MESSAGES[2001]}: {_MORE_CREDITS}")
     if edit_cost:
         ctl.charged_sessions.add(session.session_id)
     user.credits_available -= cost

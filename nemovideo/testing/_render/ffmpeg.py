@@ -50,10 +50,23 @@ class RenderError(RuntimeError):
     """ffmpeg failed; the message ends with the tail of its stderr."""
 
 
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary shipped by ``imageio-ffmpeg`` (``IMAGEIO_FFMPEG_EXE`` overrides it)."""
-    import imageio_ffmpeg
+MISSING_FFMPEG = (
+    "The emulator renders with the ffmpeg of the imageio-ffmpeg package, which is not installed: "
+    "pip install 'nemovideo[emulator]' (from a clone: pip install -e '.[emulator,cli]'), "
+    "or set IMAGEIO_FFMPEG_EXE to an ffmpeg binary."
+)
 
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary shipped by ``imageio-ffmpeg`` (``IMAGEIO_FFMPEG_EXE`` overrides it);
+    ``RenderError`` naming the extra to install when neither is there."""
+    override = os.environ.get("IMAGEIO_FFMPEG_EXE")
+    if override:
+        return override
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise RenderError(MISSING_FFMPEG) from None
     exe: str = imageio_ffmpeg.get_ffmpeg_exe()
     return exe
 
@@ -287,6 +300,22 @@ def _drawtext(seg: Segment, textfile: Path, height: int) -> str:
     )
 
 
+_MUXER = {"mp4": "mp4", "mov": "mov", "webm": "webm", "gif": "gif"}
+_X264_CRF = {"low": "32", "medium": "26", "high": "20"}
+_VP8_CRF = {"low": "40", "medium": "24", "high": "10"}
+
+
+def _video_codec(format: str, quality: str, preset: str, fps: int) -> list[str]:
+    """The ffmpeg video encoder arguments for ``format`` at ``quality`` (an unknown one: MP4)."""
+    if format == "gif":
+        return ["-c:v", "gif", "-r", str(min(fps, 15))]
+    if format == "webm":
+        return ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M",
+                "-crf", _VP8_CRF.get(quality, "10"), "-pix_fmt", "yuv420p", "-r", str(fps)]  # fmt: skip
+    return ["-c:v", "libx264", "-preset", preset, "-crf", _X264_CRF.get(quality, "20"),
+            "-pix_fmt", "yuv420p", "-r", str(fps)]  # fmt: skip
+
+
 async def render_draft(
     draft: dict[str, Any],
     files_dir: Path,
@@ -297,8 +326,11 @@ async def render_draft(
     fps: int = 30,
     progress: ProgressFn | None = None,
     preset: str = "ultrafast",
+    format: str = "mp4",
+    quality: str = "high",
 ) -> Path:
-    """Render ``draft`` to an H.264 MP4 at ``out`` (written to a temp name, then renamed).
+    """Render ``draft`` to ``out`` (written to a temp name, then renamed) as ``format``: an H.264
+    MP4 or MOV, a VP8 WebM, or a GIF (no sound), smaller and softer at a lower ``quality``.
 
     Sources resolve as ``files_dir / URL(src).name``; ``progress(fraction)`` follows ffmpeg.
     Raises ``ValueError`` for a draft with nothing to show, ``RenderError`` when ffmpeg fails.
@@ -350,19 +382,25 @@ async def render_draft(
             if seg.duration_ms > 0
         ]
         maps = ["-map", f"[{video}]"]
-        codecs = ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-r", str(fps)]
-        if sounds:
+        codecs = _video_codec(format, quality, preset, fps)
+        if sounds and format != "gif":
             graph.chains.append(
                 "".join(f"[{s}]" for s in sounds)
                 + f"amix=inputs={len(sounds)}:normalize=0:duration=longest,"
                 f"apad=whole_dur={total:.3f},atrim=duration={total:.3f}[aout]"
             )
             maps += ["-map", "[aout]"]
-            codecs += ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE)]
+            codecs += (
+                ["-c:a", "libopus", "-b:a", "96k", "-ar", "48000"]
+                if format == "webm"
+                else ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE)]
+            )
+        if format in ("mp4", "mov"):
+            codecs += ["-movflags", "+faststart"]
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.part.mp4")
+        partial = out.with_name(f".{out.name}.part.{_MUXER.get(format, 'mp4')}")
         args = [*graph.inputs, "-filter_complex", ";".join(graph.chains), *maps, *codecs,
-                "-t", f"{total:.3f}", "-movflags", "+faststart", str(partial)]  # fmt: skip
+                "-t", f"{total:.3f}", str(partial)]  # fmt: skip
         try:
             await _run(args, progress, total)
             os.replace(partial, out)

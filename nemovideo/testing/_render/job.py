@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from nemovideo.render._formats import FORMATS
+
 __all__ = ["JobTable", "RenderRecord"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -27,15 +29,17 @@ _SHAPE_1 = (("id", "id"), ("status", "status"), ("progress", "progress"),
             ("completedAt", "completed_at"), ("error", "error"))  # fmt: skip
 
 
-def _file_for(job_id: str) -> str:
-    return _UNSAFE.sub("_", job_id) + ".mp4"
+def _file_for(job_id: str, output: Mapping[str, Any] | None = None) -> str:
+    fmt = (output or {}).get("format")
+    return _UNSAFE.sub("_", job_id) + "." + (fmt if fmt in FORMATS else "mp4")
 
 
 @attrs.define(eq=False)
 class RenderRecord:
     """One render job. ``status`` goes ``pending`` -> ``processing`` -> ``completed``/``failed``.
 
-    ``file`` is the output's name under ``emu.files_dir`` (derived from the id when not given);
+    ``file`` is the output's name under ``emu.files_dir`` (derived from the id and the asked
+    ``output["format"]`` when not given: ``render_1.webm``);
     ``path`` where the finished MP4 is; ``output_url`` its CDN URL once published. ``status`` and
     ``progress`` may be ``None`` so a test can stand for a server answer that describes no job.
     """
@@ -45,7 +49,9 @@ class RenderRecord:
     session_id: str | None = None
     draft: dict[str, Any] = attrs.Factory(dict)
     output: dict[str, Any] = attrs.Factory(dict)
-    file: str = attrs.field(default=attrs.Factory(lambda self: _file_for(self.id), takes_self=True))
+    file: str = attrs.field(
+        default=attrs.Factory(lambda self: _file_for(self.id, self.output), takes_self=True)
+    )
     status: str | None = "pending"
     progress: int | None = 5
     created_at: str | None = None
@@ -57,9 +63,10 @@ class RenderRecord:
     path: str | None = None
 
     @staticmethod
-    def file_for(key: str) -> str:
-        """The output file name for a job stored under ``key`` (a safe name, ``.mp4``)."""
-        return _file_for(key)
+    def file_for(key: str, output: Mapping[str, Any] | None = None) -> str:
+        """The output file name for a job stored under ``key`` (a safe name, with the suffix of
+        the asked ``output["format"]``, ``.mp4`` by default)."""
+        return _file_for(key, output)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RenderRecord:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from nemovideo.draft._model import Draft
+from nemovideo.render._formats import RESOLUTIONS, frame_size
 from nemovideo.testing._render.ffmpeg import render_draft
 from nemovideo.testing._render.job import RenderRecord
 from nemovideo.testing._server.keys import EMULATOR, RENDERS
@@ -75,6 +76,9 @@ class RenderRunner:
                 raise RuntimeError(failure)
             draft = Draft.from_json(job.draft)
             width, height, fps = controls.size_for(draft)
+            output = job.output
+            if output.get("resolution") in RESOLUTIONS:
+                width, height = frame_size(output["resolution"], width, height)
 
             def on_progress(fraction: float) -> None:
                 job.progress = max(job.progress or 0, min(95, 10 + int(fraction * 85)))
@@ -84,7 +88,9 @@ class RenderRunner:
                 await asyncio.to_thread(shutil.copyfile, controls.template, out)
             else:
                 await render_draft(job.draft, emu.files_dir, out, width=width, height=height,
-                                   fps=fps, progress=on_progress)  # fmt: skip
+                                   fps=fps, progress=on_progress,
+                                   format=output.get("format", "mp4"),
+                                   quality=output.get("quality", "high"))  # fmt: skip
             await controls.wait_released()
             final = out if controls.cdn_missing else out.replace(emu.files_dir / job.file)
             job.status, job.progress = "completed", 100

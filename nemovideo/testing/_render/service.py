@@ -10,8 +10,10 @@ Jobs render real MP4s in the background (:mod:`._render_run`) and are kept as
 :class:`~._render_job.RenderRecord` in ``emu.store.render_jobs``. Export costs no credits; it
 answers 402 when an attribution header is missing or exports are blocked for the user
 (``emu.block_exports()``). The submit body is checked as documented: ``id``, camelCase
-``sessionId`` and ``draft`` are required (400) and a draft with no segments is refused (422), in
-the render envelope ``{"success": false, "error": …}``.
+``sessionId`` and ``draft`` are required (400), an ``output`` value outside docs/export.md's table
+is refused (400, naming the supported ones) and a draft with no segments is refused (422), in the
+render envelope ``{"success": false, "error": …}``. A job renders what ``output`` asks: an MP4,
+MOV, WebM or GIF, at ``resolution``'s size.
 
 Job ids are unique per user. The submit is idempotent by ``id``: one re-sent with the id of a job
 this user already submitted, for the same session, draft and output (a client whose answer was
@@ -27,6 +29,7 @@ from ``emu.render`` (:class:`~._render_controls.RenderControls`).
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import shutil
 import time
 from pathlib import Path
@@ -35,6 +38,7 @@ from aiohttp import web
 
 from nemovideo._http import endpoints as api
 from nemovideo.draft._model import Draft
+from nemovideo.render._formats import FORMATS, QUALITIES, RESOLUTIONS
 from nemovideo.testing._render.controls import RenderControls, render_controls
 from nemovideo.testing._render.job import RenderRecord
 from nemovideo.testing._render.run import RenderRunner
@@ -96,6 +100,12 @@ async def submit(request: web.Request) -> web.Response:
         return _fail(
             controls, 422, "The draft is empty: add media to the timeline before exporting"
         )
+    if not isinstance(output, dict):
+        output = {}
+    for key, allowed in (("format", FORMATS), ("quality", QUALITIES), ("resolution", RESOLUTIONS)):
+        if key in output and output[key] not in allowed:
+            return _fail(controls, 400, f"Unsupported output {key} {output[key]!r}; "
+                                        f"supported: {', '.join(allowed)}")  # fmt: skip
     jobs = emu.store.render_jobs
     known = jobs.find(user.user_id, job_id)
     if known is not None:
@@ -111,11 +121,11 @@ async def submit(request: web.Request) -> web.Response:
     key = jobs.key_for(user.user_id, job_id)
     job = RenderRecord(
         id=job_id,
-        file=RenderRecord.file_for(key),
+        file=RenderRecord.file_for(key, output),
         user_id=user.user_id,
         session_id=session.session_id,
         draft=draft,
-        output=output if isinstance(output, dict) else {},
+        output=output,
         created_at=iso_time(time.time()),
     )
     jobs[key] = job
@@ -163,7 +173,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(path)
     controls.truncate_downloads -= 1
     data = await asyncio.to_thread(path.read_bytes)
-    resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+    kind = mimetypes.guess_type(path.name)[0] or "video/mp4"
+    resp = web.StreamResponse(headers={"Content-Type": kind})
     resp.content_length = len(data)
     await resp.prepare(request)
     await resp.write(data[: len(data) // 2])
