@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -143,15 +144,15 @@ class Track:
     @functools.cached_property
     def segments(self) -> tuple[Segment, ...]:
         """The clips, decoded (start and length resolved) the first time they are asked for."""
-        segments: list[Segment] = []
-        cursor = 0.0
-        timing = rd.timing
+        return tuple(itertools.starmap(Segment, rd.timed(rd.items(self.raw, rd.SEGMENT_LISTS))))
+
+    @functools.cached_property
+    def _head(self) -> Segment | None:
+        """``segments[0]`` decoded alone: a track's role and name need no other clip."""
         for i, item in enumerate(rd.items(self.raw, rd.SEGMENT_LISTS)):
             if type(item) is dict or isinstance(item, Mapping):
-                start, duration = timing(item, cursor)
-                segments.append(Segment(item, i, start, duration))
-                cursor = start + duration
-        return tuple(segments)
+                return Segment(item, i, *rd.timing(item, 0.0))
+        return None
 
     @property
     def meta(self) -> Mapping[str, Any]:
@@ -181,7 +182,7 @@ class Track:
     def role(self) -> str | None:
         """The track's ``role``, else its first clip's (``"bgm"``, ``"title"``); None if unset."""
         own = rd.pick(self.raw, rd.ROLE, rd.string)
-        return own or (self.segments[0].role if self.segments else None)
+        return own or (self._head.role if self._head else None)
 
     @functools.cached_property
     def own_name(self) -> str | None:
@@ -192,7 +193,7 @@ class Track:
     def name(self) -> str:
         """The track's own name, else its first clip's, else ``N clips``."""
         own = self.own_name
-        first = self.segments[0].name if self.segments else None
+        first = self._head.name if self._head else None
         if own or first:
             return rd.one_line(own or first or "")
         return f"{len(self.segments)} clip{'' if len(self.segments) == 1 else 's'}"

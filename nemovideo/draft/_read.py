@@ -140,6 +140,41 @@ def timing(raw: object, after_ms: float) -> tuple[float, float]:
     return start, duration if duration > 0.0 else 0.0
 
 
+#: Integers of milliseconds this small convert to float exactly, so the compact form needs no check.
+_EXACT = 2**53
+
+
+def timed(raw_items: list[Any]) -> list[tuple[Any, int, float, float]]:
+    """``(segment, index, start_ms, duration_ms)`` for each mapping in a track's list, in order.
+
+    What ``Track.segments`` is made from, and what ``Draft.diff`` pairs without an object per clip.
+    ``index`` is the place in the list; a segment without a start follows the one before. The
+    compact form (``st`` and ``d`` whole milliseconds) is read here at once, the rest by ``timing``.
+    """
+    out: list[tuple[Any, int, float, float]] = []
+    append = out.append
+    cursor = 0.0
+    for i, item in enumerate(raw_items):
+        if type(item) is dict:
+            st, d = item.get("st"), item.get("d")
+            if (
+                type(st) is int
+                and type(d) is int
+                and -_EXACT < st < _EXACT
+                and -_EXACT < d < _EXACT
+            ):
+                start, duration = float(st), float(d) if d > 0 else 0.0
+            else:
+                start, duration = timing(item, cursor)
+        elif isinstance(item, Mapping):
+            start, duration = timing(item, cursor)
+        else:
+            continue
+        append((item, i, start, duration))
+        cursor = start + duration
+    return out
+
+
 def items(raw: object, keys: tuple[str, ...]) -> list[Any]:
     """The list under the first of ``keys`` that holds one (a mapping gives its values)."""
     if not isinstance(raw, Mapping):
