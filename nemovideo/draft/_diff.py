@@ -27,7 +27,6 @@ from itertools import chain, starmap
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nemovideo.draft._model import Segment
 from nemovideo.draft._read import (
     DUR_MS,
     DUR_S,
@@ -51,6 +50,7 @@ from nemovideo.draft._read import (
     string,
     timed,
 )
+from nemovideo.draft._segment import Segment
 
 if TYPE_CHECKING:
     from nemovideo.draft._model import Draft, Track
