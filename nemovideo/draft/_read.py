@@ -256,13 +256,22 @@ def _fresh(node: Any) -> Any:
     """A private copy of a JSON tree: new dicts and lists, shared immutable leaves.
 
     Several times faster than ``copy.deepcopy`` (no memo, no dispatch per leaf); anything that is
-    not JSON-shaped falls back to ``copy.deepcopy``.
+    not JSON-shaped falls back to ``copy.deepcopy``. A container is copied whole by ``.copy()``
+    (C speed) and only its nested containers replaced, which beats building it item by item.
     """
     kind = type(node)
     if kind is dict:
-        return {k: v if type(v) in _ATOMS else _fresh(v) for k, v in node.items()}
+        out = node.copy()
+        for key, value in node.items():
+            if type(value) not in _ATOMS:
+                out[key] = _fresh(value)
+        return out
     if kind is list:
-        return [v if type(v) in _ATOMS else _fresh(v) for v in node]
+        items = node.copy()
+        for i, value in enumerate(node):
+            if type(value) not in _ATOMS:
+                items[i] = _fresh(value)
+        return items
     return node if kind in _ATOMS else copy.deepcopy(node)
 
 
