@@ -19,7 +19,6 @@ import aiohttp
 import attrs
 
 from nemovideo._config.config import ClientConfig
-from nemovideo._config.options import ConfigOptions
 from nemovideo._http import endpoints as api
 from nemovideo._http.api import Api
 from nemovideo._http.paths import id_text
@@ -28,15 +27,16 @@ from nemovideo._util.closing import AsyncClosing
 from nemovideo._util.log import setup_from_env as setup_logging_from_env
 from nemovideo._util.numbers import whole
 from nemovideo.errors import APIError, ValidationError
-from nemovideo.session import Session, check_session_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from typing_extensions import Unpack
 
+    from nemovideo._config.options import ConfigOptions
     from nemovideo.assistant._assistant import Assistant
     from nemovideo.render._renderer import Renderer
+    from nemovideo.session import Session
     from nemovideo.upload._uploader import Uploader
 
 
@@ -232,6 +232,8 @@ class NemoClient(AsyncClosing):
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> Session:
         """Start a new editing session (a project) and return it."""
+        from nemovideo.session import Session
+
         if not language or not isinstance(language, str):
             raise ValidationError("language must be a non-empty string such as 'en'")
         data = await self._api.send(
@@ -255,4 +257,6 @@ class NemoClient(AsyncClosing):
 
     def session(self, session_id: str, *, task_id: str | None = None) -> Session:
         """Reattach to an existing session by id (no request is made)."""
+        from nemovideo.session import Session, check_session_id
+
         return Session(self, check_session_id(session_id), task_id=task_id, user_id=None)
