@@ -3,8 +3,9 @@
 No public source documents a whole draft, so every view in ``draft.py`` goes through these readers:
 a field is looked up under several names, on the object and then in its ``m`` metadata, and a value
 that does not read (wrong type, NaN, ``1e999``, junk string) counts as absent rather than as an
-error. ``own_draft`` and ``copy_draft`` keep a ``Draft``'s mapping its own (JSON text parsed, a
-mapping copied) without ``copy.deepcopy``. A segment is read in one pass over its own keys
+error. ``own_draft`` and ``copy_draft`` keep a ``Draft``'s mapping its own (JSON text parsed, by
+orjson when installed, with ``json.loads``'s values and errors; a mapping copied) without
+``copy.deepcopy``. A segment is read in one pass over its own keys
 (``read_segment``), not once per field::
 
     >>> read_segment({"st": "1.5s", "d": 2000, "m": {"name": "a.jpg", "volume": "35%"}}).volume
@@ -20,6 +21,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
+from nemovideo._util import jsonparse as _json
 from nemovideo._util.numbers import finite_float
 from nemovideo.errors import ValidationError
 
@@ -281,7 +283,7 @@ def own_draft(obj: object) -> dict[str, Any]:
         return {"t": []}
     try:
         if isinstance(obj, str | bytes | bytearray):
-            obj = json.loads(obj)
+            obj = _json.loads(obj) if isinstance(obj, str) else json.loads(obj)
             if isinstance(obj, dict):
                 return obj
         if isinstance(obj, Mapping):
