@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 from _common import ROOT, table
-from bench_sse_decoder import adk_events, data_lines
+from bench_sse_decoder import _WORDS, _event, adk_events, data_lines
 
 SID = "5529798706024415232"
 Client = Callable[[str, int], Awaitable[int]]
@@ -62,13 +62,52 @@ def frames(count: int) -> bytes:
     return b"".join(out)
 
 
+#: The long-text reply's words: those of the ADK frames within the Basic Multilingual Plane, so
+#: the joined text is a 2-byte-per-character ``str``, as a reply with Chinese in it is.
+_BMP_WORDS = [w for w in _WORDS if max(map(ord, w)) < 0x10000]
+LONG = "long:"
+
+
+def long_text_frames(count: int) -> bytes:
+    """A reply that is mostly streamed text: per model turn nine ``partial`` deltas of 50-200
+    characters (three in four events), the final text repeating them (as ADK sends it), a tool
+    call and its response; ``count`` events, about 9.4 M characters of reply at 100,000."""
+    import random
+
+    rng = random.Random(count)
+    out: list[bytes] = []
+    while len(out) < count:
+        inv, eid = f"e-{rng.getrandbits(64):x}", f"{rng.getrandbits(128):032x}"
+        deltas = []
+        for _ in range(9):
+            size, words = rng.randrange(50, 201), []
+            while sum(map(len, words)) + len(words) < size:
+                words.append(rng.choice(_BMP_WORDS))
+            deltas.append(" ".join(words)[:size])
+        turn = []
+        for delta in deltas:
+            ev = _event(rng, inv, "model", {"text": delta}, eid)
+            ev["partial"] = True
+            turn.append(ev)
+        turn.append(_event(rng, inv, "model", {"text": "".join(deltas)}, eid))
+        call = {"id": f"adk-{rng.getrandbits(64):x}", "name": "edit_multitrack", "args": {}}
+        turn.append(_event(rng, inv, "model", {"functionCall": call}))
+        answer = {**call, "response": {"result": {"ok": True}}}
+        del answer["args"]
+        turn.append(_event(rng, inv, "user", {"functionResponse": answer}))
+        turn = turn[: count - len(out)]
+        out += [b"data: " + json.dumps(ev, ensure_ascii=False, separators=(",", ":")).encode()
+                + b"\n\n" for ev in turn]  # fmt: skip
+    return b"".join(out)
+
+
 # -- the server (its own process) -------------------------------------------------------------
 
 
 def serve() -> None:
     from aiohttp import web
 
-    payloads: dict[int, bytes] = {}
+    payloads: dict[str, bytes] = {}
 
     async def state(request: web.Request) -> web.Response:
         data = {"session_id": SID, "task_id": "t1",
@@ -77,10 +116,13 @@ def serve() -> None:
 
     async def run_sse(request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        count = int(body["new_message"]["parts"][0]["text"])
-        payload = payloads.get(count)
+        text = body["new_message"]["parts"][0]["text"]
+        payload = payloads.get(text)
         if payload is None:
-            payload = payloads[count] = frames(count)
+            if text.startswith(LONG):
+                payload = payloads[text] = long_text_frames(int(text.removeprefix(LONG)))
+            else:
+                payload = payloads[text] = frames(int(text))
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         view = memoryview(payload)
@@ -255,10 +297,23 @@ def ratio_cell(num: list[float], den: list[float]) -> str:
 # -- RSS in a fresh process -------------------------------------------------------------------
 
 
-def rss_child(kind: str, url: str, count: int) -> None:
+def rss_child(kind: str, url: str, count: int, trace: int = 0) -> None:
+    """One reply in this (fresh) process; prints its RSS growth (MB) and, for ``send`` kinds, the
+    reply text's length and ``sys.getsizeof``. ``trace``: also the top ``trace`` lines holding
+    memory (tracemalloc) at the largest of the snapshots taken every 0.2 s while it runs."""
     import gc
+    import tracemalloc
 
     import nemovideo
+
+    info: dict[str, Any] = {}
+
+    async def sample(best: list[Any]) -> None:
+        while True:
+            await asyncio.sleep(0.2)
+            size = tracemalloc.get_traced_memory()[0]
+            if size > best[0]:
+                best[:] = [size, tracemalloc.take_snapshot()]
 
     async def main() -> float:
         with tempfile.TemporaryDirectory() as cfg:
@@ -269,9 +324,27 @@ def rss_child(kind: str, url: str, count: int) -> None:
                 gc.collect()
                 base = _current_rss_mb()
                 peak = _PeakSampler()
-                if kind == "send":
-                    reply = await client.session(SID).send(str(count))
+                if kind in ("send", "send-long"):
+                    if trace:
+                        tracemalloc.start(1)
+                        best: list[Any] = [0, None]
+                        sampler = asyncio.create_task(sample(best))
+                    message = f"{LONG}{count}" if kind == "send-long" else str(count)
+                    reply = await client.session(SID).send(message)
                     keep = [reply]
+                    info.update(chars=len(reply.text), text_mb=sys.getsizeof(reply.text) / 2**20)
+                    if trace:
+                        sampler.cancel()
+                        info["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+                        if best[0] < tracemalloc.get_traced_memory()[0]:
+                            best[:] = [0, tracemalloc.take_snapshot()]
+                        top = best[1].statistics("lineno")[:trace]
+                        info["top"] = [f"{st.size / 2**20:8.2f} MB {st.count:>9,} blocks  "
+                                       f"{st.traceback[0].filename.split('nemovideo/')[-1]}:"
+                                       f"{st.traceback[0].lineno}" for st in top]  # fmt: skip
+                        info["top_at_mb"] = sum(st.size for st in best[1].statistics("filename"))
+                        info["top_at_mb"] /= 2**20
+                        tracemalloc.stop()
                 elif kind == "chat":
                     async with client.session(SID).chat(str(count)) as stream:
                         async for _ in stream:
@@ -284,7 +357,8 @@ def rss_child(kind: str, url: str, count: int) -> None:
                 del keep
                 return grown
 
-    print(json.dumps(asyncio.run(main())))
+    info["grown"] = asyncio.run(main())
+    print(json.dumps(info))
 
 
 def _current_rss_mb() -> float:
@@ -312,10 +386,48 @@ class _PeakSampler:
         return max(self.peak, _current_rss_mb())
 
 
-def rss(kind: str, url: str, count: int) -> float:
-    out = subprocess.run([sys.executable, __file__, "--rss", kind, url, str(count)],
+def rss(kind: str, url: str, count: int, trace: int = 0) -> dict[str, Any]:
+    """``rss_child`` in a fresh process: ``{"grown": MB, ...}``."""
+    extra = ["--trace", str(trace)] if trace else []
+    out = subprocess.run([sys.executable, __file__, "--rss", kind, url, str(count), *extra],
                          capture_output=True, text=True, check=True, cwd=ROOT / "benchmarks")  # fmt: skip
-    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+    found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
+LONG_HEADER = ("figure", "measured (median, min-max)", "target")
+
+
+def long_text_rows(events: int, runs: int, trace: int = 0, url: str = "") -> list[tuple[str, ...]]:
+    """The long-text ``send()`` memory figure, each run in a fresh process: RSS growth beyond
+    ``sys.getsizeof(reply.text)`` (the text is the result; what else is kept is the cost)."""
+    proc = None
+    if not url:
+        proc, url = start_server([1000])
+    try:
+        got = [rss("send-long", url, events) for _ in range(runs)]
+        traced = rss("send-long", url, events, trace) if trace else None
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
+    beyond = [g["grown"] - g["text_mb"] for g in got]
+    grown = [g["grown"] for g in got]
+    rows = [
+        (f"RSS growth beyond the reply's text, {events:,}-event long-text reply via send()",
+         f"{statistics.median(beyond):.1f} MB ({min(beyond):.1f}-{max(beyond):.1f})", "< 20 MB"),
+        ("  the reply's text (the result, not counted)",
+         f"{got[0]['chars']:,} characters, {got[0]['text_mb']:.1f} MB as a str", ""),
+        ("  RSS growth in all", f"{statistics.median(grown):.1f} MB "
+         f"({min(grown):.1f}-{max(grown):.1f})", ""),
+    ]  # fmt: skip
+    if traced:
+        rows.append((f"  tracemalloc peak (run {runs + 1}, traced)",
+                     f"{traced['traced_peak_mb']:.1f} MB", ""))  # fmt: skip
+        rows.append((f"  held at the largest 0.2 s sample: {traced['top_at_mb']:.1f} MB, top lines",
+                     "", ""))  # fmt: skip
+        rows += [(f"  `{line.strip()}`", "", "") for line in traced["top"]]
+    return rows
 
 
 def main() -> None:
@@ -325,19 +437,27 @@ def main() -> None:
     parser.add_argument("--rss-events", type=int, default=100_000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rss", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", type=int, default=0,
+                        help="with --long-text-only: also print the top N lines holding memory")  # fmt: skip
+    parser.add_argument("--long-text-only", action="store_true",
+                        help="only the long-text send() memory figure (--rounds fresh processes)")  # fmt: skip
     args = parser.parse_args()
     if args.serve:
         serve()
         return
     if args.rss:
         kind, url, count = args.rss
-        rss_child(kind, url, int(count))
+        rss_child(kind, url, int(count), args.trace)
+        return
+    if args.long_text_only:
+        print(table(long_text_rows(args.rss_events, args.rounds, args.trace), LONG_HEADER))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     proc, url = start_server(sizes)
     try:
         times = asyncio.run(measure(url, sizes, args.rounds))
         growth = {kind: rss(kind, url, args.rss_events) for kind in ("send", "chat", "floor")}
+        long_rows = long_text_rows(args.rss_events, 3, url=url)
     finally:
         proc.terminate()
         proc.wait()
@@ -379,10 +499,13 @@ def main() -> None:
                            f"{statistics.median(growth_pct):+.0%} ({min(growth_pct):+.0%} to "
                            f"{max(growth_pct):+.0%})", "within 10%"))  # fmt: skip
     target.append((f"RSS growth, {args.rss_events:,}-event reply via send()",
-                   f"{growth['send']:.1f} MB", "< 20 MB"))  # fmt: skip
+                   f"{growth['send']['grown']:.1f} MB", "(no target)"))  # fmt: skip
     target.append((f"RSS growth, {args.rss_events:,}-event chat() (events read and dropped)",
-                   f"{growth['chat']:.1f} MB", f"(iter_any floor: {growth['floor']:.1f} MB)"))  # fmt: skip
+                   f"{growth['chat']['grown']:.1f} MB",
+                   f"(iter_any floor: {growth['floor']['grown']:.1f} MB)"))  # fmt: skip
     print(table(target, ("figure", "measured", "target")))
+    print()
+    print(table(long_rows, LONG_HEADER))
 
 
 if __name__ == "__main__":

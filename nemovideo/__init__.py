@@ -9,10 +9,11 @@ This module is the map: every public name, grouped by job, with the module that 
             session = await client.create_session()
             print(await client.credits())
 
-What a client needs first (the client, its config, sessions, drafts, state, the errors) is imported
-eagerly; the rest loads on first use (the conversation layer compiles ~200 routing patterns, and
-chat, upload and export are needed only once a session exists), so ``import nemovideo`` stays
-cheap (``benchmarks/bench_import.py``). ``from nemovideo import X`` and ``nemovideo.X`` work for
+What a client needs first (the client, its config, the errors) is imported eagerly; the rest loads
+on first use: sessions, their state and drafts once a session is made or read (each of their value
+classes costs the import about a millisecond), chat, upload and export once a session exists, the
+conversation layer (~200 routing patterns) when asked for. So ``import nemovideo`` costs little
+beyond aiohttp itself (``benchmarks/bench_import.py``). ``from nemovideo import X`` and ``nemovideo.X`` work for
 every name either way, and each public class reports ``nemovideo`` as its module.
 """
 
@@ -22,16 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 from nemovideo import errors
 from nemovideo._config.config import ClientConfig
-from nemovideo._config.groups import ChatWaits, Limits, Polling, Retries, Timeouts
 from nemovideo._version import __version__
 from nemovideo.client import Credits, NemoClient
-from nemovideo.draft._model import Draft, Segment, Track, TrackType
 from nemovideo.errors import *  # noqa: F403 (every error class; see __all__ below)
-from nemovideo.session import Session
-from nemovideo.state import CanvasConfig, GeneratedMedia, MediaInfo, SessionState
 
 #: Loaded on first use: public name -> the module (under ``nemovideo``) that owns it.
 _LAZY: dict[str, str] = {
+    # the configuration's grouped views (``config.timeouts``...)
+    **dict.fromkeys(("ChatWaits", "Limits", "Polling", "Retries", "Timeouts"), "_config.groups"),
+    # one session and what it holds
+    "Session": "session",
+    **dict.fromkeys(("CanvasConfig", "GeneratedMedia", "MediaInfo", "SessionState"), "state"),
+    **dict.fromkeys(("Draft", "Segment", "Track", "TrackType"), "draft._model"),
     # chat: one message, its streamed events, the whole reply, the agent's questions
     "ChatStream": "chat._stream",
     "send_message": "chat._send",
@@ -75,6 +78,11 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-exported)
+    from nemovideo._config.groups import ChatWaits as ChatWaits
+    from nemovideo._config.groups import Limits as Limits
+    from nemovideo._config.groups import Polling as Polling
+    from nemovideo._config.groups import Retries as Retries
+    from nemovideo._config.groups import Timeouts as Timeouts
     from nemovideo.assistant._assistant import Assistant as Assistant
     from nemovideo.assistant._assistant import AssistantReply as AssistantReply
     from nemovideo.assistant._intents import GuiTranslation as GuiTranslation
@@ -97,10 +105,19 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers (``X as X``: re-
     from nemovideo.chat._question import Question as Question
     from nemovideo.chat._question import QuestionEvent as QuestionEvent
     from nemovideo.chat._reply import ChatReply as ChatReply
+    from nemovideo.draft._model import Draft as Draft
+    from nemovideo.draft._model import Segment as Segment
+    from nemovideo.draft._model import Track as Track
+    from nemovideo.draft._model import TrackType as TrackType
     from nemovideo.render._renderer import Renderer as Renderer
     from nemovideo.render._renderer import RenderJob as RenderJob
     from nemovideo.render._status import RenderResult as RenderResult
     from nemovideo.render._status import RenderStatus as RenderStatus
+    from nemovideo.session import Session as Session
+    from nemovideo.state import CanvasConfig as CanvasConfig
+    from nemovideo.state import GeneratedMedia as GeneratedMedia
+    from nemovideo.state import MediaInfo as MediaInfo
+    from nemovideo.state import SessionState as SessionState
     from nemovideo.sync._assistant import SyncAssistant as SyncAssistant
     from nemovideo.sync._client import SyncChatStream as SyncChatStream
     from nemovideo.sync._client import SyncNemoClient as SyncNemoClient
@@ -122,7 +139,7 @@ __all__ = [  # noqa: RUF022 (grouped by job, like the imports)
     "Retries",
     "Timeouts",
     "__version__",
-    # one session and what it holds
+    # one session and what it holds (loaded on first use, see _LAZY)
     "CanvasConfig",
     "Draft",
     "GeneratedMedia",
@@ -137,7 +154,7 @@ __all__ = [  # noqa: RUF022 (grouped by job, like the imports)
 # (SUPPORTED_FORMATS, error_for, parse_retry_after) stay there
 __all__ += [name for name in errors.__all__ if isinstance(getattr(errors, name), type)]
 # loaded on first use (see _LAZY)
-__all__ += _LAZY
+__all__ += [name for name in _LAZY if name not in __all__]
 
 
 def _public(value: Any) -> Any:

@@ -19,7 +19,6 @@ import aiohttp
 import attrs
 
 from nemovideo._config.config import ClientConfig
-from nemovideo._config.options import ConfigOptions
 from nemovideo._http import endpoints as api
 from nemovideo._http.api import Api
 from nemovideo._http.paths import id_text
@@ -29,7 +28,6 @@ from nemovideo._util.log import setup_from_env as setup_logging_from_env
 from nemovideo._util.numbers import whole
 from nemovideo._util.plain import Plain, refuse_pickle
 from nemovideo.errors import APIError, ValidationError
-from nemovideo.session import Session, check_session_id
 
 if TYPE_CHECKING:
     import os
@@ -37,10 +35,12 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from nemovideo._config.options import ConfigOptions
     from nemovideo.assistant._assistant import Assistant
     from nemovideo.batch import BatchJob, BatchResult, Manifest
     from nemovideo.batch.runner import EventCallback
     from nemovideo.render._renderer import Renderer
+    from nemovideo.session import Session
     from nemovideo.upload._uploader import Uploader
 
 
@@ -256,6 +256,8 @@ class NemoClient(AsyncClosing):
 
     async def create_session(self, *, language: str = "en", task_name: str = "project") -> Session:
         """Start a new editing session (a project) and return it."""
+        from nemovideo.session import Session
+
         if not language or not isinstance(language, str):
             raise ValidationError("language must be a non-empty string such as 'en'")
         data = await self._api.send(
@@ -279,6 +281,8 @@ class NemoClient(AsyncClosing):
 
     def session(self, session_id: str, *, task_id: str | None = None) -> Session:
         """Reattach to an existing session by id (no request is made)."""
+        from nemovideo.session import Session, check_session_id
+
         return Session(self, check_session_id(session_id), task_id=task_id, user_id=None)
 
     def batch(

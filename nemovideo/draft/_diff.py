@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
-from itertools import chain
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from itertools import chain, starmap
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nemovideo.draft._read import (
@@ -34,6 +35,7 @@ from nemovideo.draft._read import (
     MEDIA_ID,
     NAME,
     SEGMENT_ID,
+    SEGMENT_LISTS,
     SRC,
     START_MS,
     START_S,
@@ -41,18 +43,26 @@ from nemovideo.draft._read import (
     VOLUME,
     fmt_percent,
     fmt_seconds,
+    items,
     one_line,
+    pick,
     quote,
+    string,
+    timed,
 )
+from nemovideo.draft._segment import Segment
 
 if TYPE_CHECKING:
-    from nemovideo.draft._model import Draft, Segment, Track
+    from nemovideo.draft._model import Draft, Track
 
 _COVERED = frozenset(
     chain(("m",), SEGMENT_ID, START_MS, START_S, DUR_MS, DUR_S, END_MS, END_S)
 ) | frozenset(chain(VOLUME, TEXT, SRC, MEDIA_ID, NAME))
 _EPSILON_MS = 0.5
-_Part = TypeVar("_Part", "Track", "Segment")
+_Part = TypeVar("_Part")
+#: A segment as ``timed`` reads it, ``(raw, index, start_ms, duration_ms)``: the fields of a
+#: ``Segment``, which is made only for the clips that changed.
+Clip = tuple[Any, int, float, float]
 
 
 def diff_drafts(old: Draft, new: Draft) -> list[str]:
@@ -82,7 +92,7 @@ def _body(track: Track) -> str:
     return track.describe().split(": ", 1)[1]
 
 
-def _ident(part: Track | Segment) -> str | None:
+def _ident(part: Track) -> str | None:
     """``part.id``, read straight from the mapping in the usual case (a string under ``id``)."""
     raw = part.raw
     if type(raw) is dict:
@@ -92,8 +102,21 @@ def _ident(part: Track | Segment) -> str | None:
     return part.id
 
 
+def _clip_ident(clip: Clip) -> str | None:
+    """``Segment.id`` of a clip, without the ``Segment``."""
+    raw = clip[0]
+    if type(raw) is dict:
+        given = raw.get("id")
+        if type(given) is str and given.strip():
+            return given
+    return pick(raw, SEGMENT_ID, string)
+
+
 def _pair_by_id(
-    old: Sequence[_Part], new: Sequence[_Part]
+    old: Sequence[_Part],
+    new: Sequence[_Part],
+    ident: Callable[[_Part], str | None],
+    place: Callable[[_Part], int],
 ) -> tuple[list[tuple[_Part, _Part]], list[_Part], list[_Part]]:
     """Pairs of parts whose ids match, then the unpaired old and new parts (in order).
 
@@ -101,22 +124,22 @@ def _pair_by_id(
     """
     pairs: list[tuple[_Part, _Part]] = []
     for a, b in zip(old, new, strict=False):
-        key = _ident(a)
-        if key is None or key != _ident(b):
+        key = ident(a)
+        if key is None or key != ident(b):
             break
         pairs.append((a, b))
     done = len(pairs)
     by_id: dict[str, list[_Part]] = {}
     rest_old: list[_Part] = []
     for part in old[done:]:
-        key = _ident(part)
+        key = ident(part)
         if key is None:
             rest_old.append(part)
         else:
             by_id.setdefault(key, []).append(part)
     rest_new: list[_Part] = []
     for part in new[done:]:
-        key = _ident(part)
+        key = ident(part)
         bucket = by_id.get(key) if key is not None else None
         if bucket:
             pairs.append((bucket.pop(0), part))
@@ -124,14 +147,14 @@ def _pair_by_id(
             rest_new.append(part)
     if by_id:
         rest_old.extend(p for bucket in by_id.values() for p in bucket)
-        rest_old.sort(key=lambda p: p.index)
+        rest_old.sort(key=place)
     return pairs, rest_old, rest_new
 
 
 def _pair_tracks(
     old: Sequence[Track], new: Sequence[Track]
 ) -> tuple[list[tuple[Track, Track]], list[Track], list[Track]]:
-    pairs, rest_old, rest_new = _pair_by_id(old, new)
+    pairs, rest_old, rest_new = _pair_by_id(old, new, _ident, attrgetter("index"))
     queues: dict[Hashable, list[Track]] = {}
     for track in rest_old:
         queues.setdefault((int(track.type), track.label), []).append(track)
@@ -146,35 +169,34 @@ def _pair_tracks(
     return pairs, added, sorted(removed, key=lambda t: t.index)
 
 
-def _starts_at(segment: Segment) -> int:
-    return round(segment.start_ms)
+def _starts_at(clip: Clip) -> int:
+    return round(clip[2])
 
 
-def _place(segment: Segment) -> int:
-    return segment.index
+_place: Callable[[Clip], int] = itemgetter(1)
 
 
 def _pair_segments(
-    old: Sequence[Segment], new: Sequence[Segment]
-) -> tuple[list[tuple[Segment, Segment]], list[Segment], list[Segment]]:
+    old: Sequence[Clip], new: Sequence[Clip]
+) -> tuple[list[tuple[Clip, Clip]], list[Clip], list[Clip]]:
     """By id; the rest by where they start on the timeline, then by their place on the track."""
-    pairs, rest_old, rest_new = _pair_by_id(old, new)
+    pairs, rest_old, rest_new = _pair_by_id(old, new, _clip_ident, _place)
     for where in (_starts_at, _place):
         if not (rest_old and rest_new):
             break
-        queues: dict[int, list[Segment]] = {}
-        for segment in rest_old:
-            queues.setdefault(where(segment), []).append(segment)
+        queues: dict[int, list[Clip]] = {}
+        for clip in rest_old:
+            queues.setdefault(where(clip), []).append(clip)
         unpaired = []
-        for segment in rest_new:
-            queue = queues.get(where(segment))
+        for clip in rest_new:
+            queue = queues.get(where(clip))
             if queue:
-                pairs.append((queue.pop(0), segment))
+                pairs.append((queue.pop(0), clip))
             else:
-                unpaired.append(segment)
-        rest_old, rest_new = [s for queue in queues.values() for s in queue], unpaired
-    pairs.sort(key=lambda pair: pair[1].index)
-    return pairs, rest_new, sorted(rest_old, key=lambda s: s.index)
+                unpaired.append(clip)
+        rest_old, rest_new = [c for queue in queues.values() for c in queue], unpaired
+    pairs.sort(key=lambda pair: pair[1][1])
+    return pairs, rest_new, sorted(rest_old, key=_place)
 
 
 def _meta_lines(old: Draft, new: Draft) -> list[str]:
@@ -209,14 +231,19 @@ def _track_lines(old: Track, new: Track, prefix: str) -> list[str]:
         lines.append(
             f"{prefix} renamed {_maybe_quote(old.own_name)} -> {_maybe_quote(new.own_name)}"
         )
-    pairs, added, removed = _pair_segments(old.segments, new.segments)
-    single = len(old.segments) == 1 and len(new.segments) == 1
+    old_clips = timed(items(old.raw, SEGMENT_LISTS))
+    new_clips = timed(items(new.raw, SEGMENT_LISTS))
+    pairs, added, removed = _pair_segments(old_clips, new_clips)
+    single = len(old_clips) == 1 and len(new_clips) == 1
     for a, b in pairs:
-        if a.raw == b.raw and a.start_ms == b.start_ms and a.duration_ms == b.duration_ms:
+        if a[0] == b[0] and a[2] == b[2] and a[3] == b[3]:
             continue
-        lines.extend(_segment_lines(a, b, prefix, prefix if single else _ref(prefix, a)))
-    lines.extend(f"{prefix}: added {s.label} ({s.span})" for s in added)
-    lines.extend(f"{prefix}: removed {s.label} ({s.span})" for s in removed)
+        before, after = Segment(*a), Segment(*b)
+        lines.extend(
+            _segment_lines(before, after, prefix, prefix if single else _ref(prefix, before))
+        )
+    lines.extend(f"{prefix}: added {s.label} ({s.span})" for s in starmap(Segment, added))
+    lines.extend(f"{prefix}: removed {s.label} ({s.span})" for s in starmap(Segment, removed))
     return list(dict.fromkeys(lines))
 
 

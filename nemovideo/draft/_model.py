@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,6 +13,7 @@ import attrs
 from nemovideo._util.numbers import finite_float, whole
 from nemovideo._util.plain import Plain
 from nemovideo.draft import _read as rd
+from nemovideo.draft._segment import Segment
 from nemovideo.draft._track_type import TrackType
 
 __all__ = ["Draft", "Segment", "Track", "TrackType"]
@@ -24,117 +26,6 @@ _TEXT_LABELS = {
 
 
 @attrs.frozen(repr=False)
-class Segment:
-    """One clip on a track. ``raw`` is the segment exactly as the server sent it.
-
-    ``start_ms`` and ``duration_ms`` are resolved by ``Track``: read from the common spellings, or,
-    when the draft gives no start, right after the previous segment. The other views are read in
-    one pass over the segment the first time one is asked for, then kept.
-    """
-
-    raw: Any
-    index: int = 0
-    start_ms: float = 0.0
-    duration_ms: float = 0.0
-
-    @classmethod
-    def from_json(cls, raw: Any, *, index: int = 0, after_ms: float = 0.0) -> Segment:
-        """Decode one segment mapping, resolving its start and duration to milliseconds.
-
-        :param raw: the segment as the server sent it; kept untouched as ``raw``.
-        :param index: its position on the track (names an unnamed clip ``clip N``).
-        :param after_ms: where the previous clip ends, used when the segment gives no start.
-        """
-        return cls(raw, index, *rd.timing(raw, after_ms))
-
-    @functools.cached_property
-    def _fields(self) -> rd.SegmentFields:
-        return rd.read_segment(self.raw)
-
-    @property
-    def meta(self) -> Mapping[str, Any]:
-        """The segment's ``m`` metadata mapping; empty when absent or not a mapping."""
-        return rd.meta(self.raw)
-
-    @functools.cached_property
-    def id(self) -> str | None:
-        """The server's segment id (``sg_3``), or None when the draft gives none."""
-        return rd.pick(self.raw, rd.SEGMENT_ID, rd.string)
-
-    @property
-    def end_ms(self) -> float:
-        """Where the clip ends on the timeline, in milliseconds."""
-        return self.start_ms + self.duration_ms
-
-    @property
-    def start(self) -> float:
-        """Where the clip starts, in seconds (``start_ms / 1000``)."""
-        return self.start_ms / 1000
-
-    @property
-    def end(self) -> float:
-        """Where the clip ends, in seconds."""
-        return self.end_ms / 1000
-
-    @property
-    def duration(self) -> float:
-        """How long the clip plays, in seconds."""
-        return self.duration_ms / 1000
-
-    @property
-    def name(self) -> str | None:
-        """The clip's display or file name (``"a.jpg"``, ``"Lo-fi"``); None when unnamed."""
-        return self._fields.name
-
-    @property
-    def src(self) -> str | None:
-        """The media URL the clip plays; None for text clips and generated audio without one."""
-        return self._fields.src
-
-    @property
-    def media_id(self) -> str | None:
-        """The id of the uploaded media this clip uses, as the draft names it; None when absent."""
-        return self._fields.media_id
-
-    @property
-    def volume(self) -> float | None:
-        """0-1 (1 = 100%), whether the draft says ``0.35`` or ``35``."""
-        return self._fields.volume
-
-    @property
-    def text(self) -> str | None:
-        """The words a text clip shows (title, subtitle); None on video and audio clips."""
-        return self._fields.text
-
-    @property
-    def role(self) -> str | None:
-        """What the clip is for: ``"bgm"`` on music, ``"title"`` or ``"subtitle"`` on text."""
-        return self._fields.role
-
-    @property
-    def kind(self) -> str | None:
-        """The media kind of a visual clip, ``"image"`` or ``"video"``; None when not stated."""
-        return self._fields.kind
-
-    @property
-    def label(self) -> str:
-        """What a person would call this clip: its text, name, file name, or ``clip N``."""
-        if self.text:
-            return rd.quote(self.text)
-        name = self.name or (self.src.rstrip("/").rsplit("/", 1)[-1] if self.src else None)
-        return rd.one_line(name) if name and name.strip() else f"clip {self.index + 1}"
-
-    @property
-    def span(self) -> str:
-        """Start and end in seconds for display, e.g. ``"0-2.5s"``."""
-        return f"{rd.fmt_seconds(self.start_ms)}-{rd.fmt_seconds(self.end_ms)}s"
-
-    def __repr__(self) -> str:
-        ident = f" {self.id}" if self.id else ""
-        return f"<Segment{ident} {self.span} {self.label}>"
-
-
-@attrs.frozen(repr=False)
 class Track:
     """One lane of the timeline; ``segments`` are the clips that decode as objects."""
 
@@ -144,15 +35,15 @@ class Track:
     @functools.cached_property
     def segments(self) -> tuple[Segment, ...]:
         """The clips, decoded (start and length resolved) the first time they are asked for."""
-        segments: list[Segment] = []
-        cursor = 0.0
-        timing = rd.timing
+        return tuple(itertools.starmap(Segment, rd.timed(rd.items(self.raw, rd.SEGMENT_LISTS))))
+
+    @functools.cached_property
+    def _head(self) -> Segment | None:
+        """``segments[0]`` decoded alone: a track's role and name need no other clip."""
         for i, item in enumerate(rd.items(self.raw, rd.SEGMENT_LISTS)):
             if type(item) is dict or isinstance(item, Mapping):
-                start, duration = timing(item, cursor)
-                segments.append(Segment(item, i, start, duration))
-                cursor = start + duration
-        return tuple(segments)
+                return Segment(item, i, *rd.timing(item, 0.0))
+        return None
 
     @property
     def meta(self) -> Mapping[str, Any]:
@@ -182,7 +73,7 @@ class Track:
     def role(self) -> str | None:
         """The track's ``role``, else its first clip's (``"bgm"``, ``"title"``); None if unset."""
         own = rd.pick(self.raw, rd.ROLE, rd.string)
-        return own or (self.segments[0].role if self.segments else None)
+        return own or (self._head.role if self._head else None)
 
     @functools.cached_property
     def own_name(self) -> str | None:
@@ -193,7 +84,7 @@ class Track:
     def name(self) -> str:
         """The track's own name, else its first clip's, else ``N clips``."""
         own = self.own_name
-        first = self.segments[0].name if self.segments else None
+        first = self._head.name if self._head else None
         if own or first:
             return rd.one_line(own or first or "")
         return f"{len(self.segments)} clip{'' if len(self.segments) == 1 else 's'}"

@@ -3,8 +3,9 @@
 No public source documents a whole draft, so every view in ``draft.py`` goes through these readers:
 a field is looked up under several names, on the object and then in its ``m`` metadata, and a value
 that does not read (wrong type, NaN, ``1e999``, junk string) counts as absent rather than as an
-error. ``own_draft`` and ``copy_draft`` keep a ``Draft``'s mapping its own (JSON text parsed, a
-mapping copied) without ``copy.deepcopy``. A segment is read in one pass over its own keys
+error. ``own_draft`` and ``copy_draft`` keep a ``Draft``'s mapping its own (JSON text parsed, by
+orjson when installed, with ``json.loads``'s values and errors; a mapping copied) without
+``copy.deepcopy``. A segment is read in one pass over its own keys
 (``read_segment``), not once per field::
 
     >>> read_segment({"st": "1.5s", "d": 2000, "m": {"name": "a.jpg", "volume": "35%"}}).volume
@@ -20,6 +21,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
+from nemovideo._util import jsonparse as _json
 from nemovideo._util.numbers import finite_float
 from nemovideo.errors import ValidationError
 
@@ -140,6 +142,41 @@ def timing(raw: object, after_ms: float) -> tuple[float, float]:
     return start, duration if duration > 0.0 else 0.0
 
 
+#: Integers of milliseconds this small convert to float exactly, so the compact form needs no check.
+_EXACT = 2**53
+
+
+def timed(raw_items: list[Any]) -> list[tuple[Any, int, float, float]]:
+    """``(segment, index, start_ms, duration_ms)`` for each mapping in a track's list, in order.
+
+    What ``Track.segments`` is made from, and what ``Draft.diff`` pairs without an object per clip.
+    ``index`` is the place in the list; a segment without a start follows the one before. The
+    compact form (``st`` and ``d`` whole milliseconds) is read here at once, the rest by ``timing``.
+    """
+    out: list[tuple[Any, int, float, float]] = []
+    append = out.append
+    cursor = 0.0
+    for i, item in enumerate(raw_items):
+        if type(item) is dict:
+            st, d = item.get("st"), item.get("d")
+            if (
+                type(st) is int
+                and type(d) is int
+                and -_EXACT < st < _EXACT
+                and -_EXACT < d < _EXACT
+            ):
+                start, duration = float(st), float(d) if d > 0 else 0.0
+            else:
+                start, duration = timing(item, cursor)
+        elif isinstance(item, Mapping):
+            start, duration = timing(item, cursor)
+        else:
+            continue
+        append((item, i, start, duration))
+        cursor = start + duration
+    return out
+
+
 def items(raw: object, keys: tuple[str, ...]) -> list[Any]:
     """The list under the first of ``keys`` that holds one (a mapping gives its values)."""
     if not isinstance(raw, Mapping):
@@ -221,13 +258,22 @@ def _fresh(node: Any) -> Any:
     """A private copy of a JSON tree: new dicts and lists, shared immutable leaves.
 
     Several times faster than ``copy.deepcopy`` (no memo, no dispatch per leaf); anything that is
-    not JSON-shaped falls back to ``copy.deepcopy``.
+    not JSON-shaped falls back to ``copy.deepcopy``. A container is copied whole by ``.copy()``
+    (C speed) and only its nested containers replaced, which beats building it item by item.
     """
     kind = type(node)
     if kind is dict:
-        return {k: v if type(v) in _ATOMS else _fresh(v) for k, v in node.items()}
+        out = node.copy()
+        for key, value in node.items():
+            if type(value) not in _ATOMS:
+                out[key] = _fresh(value)
+        return out
     if kind is list:
-        return [v if type(v) in _ATOMS else _fresh(v) for v in node]
+        items = node.copy()
+        for i, value in enumerate(node):
+            if type(value) not in _ATOMS:
+                items[i] = _fresh(value)
+        return items
     return node if kind in _ATOMS else copy.deepcopy(node)
 
 
@@ -237,7 +283,7 @@ def own_draft(obj: object) -> dict[str, Any]:
         return {"t": []}
     try:
         if isinstance(obj, str | bytes | bytearray):
-            obj = json.loads(obj)
+            obj = _json.loads(obj) if isinstance(obj, str) else json.loads(obj)
             if isinstance(obj, dict):
                 return obj
         if isinstance(obj, Mapping):
