@@ -5,12 +5,18 @@ deltas, then sends one final event carrying the turn's whole text, which repeats
 extends them (``"Hello "`` then ``"Hello gzip world."``). So the final text of a turn *replaces*
 that turn's deltas. Deltas survive only where no final text follows: a cut stream, or a turn whose
 final event holds only a function call (``end_turn``); a custom agent's deltas that no final event
-follows stay too. A trailing "I encountered a temporary issue" after other text is dropped::
+follows stay too. The parts (each final text; each turn's surviving deltas, joined) are stripped,
+blank ones left out, and joined by newlines; a trailing "I encountered a temporary issue" after
+other text is dropped::
 
     t = Transcript()
     for event in events:          # TextEvents
         t.add(event)
     print(t.text)
+
+The text is built as the parts arrive, not joined at the end: a long reply's text is megabytes,
+and the pieces and the joined text must not exist at once (issue 27: ``send()`` of a 9 M
+character reply kept 25 MB beyond its text that way).
 """
 
 from __future__ import annotations
@@ -22,29 +28,45 @@ __all__ = ["Transcript"]
 _TEMPORARY_ISSUE = "i encountered a temporary issue"
 
 
+def _temporary_issue(text: str) -> bool:
+    # Lowering a prefix is enough: no character lowers to nothing, and those that lower to ASCII
+    # letters do so alone; lowering all of a megabyte text just to test its start would copy it.
+    return text[: len(_TEMPORARY_ISSUE)].lower().startswith(_TEMPORARY_ISSUE)
+
+
 class Transcript:
-    """Joins text events: a turn's final text replaces its deltas; unfollowed deltas are kept."""
+    """Joins text events: a turn's final text replaces its deltas; unfollowed deltas are kept.
+
+    The settled parts are one string that grows in place (it is held by a single reference, so
+    ``+=`` extends it rather than copying it). Only the latest part is held apart, since the
+    closing "temporary issue" rule, or a same-frame final text (``end_turn``), may still drop it.
+    Reading :attr:`text` while deltas are pending (or while the latest part may still be
+    replaced) appends them and remembers where they start; the next change cuts them off again.
+    """
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._done = ""  # the settled parts, stripped, joined by "\n"
+        self._last: str | None = None  # the latest part, stripped, not blank
         self._deltas: list[str] = []
+        self._kept: object = None  # the frame whose final text would replace ``_last``
+        self._cut = -1  # where ``_done`` ends without what a read appended provisionally
         self._text: str | None = ""
-        self._kept: tuple[object, int] | None = None
 
     def add(self, event: TextEvent) -> None:
-        self._text = None
         if event.partial:
+            self._change()
             self._deltas.append(event.text)
             self._kept = None
             return
-        if not event.text.strip():
+        text = event.text.strip()
+        if not text:
             return
-        kept = self._kept
-        if kept is not None and kept[0] is event.raw and event.raw is not None:
-            del self._parts[kept[1]]  # the call came first in this very frame: the turn's text
+        self._change()
+        if self._kept is not None and self._kept is event.raw:
+            self._last = None  # the call came first in this very frame: the turn's text
         self._kept = None
         self._deltas.clear()  # the turn's final text replaces its partial chunks
-        self._parts.append(event.text)
+        self._part(text)
 
     def end_turn(self, frame: object = None) -> None:
         """A final event without text (a function call, a function response) ended the turn:
@@ -52,18 +74,52 @@ class Transcript:
         the same frame carry a final text after the call, the text replaces them after all."""
         if not self._deltas:
             return
-        self._text = None
-        self._parts.append("".join(self._deltas))
+        self._change()
+        text = "".join(self._deltas).strip()
         self._deltas.clear()
-        self._kept = (frame, len(self._parts) - 1) if frame is not None else None
+        self._kept = None
+        if text:
+            self._part(text)
+            self._kept = frame
 
     @property
     def text(self) -> str:
-        """The joined text, built once per change (a long reply's text is megabytes)."""
+        """The joined text, built once per change; reads in between return the same object."""
         if self._text is None:
-            parts = [*self._parts, "".join(self._deltas)]
-            parts = [s for s in (p.strip() for p in parts) if s]
-            if len(parts) > 1 and parts[-1].lower().startswith(_TEMPORARY_ISSUE):
-                parts.pop()
-            self._text = "\n".join(parts)
+            tail = "".join(self._deltas).strip()
+            last = self._last
+            closing = tail or last
+            count = (self._done != "") + (last is not None) + (tail != "")
+            drop = closing is not None and count > 1 and _temporary_issue(closing)
+            if tail:
+                if last is not None:  # no longer the latest part whatever comes: settled
+                    self._append(last)
+                    self._last = None
+                if not drop:
+                    self._cut = len(self._done)
+                    self._append(tail)
+            elif last is not None and not drop:
+                if self._kept is None:  # nothing can take it back: settled
+                    self._last = None
+                else:
+                    self._cut = len(self._done)
+                self._append(last)
+            self._text = self._done
         return self._text
+
+    def _change(self) -> None:
+        self._text = None
+        if self._cut >= 0:  # a read appended what was not settled: take it back out
+            self._done, self._cut = self._done[: self._cut], -1
+
+    def _part(self, text: str) -> None:
+        if self._last is not None:
+            self._append(self._last)
+        self._last = text
+
+    def _append(self, text: str) -> None:
+        done, self._done = self._done, ""  # one reference left: += grows the str in place
+        if done:
+            done += "\n"
+        done += text
+        self._done = done
