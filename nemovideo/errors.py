@@ -408,6 +408,7 @@ class RenderTimeoutError(NemoError, TimeoutError):
     def __init__(
         self, job_id: str, polls: int, status: str | None, *, elapsed: float | None = None
     ) -> None:
+        status = None if status is None else redact(status)
         self.job_id = job_id
         self.polls = polls
         self.status = status

@@ -137,7 +137,10 @@ def video_suffix(url: str | None) -> str:
     >>> video_suffix("https://cdn.example/render_1.webm"), video_suffix(None)
     ('.webm', '.mp4')
     """
-    suffix = URL(url).suffix.lower() if url else ""
+    try:
+        suffix = URL(url).suffix.lower() if url else ""
+    except ValueError:  # an unparseable URL (a port of 99999): its download fails on its own
+        suffix = ""
     return suffix if suffix in _SUFFIXES else ".mp4"
 
 
