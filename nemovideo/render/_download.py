@@ -147,8 +147,8 @@ def video_suffix(url: str | None) -> str:
 def with_suffix(path: str | os.PathLike[str] | None, suffix: str) -> str | os.PathLike[str] | None:
     """``path`` with ``suffix`` added when it names a file without one (``"video"`` ->
     ``video.mp4``); a directory (one that exists, or a path ending in a separator) stays as is."""
-    if path is None or str(path).endswith(("/", os.sep)):
-        return path
+    if path is None or not local_path_ok(path) or str(path).endswith(("/", os.sep)):
+        return path  # target_path refuses a path that is no usable local name
     given = Path(path)
     if given.name and not given.suffix and not given.is_dir():
         return given.with_name(given.name + suffix)
