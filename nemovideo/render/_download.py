@@ -52,8 +52,14 @@ _FILE_MODE = 0o644
 _HEAD = 16
 _MAX_ERROR_BODY = 64 * 1024
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot", b"styp")
-_TEXT_TYPES = ("text/", "application/json", "application/problem", "application/xml",
-               "application/xhtml", "application/javascript")  # fmt: skip
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/problem",
+    "application/xml",
+    "application/xhtml",
+    "application/javascript",
+)
 
 
 def video_kind(head: bytes) -> str | None:
@@ -291,8 +297,9 @@ async def stream_to_file(
     """
     url = source_url(url)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{temp_prefix(final.name)}.", suffix=".part",
-                                   dir=final.parent)  # fmt: skip
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{temp_prefix(final.name)}.", suffix=".part", dir=final.parent
+        )
     except OSError as exc:
         raise _local_error(final, exc) from None
     shown = url.path
