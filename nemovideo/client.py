@@ -157,8 +157,16 @@ class NemoClient(AsyncClosing):
         Closing a view closes nothing; closing the client closes its views too. Options that
         shape the connection itself (``base_url``, ``token``, ``proxy``...) cannot change here.
         """
-        fixed = {"base_url", "web_url", "token", "client_id", "config_dir", "proxy",
-                 "trust_env", "allow_insecure_http"} & set(options)  # fmt: skip
+        fixed = {
+            "base_url",
+            "web_url",
+            "token",
+            "client_id",
+            "config_dir",
+            "proxy",
+            "trust_env",
+            "allow_insecure_http",
+        } & set(options)
         if fixed:
             raise ValidationError(
                 f"with_options() cannot change {', '.join(sorted(fixed))}: they belong to the "
@@ -317,6 +325,15 @@ class NemoClient(AsyncClosing):
         """
         from nemovideo.batch.runner import run_batch
 
-        return run_batch(self, jobs, journal=journal, concurrency=concurrency, out_dir=out_dir,
-                         one_session=one_session, retry_failed=retry_failed, shard=shard,
-                         settle=settle, on_event=on_event)  # fmt: skip
+        return run_batch(
+            self,
+            jobs,
+            journal=journal,
+            concurrency=concurrency,
+            out_dir=out_dir,
+            one_session=one_session,
+            retry_failed=retry_failed,
+            shard=shard,
+            settle=settle,
+            on_event=on_event,
+        )

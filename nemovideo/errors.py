@@ -59,10 +59,21 @@ from nemovideo._util.text import printable, scrub_data
 # -- what the classes are built from: the documented limits, the hint text, Retry-After -----------
 
 SUPPORTED_FORMATS: tuple[str, ...] = (
-    "mp4", "mov", "avi", "webm", "mkv",
-    "jpg", "jpeg", "png", "gif", "webp",
-    "mp3", "wav", "m4a", "aac",
-)  # fmt: skip
+    "mp4",
+    "mov",
+    "avi",
+    "webm",
+    "mkv",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "mp3",
+    "wav",
+    "m4a",
+    "aac",
+)
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 REGISTERED_TOP_UP = "Top up at https://nemovideo.com to continue."
 ANONYMOUS_QUOTA = (
@@ -128,8 +139,10 @@ class NemoError(Exception):
         ``{"error": exc.to_dict()}``). :meth:`from_dict` rebuilds it."""
         from nemovideo._util.plain import plain
 
-        return {"type": type(self).__name__,
-                **{name: plain(_masked(value)) for name, value in vars(self).items()}}  # fmt: skip
+        return {
+            "type": type(self).__name__,
+            **{name: plain(_masked(value)) for name, value in vars(self).items()},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NemoError:
@@ -269,8 +282,9 @@ class InsufficientCreditsError(APIError):
 
     default_message = "Not enough credits."
 
-    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, message: str | None = None, *, registration_url: str | None = None, **kwargs: Any
+    ) -> None:
         self.registration_url = registration_url
         hint = (
             f"Register to get more credits: {registration_url}"
@@ -286,9 +300,14 @@ class UnsupportedFileError(APIError, ValidationError):
 
     default_message = "Unsupported file format."
 
-    def __init__(self, message: str | None = None, *, filename: str | None = None,
-                 supported_formats: tuple[str, ...] = SUPPORTED_FORMATS,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        filename: str | None = None,
+        supported_formats: tuple[str, ...] = SUPPORTED_FORMATS,
+        **kwargs: Any,
+    ) -> None:
         self.filename = filename
         self.supported_formats = supported_formats
         base = message or self.default_message
@@ -303,9 +322,15 @@ class FileTooLargeError(APIError, ValidationError):
 
     default_message = "File too large."
 
-    def __init__(self, message: str | None = None, *, filename: str | None = None,
-                 limit_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, size_bytes: int | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        filename: str | None = None,
+        limit_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        size_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.filename = filename
         self.limit_bytes = limit_bytes
         self.size_bytes = size_bytes
@@ -334,8 +359,14 @@ class ExportBlockedError(APIError):
 
     default_message = "Export is not available on the free plan."
 
-    def __init__(self, message: str | None = None, *, registration_url: str | None = None,
-                 claim_url: str | None = None, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        registration_url: str | None = None,
+        claim_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.registration_url = registration_url
         self.claim_url = claim_url
         base = message or self.default_message
@@ -355,8 +386,9 @@ class RateLimitError(APIError):
 
     default_message = "Rate limited."
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any
+    ) -> None:
         self.retry_after = retry_after
         base = message or self.default_message
         if retry_after is not None:
@@ -371,8 +403,9 @@ class ServerError(APIError):
 
     default_message = "The NemoVideo server failed."
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any
+    ) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kwargs)
 
@@ -408,6 +441,7 @@ class RenderTimeoutError(NemoError, TimeoutError):
     def __init__(
         self, job_id: str, polls: int, status: str | None, *, elapsed: float | None = None
     ) -> None:
+        status = None if status is None else redact(status)
         self.job_id = job_id
         self.polls = polls
         self.status = status

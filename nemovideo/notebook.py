@@ -35,8 +35,12 @@ class ProgressBar(Closing):
             from tqdm.auto import tqdm
         except ImportError as exc:  # pragma: no cover - exercised only without the extra
             raise ImportError("Progress bars need tqdm: pip install 'nemovideo[notebook]'") from exc
-        options: dict[str, Any] = {"total": total, "desc": desc, "unit": unit,
-                                   "unit_scale": unit == "B"}  # fmt: skip
+        options: dict[str, Any] = {
+            "total": total,
+            "desc": desc,
+            "unit": unit,
+            "unit_scale": unit == "B",
+        }
         self._shown: Any = None
         if _is_widget_bar(tqdm):
             from IPython.display import display

@@ -185,8 +185,14 @@ class Session:
         """
         from nemovideo.chat import send_message
 
-        return await send_message(self, text, on_waiting=on_waiting, keep_events=keep_events,
-                                  on_text=on_text, timeout=timeout)  # fmt: skip
+        return await send_message(
+            self,
+            text,
+            on_waiting=on_waiting,
+            keep_events=keep_events,
+            on_text=on_text,
+            timeout=timeout,
+        )
 
     async def answer(
         self,
@@ -213,8 +219,9 @@ class Session:
         from nemovideo.chat._question import answer_text
 
         message = answer_text(question, choices)
-        return await send_message(self, message, on_waiting=on_waiting, on_text=on_text,
-                                  timeout=timeout)  # fmt: skip
+        return await send_message(
+            self, message, on_waiting=on_waiting, on_text=on_text, timeout=timeout
+        )
 
     async def export(
         self,

@@ -355,7 +355,9 @@ def test_transcript_a_turns_final_text_replaces_its_deltas() -> None:
     for text, partial in [("Looking ", True), ("around", True), ("I'll add ", True),
                           ("music.", True), ("I'll add music.", False), ("Half", True)]:  # fmt: skip
         t.add(TextEvent(text, partial=partial))
-    assert t.text == "I'll add music.\nHalf", "ADK's final is the turn's text; a cut delta stays"
+    assert t.text == "Looking around\nI'll add music.\nHalf", (
+        "the final replaces the deltas it repeats; earlier unrepeated ones and a cut delta stay"
+    )
     t2 = Transcript()
     for text, partial in [("One. ", True), ("Two.", True), ("One.", False), ("Two.", False)]:
         t2.add(TextEvent(text, partial=partial))

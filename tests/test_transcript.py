@@ -27,7 +27,7 @@ FRAMES: list[object] = [{"id": "frame-a"}, {"id": "frame-b"}, {"id": "frame-c"}]
 
 #: Words that hit the rules: blank and padded pieces (stripping), the closing "temporary issue" in
 #: other cases and with characters whose lower case grows or is ASCII (İ, the Kelvin sign),
-#: wide characters, a repeated delta.
+#: wide characters; final texts are also drawn from the deltas before them (repeated, extended).
 FRAGMENTS = ["Hello ", "gzip", " world.", "", " ", "\n", "\t ", "x\n", "导出视频", "İ", "Σ",
              "\u212a", "I encountered a temporary issue", "i ENCOUNTERED a temporary issue, retry",
              "I encountered a temporary", " I encountered a temporary issue", "🎬"]  # fmt: skip
@@ -40,6 +40,9 @@ frames = st.one_of(st.none(), st.sampled_from(range(len(FRAMES))).map(FRAMES.__g
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("text"), texts, st.booleans(), frames),  # text, partial, raw
+        st.tuples(
+            st.just("repeat"), st.sampled_from(["", "", " world.", "\n"]), st.booleans(), frames
+        ),
         st.tuples(st.just("end_turn"), st.just(""), st.just(False), frames),
         st.tuples(st.just("read"), st.just(""), st.just(False), st.none()),
     ),
@@ -48,29 +51,61 @@ operations = st.lists(
 Operation = tuple[str, str, bool, Any]
 
 
+def repeated(deltas: list[str], final: str) -> tuple[int, int] | None:
+    """The run ``deltas[i:j]`` a final text repeats, white space aside: all of them when they
+    spell it; else, earliest first, a run that spells it, or one that reaches the last delta and
+    spells its start (the final extends them); None when it repeats none."""
+    whole = "".join(final.split())
+    bare = ["".join(d.split()) for d in deltas]
+    if not whole:
+        return None
+    if "".join(bare) == whole:
+        return 0, len(bare)
+    for i in range(len(bare)):
+        for j in range(i + 1, len(bare) + 1):
+            spelled = "".join(bare[i:j])
+            if spelled == whole:
+                return i, j
+            if not whole.startswith(spelled):
+                break
+        else:
+            if "".join(bare[i:]):
+                return i, len(bare)
+    return None
+
+
 def reference(history: list[Operation]) -> str:
-    """The documented rules, plainly, from the whole history: a turn's final text replaces its
-    deltas; deltas that an ended turn (a call, a response) or the end of the history leaves
-    stay; a final text in the frame whose call ended the turn replaces those deltas after all;
-    each part stripped, blank ones left out, joined by newlines; a closing "I encountered a
-    temporary issue" after other text dropped."""
+    """The documented rules, plainly, from the whole history: a turn's final text replaces the
+    deltas it repeats (earlier unrepeated ones stay; later ones stay pending); deltas that an
+    ended turn (a call, a response) or the end of the history leaves stay, unless the next final
+    text comes in the frame that ended the turn or repeats them; each part stripped, blank ones
+    left out, joined by newlines; a closing "I encountered a temporary issue" after other text
+    dropped."""
     parts: list[str] = []
     deltas: list[str] = []
-    replaceable: object = None  # the frame whose final text replaces parts[-1]
+    closed: tuple[object, str] | None = None  # parts[-1]: deltas a turn's end closed, its frame
     for kind, text, partial, frame in history:
         if kind == "end_turn":
             if deltas:
                 parts.append("".join(deltas))
+                closed = (frame, parts[-1])
                 deltas = []
-                replaceable = frame
         elif kind == "text" and partial:
             deltas.append(text)
-            replaceable = None
+            closed = None
         elif kind == "text" and text.strip():
-            if replaceable is not None and replaceable is frame:
+            if closed is not None and (
+                (frame is not None and closed[0] is frame) or repeated([closed[1]], text)
+            ):
                 parts.pop()
-            replaceable = None
-            deltas = []
+            closed = None
+            run = repeated(deltas, text) if deltas else None
+            if deltas and run is None:
+                parts.append("".join(deltas))
+                deltas = []
+            elif run is not None:
+                parts.append("".join(deltas[: run[0]]))
+                deltas = deltas[run[1] :]
             parts.append(text)
     kept = [p.strip() for p in [*parts, "".join(deltas)] if p.strip()]
     if len(kept) > 1 and kept[-1].lower().startswith(_TEMPORARY_ISSUE):
@@ -83,6 +118,10 @@ def reference(history: list[Operation]) -> str:
 def test_text_is_the_documented_rules_at_every_read(history: list[Operation]) -> None:
     transcript = Transcript()
     for n, (kind, text, partial, frame) in enumerate(history):
+        if kind == "repeat":  # a final text repeating (extending) the latest deltas
+            said = [t for k, t, p, _ in history[:n] if k == "text" and p][-int(partial) - 1 :]
+            kind, text, partial = "text", "".join(said) + text, False
+            history[n] = (kind, text, partial, frame)
         if kind == "text":
             transcript.add(TextEvent(text, partial=partial, raw=frame))
         elif kind == "end_turn":

@@ -107,87 +107,176 @@ class ClientConfig:
     """
 
     # -- connection
-    base_url: str = _opt(DEFAULT_API_URL, URL_RULE, "connection",
+    base_url: str = _opt(
+        DEFAULT_API_URL,
+        URL_RULE,
+        "connection",
         "API host; plain `http://` only for loopback unless `allow_insecure_http`",
-        converter=strip_slash)  # fmt: skip
-    web_url: str = _opt(DEFAULT_WEB_URL, URL_RULE, "connection",
-        "web app, for session and registration links", converter=strip_slash)  # fmt: skip
-    token: str | None = _opt(None, SECRET, "connection",
+        converter=strip_slash,
+    )
+    web_url: str = _opt(
+        DEFAULT_WEB_URL,
+        URL_RULE,
+        "connection",
+        "web app, for session and registration links",
+        converter=strip_slash,
+    )
+    token: str | None = _opt(
+        None,
+        SECRET,
+        "connection",
         "bearer token; anonymous when unset; never shown in reprs, logs or errors",
-        repr=False)  # fmt: skip
-    client_id: str | None = _opt(None, HEADER_TEXT, "connection",
-        "identifies this install for anonymous tokens; default: a UUID kept in `config_dir`")  # fmt: skip
+        repr=False,
+    )
+    client_id: str | None = _opt(
+        None,
+        HEADER_TEXT,
+        "connection",
+        "identifies this install for anonymous tokens; default: a UUID kept in `config_dir`",
+    )
     config_dir: Path = _opt(  # noqa: RUF009 (attrs field, not a dataclass default)
-        _default_config_dir, PATH, "connection",
+        _default_config_dir,
+        PATH,
+        "connection",
         "client id, token cache and `config.json`; default `~/.config/nemovideo`",
-        converter=to_path)  # fmt: skip
+        converter=to_path,
+    )
     skill_name: str = _opt(DEFAULT_SKILL_NAME, LABEL, "connection", "`X-Skill-Source` header")
-    skill_version: str = _opt(DEFAULT_SKILL_VERSION, LABEL, "connection",
-        "`X-Skill-Version` header")  # fmt: skip
-    skill_platform: str = _opt(detect_platform, LABEL, "connection",
-        "`X-Skill-Platform` header; default: detected, else `unknown`")  # fmt: skip
-    proxy: str | None = _opt(None, OPTIONAL_URL, "connection",
-        "HTTP proxy for every request, e.g. `http://proxy:3128`")  # fmt: skip
-    trust_env: bool = _opt(True, FLAG, "connection",
-        "honour `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and `~/.netrc`, as browsers and curl do")  # fmt: skip
-    allow_insecure_http: bool = _opt(False, FLAG, "connection",
-        "permit `http://` to a non-loopback API host (the token would travel unencrypted)")  # fmt: skip
+    skill_version: str = _opt(
+        DEFAULT_SKILL_VERSION, LABEL, "connection", "`X-Skill-Version` header"
+    )
+    skill_platform: str = _opt(
+        detect_platform,
+        LABEL,
+        "connection",
+        "`X-Skill-Platform` header; default: detected, else `unknown`",
+    )
+    proxy: str | None = _opt(
+        None, OPTIONAL_URL, "connection", "HTTP proxy for every request, e.g. `http://proxy:3128`"
+    )
+    trust_env: bool = _opt(
+        True,
+        FLAG,
+        "connection",
+        "honour `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and `~/.netrc`, as browsers and curl do",
+    )
+    allow_insecure_http: bool = _opt(
+        False,
+        FLAG,
+        "connection",
+        "permit `http://` to a non-loopback API host (the token would travel unencrypted)",
+    )
     # -- timeouts
-    request_timeout: float = _opt(60.0, POSITIVE_SECONDS, "timeouts",
-        "whole time for one ordinary request; also the wait for each chunk of a download")  # fmt: skip
-    connect_timeout: float = _opt(15.0, POSITIVE_SECONDS, "timeouts",
-        "time to open a connection")  # fmt: skip
-    download_timeout: float | None = _opt(None, OPTIONAL_SECONDS, "timeouts",
-        "whole time for one download; none by default (200 MB take what they take)")  # fmt: skip
-    render_timeout: float = _opt(600.0, POSITIVE_SECONDS, "timeouts",
-        "how long `job.wait()` waits for a render, whatever the poll interval")  # fmt: skip
-    stream_idle_timeout: float = _opt(600.0, POSITIVE_SECONDS, "timeouts",
-        "a chat stream with no content (heartbeats only) for this long ends in `StreamTimeoutError`")  # fmt: skip
-    stream_timeout: float = _opt(900.0, POSITIVE_SECONDS, "timeouts",
-        "whole chat stream")  # fmt: skip
+    request_timeout: float = _opt(
+        60.0,
+        POSITIVE_SECONDS,
+        "timeouts",
+        "whole time for one ordinary request; also the wait for each chunk of a download",
+    )
+    connect_timeout: float = _opt(15.0, POSITIVE_SECONDS, "timeouts", "time to open a connection")
+    download_timeout: float | None = _opt(
+        None,
+        OPTIONAL_SECONDS,
+        "timeouts",
+        "whole time for one download; none by default (200 MB take what they take)",
+    )
+    render_timeout: float = _opt(
+        600.0,
+        POSITIVE_SECONDS,
+        "timeouts",
+        "how long `job.wait()` waits for a render, whatever the poll interval",
+    )
+    stream_idle_timeout: float = _opt(
+        600.0,
+        POSITIVE_SECONDS,
+        "timeouts",
+        "a chat stream with no content (heartbeats only) for this long ends in `StreamTimeoutError`",
+    )
+    stream_timeout: float = _opt(900.0, POSITIVE_SECONDS, "timeouts", "whole chat stream")
     # -- retries
-    max_retries: int = _opt(2, COUNT, "retries",
-        "retries of re-sendable requests after a 5xx or a network failure")  # fmt: skip
-    retry_backoff: float = _opt(0.5, SECONDS, "retries",
-        "backoff base: waits are random up to `retry_backoff * 2**attempt` (full jitter)")  # fmt: skip
+    max_retries: int = _opt(
+        2, COUNT, "retries", "retries of re-sendable requests after a 5xx or a network failure"
+    )
+    retry_backoff: float = _opt(
+        0.5,
+        SECONDS,
+        "retries",
+        "backoff base: waits are random up to `retry_backoff * 2**attempt` (full jitter)",
+    )
     retry_backoff_max: float = _opt(8.0, SECONDS, "retries", "longest backoff wait")
-    rate_limit_wait: float = _opt(30.0, SECONDS, "retries",
-        "wait after a 429 without `Retry-After` (one retry)")  # fmt: skip
+    rate_limit_wait: float = _opt(
+        30.0, SECONDS, "retries", "wait after a 429 without `Retry-After` (one retry)"
+    )
     # -- polling
-    poll_initial_interval: float = _opt(2.0, SECONDS, "polling",
-        "first wait between render polls")  # fmt: skip
-    poll_backoff: float = _opt(1.5, GROWTH, "polling",
-        "each wait between render polls is this much longer than the last ...")  # fmt: skip
-    poll_interval: float = _opt(30.0, SECONDS, "polling",
-        "... up to this longest wait between render polls")  # fmt: skip
-    max_polls: int = _opt(1000, POSITIVE_COUNT, "polling",
-        "safety cap on the polls of one wait (`render_timeout` is the real bound)")  # fmt: skip
+    poll_initial_interval: float = _opt(2.0, SECONDS, "polling", "first wait between render polls")
+    poll_backoff: float = _opt(
+        1.5,
+        GROWTH,
+        "polling",
+        "each wait between render polls is this much longer than the last ...",
+    )
+    poll_interval: float = _opt(
+        30.0, SECONDS, "polling", "... up to this longest wait between render polls"
+    )
+    max_polls: int = _opt(
+        1000,
+        POSITIVE_COUNT,
+        "polling",
+        "safety cap on the polls of one wait (`render_timeout` is the real bound)",
+    )
     # -- chat
-    heartbeat_notice_interval: float = _opt(120.0, POSITIVE_SECONDS, "chat",
-        "\"still working\" notices while a chat waits")  # fmt: skip
-    recovery_first_wait: float = _opt(30.0, SECONDS, "chat",
-        "after a dropped chat stream, wait this long before the first state check")  # fmt: skip
-    recovery_wait: float = _opt(60.0, SECONDS, "chat",
-        "wait between later state checks of a dropped-stream recovery")  # fmt: skip
-    recovery_max_polls: int = _opt(5, POSITIVE_COUNT, "chat",
-        "unchanged state checks before a recovery gives up (the message is never re-sent)")  # fmt: skip
-    settle_wait: float = _opt(3.0, SECONDS, "chat",
-        "after a silent answer whose draft looks unchanged, read the draft once more this much later")  # fmt: skip
+    heartbeat_notice_interval: float = _opt(
+        120.0, POSITIVE_SECONDS, "chat", '"still working" notices while a chat waits'
+    )
+    recovery_first_wait: float = _opt(
+        30.0,
+        SECONDS,
+        "chat",
+        "after a dropped chat stream, wait this long before the first state check",
+    )
+    recovery_wait: float = _opt(
+        60.0, SECONDS, "chat", "wait between later state checks of a dropped-stream recovery"
+    )
+    recovery_max_polls: int = _opt(
+        5,
+        POSITIVE_COUNT,
+        "chat",
+        "unchanged state checks before a recovery gives up (the message is never re-sent)",
+    )
+    settle_wait: float = _opt(
+        3.0,
+        SECONDS,
+        "chat",
+        "after a silent answer whose draft looks unchanged, read the draft once more this much later",
+    )
     # -- limits
-    max_upload_bytes: int = _opt(DEFAULT_MAX_UPLOAD_BYTES, POSITIVE_COUNT, "limits",
-        "client-side upload size limit (200 MB)")  # fmt: skip
-    upload_concurrency: int = _opt(1, POSITIVE_COUNT, "limits",
-        "files uploaded at once (above 1 the server records them in finishing order)")  # fmt: skip
-    sse_max_line_bytes: int = _opt(4 << 20, POSITIVE_COUNT, "limits",
-        "longest chat stream line (4 MB)")  # fmt: skip
-    sse_max_event_bytes: int = _opt(16 << 20, POSITIVE_COUNT, "limits",
-        "largest chat stream event (16 MB)")  # fmt: skip
-    max_response_bytes: int = _opt(32 << 20, POSITIVE_COUNT, "limits",
-        "largest JSON answer, counted after decompression (32 MB)")  # fmt: skip
-    max_connections: int = _opt(0, COUNT, "limits",
-        "open connections at once, all hosts together; 0: no limit")  # fmt: skip
-    max_connections_per_host: int = _opt(0, COUNT, "limits",
-        "open connections at once to one host (the API, the CDN); 0: no limit")  # fmt: skip
+    max_upload_bytes: int = _opt(
+        DEFAULT_MAX_UPLOAD_BYTES, POSITIVE_COUNT, "limits", "client-side upload size limit (200 MB)"
+    )
+    upload_concurrency: int = _opt(
+        1,
+        POSITIVE_COUNT,
+        "limits",
+        "files uploaded at once (above 1 the server records them in finishing order)",
+    )
+    sse_max_line_bytes: int = _opt(
+        4 << 20, POSITIVE_COUNT, "limits", "longest chat stream line (4 MB)"
+    )
+    sse_max_event_bytes: int = _opt(
+        16 << 20, POSITIVE_COUNT, "limits", "largest chat stream event (16 MB)"
+    )
+    max_response_bytes: int = _opt(
+        32 << 20,
+        POSITIVE_COUNT,
+        "limits",
+        "largest JSON answer, counted after decompression (32 MB)",
+    )
+    max_connections: int = _opt(
+        0, COUNT, "limits", "open connections at once, all hosts together; 0: no limit"
+    )
+    max_connections_per_host: int = _opt(
+        0, COUNT, "limits", "open connections at once to one host (the API, the CDN); 0: no limit"
+    )
 
     def __attrs_post_init__(self) -> None:
         api = URL(self.base_url)
@@ -203,41 +292,60 @@ class ClientConfig:
         """The timeouts, seconds: request, connect, download, render, stream_idle, stream."""
         from nemovideo._config.groups import Timeouts
 
-        return Timeouts(self.request_timeout, self.connect_timeout, self.download_timeout,
-                        self.render_timeout, self.stream_idle_timeout, self.stream_timeout)  # fmt: skip
+        return Timeouts(
+            self.request_timeout,
+            self.connect_timeout,
+            self.download_timeout,
+            self.render_timeout,
+            self.stream_idle_timeout,
+            self.stream_timeout,
+        )
 
     @property
     def retries(self) -> Retries:
         """How failed requests are retried: max_retries, backoff, backoff_max, rate_limit_wait."""
         from nemovideo._config.groups import Retries
 
-        return Retries(self.max_retries, self.retry_backoff, self.retry_backoff_max,
-                       self.rate_limit_wait)  # fmt: skip
+        return Retries(
+            self.max_retries, self.retry_backoff, self.retry_backoff_max, self.rate_limit_wait
+        )
 
     @property
     def polling(self) -> Polling:
         """Render polling: initial interval, backoff factor, longest interval, max_polls cap."""
         from nemovideo._config.groups import Polling
 
-        return Polling(self.poll_initial_interval, self.poll_backoff, self.poll_interval,
-                       self.max_polls)  # fmt: skip
+        return Polling(
+            self.poll_initial_interval, self.poll_backoff, self.poll_interval, self.max_polls
+        )
 
     @property
     def chat(self) -> ChatWaits:
         """Chat waits: heartbeat notices, dropped-stream recovery, the settle re-read."""
         from nemovideo._config.groups import ChatWaits
 
-        return ChatWaits(self.heartbeat_notice_interval, self.recovery_first_wait,
-                         self.recovery_wait, self.recovery_max_polls, self.settle_wait)  # fmt: skip
+        return ChatWaits(
+            self.heartbeat_notice_interval,
+            self.recovery_first_wait,
+            self.recovery_wait,
+            self.recovery_max_polls,
+            self.settle_wait,
+        )
 
     @property
     def limits(self) -> Limits:
         """Size caps (bytes) and upload concurrency."""
         from nemovideo._config.groups import Limits
 
-        return Limits(self.max_upload_bytes, self.upload_concurrency, self.sse_max_line_bytes,
-                      self.sse_max_event_bytes, self.max_response_bytes, self.max_connections,
-                      self.max_connections_per_host)  # fmt: skip
+        return Limits(
+            self.max_upload_bytes,
+            self.upload_concurrency,
+            self.sse_max_line_bytes,
+            self.sse_max_event_bytes,
+            self.max_response_bytes,
+            self.max_connections,
+            self.max_connections_per_host,
+        )
 
     @classmethod
     def options_table(cls) -> str:
@@ -249,8 +357,10 @@ class ClientConfig:
                 if field.metadata.get("group") != group:
                     continue
                 env = f"`{_ENV[field.name]}`" if field.name in _ENV else ""
-                rows.append(f"| `{field.name}` | {env} | {_shown_default(field)} | "
-                            f"{field.metadata['doc']} |")  # fmt: skip
+                rows.append(
+                    f"| `{field.name}` | {env} | {_shown_default(field)} | "
+                    f"{field.metadata['doc']} |"
+                )
         return "\n".join(rows) + "\n"
 
     @classmethod
@@ -310,8 +420,12 @@ class ClientConfig:
 
 def _shown_default(field: attrs.Attribute[Any]) -> str:
     if field.name in ("config_dir", "skill_platform", "client_id", "token"):
-        return {"config_dir": "`~/.config/nemovideo`", "skill_platform": "detected",
-                "client_id": "a stored UUID", "token": "anonymous"}[field.name]  # fmt: skip
+        return {
+            "config_dir": "`~/.config/nemovideo`",
+            "skill_platform": "detected",
+            "client_id": "a stored UUID",
+            "token": "anonymous",
+        }[field.name]
     value = field.default
     if isinstance(value, bool) or value is None:
         return f"`{value}`"

@@ -91,11 +91,15 @@ def _parse_time(value: Any) -> float | None:
         offset = timedelta(hours=hours, minutes=minutes) * (-1 if zone[0] == "-" else 1)
     try:
         when = datetime(
-            int(part["year"]), int(part["month"]), int(part["day"]),
-            int(part["hour"] or 0), int(part["minute"] or 0), int(part["second"] or 0),
+            int(part["year"]),
+            int(part["month"]),
+            int(part["day"]),
+            int(part["hour"] or 0),
+            int(part["minute"] or 0),
+            int(part["second"] or 0),
             int((part["fraction"] or "").ljust(6, "0")[:6]),
             tzinfo=timezone(offset),
-        )  # fmt: skip
+        )
         return when.timestamp()
     except (ValueError, OverflowError):
         return None
@@ -289,8 +293,12 @@ class TokenProvider:
     def _store(self, tok: AnonymousToken) -> None:
         if self._config.config_dir in _unwritable:
             return
-        payload = {"token": tok.token, "user_id": tok.user_id, "expires_at": tok.expires_at,
-                   "base_url": self._config.base_url}  # fmt: skip
+        payload = {
+            "token": tok.token,
+            "user_id": tok.user_id,
+            "expires_at": tok.expires_at,
+            "base_url": self._config.base_url,
+        }
         try:
             atomic_write_bytes(self._cache_path(), json.dumps(payload).encode())
         except OSError as exc:

@@ -208,8 +208,16 @@ def _error(
     )
 
 
-_URL_KEYS = ("registration_url", "registrationUrl", "register_url", "registerUrl",
-             "bind_url", "bindUrl", "signup_url", "signupUrl")  # fmt: skip
+_URL_KEYS = (
+    "registration_url",
+    "registrationUrl",
+    "register_url",
+    "registerUrl",
+    "bind_url",
+    "bindUrl",
+    "signup_url",
+    "signupUrl",
+)
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]{}]+")
 
 
@@ -229,8 +237,11 @@ def registration_url_in(obj: Any, message: str = "") -> str | None:
     for where in (obj, obj.get("data") if isinstance(obj, Mapping) else None):
         if isinstance(where, Mapping):
             found += [v for k in _URL_KEYS if isinstance(v := where.get(k), str)]
-    found += [m.rstrip(".,;:!?") for m in _URL_IN_TEXT.findall(message or "")
-              if "regist" in m.lower() or "signup" in m.lower() or "bind=" in m]  # fmt: skip
+    found += [
+        m.rstrip(".,;:!?")
+        for m in _URL_IN_TEXT.findall(message or "")
+        if "regist" in m.lower() or "signup" in m.lower() or "bind=" in m
+    ]
     for candidate in found:
         url = candidate.strip()
         if len(url) > 2048 or not url.isprintable() or " " in url:

@@ -110,9 +110,21 @@ class Exchange:
             if log.isEnabledFor(logging.DEBUG):
                 elapsed = (time.perf_counter() - started) * 1000
                 status = resp.status if resp is not None else None
-                log.debug("%s %s -> %s in %.0f ms [%s]", call.method, call.path, status, elapsed,
-                          rid, extra={"method": call.method, "path": call.path, "status": status,
-                                      "elapsed_ms": round(elapsed, 1), "request_id": rid})  # fmt: skip
+                log.debug(
+                    "%s %s -> %s in %.0f ms [%s]",
+                    call.method,
+                    call.path,
+                    status,
+                    elapsed,
+                    rid,
+                    extra={
+                        "method": call.method,
+                        "path": call.path,
+                        "status": status,
+                        "elapsed_ms": round(elapsed, 1),
+                        "request_id": rid,
+                    },
+                )
 
     def _as_nemo_error(
         self, call: Call, exc: BaseException, resp: aiohttp.ClientResponse | None

@@ -68,8 +68,13 @@ class Transport:
             timeout = aiohttp.ClientTimeout(
                 total=config.request_timeout, connect=config.connect_timeout
             )
-            pool = Pool(session, trace_configs, timeout, limit=config.max_connections,
-                        limit_per_host=config.max_connections_per_host)  # fmt: skip
+            pool = Pool(
+                session,
+                trace_configs,
+                timeout,
+                limit=config.max_connections,
+                limit_per_host=config.max_connections_per_host,
+            )
             self.pool, self.auth = pool, TokenProvider(config)
             register_secret(config.token)
         else:
@@ -217,8 +222,15 @@ class Transport:
 
         def call_for(cid: str) -> Call:
             ep = api.ANONYMOUS_TOKEN
-            return Call(ep.method, ep.path, headers={"X-Client-Id": cid}, auth=ep.auth,
-                        resend=ep.resend, envelope=ep.envelope, patient=patient)  # fmt: skip
+            return Call(
+                ep.method,
+                ep.path,
+                headers={"X-Client-Id": cid},
+                auth=ep.auth,
+                resend=ep.resend,
+                envelope=ep.envelope,
+                patient=patient,
+            )
 
         try:
             data = await self.call(call_for(client_id))
@@ -274,9 +286,16 @@ class Transport:
             target = self._url(str(target))
         deadline = self.config.download_timeout if timeout is None else timeout
         ranged = {"Range": f"bytes={start}-"} if start > 0 else None
-        call = Call("GET", target.path if self.is_api_url(target) else "<download>",
-                    headers=ranged, envelope="none", stream=True, timeout=deadline,
-                    idle_timeout=self.config.request_timeout, follow_redirects=True)  # fmt: skip
+        call = Call(
+            "GET",
+            target.path if self.is_api_url(target) else "<download>",
+            headers=ranged,
+            envelope="none",
+            stream=True,
+            timeout=deadline,
+            idle_timeout=self.config.request_timeout,
+            follow_redirects=True,
+        )
 
         async def checked(resp: aiohttp.ClientResponse) -> T:
             # 206 is the asked-for part of a ranged download; 204 (nothing) is never the video

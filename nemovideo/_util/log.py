@@ -101,8 +101,11 @@ def with_request_fields(message: str, fields: Mapping[str, object]) -> str:
         if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool):
             head.append(f"{elapsed:.0f}ms")
         message = " ".join([*head, message]) if message else " ".join(head)
-    tail = [f"{k}={fields[k]}" for k in ("attempt", "request_id")
-            if fields.get(k) is not None and str(fields[k]) not in message]  # fmt: skip
+    tail = [
+        f"{k}={fields[k]}"
+        for k in ("attempt", "request_id")
+        if fields.get(k) is not None and str(fields[k]) not in message
+    ]
     return " ".join([message, *tail]) if tail else message
 
 

@@ -114,8 +114,7 @@ def _hints(cls: type) -> dict[str, Any]:
     """The declared type of each field; one that cannot be resolved here reads as ``Any``."""
     found = _HINTS.get(cls)
     if found is None:
-        module = vars(sys.modules[cls.__module__])
-        names = {"Mapping": Mapping, "Any": Any, **module}
+        names = {"Mapping": Mapping, "Any": Any, **_namespace_of(cls)}
         found = {}
         for field in attrs.fields(cls):
             kind = field.type
@@ -127,6 +126,34 @@ def _hints(cls: type) -> dict[str, Any]:
             found[field.name] = kind
         _HINTS[cls] = found
     return found
+
+
+def _namespace_of(cls: type) -> dict[str, Any]:
+    """The names ``cls``'s annotations were written with: its defining module's.
+
+    A public class reports ``nemovideo`` as its ``__module__`` once it is reached through the
+    package (``nemovideo.ChatReply``), so that module is found as the longest-named one that
+    holds the class; names that module imports only for type checking come from the package's
+    lazy names."""
+    holders = sorted(
+        (
+            name
+            for name, module in list(sys.modules.items())
+            if name.startswith("nemovideo") and getattr(module, cls.__name__, None) is cls
+        ),
+        key=len,
+    )
+    names: dict[str, Any] = {}
+    for name in holders or [cls.__module__]:
+        names.update(vars(sys.modules[name]))
+    package = sys.modules.get("nemovideo")
+    for lazy in getattr(package, "__all__", ()):
+        if lazy not in names:
+            try:
+                names[lazy] = getattr(package, lazy)
+            except AttributeError:
+                continue
+    return names
 
 
 def _decode(kind: Any, value: Any) -> Any:

@@ -43,8 +43,10 @@ def scrub_data(data: Any, clean: Callable[[str], str], depth: int = 0) -> Any:
     if depth >= _MAX_DEPTH:
         return "..."
     if isinstance(data, Mapping):
-        return {scrub_data(k, clean, depth + 1): scrub_data(v, clean, depth + 1)
-                for k, v in data.items()}  # fmt: skip
+        return {
+            scrub_data(k, clean, depth + 1): scrub_data(v, clean, depth + 1)
+            for k, v in data.items()
+        }
     if isinstance(data, (list, tuple)):
         return [scrub_data(v, clean, depth + 1) for v in data]
     return data

@@ -72,8 +72,21 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 """
 
-_FIELDS = ("status", "phase", "session_id", "uploads", "draft_before", "render_id", "output",
-           "size", "sha256", "error_type", "error_code", "error", "attempts")  # fmt: skip
+_FIELDS = (
+    "status",
+    "phase",
+    "session_id",
+    "uploads",
+    "draft_before",
+    "render_id",
+    "output",
+    "size",
+    "sha256",
+    "error_type",
+    "error_code",
+    "error",
+    "attempts",
+)
 
 
 class JournalError(ValidationError):
@@ -183,9 +196,15 @@ class Journal:
                 meta = _meta(conn)
                 if not meta:
                     now = time.time()
-                    conn.executemany("INSERT INTO meta VALUES (?, ?)", [
-                        ("schema_version", str(SCHEMA_VERSION)), ("manifest_hash", digest),
-                        ("shard", shard), ("created_at", str(now))])  # fmt: skip
+                    conn.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [
+                            ("schema_version", str(SCHEMA_VERSION)),
+                            ("manifest_hash", digest),
+                            ("shard", shard),
+                            ("created_at", str(now)),
+                        ],
+                    )
                 else:
                     _check_meta(path, meta, digest, shard)
                 conn.executemany(
@@ -206,8 +225,15 @@ class Journal:
         with self._lock:
             return fn(*args)
 
-    async def record(self, job_id: str, step: str, detail: Mapping[str, Any] | None = None,
-                     *, durable: bool = False, **fields: Any) -> None:  # fmt: skip
+    async def record(
+        self,
+        job_id: str,
+        step: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        durable: bool = False,
+        **fields: Any,
+    ) -> None:
         """Append ``step`` to the log and set ``fields`` on the job's row, in a transaction that
         a killed process keeps by the time this returns; ``durable``: fsynced too (it survives
         a power loss).
@@ -299,8 +325,10 @@ class Journal:
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-            self._conn.execute("INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
-                               ("*", step, json.dumps({key: value}), time.time()))  # fmt: skip
+            self._conn.execute(
+                "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
+                ("*", step, json.dumps({key: value}), time.time()),
+            )
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
@@ -379,8 +407,9 @@ def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[d
             meta = _meta(conn)
             if "manifest_hash" not in meta:
                 raise JournalError(f"{source} is not a nemovideo batch journal.")
-            rows = [JobRow.from_row(r)
-                    for r in conn.execute("SELECT * FROM jobs ORDER BY position")]  # fmt: skip
+            rows = [
+                JobRow.from_row(r) for r in conn.execute("SELECT * FROM jobs ORDER BY position")
+            ]
             steps = [dict(r) for r in conn.execute("SELECT * FROM steps ORDER BY seq")]
         finally:
             conn.close()

@@ -54,8 +54,10 @@ class ManifestError(ValidationError):
     def __init__(self, source: str, problems: Iterable[tuple[int, str]]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        shown = [f"  line {line}: {text}" if line else f"  {text}"
-                 for line, text in self.problems[:_MAX_PROBLEMS_SHOWN]]  # fmt: skip
+        shown = [
+            f"  line {line}: {text}" if line else f"  {text}"
+            for line, text in self.problems[:_MAX_PROBLEMS_SHOWN]
+        ]
         more = len(self.problems) - len(shown)
         if more > 0:
             shown.append(f"  ... and {more} more")
@@ -107,9 +109,15 @@ class BatchJob:
 
     def to_dict(self) -> dict[str, Any]:
         """The job as a manifest line would write it (JSON-ready)."""
-        return {"id": self.id, "files": list(self.files), "urls": list(self.urls),
-                "instruction": self.instruction, "out": self.out, "format": self.format,
-                "quality": self.quality}  # fmt: skip
+        return {
+            "id": self.id,
+            "files": list(self.files),
+            "urls": list(self.urls),
+            "instruction": self.instruction,
+            "out": self.out,
+            "format": self.format,
+            "quality": self.quality,
+        }
 
 
 @attrs.frozen
@@ -148,8 +156,10 @@ def _job(raw: Any, line: int, base: str) -> BatchJob:
         raise ValueError("a job must be a JSON object")
     unknown = sorted(set(raw) - set(_KEYS))
     if unknown:
-        raise ValueError(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                         f"(a job has {', '.join(_KEYS)})")  # fmt: skip
+        raise ValueError(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(a job has {', '.join(_KEYS)})"
+        )
     job_id = raw.get("id")
     if not isinstance(job_id, str) or not _ID.match(job_id):
         raise ValueError(
@@ -175,9 +185,15 @@ def _job(raw: Any, line: int, base: str) -> BatchJob:
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"url {url!r} must start with http:// or https://")
-    return BatchJob(id=job_id, instruction=instruction.strip(),
-                    files=_strings(raw.get("files"), "files"), urls=urls, line=line, base=base,
-                    **options)  # fmt: skip
+    return BatchJob(
+        id=job_id,
+        instruction=instruction.strip(),
+        files=_strings(raw.get("files"), "files"),
+        urls=urls,
+        line=line,
+        base=base,
+        **options,
+    )
 
 
 def _file_problems(job: BatchJob, limit: int) -> list[str]:
@@ -289,8 +305,13 @@ def load_manifest(
         ) from None
     entries = _csv(text) if source.suffix.lower() == ".csv" else _jsonl(text)
     base = str(source.parent)
-    return check_jobs(entries, base=base, out_dir=out_dir if out_dir is not None else base,
-                      source=str(source), max_upload_bytes=max_upload_bytes)  # fmt: skip
+    return check_jobs(
+        entries,
+        base=base,
+        out_dir=out_dir if out_dir is not None else base,
+        source=str(source),
+        max_upload_bytes=max_upload_bytes,
+    )
 
 
 def manifest_from_jobs(
@@ -301,5 +322,10 @@ def manifest_from_jobs(
 ) -> Manifest:
     """Check jobs given in Python (``BatchJob`` values or manifest-style dicts, paths relative to
     the current directory); problems are numbered by position, from 1."""
-    return check_jobs(list(enumerate(jobs, 1)), base=".", out_dir=out_dir, source="<jobs>",
-                      max_upload_bytes=max_upload_bytes)  # fmt: skip
+    return check_jobs(
+        list(enumerate(jobs, 1)),
+        base=".",
+        out_dir=out_dir,
+        source="<jobs>",
+        max_upload_bytes=max_upload_bytes,
+    )

@@ -145,10 +145,17 @@ class BatchResult:
             url = getattr(self.error, "registration_url", None)
             if url:
                 error["registration_url"] = url
-        return {"job_id": self.job_id, "status": self.status,
-                "path": str(self.path) if self.path else None, "render_id": self.render_id,
-                "session_id": self.session_id, "error": error, "size": self.size,
-                "sha256": self.sha256, "resumed": self.resumed}  # fmt: skip
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "path": str(self.path) if self.path else None,
+            "render_id": self.render_id,
+            "session_id": self.session_id,
+            "error": error,
+            "size": self.size,
+            "sha256": self.sha256,
+            "resumed": self.resumed,
+        }
 
 
 def draft_fingerprint(draft_json: Any) -> str:
@@ -170,8 +177,11 @@ def _kill_hook() -> Callable[[str, str], None]:
 
 def _error_fields(exc: NemoError) -> dict[str, Any]:
     code = getattr(exc, "code", None)
-    return {"error_type": type(exc).__name__, "error": str(exc)[:2000],
-            "error_code": code if isinstance(code, int) else None}  # fmt: skip
+    return {
+        "error_type": type(exc).__name__,
+        "error": str(exc)[:2000],
+        "error_code": code if isinstance(code, int) else None,
+    }
 
 
 def _stored_error(row: JobRow) -> NemoError | None:
@@ -263,8 +273,14 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
     have reached the server is settled by reading state, never by sending again."""
     state = await session.state()
     before = draft_fingerprint(state.draft.to_json())
-    await ctx.journal.record(job.id, "sending", {"instruction": job.instruction},
-                             phase="sending", draft_before=before, durable=True)  # fmt: skip
+    await ctx.journal.record(
+        job.id,
+        "sending",
+        {"instruction": job.instruction},
+        phase="sending",
+        draft_before=before,
+        durable=True,
+    )
     ctx.hook("sending", job.id)
     pieces = 0
 
@@ -321,8 +337,9 @@ async def _download(
         except OSError as exc:
             if isinstance(exc, NemoError):
                 raise
-            raise DownloadError(f"Cannot save {final}: {exc.strerror or exc}",
-                                path=str(final)) from None  # fmt: skip
+            raise DownloadError(
+                f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
+            ) from None
     try:
         os.replace(part, final)
         _discard_parts(final)
@@ -433,8 +450,9 @@ async def _render(
             render = await renderer.resume(render_id, session_id=session.id)
     else:
         render_id = new_render_id()
-        await ctx.journal.record(job.id, "render-chosen", phase="render", render_id=render_id,
-                                 durable=True)  # fmt: skip
+        await ctx.journal.record(
+            job.id, "render-chosen", phase="render", render_id=render_id, durable=True
+        )
         ctx.hook("render-chosen", job.id)
     if render is None:
         render = await session.export(
@@ -459,8 +477,13 @@ async def _render(
 async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
     started = time.monotonic()
     journal, client = ctx.journal, ctx.client
-    begin: dict[str, Any] = {"status": "running", "attempts": row.attempts + 1, "error": None,
-             "error_type": None, "error_code": None}  # fmt: skip
+    begin: dict[str, Any] = {
+        "status": "running",
+        "attempts": row.attempts + 1,
+        "error": None,
+        "error_type": None,
+        "error_code": None,
+    }
     await _event(ctx, "start", job_id=job.id)
     phase = row.phase
     if ctx.one_session:
@@ -486,8 +509,9 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             uploads.append(media[0].url or job.files[index] if media else job.files[index])
             last = index == len(job.paths) - 1 and not job.urls
             extra: dict[str, Any] = {"phase": "uploaded"} if last else {}
-            await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads,
-                                 **extra)  # fmt: skip
+            await journal.record(
+                job.id, "upload", {"file": job.files[index]}, uploads=uploads, **extra
+            )
             ctx.hook("upload", job.id)
         if job.urls:
             await session.upload_urls(list(job.urls))
@@ -508,42 +532,79 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                 session_id=session.id,
             )
     if attention is not None:
-        await journal.record(job.id, "needs-attention", status="needs-attention",
-                             error=str(attention), error_type="JobAttentionError")  # fmt: skip
-        return BatchResult(job.id, "needs-attention", session_id=session.id, error=attention,
-                           seconds=time.monotonic() - started)  # fmt: skip
+        await journal.record(
+            job.id,
+            "needs-attention",
+            status="needs-attention",
+            error=str(attention),
+            error_type="JobAttentionError",
+        )
+        return BatchResult(
+            job.id,
+            "needs-attention",
+            session_id=session.id,
+            error=attention,
+            seconds=time.monotonic() - started,
+        )
     render_id, sources = await _render(ctx, job, session, row.render_id)
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
-    await journal.record(job.id, "done", {"path": str(final)}, status="done", phase="done",
-                         output=str(final), size=size, sha256=digest)  # fmt: skip
+    await journal.record(
+        job.id,
+        "done",
+        {"path": str(final)},
+        status="done",
+        phase="done",
+        output=str(final),
+        size=size,
+        sha256=digest,
+    )
     ctx.hook("done", job.id)
-    return BatchResult(job.id, "done", path=final, render_id=render_id, session_id=session.id,
-                       size=size, sha256=digest, seconds=time.monotonic() - started)  # fmt: skip
+    return BatchResult(
+        job.id,
+        "done",
+        path=final,
+        render_id=render_id,
+        session_id=session.id,
+        size=size,
+        sha256=digest,
+        seconds=time.monotonic() - started,
+    )
 
 
 async def _attempt(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
     try:
         return await _run_job(ctx, job, row, jobs)
     except _STOPPERS as exc:
-        await ctx.journal.record(job.id, "stopped", {"error": type(exc).__name__},
-                                 status="pending", **_error_fields(exc))  # fmt: skip
+        await ctx.journal.record(
+            job.id, "stopped", {"error": type(exc).__name__}, status="pending", **_error_fields(exc)
+        )
         raise _Stopped(exc) from None
     except NemoError as exc:
         row = await ctx.journal.row(job.id)
         fields = _error_fields(exc)
-        await ctx.journal.record(job.id, "failed", {"error": fields["error_type"]},
-                                 status="failed", **fields)  # fmt: skip
-        return BatchResult(job.id, "failed", render_id=row.render_id,
-                           session_id=row.session_id, error=exc)  # fmt: skip
+        await ctx.journal.record(
+            job.id, "failed", {"error": fields["error_type"]}, status="failed", **fields
+        )
+        return BatchResult(
+            job.id, "failed", render_id=row.render_id, session_id=row.session_id, error=exc
+        )
 
 
-def _from_row(job: BatchJob, row: JobRow, *, status: str | None = None,
-              error: NemoError | None = None) -> BatchResult:  # fmt: skip
-    return BatchResult(job.id, status or row.status,
-                       path=Path(row.output) if row.output else None, render_id=row.render_id,
-                       session_id=row.session_id, error=error or _stored_error(row),
-                       size=row.size, sha256=row.sha256, resumed=True)  # fmt: skip
+def _from_row(
+    job: BatchJob, row: JobRow, *, status: str | None = None, error: NemoError | None = None
+) -> BatchResult:
+    return BatchResult(
+        job.id,
+        status or row.status,
+        path=Path(row.output) if row.output else None,
+        render_id=row.render_id,
+        session_id=row.session_id,
+        error=error or _stored_error(row),
+        size=row.size,
+        sha256=row.sha256,
+        resumed=True,
+    )
 
 
 async def _settle(book: Journal, rows: Mapping[str, JobRow], verdicts: Mapping[str, str]) -> None:
@@ -556,9 +617,16 @@ async def _settle(book: Journal, rows: Mapping[str, JobRow], verdicts: Mapping[s
             raise ValidationError(f"Cannot settle job {job_id!r}: it is {state}.")
         if verdict not in ("sent", "unsent"):
             raise ValidationError(f"Settle job {job_id!r} as 'sent' or 'unsent', not {verdict!r}.")
-        await book.record(job_id, "settled", {"verdict": verdict}, status="pending",
-                          phase="sent" if verdict == "sent" else "uploaded", error=None,
-                          error_type=None, error_code=None)  # fmt: skip
+        await book.record(
+            job_id,
+            "settled",
+            {"verdict": verdict},
+            status="pending",
+            phase="sent" if verdict == "sent" else "uploaded",
+            error=None,
+            error_type=None,
+            error_code=None,
+        )
 
 
 def default_journal(manifest: str | os.PathLike[str] | None, shard: tuple[int, int]) -> Path:
@@ -580,11 +648,13 @@ async def prepare(
     if isinstance(jobs, Manifest):
         return jobs, None
     if isinstance(jobs, (str, os.PathLike)):
-        manifest = await asyncio.to_thread(load_manifest, jobs, out_dir=out_dir,
-                                           max_upload_bytes=max_upload_bytes)  # fmt: skip
+        manifest = await asyncio.to_thread(
+            load_manifest, jobs, out_dir=out_dir, max_upload_bytes=max_upload_bytes
+        )
         return manifest, os.fspath(jobs)
-    return await asyncio.to_thread(manifest_from_jobs, list(jobs), out_dir=out_dir or ".",
-                                   max_upload_bytes=max_upload_bytes), None  # fmt: skip
+    return await asyncio.to_thread(
+        manifest_from_jobs, list(jobs), out_dir=out_dir or ".", max_upload_bytes=max_upload_bytes
+    ), None
 
 
 async def run_batch(
@@ -609,16 +679,24 @@ async def run_batch(
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ValidationError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     shard = parse_shard(shard)
-    manifest, manifest_path = await prepare(jobs, out_dir=out_dir,
-                                            max_upload_bytes=client.config.max_upload_bytes)  # fmt: skip
+    manifest, manifest_path = await prepare(
+        jobs, out_dir=out_dir, max_upload_bytes=client.config.max_upload_bytes
+    )
     if out_dir is None:
         out_dir = Path(manifest_path).parent if manifest_path else Path(".")
     mine = shard_jobs(manifest.jobs, shard)
     path = Path(journal) if journal is not None else default_journal(manifest_path, shard)
-    book = await Journal.open(path, manifest.digest, [j.id for j in mine],
-                              shard=f"{shard[0]}/{shard[1]}")  # fmt: skip
-    ctx = _Context(client, book, Path(out_dir), one_session,
-                   on_event or (lambda kind, data: None), _kill_hook())  # fmt: skip
+    book = await Journal.open(
+        path, manifest.digest, [j.id for j in mine], shard=f"{shard[0]}/{shard[1]}"
+    )
+    ctx = _Context(
+        client,
+        book,
+        Path(out_dir),
+        one_session,
+        on_event or (lambda kind, data: None),
+        _kill_hook(),
+    )
     try:
         rows = {r.job_id: r for r in await book.rows()}
         if settle:
@@ -628,8 +706,9 @@ async def run_batch(
         earlier: list[BatchResult] = []
         for job in mine:
             row = rows[job.id]
-            if row.status in ("done", "needs-attention") or (row.status == "failed"
-                                                              and not retry_failed):  # fmt: skip
+            if row.status in ("done", "needs-attention") or (
+                row.status == "failed" and not retry_failed
+            ):
                 earlier.append(_from_row(job, row))
                 continue
             if row.status == "failed":
@@ -638,8 +717,15 @@ async def run_batch(
                     retry["render_id"] = None
                 await book.record(job.id, "retry", {"after": row.error_type}, **retry)
             todo.append(job)
-        await _event(ctx, "batch", total=len(mine), todo=len(todo), journal=str(path),
-                     manifest=manifest_path, shard=f"{shard[0]}/{shard[1]}")  # fmt: skip
+        await _event(
+            ctx,
+            "batch",
+            total=len(mine),
+            todo=len(todo),
+            journal=str(path),
+            manifest=manifest_path,
+            shard=f"{shard[0]}/{shard[1]}",
+        )
         for result in earlier:
             yield result
         if any(rows[j.id].status == "failed" for j in todo):  # retried: read what changed
@@ -650,8 +736,13 @@ async def run_batch(
         await book.close()
 
 
-async def _work(ctx: _Context, todo: list[BatchJob], rows: Mapping[str, JobRow],
-                mine: list[BatchJob], concurrency: int) -> AsyncIterator[BatchResult]:  # fmt: skip
+async def _work(
+    ctx: _Context,
+    todo: list[BatchJob],
+    rows: Mapping[str, JobRow],
+    mine: list[BatchJob],
+    concurrency: int,
+) -> AsyncIterator[BatchResult]:
     queue: asyncio.Queue[BatchResult | Exception] = asyncio.Queue()
     pending = list(reversed(todo))
 
@@ -669,8 +760,15 @@ async def _work(ctx: _Context, todo: list[BatchJob], rows: Mapping[str, JobRow],
                 except _Stopped as stop:
                     ctx.stop = ctx.stop or stop.error
                     row = await ctx.journal.row(job.id)
-                    await queue.put(BatchResult(job.id, "pending", session_id=row.session_id,
-                                                render_id=row.render_id, error=stop.error))  # fmt: skip
+                    await queue.put(
+                        BatchResult(
+                            job.id,
+                            "pending",
+                            session_id=row.session_id,
+                            render_id=row.render_id,
+                            error=stop.error,
+                        )
+                    )
         except Exception as exc:  # a bug or a broken journal: end the batch with it
             await queue.put(exc)
 

@@ -112,8 +112,9 @@ def _option(value: Any, n: int) -> Option:
     return Option(label, label)
 
 
-def question_of(args: Mapping[str, Any], call_id: str | None = None,
-                event_id: str | None = None) -> QuestionEvent:  # fmt: skip
+def question_of(
+    args: Mapping[str, Any], call_id: str | None = None, event_id: str | None = None
+) -> QuestionEvent:
     """The :class:`QuestionEvent` an ``ask_question`` call's ``args`` stand for (read liberally:
     a missing id becomes the 1-based number, a bare string option is its own id and label)."""
     items = args.get("questions")
@@ -124,11 +125,17 @@ def question_of(args: Mapping[str, Any], call_id: str | None = None,
         if not isinstance(item, Mapping):
             item = {"prompt": item}
         options = item.get("options")
-        picks = tuple(_option(o, k) for k, o in enumerate(options, 1)) if isinstance(
-            options, list) else ()  # fmt: skip
+        picks = (
+            tuple(_option(o, k) for k, o in enumerate(options, 1))
+            if isinstance(options, list)
+            else ()
+        )
         prompt = _text(item.get("prompt"), _text(item.get("question"), _text(item.get("text"), "")))
-        questions.append(Question(_text(item.get("id"), str(n)), prompt, picks,
-                                  item.get("allow_multiple") is True))  # fmt: skip
+        questions.append(
+            Question(
+                _text(item.get("id"), str(n)), prompt, picks, item.get("allow_multiple") is True
+            )
+        )
     return QuestionEvent(_text(args.get("title"), ""), tuple(questions), call_id, event_id, args)
 
 
@@ -180,8 +187,11 @@ def answer_text(question: QuestionEvent, choices: Any = None) -> str:
     if unknown:
         ids = ", ".join(repr(q.id) for q in question.questions)
         raise ValidationError(f"No question {unknown[0]!r} was asked; the questions are {ids}.")
-    picked = {by_key[key].id: _picks(by_key[key], value) for key, value in choices.items()
-              if value is not None and value != []}  # fmt: skip
+    picked = {
+        by_key[key].id: _picks(by_key[key], value)
+        for key, value in choices.items()
+        if value is not None and value != []
+    }
     lines = [
         f"{n}. {q.prompt}: {', '.join(o.label for o in picked[q.id])}"
         for n, q in enumerate(question.questions, 1)

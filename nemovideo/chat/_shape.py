@@ -99,8 +99,14 @@ class Shaper:
             self._shape(item, out)
         return out
 
-    def _frame(self, events: list[ChatEvent], data: str, stray: tuple[str, ...],
-               event_id: str | None, out: list[ChatEvent]) -> list[ChatEvent]:  # fmt: skip
+    def _frame(
+        self,
+        events: list[ChatEvent],
+        data: str,
+        stray: tuple[str, ...],
+        event_id: str | None,
+        out: list[ChatEvent],
+    ) -> list[ChatEvent]:
         first = events[0]
         if isinstance(first, ErrorEvent) and first.fatal and isinstance(first.raw, str):
             self._broken, self._broken_id = [data, *stray], event_id
@@ -121,8 +127,9 @@ class Shaper:
         text = "\n".join(self._broken)
         self._broken = None
         out: list[ChatEvent] = []
-        self._shape(ErrorEvent(broken_error_message(text), None, self._broken_id, text,
-                               fatal=True), out)  # fmt: skip
+        self._shape(
+            ErrorEvent(broken_error_message(text), None, self._broken_id, text, fatal=True), out
+        )
         return out
 
     def _shape(self, event: ChatEvent, out: list[ChatEvent]) -> None:

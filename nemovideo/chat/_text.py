@@ -3,11 +3,11 @@
 ADK aggregates a model turn (docs/protocol.md, "Chat"): it streams the words as ``partial``
 deltas, then sends one final event carrying the turn's whole text, which repeats the deltas or
 extends them (``"Hello "`` then ``"Hello gzip world."``). So the final text of a turn *replaces*
-that turn's deltas. Deltas survive only where no final text follows: a cut stream, or a turn whose
-final event holds only a function call (``end_turn``); a custom agent's deltas that no final event
-follows stay too. The parts (each final text; each turn's surviving deltas, joined) are stripped,
-blank ones left out, and joined by newlines; a trailing "I encountered a temporary issue" after
-other text is dropped::
+that turn's deltas when it repeats them. Deltas survive where no final text follows (a cut stream,
+or a turn whose final event holds only a function call: ``end_turn``), and where the final text
+does not repeat them: a custom agent's deltas that no final event repeats are its own words.
+The parts (final texts; surviving deltas, joined) are stripped, blank ones left out, and joined
+by newlines; a trailing "I encountered a temporary issue" after other text is dropped::
 
     t = Transcript()
     for event in events:          # TextEvents
@@ -26,6 +26,35 @@ from nemovideo.chat._events import TextEvent
 __all__ = ["Transcript"]
 
 _TEMPORARY_ISSUE = "i encountered a temporary issue"
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split())
+
+
+def _repeated_run(deltas: list[str], final: str) -> tuple[int, int] | None:
+    """``(i, j)`` when ``deltas[i:j]`` are what ``final`` repeats, white space aside: a run that
+    spells it (earliest first), else a run ending the pending deltas that spells its start (ADK's
+    final may extend its deltas: ``"Hello "`` then ``"Hello gzip world."``); ``None`` when the
+    final repeats none of them (a custom agent's own partial words, which stay)."""
+    whole = _bare(final)
+    if not whole:
+        return None
+    bare = [_bare(d) for d in deltas]
+    if "".join(bare) == whole:
+        return 0, len(deltas)
+    for i in range(len(bare)):
+        spelled = ""
+        for j in range(i, len(bare)):
+            spelled += bare[j]
+            if spelled == whole:
+                return i, j + 1
+            if not whole.startswith(spelled):
+                break
+        else:
+            if spelled:  # the run reached the last delta and the final goes on: an extension
+                return i, len(bare)
+    return None
 
 
 def _temporary_issue(text: str) -> bool:
@@ -48,7 +77,8 @@ class Transcript:
         self._done = ""  # the settled parts, stripped, joined by "\n"
         self._last: str | None = None  # the latest part, stripped, not blank
         self._deltas: list[str] = []
-        self._kept: object = None  # the frame whose final text would replace ``_last``
+        self._kept = False  # ``_last`` is deltas a turn's end closed: a final text may replace them
+        self._frame: object = None  # the ``raw`` of the event that closed them
         self._cut = -1  # where ``_done`` ends without what a read appended provisionally
         self._text: str | None = ""
 
@@ -56,31 +86,49 @@ class Transcript:
         if event.partial:
             self._change()
             self._deltas.append(event.text)
-            self._kept = None
+            self._kept = False
             return
-        text = event.text.strip()
-        if not text:
+        text = event.text
+        if not text.strip():
             return
         self._change()
-        if self._kept is not None and self._kept is event.raw:
-            self._last = None  # the call came first in this very frame: the turn's text
-        self._kept = None
-        self._deltas.clear()  # the turn's final text replaces its partial chunks
+        last = self._last
+        if (
+            self._kept
+            and last is not None
+            and (
+                (self._frame is event.raw and event.raw is not None)
+                or _repeated_run([last], text) is not None
+            )
+        ):
+            # the deltas a call or a tool's answer closed, which this final text repeats: ADK
+            # 1.x sends the model turn's aggregated text after the tool ran
+            self._last = None
+        self._kept = False
+        deltas = self._deltas
+        if deltas:
+            run = _repeated_run(deltas, text)
+            if run is None:  # a custom agent's own words, which no final repeats: they stay
+                self._part("".join(deltas))
+                deltas.clear()
+            else:
+                i, j = run
+                if i:
+                    self._part("".join(deltas[:i]))
+                del deltas[:j]
         self._part(text)
 
     def end_turn(self, frame: object = None) -> None:
         """A final event without text (a function call, a function response) ended the turn:
-        its deltas are the turn's only text and stay. ``frame`` is that event's ``raw``: should
-        the same frame carry a final text after the call, the text replaces them after all."""
+        its deltas are the turn's only text and stay, unless a final text replaces them after all:
+        one in the same frame (``frame``, that event's ``raw``) after the call, or a later one
+        that repeats them (ADK 1.x sends a turn's aggregated text after its tool ran)."""
         if not self._deltas:
             return
         self._change()
-        text = "".join(self._deltas).strip()
+        self._kept = self._part("".join(self._deltas))  # a blank run is no part to replace
         self._deltas.clear()
-        self._kept = None
-        if text:
-            self._part(text)
-            self._kept = frame
+        self._frame = frame
 
     @property
     def text(self) -> str:
@@ -99,7 +147,7 @@ class Transcript:
                     self._cut = len(self._done)
                     self._append(tail)
             elif last is not None and not drop:
-                if self._kept is None:  # nothing can take it back: settled
+                if not self._kept:  # nothing can take it back: settled
                     self._last = None
                 else:
                     self._cut = len(self._done)
@@ -112,10 +160,14 @@ class Transcript:
         if self._cut >= 0:  # a read appended what was not settled: take it back out
             self._done, self._cut = self._done[: self._cut], -1
 
-    def _part(self, text: str) -> None:
+    def _part(self, text: str) -> bool:
+        text = text.strip()
+        if not text:
+            return False
         if self._last is not None:
             self._append(self._last)
         self._last = text
+        return True
 
     def _append(self, text: str) -> None:
         done, self._done = self._done, ""  # one reference left: += grows the str in place

@@ -79,12 +79,23 @@ def _common_options(*, top: bool) -> _Parser:
     """
     unset: Any = argparse.SUPPRESS
     common = _Parser(add_help=False)
-    common.add_argument("--json", action="store_true", default=False if top else unset,
-                        help="print one JSON object (for scripts)")  # fmt: skip
-    common.add_argument("--api-url", default=None if top else unset,
-                        help="API base URL (default: NEMO_API_URL or the real API)")  # fmt: skip
-    common.add_argument("--config-dir", type=Path, default=None if top else unset,
-                        help="where the client id and token live")  # fmt: skip
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=False if top else unset,
+        help="print one JSON object (for scripts)",
+    )
+    common.add_argument(
+        "--api-url",
+        default=None if top else unset,
+        help="API base URL (default: NEMO_API_URL or the real API)",
+    )
+    common.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None if top else unset,
+        help="where the client id and token live",
+    )
     return common
 
 
@@ -184,8 +195,13 @@ def _parser() -> _Parser:
 
     chat = _add(sub, "chat", [common, on_session, polling])
     chat.add_argument("-m", "--message", help="send one message and exit (no prompt)")
-    chat.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
-                      help="the directory exports are downloaded into (default .)")  # fmt: skip
+    chat.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the directory exports are downloaded into (default .)",
+    )
 
     upload = _add(sub, "upload", [common, on_session])
     upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
@@ -205,8 +221,13 @@ def _parser() -> _Parser:
         choices=QUALITIES,
         help="render quality (default high)",
     )
-    export.add_argument("--resolution", default=None, type=str.lower, choices=RESOLUTIONS,
-                        help="short side of the frame (default: the draft's size)")  # fmt: skip
+    export.add_argument(
+        "--resolution",
+        default=None,
+        type=str.lower,
+        choices=RESOLUTIONS,
+        help="short side of the frame (default: the draft's size)",
+    )
     export.add_argument(
         "--job",
         metavar="JOB_ID",
@@ -242,8 +263,11 @@ def _serve_emulator(words: list[str]) -> int:
     options = parser.parse_args(words)
     for flag, port in (("--port", options.port), ("--cdn-port", options.cdn_port)):
         if not 0 <= port <= 65535:
-            print(f"error: {flag} {port}: a port is a number from 0 to 65535 (0: any free one)",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"error: {flag} {port}: a port is a number from 0 to 65535 (0: any free one)",
+                file=sys.stderr,
+                flush=True,
+            )
             return EXIT_USAGE
     try:
         return run_emulator(options)
@@ -253,8 +277,11 @@ def _serve_emulator(words: list[str]) -> int:
             reason = (
                 "the port is already in use (choose another with --port, or 0 for any free one)"
             )
-        print(f"error: cannot serve the emulator on {options.host}:{options.port}: {reason}",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"error: cannot serve the emulator on {options.host}:{options.port}: {reason}",
+            file=sys.stderr,
+            flush=True,
+        )
         return EXIT_USAGE
 
 
@@ -269,8 +296,9 @@ def _serve_mcp(args: argparse.Namespace, words: list[str]) -> int:
         return EXIT_FAILURE
     from nemovideo.mcp import add_arguments, run
 
-    parser = _Parser(prog="nemovideo mcp", description=_COMMANDS["mcp"][1],
-                     parents=[_common_options(top=False)])  # fmt: skip
+    parser = _Parser(
+        prog="nemovideo mcp", description=_COMMANDS["mcp"][1], parents=[_common_options(top=False)]
+    )
     add_arguments(parser)
     options = parser.parse_args(words)
     client: dict[str, Any] = {}

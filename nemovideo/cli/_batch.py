@@ -56,27 +56,52 @@ EXIT_HELP = (
 
 def add_batch_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Register ``batch`` on the command line's subparsers."""
-    parser = sub.add_parser("batch", parents=parents, help=HELP[0], description=HELP[1],
-                            epilog=EXIT_HELP)  # fmt: skip
+    parser = sub.add_parser(
+        "batch", parents=parents, help=HELP[0], description=HELP[1], epilog=EXIT_HELP
+    )
     parser.add_argument("manifest", nargs="?", type=Path, help="jobs.jsonl or jobs.csv")
-    parser.add_argument("--journal", type=Path, metavar="PATH",
-                        help="the journal (default: <manifest>.journal.db beside it)")  # fmt: skip
-    parser.add_argument("--concurrency", type=_positive, default=4, metavar="N",
-                        help="jobs at a time (default 4)")  # fmt: skip
-    parser.add_argument("--out-dir", type=Path, metavar="DIR",
-                        help="where videos go when a job has no 'out' (default: the manifest's "
-                             "directory)")  # fmt: skip
-    parser.add_argument("--one-session", action="store_true",
-                        help="one session: every file uploaded once, each instruction in turn, "
-                             "each its own render")  # fmt: skip
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="the journal (default: <manifest>.journal.db beside it)",
+    )
+    parser.add_argument(
+        "--concurrency", type=_positive, default=4, metavar="N", help="jobs at a time (default 4)"
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        metavar="DIR",
+        help="where videos go when a job has no 'out' (default: the manifest's directory)",
+    )
+    parser.add_argument(
+        "--one-session",
+        action="store_true",
+        help="one session: every file uploaded once, each instruction in turn, each its own render",
+    )
     parser.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
-    parser.add_argument("--shard", metavar="I/N", default="1/1",
-                        help="run only the I-th of N deterministic shards (e.g. 2/4)")  # fmt: skip
-    parser.add_argument("--settle", action="append", default=[], metavar="JOB=sent|unsent",
-                        help="after looking at a needs-attention job's session: 'sent' goes on "
-                             "to the render, 'unsent' sends the message (repeatable)")  # fmt: skip
-    parser.add_argument("--report", nargs="+", type=Path, metavar="JOURNAL",
-                        help="print the merged table of these journals and exit")  # fmt: skip
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        default="1/1",
+        help="run only the I-th of N deterministic shards (e.g. 2/4)",
+    )
+    parser.add_argument(
+        "--settle",
+        action="append",
+        default=[],
+        metavar="JOB=sent|unsent",
+        help="after looking at a needs-attention job's session: 'sent' goes on "
+        "to the render, 'unsent' sends the message (repeatable)",
+    )
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        type=Path,
+        metavar="JOURNAL",
+        help="print the merged table of these journals and exit",
+    )
 
 
 def _positive(text: str) -> int:
@@ -154,8 +179,10 @@ class _Progress:
         if self.finished_here and left > 0:
             per_job = (time.monotonic() - self.started) / self.finished_here
             eta = f", ETA {_duration(per_job * left)}"
-        return (f"[{finished}/{self.total}] {self.counts['done']} done, {len(self.running)} "
-                f"running, {self.counts['failed']} failed{eta}")  # fmt: skip
+        return (
+            f"[{finished}/{self.total}] {self.counts['done']} done, {len(self.running)} "
+            f"running, {self.counts['failed']} failed{eta}"
+        )
 
     def _draw(self) -> None:
         if not self.tty or not self.total:
@@ -229,10 +256,16 @@ async def run_batch_command(args: argparse.Namespace) -> int:
     results: list[BatchResult] = []
     async with make_client(args) as client:
         async for result in client.batch(
-            args.manifest, journal=args.journal, concurrency=args.concurrency,
-            out_dir=args.out_dir, one_session=args.one_session,
-            retry_failed=args.retry_failed, shard=shard, settle=settle, on_event=progress.event,
-        ):  # fmt: skip
+            args.manifest,
+            journal=args.journal,
+            concurrency=args.concurrency,
+            out_dir=args.out_dir,
+            one_session=args.one_session,
+            retry_failed=args.retry_failed,
+            shard=shard,
+            settle=settle,
+            on_event=progress.event,
+        ):
             results.append(result)
             progress.result(result)
     return _finish(args, progress, results)
@@ -249,18 +282,37 @@ def _finish(args: argparse.Namespace, progress: _Progress, results: list[BatchRe
     retry = _retry_command(args) if counts["failed"] else None
     registration = getattr(stop, "registration_url", None)
     if progress.json:
-        _line({"event": "summary", "counts": counts, "total": len(results),
-               "journal": progress.journal, "exit_code": code, "retry_command": retry,
-               "stopped": None if stop is None else
-               {"type": type(stop).__name__, "message": str(stop),
-                "registration_url": registration, "jobs_left": counts["pending"]}})  # fmt: skip
+        _line(
+            {
+                "event": "summary",
+                "counts": counts,
+                "total": len(results),
+                "journal": progress.journal,
+                "exit_code": code,
+                "retry_command": retry,
+                "stopped": None
+                if stop is None
+                else {
+                    "type": type(stop).__name__,
+                    "message": str(stop),
+                    "registration_url": registration,
+                    "jobs_left": counts["pending"],
+                },
+            }
+        )
         return code
     progress.erase()
     if results:
-        print("\n" + _table([("job", "status", "output / reason"),
-                             *(_result_row(r) for r in results)]), flush=True)  # fmt: skip
-    print(f"\n{counts['done']} done, {counts['failed']} failed, {counts['needs-attention']} "
-          f"need attention, {counts['pending']} left. Journal: {progress.journal}", flush=True)  # fmt: skip
+        print(
+            "\n"
+            + _table([("job", "status", "output / reason"), *(_result_row(r) for r in results)]),
+            flush=True,
+        )
+    print(
+        f"\n{counts['done']} done, {counts['failed']} failed, {counts['needs-attention']} "
+        f"need attention, {counts['pending']} left. Journal: {progress.journal}",
+        flush=True,
+    )
     if stop is not None:
         why = safe(stop).splitlines()[0]
         print(f"Stopped starting new jobs: {why}", flush=True)
@@ -270,9 +322,12 @@ def _finish(args: argparse.Namespace, progress: _Progress, results: list[BatchRe
     if retry:
         print(f"Retry the failed jobs: {retry}", flush=True)
     if counts["needs-attention"]:
-        print("Jobs that need attention were not sent twice. Look at their session, then "
-              "settle each: --settle JOB=sent (it took effect) or --settle JOB=unsent "
-              "(see docs/batch.md).", flush=True)  # fmt: skip
+        print(
+            "Jobs that need attention were not sent twice. Look at their session, then "
+            "settle each: --settle JOB=sent (it took effect) or --settle JOB=unsent "
+            "(see docs/batch.md).",
+            flush=True,
+        )
     return code
 
 

@@ -51,22 +51,37 @@ async def run(args: argparse.Namespace) -> int:
     async with make_client(args) as client:
         if args.command == "credits":
             bal = await client.credits()
-            emit(args, f"credits: {bal.available} available, {bal.frozen} frozen, {bal.total} total",
-                 attrs.asdict(bal))  # fmt: skip
+            emit(
+                args,
+                f"credits: {bal.available} available, {bal.frozen} frozen, {bal.total} total",
+                attrs.asdict(bal),
+            )
         elif args.command == "state":
             session, state, new = await on_session(client, args, lambda s: s.state())
             uploads = media_line(state)
-            emit(args, "\n".join(filter(None, [f"session {session.id}", state.draft.summary(),
-                                                uploads])),
-                 {"session_id": session.id, "new_session": new, "summary": state.draft.summary(),
-                  "media": [m.filename for m in state.video_infos],
-                  "draft": state.draft.to_json()})  # fmt: skip
+            emit(
+                args,
+                "\n".join(filter(None, [f"session {session.id}", state.draft.summary(), uploads])),
+                {
+                    "session_id": session.id,
+                    "new_session": new,
+                    "summary": state.draft.summary(),
+                    "media": [m.filename for m in state.video_infos],
+                    "draft": state.draft.to_json(),
+                },
+            )
         elif args.command == "upload":
             session, media, new = await on_session(client, args, lambda s: _upload(args, s))
             lines = [f"uploaded {m.name} ({m.media_id})" for m in media]
-            emit(args, "\n".join([f"session {session.id}", *lines]),
-                 {"session_id": session.id, "new_session": new,
-                  "media": [media_json(m) for m in media]})  # fmt: skip
+            emit(
+                args,
+                "\n".join([f"session {session.id}", *lines]),
+                {
+                    "session_id": session.id,
+                    "new_session": new,
+                    "media": [media_json(m) for m in media],
+                },
+            )
         elif args.command == "export":
             if getattr(args, "job", None):
                 job = await client.renderer.resume(args.job)
@@ -78,8 +93,17 @@ async def run(args: argparse.Namespace) -> int:
                     client, args, lambda s: export_to(args, s, args.out)
                 )
                 session_id = session.id
-            emit(args, f"saved {path}", {"session_id": session_id, "new_session": new,
-                                         "path": str(path), "job_id": job_id, "url": url})  # fmt: skip
+            emit(
+                args,
+                f"saved {path}",
+                {
+                    "session_id": session_id,
+                    "new_session": new,
+                    "path": str(path),
+                    "job_id": job_id,
+                    "url": url,
+                },
+            )
     return EXIT_OK
 
 
@@ -95,9 +119,11 @@ def resume_command(args: argparse.Namespace, job_id: str) -> str:
     """The command that picks up render ``job_id`` where this one left it: the same ``--out``
     (so the video lands where this command would have put it), API and config dir."""
     words = ["nemovideo", "export", "--job", job_id]
-    for flag, value in (("--out", getattr(args, "out", None)),
-                        ("--api-url", getattr(args, "api_url", None)),
-                        ("--config-dir", getattr(args, "config_dir", None))):  # fmt: skip
+    for flag, value in (
+        ("--out", getattr(args, "out", None)),
+        ("--api-url", getattr(args, "api_url", None)),
+        ("--config-dir", getattr(args, "config_dir", None)),
+    ):
         if value is not None and not (flag == "--out" and str(value) == "."):
             words += [flag, str(value)]
     if getattr(args, "force", False):
@@ -114,9 +140,11 @@ async def export_to(
     so an interrupted command can say how to resume it. Returns the saved path, the server's
     video URL and the render job id.
     """
-    job = await session.export(format=getattr(args, "format", "mp4"),
-                               quality=getattr(args, "quality", "high"),
-                               resolution=getattr(args, "resolution", None))  # fmt: skip
+    job = await session.export(
+        format=getattr(args, "format", "mp4"),
+        quality=getattr(args, "quality", "high"),
+        resolution=getattr(args, "resolution", None),
+    )
     args.submitted_job = job.id
     note(args, f"Rendering job {job.id} (if interrupted: {resume_command(args, job.id)})")
     return await _wait_and_download(args, job, out)

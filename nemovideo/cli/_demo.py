@@ -51,8 +51,12 @@ async def _demo_client(args: argparse.Namespace, say: object) -> AsyncIterator[N
 
 def _offline_settings(url: str, config_dir: Path) -> dict[str, object]:
     """The emulator renders in seconds: poll it every quarter second from the start."""
-    return {"base_url": url, "config_dir": config_dir, "poll_interval": 0.25,
-            "poll_initial_interval": 0.25}  # fmt: skip
+    return {
+        "base_url": url,
+        "config_dir": config_dir,
+        "poll_interval": 0.25,
+        "poll_initial_interval": 0.25,
+    }
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -96,6 +100,14 @@ async def run_demo(args: argparse.Namespace) -> int:
         path = await job.download(target)
         size = path.stat().st_size
         say(f"Video ready! Saved {path.resolve()} ({size / 1e6:.1f} MB)")
-        emit(args, "Demo finished.", {"session_id": session.id, "path": str(path.resolve()),
-                                      "bytes": size, "summary": reply.draft.summary()})  # fmt: skip
+        emit(
+            args,
+            "Demo finished.",
+            {
+                "session_id": session.id,
+                "path": str(path.resolve()),
+                "bytes": size,
+                "summary": reply.draft.summary(),
+            },
+        )
     return EXIT_OK

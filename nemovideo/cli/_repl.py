@@ -136,8 +136,14 @@ class _Slots:
 
 
 class _Repl:
-    def __init__(self, args: argparse.Namespace, client: NemoClient, assistant: Assistant,
-                 bar: Bar, slots: _Slots) -> None:  # fmt: skip
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        client: NemoClient,
+        assistant: Assistant,
+        bar: Bar,
+        slots: _Slots,
+    ) -> None:
         self.args, self.client, self.assistant, self.bar = args, client, assistant, bar
         self.interactive = sys.stdin.isatty() and not args.json
         self._task: asyncio.Future[Any] | None = None
@@ -381,9 +387,13 @@ async def run_chat(args: argparse.Namespace) -> int:
             if slots.printer is not None:
                 slots.printer.feed(chunk)
 
-        options: dict[str, Any] = {"session": session, "download_dir": args.out,
-                                   "on_notice": notice, "on_progress": bar,
-                                   "on_stage": bar.stage}  # fmt: skip
+        options: dict[str, Any] = {
+            "session": session,
+            "download_dir": args.out,
+            "on_notice": notice,
+            "on_progress": bar,
+            "on_stage": bar.stage,
+        }
         try:
             assistant = client.assistant(**options, on_text=on_text)
         except TypeError:  # an Assistant that does not stream text

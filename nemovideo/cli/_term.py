@@ -27,8 +27,17 @@ from typing import Any, TextIO
 
 from nemovideo._util.text import printable
 
-__all__ = ["Bar", "Spinner", "emit", "json_line", "note", "on_terminal", "safe", "setup_streams",
-           "show"]  # fmt: skip
+__all__ = [
+    "Bar",
+    "Spinner",
+    "emit",
+    "json_line",
+    "note",
+    "on_terminal",
+    "safe",
+    "setup_streams",
+    "show",
+]
 
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 
@@ -143,12 +152,25 @@ class Bar:
                 self._enabled = False
                 return
             if self._unit == "%":
-                self._bar = tqdm(total=total, desc=self._desc, file=sys.stderr, leave=False,
-                                 mininterval=0, miniters=1,
-                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")  # fmt: skip
+                self._bar = tqdm(
+                    total=total,
+                    desc=self._desc,
+                    file=sys.stderr,
+                    leave=False,
+                    mininterval=0,
+                    miniters=1,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
+                )
             else:
-                self._bar = tqdm(total=total, desc=self._desc, unit=self._unit, unit_scale=True,
-                                 unit_divisor=1024, file=sys.stderr, leave=False)  # fmt: skip
+                self._bar = tqdm(
+                    total=total,
+                    desc=self._desc,
+                    unit=self._unit,
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    file=sys.stderr,
+                    leave=False,
+                )
         self._bar.total = total
         self._bar.update(done - self._bar.n)
         if total and done >= total:
@@ -176,8 +198,14 @@ class Spinner:
 
     FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, args: argparse.Namespace, bar: Bar | None = None, *, label: str = "working",
-                 interval: float = 0.1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        bar: Bar | None = None,
+        *,
+        label: str = "working",
+        interval: float = 0.1,
+    ) -> None:
         self._enabled = on_terminal(args)
         self._bar, self._label, self._interval = bar, label, interval
         self._task: asyncio.Task[None] | None = None

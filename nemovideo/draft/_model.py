@@ -20,9 +20,12 @@ __all__ = ["Draft", "Segment", "Track", "TrackType"]
 
 
 _TEXT_LABELS = {
-    "": "Title", "title": "Title", "titles": "Title", "heading": "Title",
+    "": "Title",
+    "title": "Title",
+    "titles": "Title",
+    "heading": "Title",
     **dict.fromkeys(("subtitle", "subtitles", "caption", "captions"), "Subtitle"),
-}  # fmt: skip
+}
 
 
 @attrs.frozen(repr=False)

@@ -210,10 +210,21 @@ class SegmentFields(NamedTuple):
 
 
 _GROUPS: tuple[tuple[tuple[str, ...], Callable[[object], Any]], ...] = (
-    (SEGMENT_ID, string), (START_MS, ms), (START_S, seconds_to_ms), (DUR_MS, ms),
-    (DUR_S, seconds_to_ms), (END_MS, ms), (END_S, seconds_to_ms), (NAME, string), (SRC, string),
-    (MEDIA_ID, string), (VOLUME, volume), (TEXT, nonempty_text), (ROLE, string), (KIND, string),
-)  # fmt: skip
+    (SEGMENT_ID, string),
+    (START_MS, ms),
+    (START_S, seconds_to_ms),
+    (DUR_MS, ms),
+    (DUR_S, seconds_to_ms),
+    (END_MS, ms),
+    (END_S, seconds_to_ms),
+    (NAME, string),
+    (SRC, string),
+    (MEDIA_ID, string),
+    (VOLUME, volume),
+    (TEXT, nonempty_text),
+    (ROLE, string),
+    (KIND, string),
+)
 Entry = tuple[int, int, Callable[[object], Any]]
 _KEYS: dict[object, tuple[Entry, ...]] = {}
 for _slot, (_keys, _read) in enumerate(_GROUPS):

@@ -31,15 +31,27 @@ EXTRA_HINT = "nemovideo mcp needs the MCP extra: pip install -e '.[mcp]' (from a
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``nemovideo mcp``'s own options."""
-    parser.add_argument("--root", type=Path, default=None, metavar="DIR",
-                        help="the only folder upload and export may read and write "
-                             "(default: the current directory)")  # fmt: skip
-    parser.add_argument("--http", action="store_true",
-                        help="serve streamable HTTP on 127.0.0.1 instead of stdio")  # fmt: skip
-    parser.add_argument("--port", type=int, default=8931,
-                        help="the HTTP port (default 8931; 0: any free one)")  # fmt: skip
-    parser.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
-                        help="the longest a chat, upload or export call may take (default 900)")  # fmt: skip
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the only folder upload and export may read and write "
+        "(default: the current directory)",
+    )
+    parser.add_argument(
+        "--http", action="store_true", help="serve streamable HTTP on 127.0.0.1 instead of stdio"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8931, help="the HTTP port (default 8931; 0: any free one)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="the longest a chat, upload or export call may take (default 900)",
+    )
 
 
 async def serve(
@@ -78,8 +90,9 @@ async def _serve_http(server: Any, port: int) -> None:
     bound = sock.getsockname()[1]
     app = server.streamable_http_app(host="127.0.0.1")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    print(f"nemovideo mcp: serving MCP at http://127.0.0.1:{bound}/mcp", file=sys.stderr,
-          flush=True)  # fmt: skip
+    print(
+        f"nemovideo mcp: serving MCP at http://127.0.0.1:{bound}/mcp", file=sys.stderr, flush=True
+    )
     try:
         await uvicorn.Server(config).serve(sockets=[sock])
     finally:
@@ -100,6 +113,13 @@ def run(options: argparse.Namespace, client_options: dict[str, Any]) -> int:
         return 2
     logging.getLogger("nemovideo").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(client_options, root=root, http=options.http, port=options.port,
-                          timeout=options.timeout))  # fmt: skip
+        asyncio.run(
+            serve(
+                client_options,
+                root=root,
+                http=options.http,
+                port=options.port,
+                timeout=options.timeout,
+            )
+        )
     return 0

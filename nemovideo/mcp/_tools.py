@@ -437,8 +437,12 @@ class Toolbox:
             holder.append(session)
 
             def send(progress: _Progress) -> Coroutine[Any, Any, nemovideo.ChatReply]:
-                return session.send(message, on_waiting=progress.waiting, on_text=progress.text,
-                                    timeout=self.bounds.long)  # fmt: skip
+                return session.send(
+                    message,
+                    on_waiting=progress.waiting,
+                    on_text=progress.text,
+                    timeout=self.bounds.long,
+                )
 
             return await self._chat_send(ctx, session, "say\x00" + message, send, new)
 
@@ -485,8 +489,13 @@ class Toolbox:
                     picks = {n: pick for n, pick in enumerate(choices, 1)}
 
             def send(progress: _Progress) -> Coroutine[Any, Any, nemovideo.ChatReply]:
-                return session.answer(question, picks, on_waiting=progress.waiting,
-                                      on_text=progress.text, timeout=self.bounds.long)  # fmt: skip
+                return session.answer(
+                    question,
+                    picks,
+                    on_waiting=progress.waiting,
+                    on_text=progress.text,
+                    timeout=self.bounds.long,
+                )
 
             asked = f"{question.call_id}\x00{question}"  # a later question is another answer
             key = f"answer\x00{asked}\x00" + json.dumps(choices, sort_keys=True, default=str)
@@ -528,8 +537,11 @@ class Toolbox:
             extra: list[ContentBlock] = []
             if picture:
                 svg = draft.to_svg().encode()
-                extra.append(ImageContent(type="image", data=base64.b64encode(svg).decode(),
-                                          mime_type="image/svg+xml"))  # fmt: skip
+                extra.append(
+                    ImageContent(
+                        type="image", data=base64.b64encode(svg).decode(), mime_type="image/svg+xml"
+                    )
+                )
             data = {
                 "session_id": session.id,
                 "summary": summary,
@@ -673,6 +685,11 @@ def build_server(toolbox: Toolbox) -> MCPServer:
         (toolbox.export, "Render and save the video", spends),
         (toolbox.credits, "Show the credit balance", read_only),
     ):
-        server.add_tool(tool, name=tool.__name__, title=title, annotations=hints,
-                        description=inspect.cleandoc(tool.__doc__ or ""))  # fmt: skip
+        server.add_tool(
+            tool,
+            name=tool.__name__,
+            title=title,
+            annotations=hints,
+            description=inspect.cleandoc(tool.__doc__ or ""),
+        )
     return server

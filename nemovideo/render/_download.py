@@ -52,8 +52,14 @@ _FILE_MODE = 0o644
 _HEAD = 16
 _MAX_ERROR_BODY = 64 * 1024
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot", b"styp")
-_TEXT_TYPES = ("text/", "application/json", "application/problem", "application/xml",
-               "application/xhtml", "application/javascript")  # fmt: skip
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/problem",
+    "application/xml",
+    "application/xhtml",
+    "application/javascript",
+)
 
 
 def video_kind(head: bytes) -> str | None:
@@ -137,15 +143,18 @@ def video_suffix(url: str | None) -> str:
     >>> video_suffix("https://cdn.example/render_1.webm"), video_suffix(None)
     ('.webm', '.mp4')
     """
-    suffix = URL(url).suffix.lower() if url else ""
+    try:
+        suffix = URL(url).suffix.lower() if url else ""
+    except ValueError:  # an unparseable URL (a port of 99999): its download fails on its own
+        suffix = ""
     return suffix if suffix in _SUFFIXES else ".mp4"
 
 
 def with_suffix(path: str | os.PathLike[str] | None, suffix: str) -> str | os.PathLike[str] | None:
     """``path`` with ``suffix`` added when it names a file without one (``"video"`` ->
     ``video.mp4``); a directory (one that exists, or a path ending in a separator) stays as is."""
-    if path is None or str(path).endswith(("/", os.sep)):
-        return path
+    if path is None or not local_path_ok(path) or str(path).endswith(("/", os.sep)):
+        return path  # target_path refuses a path that is no usable local name
     given = Path(path)
     if given.name and not given.suffix and not given.is_dir():
         return given.with_name(given.name + suffix)
@@ -288,8 +297,9 @@ async def stream_to_file(
     """
     url = source_url(url)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{temp_prefix(final.name)}.", suffix=".part",
-                                   dir=final.parent)  # fmt: skip
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{temp_prefix(final.name)}.", suffix=".part", dir=final.parent
+        )
     except OSError as exc:
         raise _local_error(final, exc) from None
     shown = url.path

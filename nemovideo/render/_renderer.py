@@ -167,8 +167,14 @@ class RenderJob:
         status = RenderStatus.from_json(self.id, data)
         self.last = status
         if status.state == "completed":
-            self.result = RenderResult(self.id, "completed", status.url, status.size,
-                                       status.duration, self._api.request_id())  # fmt: skip
+            self.result = RenderResult(
+                self.id,
+                "completed",
+                status.url,
+                status.size,
+                status.duration,
+                self._api.request_id(),
+            )
         return status
 
     async def wait(
@@ -345,8 +351,11 @@ class Renderer:
                 raise self._blocked(exc, session_id) from None
             except (APIError, RenderFailedError) as exc:
                 if is_duplicate_id(exc) and lost:
-                    log.info("Render %s: the re-sent submit is a duplicate, so the job exists; "
-                             "polling it", job_id)  # fmt: skip
+                    log.info(
+                        "Render %s: the re-sent submit is a duplicate, so the job exists; "
+                        "polling it",
+                        job_id,
+                    )
                     return await self.resume(job_id, session_id=session_id)
                 refused = is_duplicate_id(exc) or isinstance(exc, (RenderFailedError, ServerError))
                 if attempt or chosen or not refused:
@@ -359,9 +368,15 @@ class Renderer:
     def _blocked(self, exc: ExportBlockedError, session_id: str) -> ExportBlockedError:
         """The 402 with the session's claim link added: where to export it once registered."""
         claim = self._client.session(session_id).claim_url
-        return ExportBlockedError(exc.message, registration_url=exc.registration_url,
-                                     claim_url=claim, code=exc.code, http_status=exc.http_status,
-                                     data=exc.data, request_id=exc.request_id)  # fmt: skip
+        return ExportBlockedError(
+            exc.message,
+            registration_url=exc.registration_url,
+            claim_url=claim,
+            code=exc.code,
+            http_status=exc.http_status,
+            data=exc.data,
+            request_id=exc.request_id,
+        )
 
     def _submitter(self, lost: list[NemoError]) -> Api:
         """The pipeline for one submit, noting in ``lost`` each re-send after a lost answer.

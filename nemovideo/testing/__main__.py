@@ -145,14 +145,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--credits", type=int, default=100, help="each new user's credits")
     parser.add_argument("--chat-delay", type=float, default=None, help="seconds between frames")
     parser.add_argument(
-        "--render-size", type=parse_size, default=None, metavar="WxH",
+        "--render-size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
         help="size of every rendered video, e.g. 320x180 for fast load tests",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--fault", type=parse_fault, action="append", default=[], metavar="KIND[:TIMES[:PATH]]",
+        "--fault",
+        type=parse_fault,
+        action="append",
+        default=[],
+        metavar="KIND[:TIMES[:PATH]]",
         help=f"inject a fault ({', '.join(FAULT_KINDS)}; delay=SECONDS), e.g. "
         "server_error:3:/api/credits; repeatable",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--fail-renders", type=int, default=0, metavar="N", help="the next N renders fail"
     )

@@ -265,9 +265,11 @@ class Uploader:
         # A big file needs longer than one API call: the budget grows with the size (>= 50 kB/s).
         budget = self._api.config.request_timeout + source.size / _MIN_RATE
         data = await self._api.send(
-            api.UPLOAD, segments={"sid": session_id}, body=body,
+            api.UPLOAD,
+            segments={"sid": session_id},
+            body=body,
             timeout=budget,
-        )  # fmt: skip
+        )
         (entry,) = _entries(data, 1)
         return UploadedMedia.from_json(entry, name=source.name, size=source.size)
 
@@ -284,9 +286,10 @@ class Uploader:
         if not checked:
             raise ValidationError("Nothing to upload: pass at least one URL.")
         data = await self._api.send(
-            api.UPLOAD, segments={"sid": session_id},
+            api.UPLOAD,
+            segments={"sid": session_id},
             json_body={"urls": checked, "source_type": "url"},
-        )  # fmt: skip
+        )
         return [
             UploadedMedia.from_json(e, name=URL(u).name)
             for e, u in zip(_entries(data, len(checked)), checked, strict=True)

@@ -45,9 +45,9 @@ CASES = {
     "final-repeats-the-chunks": (
         [frame(text("One "), partial=True), frame(text("two."), partial=True),
          frame(text("One two."))], "One two."),
-    "final-rewords-the-chunks": (
+    "final-that-repeats-nothing-keeps-the-chunks": (
         [frame(text("Let me thnk"), partial=True), frame(text("Let me think about it."))],
-        "Let me think about it."),
+        "Let me thnk\nLet me think about it."),
     "cut-stream-keeps-the-chunks": (
         [frame(text("Half a "), partial=True), frame(text("sentence"), partial=True)],
         "Half a sentence"),

@@ -59,10 +59,21 @@ _UNQUOTED_TITLE = re.compile(
 )
 _RATIO = re.compile(r"\b(\d{1,2})\s*:\s*(\d{1,2})\b")
 _STYLES = {
-    "lo-fi": "Lo-fi", "lofi": "Lo-fi", "lo fi": "Lo-fi", "upbeat": "Upbeat", "chill": "Chill",
-    "piano": "Piano", "jazz": "Jazz", "ambient": "Ambient", "epic": "Epic", "cinematic": "Cinematic",
-    "acoustic": "Acoustic", "electronic": "Electronic", "happy": "Happy", "calm": "Calm",
-}  # fmt: skip
+    "lo-fi": "Lo-fi",
+    "lofi": "Lo-fi",
+    "lo fi": "Lo-fi",
+    "upbeat": "Upbeat",
+    "chill": "Chill",
+    "piano": "Piano",
+    "jazz": "Jazz",
+    "ambient": "Ambient",
+    "epic": "Epic",
+    "cinematic": "Cinematic",
+    "acoustic": "Acoustic",
+    "electronic": "Electronic",
+    "happy": "Happy",
+    "calm": "Calm",
+}
 _MUSIC = re.compile(r"\b(bgm|music|soundtrack|song|audio)\b")
 _TEXTS = re.compile(r"\b(title|caption|heading|text)\b")
 _REMOVE = re.compile(r"\b(remove|delete|drop|get rid of|mute|no more)\b")
@@ -70,8 +81,13 @@ _MEDIA = re.compile(r"\b(images?|photos?|pictures?|pics|clips?|uploads?|media|fi
 _VIDEO = re.compile(r"\b(video|slideshow|montage|timelapse|movie|reel)\b")
 _CHANGE = re.compile(r"\b(change|replace|swap|switch)\b")
 _RESIZE = re.compile(r"\b(make it|trim|shorten|extend|lengthen|cut|change|set|duration|long)\b")
-_SHAPES = {"vertical": (1080, 1920), "portrait": (1080, 1920), "square": (1080, 1080),
-           "landscape": (1920, 1080), "horizontal": (1920, 1080)}  # fmt: skip
+_SHAPES = {
+    "vertical": (1080, 1920),
+    "portrait": (1080, 1920),
+    "square": (1080, 1080),
+    "landscape": (1920, 1080),
+    "horizontal": (1920, 1080),
+}
 
 
 def _seconds(text: str) -> float | None:
@@ -139,10 +155,14 @@ def _generation(text: str, low: str, has_media: bool) -> Plan | None:
     prompt_match = _PROMPT.search(text)
     prompt = (prompt_match.group(1) if prompt_match else text).strip()
     steps = tuple(
-        Step({"prompt": prompt, "duration": seconds, "clip": n + 1}, add_generated(prompt, seconds),
-             f"Generated clip {n + 1} of {count}: {_fmt_s(seconds * 1000)}s", GENERATE_TOOL)
+        Step(
+            {"prompt": prompt, "duration": seconds, "clip": n + 1},
+            add_generated(prompt, seconds),
+            f"Generated clip {n + 1} of {count}: {_fmt_s(seconds * 1000)}s",
+            GENERATE_TOOL,
+        )
         for n in range(count)
-    )  # fmt: skip
+    )
     noun = "clip" if count == 1 else f"{count} clips"
     return Plan(
         f"Generating {'a ' if count == 1 else ''}{noun} of {prompt} ({_fmt_s(seconds * 1000)}s "
@@ -160,8 +180,11 @@ def _removal(low: str, state: Mapping[str, Any]) -> Plan | None:
         if pattern.search(low):
             if not has_track(state, kind):
                 return Plan(f"There is no {what} on the timeline, so there is nothing to remove.")
-            step = Step({"action": "remove_track", "track_type": kind},
-                        remove_tracks(kind), f"Removed the {what} track")  # fmt: skip
+            step = Step(
+                {"action": "remove_track", "track_type": kind},
+                remove_tracks(kind),
+                f"Removed the {what} track",
+            )
             return Plan(f"Removing the {what}.", (step,), f"Done: the {what} is gone.")
     return None
 
@@ -173,13 +196,19 @@ def _canvas(low: str) -> Step | None:
         if w and h:
             width, height = (1920, 1920 * h // w) if w >= h else (1920 * w // h, 1920)
             label = f"{w}:{h}"
-            return Step({"action": "set_canvas", "width": width, "height": height},
-                        set_canvas(width, height, label), f"Canvas set to {label}")  # fmt: skip
+            return Step(
+                {"action": "set_canvas", "width": width, "height": height},
+                set_canvas(width, height, label),
+                f"Canvas set to {label}",
+            )
     for word, (width, height) in _SHAPES.items():
         if word in low:
             label = {1920: "16:9", 1080: "1:1"}[width] if width >= height else "9:16"
-            return Step({"action": "set_canvas", "width": width, "height": height},
-                        set_canvas(width, height, label), f"Canvas set to {label}")  # fmt: skip
+            return Step(
+                {"action": "set_canvas", "width": width, "height": height},
+                set_canvas(width, height, label),
+                f"Canvas set to {label}",
+            )
     return None
 
 
@@ -237,8 +266,13 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
     elif seconds is not None and _RESIZE.search(low) and has_track(state, 0):
         total = round(seconds * 1000)
         intro.append(f"Changing the video length to {_fmt_s(total)} seconds.")
-        steps.append(Step({"action": "set_duration", "duration_ms": total},
-                          set_duration(total), f"Timeline is now {_fmt_s(total)}s"))  # fmt: skip
+        steps.append(
+            Step(
+                {"action": "set_duration", "duration_ms": total},
+                set_duration(total),
+                f"Timeline is now {_fmt_s(total)}s",
+            )
+        )
         outro.append(f"The video is now {_fmt_s(total)} seconds long. Check it in the timeline.")
     music_pick = music_question(state) if _CHANGE.search(low) else None
     if _MUSIC.search(low) and music_pick is not None and not steps:
@@ -248,14 +282,20 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
         volume = 0.5 if volume is None else volume
         name = _style(low)
         intro.append(f"Adding {name.lower()} background music at {volume:.0%} volume.")
-        steps.append(Step({"action": "add_bgm", "style": name, "volume": volume},
-                          add_bgm(name, volume), f"BGM track {name} at {volume:.0%}"))  # fmt: skip
+        steps.append(
+            Step(
+                {"action": "add_bgm", "style": name, "volume": volume},
+                add_bgm(name, volume),
+                f"BGM track {name} at {volume:.0%}",
+            )
+        )
         outro.append(f"{name} BGM added at {volume:.0%}. Open the audio panel to fine-tune it.")
     title = _title_text(text) if _TEXTS.search(low) and not _REMOVE.search(low) else None
     if title:
         intro.append(f'Adding the title "{title}".')
-        steps.append(Step({"action": "add_title", "text": title}, add_title(title),
-                          f'Title "{title}" added'))  # fmt: skip
+        steps.append(
+            Step({"action": "add_title", "text": title}, add_title(title), f'Title "{title}" added')
+        )
         outro.append(f'The title "{title}" opens the video; drag it on the timeline to move it.')
     canvas = _canvas(low)
     if canvas is not None:
@@ -263,8 +303,9 @@ def plan_reply(text: str, state: Mapping[str, Any]) -> Plan:
         steps.append(canvas)
         outro.append(f"{canvas.result}. Open the canvas panel to check the framing.")
     if not steps and _VIDEO.search(low) and not media:
-        return Plan("I can make that video; first tell me what it should show.",
-                    question=make_what())  # fmt: skip
+        return Plan(
+            "I can make that video; first tell me what it should show.", question=make_what()
+        )
     if not steps:
         return Plan(
             f'You asked: "{text}". I can turn your uploaded images into a video, add background '

@@ -217,8 +217,12 @@ def add_generated(prompt: str, seconds: float) -> Edit:
         }
         state.setdefault("generated_media", []).append(dict(clip))
         existing = next((t for t in draft["t"] if _is_track(t, 0)), None)
-        end = round(max((s.get("st", 0) + s.get("d", 0) for s in (existing or {}).get("sg") or []),
-                        default=0))  # fmt: skip
+        end = round(
+            max(
+                (s.get("st", 0) + s.get("d", 0) for s in (existing or {}).get("sg") or []),
+                default=0,
+            )
+        )
         segment = video_track([clip], round(seconds * 1000))["sg"][0]
         segment["st"] = end
         if existing is None:

@@ -42,10 +42,29 @@ STEP_POINTS = 0.2
 """How much "louder" or "quieter" moves the music: 20 percentage points."""
 
 _WORD_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90, "a": 1, "an": 1, "half a": 0.5,
-}  # fmt: skip
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "forty-five": 45,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "half a": 0.5,
+}
 _NUMBER = (
     r"(\d+(?:\.\d+)?|"
     + "|".join(sorted(map(re.escape, _WORD_NUMBERS), key=len, reverse=True))
@@ -85,7 +104,7 @@ _TITLE_RULES = tuple(
         r"\b(?:add|put|use|make)\s+(?:a\s+|the\s+)?(?:title|heading)\s+(?:of\s+|saying\s+|that\s+says\s+|called\s+|named\s+)?(?P<text>.+)$",
         r"^(?:put|use|make)\s+(?P<text>.+?)\s+(?:as|the)\s+(?:the\s+)?title$",
     )
-)  # fmt: skip
+)
 _FOR = r"\b(?:for|as|into|like|make it)\s+(?:an?\s+|the\s+)?(?:instagram\s+)?"
 _CANVAS = (
     (
@@ -101,7 +120,9 @@ _CANVAS = (
 _RATIO = re.compile(
     r"^(?:make it\s+|in\s+|as\s+|to\s+)?(\d{1,2})\s*[:x×/]\s*(\d{1,2})(?:\s+(?:please|format|aspect))?$"
 )
-_POLITE = re.compile(r"^(?:(?:please|can you|could you|can u|pls|ok|okay|now|just|and|then)\s+)+|(?:\s+(?:please|pls|thanks|thank you|now))+$|[.!?]+$")  # fmt: skip
+_POLITE = re.compile(
+    r"^(?:(?:please|can you|could you|can u|pls|ok|okay|now|just|and|then)\s+)+|(?:\s+(?:please|pls|thanks|thank you|now))+$|[.!?]+$"
+)
 
 
 def _amount(word: str) -> float:
@@ -202,22 +223,35 @@ def _duration(seconds: float, low: str, state: Mapping[str, Any]) -> Plan | None
     if has_track(state, 0):
         return _plan(
             f"Changing the video length to {said} seconds.",
-            ({"action": "set_duration", "duration_ms": total}, set_duration(total),
-             f"Timeline is now {said}s"),
+            (
+                {"action": "set_duration", "duration_ms": total},
+                set_duration(total),
+                f"Timeline is now {said}s",
+            ),
             f"The video is now {said} seconds long. Check it in the timeline.",
-        )  # fmt: skip
+        )
     media = visual_media(state)
     if not media:
-        return _plan("I don't see any uploaded images or clips in this session yet. Click the "
-                     "Upload button to add your media, then ask me again.")  # fmt: skip
-    args = {"action": "create_video", "media": [m.get("media_id") for m in media],
-            "duration_ms": total, "transition": "fade"}  # fmt: skip
+        return _plan(
+            "I don't see any uploaded images or clips in this session yet. Click the "
+            "Upload button to add your media, then ask me again."
+        )
+    args = {
+        "action": "create_video",
+        "media": [m.get("media_id") for m in media],
+        "duration_ms": total,
+        "transition": "fade",
+    }
     return _plan(
         f"I'll make a {said}-second video from your {len(media)} uploads.",
-        (args, make_video(media, total, "fade"), f"Video track created: {len(media)} clips, {said}s"),
+        (
+            args,
+            make_video(media, total, "fade"),
+            f"Video track created: {len(media)} clips, {said}s",
+        ),
         f"Your {said}-second video is ready in the timeline. Preview it, then click the Export "
         "button to download the MP4.",
-    )  # fmt: skip
+    )
 
 
 def _volume(percent: float | None, low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -225,8 +259,10 @@ def _volume(percent: float | None, low: str, state: Mapping[str, Any]) -> Plan |
     if track is None:
         if percent is not None:
             return None
-        return _plan('There is no background music yet. Ask me to add some, for example "add '
-                     'lo-fi music at 35%".')  # fmt: skip
+        return _plan(
+            'There is no background music yet. Ask me to add some, for example "add '
+            'lo-fi music at 35%".'
+        )
     before = Track(track).volume
     before = 1.0 if before is None else before
     level = percent
@@ -239,10 +275,13 @@ def _volume(percent: float | None, low: str, state: Mapping[str, Any]) -> Plan |
         level = min(1.0, max(0.05, round(before + (STEP_POINTS if louder else -STEP_POINTS), 2)))
     return _plan(
         f"Setting the background music to {level:.0%}.",
-        ({"action": "set_volume", "volume": level}, set_volume(level),
-         f"BGM volume {before:.0%} -> {level:.0%}"),
+        (
+            {"action": "set_volume", "volume": level},
+            set_volume(level),
+            f"BGM volume {before:.0%} -> {level:.0%}",
+        ),
         f"The music now plays at {level:.0%}. Open the audio panel to fine-tune it.",
-    )  # fmt: skip
+    )
 
 
 def _title_plan(title: str, low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -259,10 +298,13 @@ def _removal(kind: int, low: str, state: Mapping[str, Any]) -> Plan | None:
         return _plan(f"There is no {what} on the timeline, so there is nothing to remove.")
     return _plan(
         f"Removing the {what}.",
-        ({"action": "remove_track", "track_type": kind}, remove_tracks(kind),
-         f"Removed the {what} track"),
+        (
+            {"action": "remove_track", "track_type": kind},
+            remove_tracks(kind),
+            f"Removed the {what} track",
+        ),
         f"Done: the {what} is gone.",
-    )  # fmt: skip
+    )
 
 
 def _canvas(size: tuple[int, int], low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -271,13 +313,19 @@ def _canvas(size: tuple[int, int], low: str, state: Mapping[str, Any]) -> Plan |
     label = f"{width // divisor}:{height // divisor}"
     return _plan(
         f"Changing the canvas to {label}.",
-        ({"action": "set_canvas", "width": width, "height": height},
-         set_canvas(width, height, label), f"Canvas set to {label}"),
+        (
+            {"action": "set_canvas", "width": width, "height": height},
+            set_canvas(width, height, label),
+            f"Canvas set to {label}",
+        ),
         f"Canvas set to {label}. Open the canvas panel to check the framing.",
-    )  # fmt: skip
+    )
 
 
 _PLANNERS: dict[str, Callable[[Any, str, Mapping[str, Any]], Plan | None]] = {
-    "duration": _duration, "volume": _volume, "title": _title_plan, "remove": _removal,
+    "duration": _duration,
+    "volume": _volume,
+    "title": _title_plan,
+    "remove": _removal,
     "canvas": _canvas,
-}  # fmt: skip
+}

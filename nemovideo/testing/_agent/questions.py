@@ -24,8 +24,11 @@ __all__ = ["make_what", "music_question", "plan_answer"]
 
 _LINE = re.compile(r"^\s*(\d+)\.\s*(.*?):\s*(.*)$")
 _STYLES = (("lofi", "Lo-fi"), ("upbeat", "Upbeat"), ("piano", "Piano"))
-_SOURCES = (("beach", "Waves on a beach"), ("city", "A city timelapse"),
-            ("upload", "My own photos and clips"))  # fmt: skip
+_SOURCES = (
+    ("beach", "Waves on a beach"),
+    ("city", "A city timelapse"),
+    ("upload", "My own photos and clips"),
+)
 
 
 def _options(pairs: Any) -> list[dict[str, str]]:
@@ -36,9 +39,15 @@ def make_what() -> dict[str, Any]:
     """The question for "make a video" with nothing to make it from."""
     return {
         "title": "What should the video be made from?",
-        "questions": [{"id": "source", "prompt": "What should the video show?",
-                       "options": _options(_SOURCES), "allow_multiple": False}],
-    }  # fmt: skip
+        "questions": [
+            {
+                "id": "source",
+                "prompt": "What should the video show?",
+                "options": _options(_SOURCES),
+                "allow_multiple": False,
+            }
+        ],
+    }
 
 
 def _audio_tracks(state: Mapping[str, Any]) -> list[tuple[int, str]]:
@@ -62,12 +71,20 @@ def music_question(state: Mapping[str, Any]) -> dict[str, Any] | None:
     return {
         "title": "Which music should I change?",
         "questions": [
-            {"id": "track", "prompt": "Which music track should I change?",
-             "options": _options(which), "allow_multiple": True},
-            {"id": "style", "prompt": "What music instead?", "options": _options(_STYLES),
-             "allow_multiple": False},
+            {
+                "id": "track",
+                "prompt": "Which music track should I change?",
+                "options": _options(which),
+                "allow_multiple": True,
+            },
+            {
+                "id": "style",
+                "prompt": "What music instead?",
+                "options": _options(_STYLES),
+                "allow_multiple": False,
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def _picked(text: str, asked: Mapping[str, Any]) -> dict[str, list[str]] | None:
@@ -124,6 +141,9 @@ def plan_answer(
     style = dict(_STYLES).get((picks.get("style") or ["lofi"])[0], "Lo-fi")
     if not tracks:
         return Plan("I did not change the music: no track was picked.")
-    step = Step({"action": "replace_bgm", "tracks": tracks, "style": style},
-                _replace_music(tracks, style), f"Music changed to {style}")  # fmt: skip
+    step = Step(
+        {"action": "replace_bgm", "tracks": tracks, "style": style},
+        _replace_music(tracks, style),
+        f"Music changed to {style}",
+    )
     return Plan(f"Changing the music to {style}.", (step,), f"Done: the music is now {style}.")

@@ -43,8 +43,12 @@ __all__ = ["add_routes"]
 
 TEMPORARY_ISSUE = "I encountered a temporary issue. Please try again."
 _MAX_HEARTBEATS = 100_000
-_FIELDS = (("app_name", "appName"), ("user_id", "userId"), ("session_id", "sessionId"),
-           ("new_message", "newMessage"))  # fmt: skip
+_FIELDS = (
+    ("app_name", "appName"),
+    ("user_id", "userId"),
+    ("session_id", "sessionId"),
+    ("new_message", "newMessage"),
+)
 
 
 class _Refused(Exception):
@@ -226,8 +230,10 @@ def _prestream(kind: str, body: dict[str, Any]) -> web.StreamResponse:
         sid = body.get("session_id", body.get("sessionId"))
         return web.json_response({"detail": f"Session not found: {sid}"}, status=404)
     if kind == "422":
-        detail = [{"type": "missing", "loc": ["body", field], "msg": "Field required",
-                   "input": body} for field in ("userId", "newMessage")]  # fmt: skip
+        detail = [
+            {"type": "missing", "loc": ["body", field], "msg": "Field required", "input": body}
+            for field in ("userId", "newMessage")
+        ]
         return web.json_response({"detail": detail}, status=422)
     if kind == "500":
         return web.Response(text="Internal Server Error", status=500)

@@ -44,8 +44,9 @@ def _mapped(ctl: ChatControls, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _ensure_session(http: aiohttp.ClientSession, ctl: ChatControls, app: str, user: str,
-                          sid: str) -> None:  # fmt: skip
+async def _ensure_session(
+    http: aiohttp.ClientSession, ctl: ChatControls, app: str, user: str, sid: str
+) -> None:
     key = (app, user, sid)
     if key in ctl.upstream_sessions:
         return

@@ -143,11 +143,17 @@ class Turn:
             return
         event_id = str(uuid.uuid4())
         for piece in _chunks(text) if chunked and len(text) > 40 else [text]:
-            await self.write(frame(event(piece, invocation_id=self.invocation,
-                                         event_id=event_id, partial=True)))  # fmt: skip
+            await self.write(
+                frame(event(piece, invocation_id=self.invocation, event_id=event_id, partial=True))
+            )
             await self.pause()
-        final = event(text, invocation_id=self.invocation, event_id=event_id, partial=False,
-                      complete=last and call is None)  # fmt: skip
+        final = event(
+            text,
+            invocation_id=self.invocation,
+            event_id=event_id,
+            partial=False,
+            complete=last and call is None,
+        )
         if call is not None:
             step, call_id = call
             part = self._call_part(step.tool, step.args, call_id)
@@ -166,8 +172,9 @@ class Turn:
 
     async def heartbeat(self) -> None:
         beat = b'data: {"type":"heartbeat"}\n\n' if self.ctl.dialect == "simple" else None
-        await self.write(beat or _HEARTBEATS.get(self.ctl.heartbeat, _HEARTBEATS["event"]),
-                         counts=False)  # fmt: skip
+        await self.write(
+            beat or _HEARTBEATS.get(self.ctl.heartbeat, _HEARTBEATS["event"]), counts=False
+        )
 
     @staticmethod
     def _call_part(name: str, args: Mapping[str, Any], call_id: str) -> dict[str, Any]:
@@ -175,8 +182,9 @@ class Turn:
 
     async def call(self, step: Step, call_id: str) -> None:
         if self.ctl.dialect == "simple":
-            await self.write(frame({"type": "tool_call", "name": step.tool,
-                                    "args": dict(step.args)}))  # fmt: skip
+            await self.write(
+                frame({"type": "tool_call", "name": step.tool, "args": dict(step.args)})
+            )
             return
         part = self._call_part(step.tool, step.args, call_id)
         obj = self.obj([part])

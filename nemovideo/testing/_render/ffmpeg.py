@@ -34,8 +34,14 @@ from yarl import URL
 from nemovideo._util.numbers import finite_float
 from nemovideo.draft._model import Draft, Segment, TrackType
 
-__all__ = ["FONT", "RenderError", "ffmpeg_exe", "make_sample_audio", "make_sample_image",
-           "render_draft"]  # fmt: skip
+__all__ = [
+    "FONT",
+    "RenderError",
+    "ffmpeg_exe",
+    "make_sample_audio",
+    "make_sample_image",
+    "render_draft",
+]
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 AUDIO_RATE = 44100
@@ -132,10 +138,19 @@ class _Stalled(Exception):
 
 async def _run_once(args: Sequence[str], progress: ProgressFn | None, total_s: float) -> None:
     proc = await asyncio.create_subprocess_exec(
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-progress", "pipe:1", "-nostats", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
 
     async def read_progress(stream: asyncio.StreamReader) -> None:
@@ -266,8 +281,12 @@ class _Graph:
         seconds = seg.duration_ms / 1000
         if path is None:
             freq = 220 * (1 + index % 4)
-            idx = self._input("-f", "lavfi", "-i",
-                              f"sine=frequency={freq}:sample_rate={AUDIO_RATE}:duration={seconds:.3f}")  # fmt: skip
+            idx = self._input(
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency={freq}:sample_rate={AUDIO_RATE}:duration={seconds:.3f}",
+            )
         else:
             idx = self._input("-stream_loop", "-1", "-t", f"{seconds:.3f}", "-i", str(path))
         volume = seg.volume if seg.volume is not None else 1.0
@@ -310,10 +329,34 @@ def _video_codec(format: str, quality: str, preset: str, fps: int) -> list[str]:
     if format == "gif":
         return ["-c:v", "gif", "-r", str(min(fps, 15))]
     if format == "webm":
-        return ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M",
-                "-crf", _VP8_CRF.get(quality, "10"), "-pix_fmt", "yuv420p", "-r", str(fps)]  # fmt: skip
-    return ["-c:v", "libx264", "-preset", preset, "-crf", _X264_CRF.get(quality, "20"),
-            "-pix_fmt", "yuv420p", "-r", str(fps)]  # fmt: skip
+        return [
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "2M",
+            "-crf",
+            _VP8_CRF.get(quality, "10"),
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            str(fps),
+        ]
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        _X264_CRF.get(quality, "20"),
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(fps),
+    ]
 
 
 async def render_draft(
@@ -399,8 +442,16 @@ async def render_draft(
             codecs += ["-movflags", "+faststart"]
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.part.{_MUXER.get(format, 'mp4')}")
-        args = [*graph.inputs, "-filter_complex", ";".join(graph.chains), *maps, *codecs,
-                "-t", f"{total:.3f}", str(partial)]  # fmt: skip
+        args = [
+            *graph.inputs,
+            "-filter_complex",
+            ";".join(graph.chains),
+            *maps,
+            *codecs,
+            "-t",
+            f"{total:.3f}",
+            str(partial),
+        ]
         try:
             await _run(args, progress, total)
             os.replace(partial, out)
@@ -417,8 +468,11 @@ async def make_sample_image(path: str | Path, text: str, w: int = 640, h: int = 
         vf: list[str] = []
         if text and _font_available():
             textfile = _write_text(Path(tmp) / "text.txt", text)
-            vf = ["-vf", f"drawtext=fontfile={_filter_path(FONT)}:textfile={_filter_path(textfile)}:"
-                  f"fontsize={max(8, h // 8)}:fontcolor=white:x=(w-text_w)/2:y=(h-text_h)/2"]  # fmt: skip
+            vf = [
+                "-vf",
+                f"drawtext=fontfile={_filter_path(FONT)}:textfile={_filter_path(textfile)}:"
+                f"fontsize={max(8, h // 8)}:fontcolor=white:x=(w-text_w)/2:y=(h-text_h)/2",
+            ]
         args = ["-f", "lavfi", "-i", f"color=c={_color(text)}:s={_even(w)}x{_even(h)}:d=1"]
         await _run([*args, *vf, "-frames:v", "1", "-update", "1", str(path)])
     return path

@@ -24,9 +24,15 @@ __all__ = ["JobTable", "RenderRecord"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WIRE_KEYS = {"outputUrl": "output_url", "createdAt": "created_at", "completedAt": "completed_at"}
-_SHAPE_1 = (("id", "id"), ("status", "status"), ("progress", "progress"),
-            ("outputUrl", "output_url"), ("createdAt", "created_at"),
-            ("completedAt", "completed_at"), ("error", "error"))  # fmt: skip
+_SHAPE_1 = (
+    ("id", "id"),
+    ("status", "status"),
+    ("progress", "progress"),
+    ("outputUrl", "output_url"),
+    ("createdAt", "created_at"),
+    ("completedAt", "completed_at"),
+    ("error", "error"),
+)
 
 
 def _file_for(job_id: str, output: Mapping[str, Any] | None = None) -> str:
@@ -97,13 +103,18 @@ class RenderRecord:
         elif shape == 3:
             answer = {"taskId": self.id, "status": self.status, "progress": self.progress}
             if self.output_url:
-                answer["output"] = {"url": self.output_url, "duration": self.duration,
-                                    "size": self.size}  # fmt: skip
+                answer["output"] = {
+                    "url": self.output_url,
+                    "duration": self.duration,
+                    "size": self.size,
+                }
         else:
             data = {key: getattr(self, name) for key, name in _SHAPE_1}
             keep = {"id", "status", "progress"}
-            return {"success": True,
-                    "data": {k: v for k, v in data.items() if k in keep or v is not None}}  # fmt: skip
+            return {
+                "success": True,
+                "data": {k: v for k, v in data.items() if k in keep or v is not None},
+            }
         if self.error is not None:
             answer["error"] = self.error
         return answer

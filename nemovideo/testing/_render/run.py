@@ -87,10 +87,17 @@ class RenderRunner:
             if controls.template is not None:
                 await asyncio.to_thread(shutil.copyfile, controls.template, out)
             else:
-                await render_draft(job.draft, emu.files_dir, out, width=width, height=height,
-                                   fps=fps, progress=on_progress,
-                                   format=output.get("format", "mp4"),
-                                   quality=output.get("quality", "high"))  # fmt: skip
+                await render_draft(
+                    job.draft,
+                    emu.files_dir,
+                    out,
+                    width=width,
+                    height=height,
+                    fps=fps,
+                    progress=on_progress,
+                    format=output.get("format", "mp4"),
+                    quality=output.get("quality", "high"),
+                )
             await controls.wait_released()
             final = out if controls.cdn_missing else out.replace(emu.files_dir / job.file)
             job.status, job.progress = "completed", 100

@@ -104,8 +104,11 @@ async def submit(request: web.Request) -> web.Response:
         output = {}
     for key, allowed in (("format", FORMATS), ("quality", QUALITIES), ("resolution", RESOLUTIONS)):
         if key in output and output[key] not in allowed:
-            return _fail(controls, 400, f"Unsupported output {key} {output[key]!r}; "
-                                        f"supported: {', '.join(allowed)}")  # fmt: skip
+            return _fail(
+                controls,
+                400,
+                f"Unsupported output {key} {output[key]!r}; supported: {', '.join(allowed)}",
+            )
     jobs = emu.store.render_jobs
     known = jobs.find(user.user_id, job_id)
     if known is not None:
@@ -113,8 +116,11 @@ async def submit(request: web.Request) -> web.Response:
             user.user_id, session.session_id, draft, output
         ):
             return render_ok(controls.bare, known.brief())
-        return _fail(controls, 409, f"Duplicate render id: {job_id} is already in use; "
-                                    "generate a new id and retry")  # fmt: skip
+        return _fail(
+            controls,
+            409,
+            f"Duplicate render id: {job_id} is already in use; generate a new id and retry",
+        )
     if controls.refusals:
         refusal = controls.refusals.pop(0)
         return _fail(controls, refusal.status, refusal.reason)

@@ -40,8 +40,15 @@ __all__ = [
 
 
 STATUS_FOR_CODE: Mapping[int, int] = {
-    1001: 401, 1002: 404, 2001: 402, 4001: 400, 4002: 400, 400: 400, 402: 402, 429: 429,
-}  # fmt: skip
+    1001: 401,
+    1002: 404,
+    2001: 402,
+    4001: 400,
+    4002: 400,
+    400: 400,
+    402: 402,
+    429: 429,
+}
 """The HTTP status of each documented code in the ``status`` error style (others: 5xx as given).
 
 Only the statuses docs/protocol.md names (400, 401, 402, 404, 429, 5xx) are used: 4002 is a 400, not 413.

@@ -177,5 +177,6 @@ async def entry_for_url(emu: Emulator, raw: object) -> dict[str, Any]:
     fmt, kind = found
     if extension_kind(path.name) is None:
         path = path.rename(path.with_name(f"{path.name}.{fmt}"))
-    return media_entry(name or path.name, kind, emu.cdn_file_url(path.name), digest,
-                       measure(path, fmt))  # fmt: skip
+    return media_entry(
+        name or path.name, kind, emu.cdn_file_url(path.name), digest, measure(path, fmt)
+    )
