@@ -28,9 +28,25 @@ FRAMES: list[object] = [{"id": "frame-a"}, {"id": "frame-b"}, {"id": "frame-c"}]
 #: Words that hit the rules: blank and padded pieces (stripping), the closing "temporary issue" in
 #: other cases and with characters whose lower case grows or is ASCII (İ, the Kelvin sign),
 #: wide characters; final texts are also drawn from the deltas before them (repeated, extended).
-FRAGMENTS = ["Hello ", "gzip", " world.", "", " ", "\n", "\t ", "x\n", "导出视频", "İ", "Σ",
-             "\u212a", "I encountered a temporary issue", "i ENCOUNTERED a temporary issue, retry",
-             "I encountered a temporary", " I encountered a temporary issue", "🎬"]  # fmt: skip
+FRAGMENTS = [
+    "Hello ",
+    "gzip",
+    " world.",
+    "",
+    " ",
+    "\n",
+    "\t ",
+    "x\n",
+    "导出视频",
+    "İ",
+    "Σ",
+    "\u212a",
+    "I encountered a temporary issue",
+    "i ENCOUNTERED a temporary issue, retry",
+    "I encountered a temporary",
+    " I encountered a temporary issue",
+    "🎬",
+]
 
 texts = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=4).map("".join),
@@ -40,6 +56,7 @@ frames = st.one_of(st.none(), st.sampled_from(range(len(FRAMES))).map(FRAMES.__g
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("text"), texts, st.booleans(), frames),  # text, partial, raw
+        # a final text repeating the latest delta (two when the flag is set), then a suffix
         st.tuples(
             st.just("repeat"), st.sampled_from(["", "", " world.", "\n"]), st.booleans(), frames
         ),
@@ -136,9 +153,13 @@ def test_text_is_the_documented_rules_at_every_read(history: list[Operation]) ->
 def test_reading_mid_turn_then_streaming_on_gives_the_same_text_as_reading_once() -> None:
     read_often, read_once = Transcript(), Transcript()
     frame = {"id": "f"}
-    events = [TextEvent("Hello ", partial=True), TextEvent("gzip ", partial=True),
-              TextEvent("Hello gzip world.", raw=frame), TextEvent(" Renders ", partial=True),
-              TextEvent("ran.", partial=True)]  # fmt: skip
+    events = [
+        TextEvent("Hello ", partial=True),
+        TextEvent("gzip ", partial=True),
+        TextEvent("Hello gzip world.", raw=frame),
+        TextEvent(" Renders ", partial=True),
+        TextEvent("ran.", partial=True),
+    ]
     seen = []
     for event in events:
         read_often.add(event)
@@ -146,8 +167,13 @@ def test_reading_mid_turn_then_streaming_on_gives_the_same_text_as_reading_once(
         seen.append(read_often.text)
     read_often.end_turn(frame)
     read_once.end_turn(frame)
-    assert seen == ["Hello", "Hello gzip", "Hello gzip world.", "Hello gzip world.\nRenders",
-                    "Hello gzip world.\nRenders ran."]  # fmt: skip
+    assert seen == [
+        "Hello",
+        "Hello gzip",
+        "Hello gzip world.",
+        "Hello gzip world.\nRenders",
+        "Hello gzip world.\nRenders ran.",
+    ]
     assert read_often.text == read_once.text == "Hello gzip world.\nRenders ran."
 
 

@@ -37,6 +37,8 @@ def _repeated_run(deltas: list[str], final: str) -> tuple[int, int] | None:
     spells it (earliest first), else a run ending the pending deltas that spells its start (ADK's
     final may extend its deltas: ``"Hello "`` then ``"Hello gzip world."``); ``None`` when the
     final repeats none of them (a custom agent's own partial words, which stay)."""
+    if final and not final.isspace() and "".join(deltas) == final:
+        return 0, len(deltas)  # ADK's usual final: its deltas exactly (no white space to drop)
     whole = _bare(final)
     if not whole:
         return None
@@ -68,7 +70,8 @@ class Transcript:
 
     The settled parts are one string that grows in place (it is held by a single reference, so
     ``+=`` extends it rather than copying it). Only the latest part is held apart, since the
-    closing "temporary issue" rule, or a same-frame final text (``end_turn``), may still drop it.
+    closing "temporary issue" rule, or a final text replacing deltas a turn's end closed
+    (``end_turn``), may still drop it.
     Reading :attr:`text` while deltas are pending (or while the latest part may still be
     replaced) appends them and remembers where they start; the next change cuts them off again.
     """
@@ -84,14 +87,16 @@ class Transcript:
 
     def add(self, event: TextEvent) -> None:
         if event.partial:
-            self._change()
+            if self._text is not None:  # else nothing was read since the last change
+                self._change()
             self._deltas.append(event.text)
             self._kept = False
             return
         text = event.text
         if not text.strip():
             return
-        self._change()
+        if self._text is not None:
+            self._change()
         last = self._last
         if (
             self._kept
@@ -125,7 +130,8 @@ class Transcript:
         that repeats them (ADK 1.x sends a turn's aggregated text after its tool ran)."""
         if not self._deltas:
             return
-        self._change()
+        if self._text is not None:
+            self._change()
         self._kept = self._part("".join(self._deltas))  # a blank run is no part to replace
         self._deltas.clear()
         self._frame = frame
