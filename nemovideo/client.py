@@ -30,15 +30,14 @@ from nemovideo._util.plain import Plain, refuse_pickle
 from nemovideo.errors import APIError, ValidationError
 
 if TYPE_CHECKING:
-    import os
-    from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     from typing_extensions import Unpack
 
     from nemovideo._config.options import ConfigOptions
     from nemovideo.assistant._assistant import Assistant
-    from nemovideo.batch import BatchJob, BatchResult, Manifest
-    from nemovideo.batch.runner import EventCallback
+    from nemovideo.batch import BatchResult
+    from nemovideo.batch.runner import BatchOptions, Jobs
     from nemovideo.render._renderer import Renderer
     from nemovideo.session import Session
     from nemovideo.upload._uploader import Uploader
@@ -294,17 +293,7 @@ class NemoClient(AsyncClosing):
         return Session(self, check_session_id(session_id), task_id=task_id, user_id=None)
 
     def batch(
-        self,
-        jobs: str | os.PathLike[str] | Manifest | Iterable[BatchJob | Mapping[str, Any]],
-        *,
-        journal: str | os.PathLike[str] | None = None,
-        concurrency: int = 4,
-        out_dir: str | os.PathLike[str] | None = None,
-        one_session: bool = False,
-        retry_failed: bool = False,
-        shard: tuple[int, int] | str = (1, 1),
-        settle: Mapping[str, str] | None = None,
-        on_event: EventCallback | None = None,
+        self, jobs: Jobs, **options: Unpack[BatchOptions]
     ) -> AsyncGenerator[BatchResult, None]:
         """Run many jobs, exactly once across crashes and restarts; yield a ``BatchResult`` each::
 
@@ -325,15 +314,4 @@ class NemoClient(AsyncClosing):
         """
         from nemovideo.batch.runner import run_batch
 
-        return run_batch(
-            self,
-            jobs,
-            journal=journal,
-            concurrency=concurrency,
-            out_dir=out_dir,
-            one_session=one_session,
-            retry_failed=retry_failed,
-            shard=shard,
-            settle=settle,
-            on_event=on_event,
-        )
+        return run_batch(self, jobs, **options)

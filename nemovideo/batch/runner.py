@@ -36,7 +36,7 @@ import signal
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, Union, cast
 
 import aiohttp
 import attrs
@@ -657,9 +657,26 @@ async def prepare(
     ), None
 
 
+Jobs = Union[str, "os.PathLike[str]", Manifest, Iterable[BatchJob | Mapping[str, Any]]]
+"""What ``client.batch`` runs: a manifest path, a ``Manifest``, or ``BatchJob`` values / dicts."""
+
+
+class BatchOptions(TypedDict, total=False):
+    """The options of ``client.batch`` (see its docstring), written once for every door."""
+
+    journal: str | os.PathLike[str] | None
+    concurrency: int
+    out_dir: str | os.PathLike[str] | None
+    one_session: bool
+    retry_failed: bool
+    shard: tuple[int, int] | str
+    settle: Mapping[str, str] | None
+    on_event: EventCallback | None
+
+
 async def run_batch(
     client: NemoClient,
-    jobs: str | os.PathLike[str] | Manifest | Iterable[BatchJob | Mapping[str, Any]],
+    jobs: Jobs,
     *,
     journal: str | os.PathLike[str] | None = None,
     concurrency: int = 4,

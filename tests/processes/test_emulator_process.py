@@ -16,7 +16,7 @@ from nemovideo.testing import sample_images
 from nemovideo.testing.drafts import make_draft, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
-from ..conftest import FAST
+from ..conftest import FAST, communicate
 
 CMD = [sys.executable, "-m", "nemovideo", "emulator", "--port", "0"]
 
@@ -37,12 +37,7 @@ async def start(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]
 
 async def stop(proc: asyncio.subprocess.Process, signum: int) -> tuple[int, str]:
     proc.send_signal(signum)
-    try:
-        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    _, stderr = await communicate(proc, 30)
     assert proc.returncode is not None
     return proc.returncode, stderr.decode()
 

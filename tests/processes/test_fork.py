@@ -17,7 +17,7 @@ from typing import Any
 
 from nemovideo.testing import Emulator
 
-from ..conftest import FAST
+from ..conftest import FAST, communicate
 
 COMMON = """
 import asyncio, json, os, signal, sys, threading
@@ -166,12 +166,7 @@ async def run_script(tmp_path: Path, emu: Emulator, script: str, *extra: str) ->
         sys.executable, str(path), emu.url, str(tmp_path / "cfg"), json.dumps(FAST), *extra,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), 90)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    stdout, stderr = await communicate(proc, 90)
     assert proc.returncode == 0, stderr.decode()
     assert b"Unclosed" not in stderr and b"Traceback" not in stderr, stderr.decode()
     got: dict[str, Any] = json.loads(stdout)

@@ -20,7 +20,7 @@ import pytest
 
 from nemovideo.testing import Emulator
 
-from ..conftest import FAST
+from ..conftest import FAST, communicate
 
 SCRIPT = """
 import json, logging, sys
@@ -68,11 +68,8 @@ async def run_readonly(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+        stdout, stderr = await communicate(proc, 60)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
         writable_again(readonly)
     text = stderr.decode()
     assert proc.returncode == 0, text

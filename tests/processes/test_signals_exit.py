@@ -11,7 +11,7 @@ from typing import Any
 
 from nemovideo.testing import Emulator
 
-from ..conftest import FAST
+from ..conftest import FAST, communicate
 
 ALARM = """
 import json, signal, sys
@@ -58,12 +58,7 @@ async def run(tmp_path: Path, emu: Emulator, script: str, *extra: str) -> tuple[
         sys.executable, "-W", "default", str(path), emu.url, str(tmp_path / "config"),
         json.dumps(FAST), *extra, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    stdout, stderr = await communicate(proc, 60)
     assert proc.returncode == 0, stderr.decode()
     return stdout.decode(), stderr.decode()
 

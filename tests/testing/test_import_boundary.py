@@ -16,6 +16,8 @@ import pytest
 import nemovideo
 from nemovideo.testing import Emulator
 
+from ..conftest import communicate
+
 PACKAGE = Path(nemovideo.__file__).parent
 KNOWN: dict[str, str] = {}
 
@@ -78,12 +80,7 @@ async def test_nemovideo_credits_imports_neither(emulator: Emulator, tmp_path: P
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, env=env, stdout=PIPE, stderr=PIPE
     )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    out, err = await communicate(proc, 120)
     assert proc.returncode == 0, err.decode()
     *shown, imported = out.decode().strip().splitlines()
     assert json.loads(imported) == []
