@@ -10,19 +10,18 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
 from nemovideo._http import endpoints as api
+from nemovideo._http.api import Service
 from nemovideo._http.paths import check_id, encode_segment
-from nemovideo._util.plain import refuse_pickle
 from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError
 from nemovideo.state import SessionState
 
 if TYPE_CHECKING:
-    from nemovideo._http.api import Api
     from nemovideo.chat import ChatReply, ChatStream, WaitingCallback
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
@@ -43,7 +42,7 @@ def check_session_id(session_id: object) -> str:
     return check_id(session_id, "session id", "5529798706024415232")
 
 
-class Session:
+class Session(Service):
     """A handle on one session. Cheap to create: ``client.session(id)`` reattaches without a call.
 
     Upload, ask, look, export::
@@ -83,20 +82,8 @@ class Session:
         self.task_id = task_id
         self.user_id = user_id
 
-    def __reduce__(self) -> NoReturn:
-        refuse_pickle("Session")
-
     def __repr__(self) -> str:
         return f"<Session id={self.id!r} task_id={self.task_id!r}>"
-
-    @property
-    def client(self) -> NemoClient:
-        """The client this session talks through (its config, credits, renderer)."""
-        return self._client
-
-    @property
-    def _api(self) -> Api:
-        return self._client.api
 
     @property
     def claim_url(self) -> str:

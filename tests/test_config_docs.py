@@ -39,3 +39,16 @@ def test_groups_view_the_flat_options() -> None:
     assert config.polling.interval == 7 and config.polling.initial == 2
     assert config.limits.max_upload_bytes == 200 * 1024 * 1024
     assert config.chat.settle_wait == 3
+
+
+def test_each_group_view_pairs_its_options_by_name() -> None:
+    """A view is built from its group's options in declared order: each view field must name the
+    option it stands for, so reordering the options cannot silently swap two values."""
+    config = nemovideo.ClientConfig(base_url="http://127.0.0.1:1")
+    for group in GROUPS[1:]:
+        view = getattr(config, group)
+        options = [f for f in attrs.fields(nemovideo.ClientConfig) if f.metadata["group"] == group]
+        pairs = list(zip(attrs.fields(type(view)), options, strict=True))
+        for view_field, option in pairs:
+            assert view_field.name in option.name, (group, view_field.name, option.name)
+            assert getattr(view, view_field.name) == getattr(config, option.name)

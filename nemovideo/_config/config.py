@@ -292,60 +292,41 @@ class ClientConfig:
         """The timeouts, seconds: request, connect, download, render, stream_idle, stream."""
         from nemovideo._config.groups import Timeouts
 
-        return Timeouts(
-            self.request_timeout,
-            self.connect_timeout,
-            self.download_timeout,
-            self.render_timeout,
-            self.stream_idle_timeout,
-            self.stream_timeout,
-        )
+        return Timeouts(*self._group("timeouts"))
 
     @property
     def retries(self) -> Retries:
         """How failed requests are retried: max_retries, backoff, backoff_max, rate_limit_wait."""
         from nemovideo._config.groups import Retries
 
-        return Retries(
-            self.max_retries, self.retry_backoff, self.retry_backoff_max, self.rate_limit_wait
-        )
+        return Retries(*self._group("retries"))
 
     @property
     def polling(self) -> Polling:
         """Render polling: initial interval, backoff factor, longest interval, max_polls cap."""
         from nemovideo._config.groups import Polling
 
-        return Polling(
-            self.poll_initial_interval, self.poll_backoff, self.poll_interval, self.max_polls
-        )
+        return Polling(*self._group("polling"))
 
     @property
     def chat(self) -> ChatWaits:
         """Chat waits: heartbeat notices, dropped-stream recovery, the settle re-read."""
         from nemovideo._config.groups import ChatWaits
 
-        return ChatWaits(
-            self.heartbeat_notice_interval,
-            self.recovery_first_wait,
-            self.recovery_wait,
-            self.recovery_max_polls,
-            self.settle_wait,
-        )
+        return ChatWaits(*self._group("chat"))
 
     @property
     def limits(self) -> Limits:
-        """Size caps (bytes) and upload concurrency."""
+        """Size caps (bytes), upload concurrency and the connection pool's limits."""
         from nemovideo._config.groups import Limits
 
-        return Limits(
-            self.max_upload_bytes,
-            self.upload_concurrency,
-            self.sse_max_line_bytes,
-            self.sse_max_event_bytes,
-            self.max_response_bytes,
-            self.max_connections,
-            self.max_connections_per_host,
-        )
+        return Limits(*self._group("limits"))
+
+    def _group(self, group: str) -> list[Any]:
+        """The values of ``group``'s options in declared order, the order of the group's view
+        (a test pairs the names up), so no view lists the options again."""
+        fields = attrs.fields(type(self))
+        return [getattr(self, f.name) for f in fields if f.metadata["group"] == group]
 
     @classmethod
     def options_table(cls) -> str:

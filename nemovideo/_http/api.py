@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from typing_extensions import Unpack
 from yarl import URL
 
 from nemovideo._http.endpoints import Endpoint
 from nemovideo._http.retry import Call, CallOptions
+from nemovideo._util.plain import refuse_pickle
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -34,9 +35,10 @@ if TYPE_CHECKING:
     from nemovideo._http.exchange import Reader
     from nemovideo._http.retry import Envelope
     from nemovideo._http.transport import OpenStream, RetryHook, Transport
+    from nemovideo.client import NemoClient
     from nemovideo.errors import NemoError
 
-__all__ = ["Api"]
+__all__ = ["Api", "Service"]
 
 T = TypeVar("T")
 
@@ -169,3 +171,23 @@ class Api:
     def registration_url(self) -> str | None:
         """``<web>/register?bind=<user_id>`` for an anonymous user, once the id is known."""
         return self._transport.registration_url()
+
+
+class Service:
+    """What a client-bound object (``Session``, ``Renderer``) shares: the client it belongs to,
+    its ``Api`` handle, and the refusal to be pickled (ids cross processes, not connections)."""
+
+    __slots__ = ()
+    _client: NemoClient
+
+    def __reduce__(self) -> NoReturn:
+        refuse_pickle(type(self).__name__)
+
+    @property
+    def client(self) -> NemoClient:
+        """The client this object talks through (its config, credits, renderer)."""
+        return self._client
+
+    @property
+    def _api(self) -> Api:
+        return self._client.api

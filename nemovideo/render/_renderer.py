@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from nemovideo._http import endpoints as api
+from nemovideo._http.api import Api, Service
 from nemovideo._http.paths import check_id, id_text
 from nemovideo._util.numbers import finite_float
 from nemovideo._util.plain import refuse_pickle
@@ -34,7 +35,6 @@ from nemovideo.render._status import RenderResult, RenderStatus, has_status
 from nemovideo.session import check_session_id
 
 if TYPE_CHECKING:
-    from nemovideo._http.api import Api
     from nemovideo._http.retry import Call
     from nemovideo.client import NemoClient
 
@@ -279,26 +279,14 @@ class RenderJob:
         raise error
 
 
-class Renderer:
+class Renderer(Service):
     """Submits drafts and reattaches to jobs; reach it as ``client.renderer``."""
 
     def __init__(self, client: NemoClient) -> None:
         self._client = client
 
-    def __reduce__(self) -> NoReturn:
-        refuse_pickle("Renderer")
-
     def __repr__(self) -> str:
         return f"<Renderer base_url={self._client.config.base_url!r}>"
-
-    @property
-    def client(self) -> NemoClient:
-        """The client whose pipeline this renderer uses."""
-        return self._client
-
-    @property
-    def _api(self) -> Api:
-        return self._client.api
 
     async def export(
         self,
