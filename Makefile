@@ -25,19 +25,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# $(call adk_venv,VENV,VERSION): the recipe that installs google-adk VERSION into VENV.
+define adk_venv
+	@echo "Installing google-adk $(2) into $(1) for the chat interop tests (tests/adk; once, see README)"
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet 'google-adk==$(2)'
+	touch $(1)/.installed-stamp
+endef
+
 $(ADK_STAMP):
-	@echo "Installing google-adk 2.13.0 into $(ADK_VENV) for the chat interop tests (tests/adk; once, see README)"
-	$(PYTHON) -m venv $(ADK_VENV)
-	$(ADK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ADK_VENV)/bin/python -m pip install --quiet 'google-adk==2.13.0'
-	touch $(ADK_STAMP)
+	$(call adk_venv,$(ADK_VENV),2.13.0)
 
 $(ADK1_STAMP):
-	@echo "Installing google-adk 1.20.0 into $(ADK1_VENV) for the chat interop tests (tests/adk; once, see README)"
-	$(PYTHON) -m venv $(ADK1_VENV)
-	$(ADK1_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(ADK1_VENV)/bin/python -m pip install --quiet 'google-adk==1.20.0'
-	touch $(ADK1_STAMP)
+	$(call adk_venv,$(ADK1_VENV),1.20.0)
 
 adk-venvs: $(ADK_STAMP) $(ADK1_STAMP)
 

@@ -183,6 +183,9 @@ class Service:
     def __reduce__(self) -> NoReturn:
         refuse_pickle(type(self).__name__)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={self._client.config.base_url!r}>"
+
     @property
     def client(self) -> NemoClient:
         """The client this object talks through (its config, credits, renderer)."""

@@ -207,27 +207,12 @@ def _parser() -> _Parser:
     upload.add_argument("files", nargs="+", type=Path, help="images, clips or audio (200 MB each)")
 
     export = _add(sub, "export", [common, on_session, polling, output])
-    export.add_argument(
-        "--format",
-        default="mp4",
-        type=str.lower,
-        choices=FORMATS,
-        help="container (default mp4; docs/export.md has the table)",
-    )
-    export.add_argument(
-        "--quality",
-        default="high",
-        type=str.lower,
-        choices=QUALITIES,
-        help="render quality (default high)",
-    )
-    export.add_argument(
-        "--resolution",
-        default=None,
-        type=str.lower,
-        choices=RESOLUTIONS,
-        help="short side of the frame (default: the draft's size)",
-    )
+    for flag, default, choices, text in (
+        ("--format", "mp4", FORMATS, "container (default mp4; docs/export.md has the table)"),
+        ("--quality", "high", QUALITIES, "render quality (default high)"),
+        ("--resolution", None, RESOLUTIONS, "short side of the frame (default: the draft's size)"),
+    ):
+        export.add_argument(flag, default=default, type=str.lower, choices=choices, help=text)
     export.add_argument(
         "--job",
         metavar="JOB_ID",

@@ -120,6 +120,9 @@ def note(args: argparse.Namespace, line: str) -> None:
         show(line, sys.stderr)
 
 
+_PERCENT_BAR = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}"
+
+
 class Bar:
     """A progress callback ``(done, total)`` drawing a tqdm bar on stderr when it can.
 
@@ -151,26 +154,12 @@ class Bar:
             except ImportError:
                 self._enabled = False
                 return
-            if self._unit == "%":
-                self._bar = tqdm(
-                    total=total,
-                    desc=self._desc,
-                    file=sys.stderr,
-                    leave=False,
-                    mininterval=0,
-                    miniters=1,
-                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
-                )
-            else:
-                self._bar = tqdm(
-                    total=total,
-                    desc=self._desc,
-                    unit=self._unit,
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    file=sys.stderr,
-                    leave=False,
-                )
+            style: dict[str, Any] = (
+                {"mininterval": 0, "miniters": 1, "bar_format": _PERCENT_BAR}
+                if self._unit == "%"
+                else {"unit": self._unit, "unit_scale": True, "unit_divisor": 1024}
+            )
+            self._bar = tqdm(total=total, desc=self._desc, file=sys.stderr, leave=False, **style)
         self._bar.total = total
         self._bar.update(done - self._bar.n)
         if total and done >= total:

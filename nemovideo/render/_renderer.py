@@ -285,9 +285,6 @@ class Renderer(Service):
     def __init__(self, client: NemoClient) -> None:
         self._client = client
 
-    def __repr__(self) -> str:
-        return f"<Renderer base_url={self._client.config.base_url!r}>"
-
     async def export(
         self,
         session_id: str,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from types import TracebackType
 from typing import Any
 
 from nemovideo.testing._server.app import Emulator
@@ -70,12 +69,7 @@ class EmulatorThread:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
