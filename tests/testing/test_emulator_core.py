@@ -223,17 +223,17 @@ async def test_credits_total_is_available_plus_frozen(api: Api, emulator: Emulat
 
 # -- error styles and faults ------------------------------------------------------------------
 
-STATUS_OF = {
-    1001: 401,
-    1002: 404,
-    2001: 402,
-    4001: 400,
-    4002: 400,
-    400: 400,
-    402: 402,
-    429: 429,
-    503: 503,
+CODES_BY_STATUS = {
+    400: (4001, 4002, 400),
+    401: (1001,),
+    402: (2001, 402),
+    404: (1002,),
+    429: (429,),
 }
+"""The protocol's table, read from the other side (each HTTP status and the codes it carries); a
+5xx code is sent as its own status."""
+STATUS_OF = {code: status for status, codes in CODES_BY_STATUS.items() for code in codes}
+STATUS_OF[503] = 503
 
 
 @pytest.mark.parametrize("style", ["body", "status"])
