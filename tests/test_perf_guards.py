@@ -38,12 +38,13 @@ DEFERRED = (
     "nemovideo.intents",
     "nemovideo.render",
     "tenacity",
+    "ctypes",
 )
 
 PROBE = """
 import json, sys
 import nemovideo
-loaded = sorted(m for m in sys.modules if m.startswith(("nemovideo", "tenacity")))
+loaded = sorted(m for m in sys.modules if m.startswith(("nemovideo", "tenacity", "ctypes")))
 names = {}
 for name in nemovideo.__all__:
     exec(f"from nemovideo import {name} as value")

@@ -20,7 +20,6 @@ does nothing at all::
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 
@@ -51,6 +50,8 @@ def abandon(*objects: object) -> None:
     """
     global _pinned
     if not _pinned:
+        import ctypes  # only a forked child gets here: the import stays off `import nemovideo`
+
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(_abandoned))
         _pinned = True
     _abandoned.extend(o for o in objects if o is not None)
