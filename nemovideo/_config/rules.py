@@ -53,7 +53,7 @@ def _is_http_url(value: Any) -> bool:
     return url.scheme in ("http", "https") and bool(url.host)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Rule:
     """What one option accepts; as an attrs validator it blames the constructor ``argument``.
 

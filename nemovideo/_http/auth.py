@@ -105,7 +105,7 @@ def _parse_time(value: Any) -> float | None:
         return None
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class AnonymousToken:
     """A token handed out by ``/api/auth/anonymous-token``; ``token`` is kept out of ``repr``."""
 

@@ -53,7 +53,7 @@ Envelope = Literal["code", "render", "none"]
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Endpoint:
     """One documented call: its method, path template, answer envelope and re-send rule."""
 

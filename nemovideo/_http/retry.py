@@ -62,7 +62,7 @@ __all__ = ["Attempts", "BodyFactory", "Call", "CallOptions", "Envelope", "Retry"
 BodyFactory = Callable[[], Any]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Call:
     """One API call, as the transport's loop runs it.
 
@@ -118,7 +118,7 @@ class CallOptions(TypedDict, total=False):
     retry_status: bool
 
 
-@attrs.define
+@attrs.define(eq=False)
 class Attempts:
     """What happened to one call so far; the policy reads it, the loop updates it."""
 
@@ -144,7 +144,7 @@ class Retry:
     renew: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class RetryPolicy:
     """Every retry decision of the SDK (see the module docstring for the rules).
 
