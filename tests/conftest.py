@@ -12,20 +12,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-import nemovideo
-from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
+from nemovideo.testing import FAST_SETTINGS
 
 FAST: dict[str, Any] = dict(FAST_SETTINGS)
 """The shipped test-speed settings (``nemovideo.testing.FAST_SETTINGS``), as a plain dict."""
-
-make_client = fast_client
-"""A client pointed at an emulator with millisecond waits and its own config dir."""
-
-
-@pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    async with make_client(emulator, tmp_path / "config") as c:
-        yield c
 
 
 @contextlib.asynccontextmanager

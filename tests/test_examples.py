@@ -22,10 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.mp4probe import Mp4Info, probe_mp4
-
-from .conftest import make_client
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 Loader = Callable[[str], ModuleType]
@@ -47,11 +45,13 @@ def example(monkeypatch: pytest.MonkeyPatch) -> Loader:
 
 
 @pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    """The suite's millisecond client, rendering small frames so a render takes milliseconds."""
+async def nemo_client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
+    """The plugin's ``nemo_client``, overridden for this file: its config dir is ``tmp_path /
+    "config"`` (an example's output folder holds nothing else), and the emulator renders small
+    frames so a render takes milliseconds."""
     emulator.render.width, emulator.render.height = 320, 180
     emulator.render.fps = 10
-    async with make_client(emulator, tmp_path / "config") as c:
+    async with fast_client(emulator, tmp_path / "config") as c:
         yield c
 
 
@@ -99,11 +99,11 @@ def said(emulator: Emulator) -> list[str]:
 
 
 async def test_quickstart_makes_a_15_second_video(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     quickstart = example("quickstart")
-    path = await quickstart.run(client, tmp_path)
+    path = await quickstart.run(nemo_client, tmp_path)
 
     assert path == tmp_path / "quickstart.mp4"
     video(path, 15)
@@ -117,11 +117,11 @@ async def test_quickstart_makes_a_15_second_video(
 
 
 async def test_batch_saves_one_video_per_step(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     batch = example("batch")
-    paths = await batch.run(client, tmp_path)
+    paths = await batch.run(nemo_client, tmp_path)
 
     assert [p.name for p in paths] == [
         "batch_1_video.mp4",
@@ -137,19 +137,21 @@ async def test_batch_saves_one_video_per_step(
     assert said(emulator) == [instruction for _, instruction in batch.STEPS]
     assert "batch_3_title: saved" in capsys.readouterr().out
 
-    assert await batch.run(client, tmp_path) == paths, "run again: the journal says all is done"
+    assert await batch.run(nemo_client, tmp_path) == paths, (
+        "run again: the journal says all is done"
+    )
     assert "(done by an earlier run)" in capsys.readouterr().out
     assert len(emulator.requests_to("/run_sse", method="POST")) == 3
 
 
 async def test_iterative_reports_silent_edits_from_the_draft(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     emulator.render.width = emulator.render.height = None
     emulator.render.fps = 2
     emulator.chat.silent = True  # the backend edits without a word
-    path = await example("iterative").run(client, tmp_path)
+    path = await example("iterative").run(nemo_client, tmp_path)
 
     info = video(path, 8, audio=True)
     assert (info.width, info.height) == (1080, 1920), "'make it vertical' reached the render"
@@ -164,10 +166,10 @@ async def test_iterative_reports_silent_edits_from_the_draft(
 
 
 async def test_iterative_prints_what_the_backend_said(
-    example: Loader, client: nemovideo.NemoClient, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    video(await example("iterative").run(client, tmp_path), 8, audio=True)
+    video(await example("iterative").run(nemo_client, tmp_path), 8, audio=True)
     out = capsys.readouterr().out
     assert "NemoVideo: Changing the video length to 8 seconds." in out
     assert "answered silently" not in out
@@ -175,10 +177,10 @@ async def test_iterative_prints_what_the_backend_said(
 
 
 async def test_error_handling_catches_each_typed_error(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    caught = await example("error_handling").run(client, tmp_path, emulator)
+    caught = await example("error_handling").run(nemo_client, tmp_path, emulator)
 
     assert [type(e) for e in caught] == [
         nemovideo.UnsupportedFileError,
@@ -192,10 +194,10 @@ async def test_error_handling_catches_each_typed_error(
     unsupported, too_large, empty_message, empty_export, limited, broke = caught
     assert unsupported.filename == "notes.txt" and "txt" not in unsupported.supported_formats
     assert too_large.filename == "huge.mp4"
-    assert too_large.size_bytes == client.config.max_upload_bytes + 1
+    assert too_large.size_bytes == nemo_client.config.max_upload_bytes + 1
     assert "message" in str(empty_message) and "Nothing to export" in str(empty_export)
     assert limited.retry_after == pytest.approx(0.05)
-    assert broke.registration_url is not None and str(client.user_id) in broke.registration_url
+    assert broke.registration_url is not None and str(nemo_client.user_id) in broke.registration_url
 
     uploads = emulator.requests_to("/api/upload-video")
     assert len(uploads) == len(sample_images()), "only the good upload (one request per file)"
@@ -203,7 +205,7 @@ async def test_error_handling_catches_each_typed_error(
     assert not emulator.requests_to("/api/render/proxy/lambda", method="POST")
     assert [f.kind for f in emulator.faults.fired] == ["rate_limit"] * 3
     assert len(emulator.requests_to("/api/credits")) == 5  # 1 retried, 1 refused twice, 1 balance
-    assert (await client.credits()).available == 100, "the example gave the credits back"
+    assert (await nemo_client.credits()).available == 100, "the example gave the credits back"
     assert listing(tmp_path) == ["config"], "no bad files left behind"
 
     out = capsys.readouterr().out
@@ -219,10 +221,10 @@ async def test_error_handling_runs_with_an_output_dir_that_does_not_exist(tmp_pa
 
 
 async def test_error_handling_against_a_real_api_skips_fault_injection(
-    example: Loader, client: nemovideo.NemoClient, tmp_path: Path,
+    example: Loader, nemo_client: nemovideo.NemoClient, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    caught = await example("error_handling").run(client, tmp_path)
+    caught = await example("error_handling").run(nemo_client, tmp_path)
 
     assert [type(e).__name__ for e in caught] == [
         "UnsupportedFileError", "FileTooLargeError", "ValidationError", "ValidationError",
@@ -251,10 +253,10 @@ def _form(instruction: str | None, files: list[Path]) -> aiohttp.FormData:
 
 
 async def test_webapp_creates_and_reports_render_jobs(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     webapp = example("webapp")
-    async with TestClient(TestServer(webapp.make_app(client), host="127.0.0.1")) as http:
+    async with TestClient(TestServer(webapp.make_app(nemo_client), host="127.0.0.1")) as http:
         instruction = "turn these images into a 6-second video"
         resp = await http.post("/videos", data=_form(instruction, sample_images()))
         assert resp.status == 202
@@ -285,7 +287,7 @@ async def test_webapp_creates_and_reports_render_jobs(
         resp = await http.post("/videos", data=_form(instruction, sample_images()))
         assert resp.status == 402
         assert (await resp.json())["error"] == "InsufficientCreditsError"
-    assert not client.closed, "the app leaves a client it was given open"
+    assert not nemo_client.closed, "the app leaves a client it was given open"
 
 
 @pytest.mark.parametrize(
@@ -299,14 +301,14 @@ async def test_webapp_creates_and_reports_render_jobs(
     ],
 )
 async def test_webapp_refuses_a_traversal_job_id(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, job_id: str
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, job_id: str
 ) -> None:
     """A job id from the URL reaches ``renderer.resume()`` decoded (``../../../credits/...``): the
     SDK refuses it before sending, so the app answers 400 and the API sees no stray request."""
     webapp = example("webapp")
-    await client.credits()
+    await nemo_client.credits()
     seen = len(emulator.requests)
-    async with TestClient(TestServer(webapp.make_app(client), host="127.0.0.1")) as http:
+    async with TestClient(TestServer(webapp.make_app(nemo_client), host="127.0.0.1")) as http:
         resp = await http.get(URL(f"/videos/{job_id}", encoded=True))
         assert resp.status == 400, await resp.text()
         assert (await resp.json())["error"] == "ValidationError"

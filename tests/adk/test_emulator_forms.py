@@ -28,8 +28,8 @@ def fast(emulator: Emulator) -> Emulator:
 
 
 @pytest.fixture
-async def session(client: nemovideo.NemoClient, fast: Emulator) -> nemovideo.Session:
-    sess = await client.create_session()
+async def session(nemo_client: nemovideo.NemoClient, fast: Emulator) -> nemovideo.Session:
+    sess = await nemo_client.create_session()
     add_media(fast, sess.id)
     return sess
 
@@ -98,9 +98,9 @@ async def test_refusal_does_not_raise(session: nemovideo.Session, fast: Emulator
 
 
 async def test_make_a_video_with_nothing_uploaded_asks(
-    client: nemovideo.NemoClient, fast: Emulator
+    nemo_client: nemovideo.NemoClient, fast: Emulator
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     reads = len(fast.requests_to("/api/state/", "GET"))
     reply = await session.send("make a video")
     question = reply.question
