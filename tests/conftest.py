@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,10 +13,36 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from nemovideo.testing import FAST_SETTINGS
+import nemovideo
+from nemovideo.testing import FAST_SETTINGS, Emulator
 
 FAST: dict[str, Any] = dict(FAST_SETTINGS)
 """The shipped test-speed settings (``nemovideo.testing.FAST_SETTINGS``), as a plain dict."""
+SAMPLES = Path(nemovideo.__file__).parent / "samples"
+
+
+def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
+    """Put ``count`` sample images in session ``sid`` where the upload routes would (their
+    ``video_infos`` entries, returned), without an upload."""
+    entries = []
+    for n in range(1, count + 1):
+        media_id = f"m_{n:012x}"
+        shutil.copy(SAMPLES / f"city_{n}.jpg", emu.files_dir / f"{media_id}.jpg")
+        entry = {"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image", "size": 1,
+                 "url": emu.cdn_file_url(f"{media_id}.jpg"), "width": 1920, "height": 1080,
+                 "duration_ms": 0}  # fmt: skip
+        emu.session(sid).state["video_infos"].append(entry)
+        entries.append(entry)
+    return entries
+
+
+async def media_session(
+    client: nemovideo.NemoClient, emu: Emulator, count: int = 3
+) -> nemovideo.Session:
+    """A new session of ``client`` already holding ``count`` sample images (``add_media``)."""
+    session = await client.create_session()
+    add_media(emu, session.id, count)
+    return session
 
 
 @contextlib.asynccontextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,10 @@ from nemovideo.errors import (
 )
 from nemovideo.testing import ChatControls, Emulator, fast_client
 
-SAMPLES = Path(nemovideo.__file__).parent / "samples"
+from .conftest import add_media, media_session
+
 MAKE_VIDEO = "turn these images into a 15-second video with smooth transitions"
 CHAT = "/run_sse"
-
-
-def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
-    """Put sample images where the upload routes would (SLICES.md contract)."""
-    entries = []
-    for n in range(1, count + 1):
-        media_id = f"m_{n:012x}"
-        shutil.copy(SAMPLES / f"city_{n}.jpg", emu.files_dir / f"{media_id}.jpg")
-        entry = {"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image", "size": 1,
-                 "url": emu.cdn_file_url(f"{media_id}.jpg"), "width": 1920, "height": 1080,
-                 "duration_ms": 0}  # fmt: skip
-        emu.session(sid).state["video_infos"].append(entry)
-        entries.append(entry)
-    return entries
 
 
 @pytest.fixture
@@ -58,9 +44,7 @@ def ctl(emulator: Emulator) -> ChatControls:
 
 @pytest.fixture
 async def session(nemo_client: nemovideo.NemoClient, emulator: Emulator) -> nemovideo.Session:
-    sess = await nemo_client.create_session()
-    add_media(emulator, sess.id)
-    return sess
+    return await media_session(nemo_client, emulator)
 
 
 async def until(condition: Any, what: str) -> None:

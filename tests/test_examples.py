@@ -11,7 +11,7 @@ import asyncio
 import importlib.util
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +27,7 @@ from nemovideo.testing.mp4probe import Mp4Info, probe_mp4
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 Loader = Callable[[str], ModuleType]
+Runner = Callable[..., Awaitable[tuple[Any, str]]]
 
 
 @pytest.fixture
@@ -53,6 +54,20 @@ async def nemo_client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemov
     emulator.render.fps = 10
     async with fast_client(emulator, tmp_path / "config") as c:
         yield c
+
+
+@pytest.fixture
+def run(
+    nemo_client: nemovideo.NemoClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Runner:
+    """``await run(module, *extra)``: an example's ``run(client, out_dir, *extra)`` with this file's
+    client and ``tmp_path``; its result and what was printed since the last look."""
+
+    async def go(module: ModuleType, *extra: Any) -> tuple[Any, str]:
+        result = await module.run(nemo_client, tmp_path, *extra)
+        return result, capsys.readouterr().out
+
+    return go
 
 
 def video(path: Path, seconds: float, *, audio: bool | None = None) -> Mp4Info:
@@ -99,15 +114,13 @@ def said(emulator: Emulator) -> list[str]:
 
 
 async def test_quickstart_makes_a_15_second_video(
-    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator, tmp_path: Path
+) -> None:
     quickstart = example("quickstart")
-    path = await quickstart.run(nemo_client, tmp_path)
+    path, out = await run(quickstart)
 
     assert path == tmp_path / "quickstart.mp4"
     video(path, 15)
-    out = capsys.readouterr().out
     assert "Uploaded 3 images" in out
     assert "Timeline (1 track): 1. Video: 3 clips (0-15s)" in out
     assert "rendering: 100%" in out
@@ -117,11 +130,10 @@ async def test_quickstart_makes_a_15_second_video(
 
 
 async def test_batch_saves_one_video_per_step(
-    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator
+) -> None:
     batch = example("batch")
-    paths = await batch.run(nemo_client, tmp_path)
+    paths, out = await run(batch)
 
     assert [p.name for p in paths] == [
         "batch_1_video.mp4",
@@ -135,27 +147,24 @@ async def test_batch_saves_one_video_per_step(
     assert len(emulator.sessions) == 1, "every step edits the same session"
     assert len(emulator.requests_to("/api/render/proxy/lambda", method="POST")) == 3
     assert said(emulator) == [instruction for _, instruction in batch.STEPS]
-    assert "batch_3_title: saved" in capsys.readouterr().out
+    assert "batch_3_title: saved" in out
 
-    assert await batch.run(nemo_client, tmp_path) == paths, (
-        "run again: the journal says all is done"
-    )
-    assert "(done by an earlier run)" in capsys.readouterr().out
+    again, out = await run(batch)
+    assert again == paths, "run again: the journal says all is done"
+    assert "(done by an earlier run)" in out
     assert len(emulator.requests_to("/run_sse", method="POST")) == 3
 
 
 async def test_iterative_reports_silent_edits_from_the_draft(
-    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator
+) -> None:
     emulator.render.width = emulator.render.height = None
     emulator.render.fps = 2
     emulator.chat.silent = True  # the backend edits without a word
-    path = await example("iterative").run(nemo_client, tmp_path)
+    path, out = await run(example("iterative"))
 
     info = video(path, 8, audio=True)
     assert (info.width, info.height) == (1080, 1920), "'make it vertical' reached the render"
-    out = capsys.readouterr().out
     assert "NemoVideo:" not in out
     assert out.count("answered silently") == 4
     assert "changed: Added Video track 3 clips (0-10s)" in out
@@ -165,22 +174,19 @@ async def test_iterative_reports_silent_edits_from_the_draft(
     assert "changed: Aspect 16:9 -> 9:16" in out
 
 
-async def test_iterative_prints_what_the_backend_said(
-    example: Loader, nemo_client: nemovideo.NemoClient, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    video(await example("iterative").run(nemo_client, tmp_path), 8, audio=True)
-    out = capsys.readouterr().out
+async def test_iterative_prints_what_the_backend_said(example: Loader, run: Runner) -> None:
+    path, out = await run(example("iterative"))
+    video(path, 8, audio=True)
     assert "NemoVideo: Changing the video length to 8 seconds." in out
     assert "answered silently" not in out
     assert "click" not in out.lower(), "GUI talk is translated away"
 
 
 async def test_error_handling_catches_each_typed_error(
-    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    example: Loader, run: Runner, nemo_client: nemovideo.NemoClient, emulator: Emulator,
+    tmp_path: Path,
 ) -> None:  # fmt: skip
-    caught = await example("error_handling").run(nemo_client, tmp_path, emulator)
+    caught, out = await run(example("error_handling"), emulator)
 
     assert [type(e) for e in caught] == [
         nemovideo.UnsupportedFileError,
@@ -207,8 +213,6 @@ async def test_error_handling_catches_each_typed_error(
     assert len(emulator.requests_to("/api/credits")) == 5  # 1 retried, 1 refused twice, 1 balance
     assert (await nemo_client.credits()).available == 100, "the example gave the credits back"
     assert listing(tmp_path) == ["config"], "no bad files left behind"
-
-    out = capsys.readouterr().out
     assert "a 429 was retried for you: 100 credits" in out
     assert f"register for more credits: {broke.registration_url}" in out
 
@@ -221,15 +225,14 @@ async def test_error_handling_runs_with_an_output_dir_that_does_not_exist(tmp_pa
 
 
 async def test_error_handling_against_a_real_api_skips_fault_injection(
-    example: Loader, nemo_client: nemovideo.NemoClient, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    caught = await example("error_handling").run(nemo_client, tmp_path)
+    example: Loader, run: Runner
+) -> None:
+    caught, out = await run(example("error_handling"))
 
     assert [type(e).__name__ for e in caught] == [
         "UnsupportedFileError", "FileTooLargeError", "ValidationError", "ValidationError",
     ]  # fmt: skip
-    assert "skipped" in capsys.readouterr().out
+    assert "skipped" in out
 
 
 async def _poll_until_done(http: TestClient[Any, Any], job_id: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from nemovideo.chat import ErrorEvent, QuestionEvent, ToolCallEvent
 from nemovideo.testing import Emulator
 from nemovideo.testing.drafts import bgm_track
 
-from ..test_chat import MAKE_VIDEO, add_media
+from ..conftest import media_session
+from ..test_chat import MAKE_VIDEO
 
 MULTILINE = 'Render "draft-7" failed:\nthe encoder said "no"\n\nretry later'
 
@@ -29,9 +30,7 @@ def fast(emulator: Emulator) -> Emulator:
 
 @pytest.fixture
 async def session(nemo_client: nemovideo.NemoClient, fast: Emulator) -> nemovideo.Session:
-    sess = await nemo_client.create_session()
-    add_media(fast, sess.id)
-    return sess
+    return await media_session(nemo_client, fast)
 
 
 @pytest.mark.parametrize("text_with_call", [False, True])
