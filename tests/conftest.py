@@ -61,11 +61,13 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def communicate(proc: asyncio.subprocess.Process, timeout: float) -> tuple[bytes, bytes]:
-    """``proc.communicate()`` bounded by ``timeout`` seconds; a process that outlives it (or a
-    test that fails meanwhile) is killed by its own pid and reaped."""
+async def communicate(
+    proc: asyncio.subprocess.Process, timeout: float, stdin: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """``proc.communicate(stdin)`` bounded by ``timeout`` seconds; a process that outlives it (or
+    a test that fails meanwhile) is killed by its own pid and reaped."""
     try:
-        return await asyncio.wait_for(proc.communicate(), timeout)
+        return await asyncio.wait_for(proc.communicate(stdin), timeout)
     finally:
         if proc.returncode is None:
             proc.kill()

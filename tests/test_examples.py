@@ -25,6 +25,8 @@ import nemovideo
 from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.mp4probe import Mp4Info, probe_mp4
 
+from .conftest import communicate
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 Loader = Callable[[str], ModuleType]
 Runner = Callable[..., Awaitable[tuple[Any, str]]]
@@ -89,12 +91,7 @@ async def run_script(script: str, *args: str, cwd: Path, timeout: float) -> str:
         sys.executable, str(EXAMPLES / script), *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
+    out, err = await communicate(proc, timeout)
     assert proc.returncode == 0, err.decode()
     return out.decode()
 
