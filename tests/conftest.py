@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,19 +14,35 @@ import pytest
 from aiohttp import web
 
 import nemovideo
-from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
+from nemovideo.testing import FAST_SETTINGS, Emulator
 
 FAST: dict[str, Any] = dict(FAST_SETTINGS)
 """The shipped test-speed settings (``nemovideo.testing.FAST_SETTINGS``), as a plain dict."""
-
-make_client = fast_client
-"""A client pointed at an emulator with millisecond waits and its own config dir."""
+SAMPLES = Path(nemovideo.__file__).parent / "samples"
 
 
-@pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    async with make_client(emulator, tmp_path / "config") as c:
-        yield c
+def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
+    """Put ``count`` sample images in session ``sid`` where the upload routes would (their
+    ``video_infos`` entries, returned), without an upload."""
+    entries = []
+    for n in range(1, count + 1):
+        media_id = f"m_{n:012x}"
+        shutil.copy(SAMPLES / f"city_{n}.jpg", emu.files_dir / f"{media_id}.jpg")
+        entry = {"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image", "size": 1,
+                 "url": emu.cdn_file_url(f"{media_id}.jpg"), "width": 1920, "height": 1080,
+                 "duration_ms": 0}  # fmt: skip
+        emu.session(sid).state["video_infos"].append(entry)
+        entries.append(entry)
+    return entries
+
+
+async def media_session(
+    client: nemovideo.NemoClient, emu: Emulator, count: int = 3
+) -> nemovideo.Session:
+    """A new session of ``client`` already holding ``count`` sample images (``add_media``)."""
+    session = await client.create_session()
+    add_media(emu, session.id, count)
+    return session
 
 
 @contextlib.asynccontextmanager
@@ -44,11 +61,13 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def communicate(proc: asyncio.subprocess.Process, timeout: float) -> tuple[bytes, bytes]:
-    """``proc.communicate()`` bounded by ``timeout`` seconds; a process that outlives it (or a
-    test that fails meanwhile) is killed by its own pid and reaped."""
+async def communicate(
+    proc: asyncio.subprocess.Process, timeout: float, stdin: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """``proc.communicate(stdin)`` bounded by ``timeout`` seconds; a process that outlives it (or
+    a test that fails meanwhile) is killed by its own pid and reaped."""
     try:
-        return await asyncio.wait_for(proc.communicate(), timeout)
+        return await asyncio.wait_for(proc.communicate(stdin), timeout)
     finally:
         if proc.returncode is None:
             proc.kill()

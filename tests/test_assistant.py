@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.mp4probe import probe_mp4
-
-from .conftest import make_client
 
 MAKE = "turn these images into a 15-second video with smooth transitions"
 
@@ -18,7 +16,7 @@ MAKE = "turn these images into a 15-second video with smooth transitions"
 async def test_scripted_conversation(emulator: Emulator, tmp_path: Path) -> None:
     notices: list[str] = []
     emulator.render.width, emulator.render.height = 320, 180
-    async with make_client(emulator, tmp_path / "config", max_polls=1000) as client:
+    async with fast_client(emulator, tmp_path / "config", max_polls=1000) as client:
         assistant = client.assistant(download_dir=tmp_path / "out", on_notice=notices.append)
 
         made = await assistant.handle(MAKE, files=sample_images())
@@ -64,7 +62,7 @@ async def test_scripted_conversation(emulator: Emulator, tmp_path: Path) -> None
 
 
 async def test_lost_session_is_replaced_and_said(emulator: Emulator, tmp_path: Path) -> None:
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         assistant = client.assistant()
         first = await assistant.handle("status")
         assert first.ok and assistant.session is not None
@@ -79,7 +77,7 @@ async def test_lost_session_is_replaced_and_said(emulator: Emulator, tmp_path: P
 async def test_export_advice_for_empty_draft_and_blocked_plan(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         assistant = client.assistant(download_dir=tmp_path)
         empty = await assistant.handle("send me the video")
         assert empty.action == "export" and empty.ok and empty.path is None
@@ -98,7 +96,7 @@ async def test_bad_file_is_refused_before_anything_is_sent(
 ) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("not media")
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         assistant = client.assistant()
         reply = await assistant.handle("", files=[*sample_images(), bad])
         assert isinstance(reply.error, nemovideo.UnsupportedFileError)
@@ -111,7 +109,7 @@ async def test_two_stage_generation_finishes_or_says_it_is_still_running(
 ) -> None:
     emulator.chat.two_stage = True
     sentence = "make a 10 second video from my photos with lo-fi music and the title 'Night'"
-    async with make_client(emulator, tmp_path / "config", recovery_max_polls=200) as client:
+    async with fast_client(emulator, tmp_path / "config", recovery_max_polls=200) as client:
         done = await client.assistant().handle(sentence, files=sample_images())
         assert done.ok and done.summary is not None
         assert '3. Title: "Night"' in done.summary
@@ -127,7 +125,7 @@ async def test_advice_texts_name_the_way_out(emulator: Emulator, tmp_path: Path)
     emulator.render.width, emulator.render.height = 320, 180
     big_file = tmp_path / "big.mp4"
     big_file.write_bytes(bytes(30_000))
-    async with make_client(emulator, tmp_path / "config", max_upload_bytes=20_000) as client:
+    async with fast_client(emulator, tmp_path / "config", max_upload_bytes=20_000) as client:
         assistant = client.assistant(download_dir=tmp_path)
         await assistant.handle("status")
         register = f"https://nemovideo.com/register?bind={client.user_id}"
@@ -163,7 +161,7 @@ async def test_stages_and_progress_for_upload_and_export(
 ) -> None:
     emulator.render.width, emulator.render.height = 320, 180
     events: list[tuple[str, int, int] | str] = []
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         assistant = client.assistant(
             download_dir=tmp_path,
             on_stage=events.append,
@@ -183,7 +181,7 @@ async def test_stages_and_progress_for_upload_and_export(
 async def test_waiting_notices_count_seconds(emulator: Emulator, tmp_path: Path) -> None:
     notices: list[str] = []
     emulator.chat.delay, emulator.chat.work_steps = 0.03, 6
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         reply = await client.assistant(on_notice=notices.append).handle("add lo-fi BGM at 35%")
     assert reply.ok
     assert notices and all(n == "Still working... (0 s so far)" for n in notices), notices
@@ -192,7 +190,7 @@ async def test_waiting_notices_count_seconds(emulator: Emulator, tmp_path: Path)
 async def test_dropped_stream_and_quiet_backend_are_explained(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    async with make_client(emulator, tmp_path / "config", stream_idle_timeout=0.2) as client:
+    async with fast_client(emulator, tmp_path / "config", stream_idle_timeout=0.2) as client:
         assistant = client.assistant()
         await assistant.handle("status")
         emulator.chat.drop_after = 2
@@ -210,7 +208,7 @@ async def test_dropped_stream_and_quiet_backend_are_explained(
 
 async def test_question_is_shown_numbered_and_answered(emulator: Emulator, tmp_path: Path) -> None:
     emulator.chat.delay = 0.001
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         assistant = client.assistant()
         reply = await assistant.handle("make a video")
         assert reply.ok and reply.question is not None
@@ -230,7 +228,7 @@ async def test_question_is_shown_numbered_and_answered(emulator: Emulator, tmp_p
 async def test_agent_failure_is_a_reply_with_the_error(emulator: Emulator, tmp_path: Path) -> None:
     emulator.chat.delay = 0.001
     emulator.chat.stream_error = 'tool "render" crashed'
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         reply = await client.assistant().handle("add lo-fi BGM at 35%")
     assert isinstance(reply.error, nemovideo.AgentError)
     assert 'tool "render" crashed' in reply.text and "not sent again" in reply.text

@@ -12,33 +12,31 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator
-
-from .conftest import make_client
+from nemovideo.testing import Emulator, fast_client
 
 
 async def test_expired_token_refreshed_exactly_once_under_concurrency(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
-    first_user = client.user_id
+    await nemo_client.credits()
+    first_user = nemo_client.user_id
     emulator.faults.expire_tokens()
-    results = await asyncio.gather(*(client.credits() for _ in range(20)))
+    results = await asyncio.gather(*(nemo_client.credits() for _ in range(20)))
     assert all(r.available == 100 for r in results)
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
-    assert client.user_id == first_user
+    assert nemo_client.user_id == first_user
 
 
-async def test_second_1001_raises(emulator: Emulator, client: nemovideo.NemoClient) -> None:
-    await client.credits()
+async def test_second_1001_raises(emulator: Emulator, nemo_client: nemovideo.NemoClient) -> None:
+    await nemo_client.credits()
     emulator.faults.error(1001, times=2, path="/api/credits")
     with pytest.raises(nemovideo.AuthenticationError):
-        await client.credits()
+        await nemo_client.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
 
 
 async def test_explicit_token_is_not_replaced(emulator: Emulator, tmp_path: Path) -> None:
-    async with make_client(emulator, tmp_path, token="nmv_usr_not_a_real_one") as client:
+    async with fast_client(emulator, tmp_path, token="nmv_usr_not_a_real_one") as client:
         with pytest.raises(nemovideo.AuthenticationError, match="NEMO_TOKEN"):
             await client.credits()
     assert emulator.requests_to("/api/auth/anonymous-token") == []
@@ -49,14 +47,14 @@ def _file_modes(directory: Path) -> dict[str, int]:
 
 
 async def test_identity_files_are_private_and_reused(emulator: Emulator, tmp_path: Path) -> None:
-    async with make_client(emulator, tmp_path) as client:
+    async with fast_client(emulator, tmp_path) as client:
         await client.credits()
         user = client.user_id
     modes = _file_modes(tmp_path)
     assert "client_id" in modes and any(n.startswith("token-") for n in modes)
     assert set(modes.values()) == {0o600}, modes
     # A restarted notebook reuses the cached token: no second anonymous-token call.
-    async with make_client(emulator, tmp_path) as again:
+    async with fast_client(emulator, tmp_path) as again:
         await again.credits()
         assert again.user_id == user
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 1
@@ -65,7 +63,7 @@ async def test_identity_files_are_private_and_reused(emulator: Emulator, tmp_pat
 async def test_missing_client_id_answer_creates_a_new_id(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    async with make_client(emulator, tmp_path) as client:
+    async with fast_client(emulator, tmp_path) as client:
         emulator.faults.error(400, times=1, path="/api/auth/anonymous-token")
         await client.credits()
     calls = emulator.requests_to("/api/auth/anonymous-token")
@@ -76,23 +74,23 @@ async def test_missing_client_id_answer_creates_a_new_id(
 
 
 async def test_token_never_in_repr_logs_or_errors(
-    emulator: Emulator, client: nemovideo.NemoClient, caplog: pytest.LogCaptureFixture
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await client.credits()
+    await nemo_client.credits()
     token = emulator.requests[-1].headers["Authorization"].removeprefix("Bearer ")
     assert token.startswith("nmv_usr_")
     texts = [
-        repr(client),
-        repr(client.config),
-        repr(client.api),
-        repr(client._transport.auth),  # noqa: SLF001
+        repr(nemo_client),
+        repr(nemo_client.config),
+        repr(nemo_client.api),
+        repr(nemo_client._transport.auth),  # noqa: SLF001
     ]
     emulator.faults.error(2001, times=1)
     emulator.faults.error(1001, times=2)
     for _ in range(2):
         try:
-            await client.credits()
+            await nemo_client.credits()
         except nemovideo.NemoError as exc:
             texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
     explicit = nemovideo.ClientConfig(token="nmv_usr_secret_value", base_url=emulator.url)

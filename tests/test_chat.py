@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,27 +27,12 @@ from nemovideo.errors import (
     StreamTimeoutError,
     ValidationError,
 )
-from nemovideo.testing import ChatControls, Emulator
+from nemovideo.testing import ChatControls, Emulator, fast_client
 
-from .conftest import make_client
+from .conftest import add_media, media_session
 
-SAMPLES = Path(nemovideo.__file__).parent / "samples"
 MAKE_VIDEO = "turn these images into a 15-second video with smooth transitions"
 CHAT = "/run_sse"
-
-
-def add_media(emu: Emulator, sid: str, count: int = 3) -> list[dict[str, Any]]:
-    """Put sample images where the upload routes would (SLICES.md contract)."""
-    entries = []
-    for n in range(1, count + 1):
-        media_id = f"m_{n:012x}"
-        shutil.copy(SAMPLES / f"city_{n}.jpg", emu.files_dir / f"{media_id}.jpg")
-        entry = {"media_id": media_id, "name": f"city_{n}.jpg", "kind": "image", "size": 1,
-                 "url": emu.cdn_file_url(f"{media_id}.jpg"), "width": 1920, "height": 1080,
-                 "duration_ms": 0}  # fmt: skip
-        emu.session(sid).state["video_infos"].append(entry)
-        entries.append(entry)
-    return entries
 
 
 @pytest.fixture
@@ -59,10 +43,8 @@ def ctl(emulator: Emulator) -> ChatControls:
 
 
 @pytest.fixture
-async def session(client: nemovideo.NemoClient, emulator: Emulator) -> nemovideo.Session:
-    sess = await client.create_session()
-    add_media(emulator, sess.id)
-    return sess
+async def session(nemo_client: nemovideo.NemoClient, emulator: Emulator) -> nemovideo.Session:
+    return await media_session(nemo_client, emulator)
 
 
 async def until(condition: Any, what: str) -> None:
@@ -114,7 +96,7 @@ async def test_events_are_typed_and_in_order(
 
 
 async def test_send_message_walks_a_whole_edit_session(
-    session: nemovideo.Session, client: nemovideo.NemoClient, ctl: ChatControls
+    session: nemovideo.Session, nemo_client: nemovideo.NemoClient, ctl: ChatControls
 ) -> None:
     reply = await session.send(MAKE_VIDEO)
     assert reply.draft.summary() == "Timeline (1 track): 1. Video: 3 clips (0-15s)"
@@ -132,18 +114,18 @@ async def test_send_message_walks_a_whole_edit_session(
     reply = await session.send("remove the music")
     assert [t.label for t in reply.draft.tracks] == ["Video", "Title"]
     assert reply.before.summary().startswith("Timeline (3 tracks)")
-    credits = await client.credits()
+    credits = await nemo_client.credits()
     assert (credits.available, credits.frozen) == (50, 0)  # one edit charge per session
 
 
 async def test_no_media_is_explained_not_charged(
-    client: nemovideo.NemoClient, ctl: ChatControls
+    nemo_client: nemovideo.NemoClient, ctl: ChatControls
 ) -> None:
-    empty = await client.create_session()
+    empty = await nemo_client.create_session()
     reply = await empty.send(MAKE_VIDEO)
     assert "Upload button" in reply.text and reply.changes == ()
     assert not reply.draft.ready_for_export
-    assert (await client.credits()).available == 100
+    assert (await nemo_client.credits()).available == 100
 
 
 async def test_silent_edit_reply_reports_the_draft_diff(
@@ -205,7 +187,7 @@ async def test_heartbeats_only_hit_the_idle_timeout_with_notices(
 ) -> None:
     ctl.heartbeats_only, ctl.heartbeat = True, style
     notices: list[float] = []
-    async with make_client(emulator, tmp_path, stream_idle_timeout=0.3) as client:
+    async with fast_client(emulator, tmp_path, stream_idle_timeout=0.3) as client:
         session = await client.create_session()
         stream = session.chat("hello", on_waiting=notices.append)
         beats = 0
@@ -226,7 +208,7 @@ async def test_async_waiting_callback_is_awaited(
     async def on_waiting(elapsed: float) -> None:
         notices.append(elapsed)
 
-    async with make_client(emulator, tmp_path, stream_idle_timeout=0.2) as client:
+    async with fast_client(emulator, tmp_path, stream_idle_timeout=0.2) as client:
         session = await client.create_session()
         with pytest.raises(StreamTimeoutError):
             await session.send("hello", on_waiting=on_waiting)
@@ -235,7 +217,7 @@ async def test_async_waiting_callback_is_awaited(
 
 async def test_total_timeout(emulator: Emulator, tmp_path: Path, ctl: ChatControls) -> None:
     ctl.work_steps = 100_000
-    async with make_client(emulator, tmp_path, stream_timeout=0.2) as client:
+    async with fast_client(emulator, tmp_path, stream_timeout=0.2) as client:
         session = await client.create_session()
         add_media(emulator, session.id)
         with pytest.raises(StreamTimeoutError, match=r"stream_timeout=0\.2s"):
@@ -246,7 +228,7 @@ async def test_total_timeout(emulator: Emulator, tmp_path: Path, ctl: ChatContro
 async def test_oversized_stream_fails_with_decode_error(
     emulator: Emulator, tmp_path: Path, ctl: ChatControls, cap: dict[str, int]
 ) -> None:
-    async with make_client(emulator, tmp_path, **cap) as client:
+    async with fast_client(emulator, tmp_path, **cap) as client:
         session = await client.create_session()
         with pytest.raises(StreamDecodeError):
             await session.send("tell me what you can do")
@@ -273,10 +255,10 @@ def emulator_web(session: nemovideo.Session) -> str:
 
 
 async def test_unknown_session_fails_before_anything_is_sent(
-    client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
 ) -> None:
     with pytest.raises(SessionNotFoundError):
-        await client.session("1234567890").send("hello")
+        await nemo_client.session("1234567890").send("hello")
     assert emulator.requests_to(CHAT) == []
 
 
@@ -456,10 +438,10 @@ async def test_calls_without_ids_pair_by_name_in_the_simple_dialect(
 
 
 async def test_concurrent_sends_on_one_session_each_describe_their_own_edit(
-    session: nemovideo.Session, client: nemovideo.NemoClient, emulator: Emulator
+    session: nemovideo.Session, nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
     await session.send(MAKE_VIDEO)
-    again = client.session(session.id)
+    again = nemo_client.session(session.id)
     music, title = await asyncio.gather(
         session.send("add lo-fi BGM at 35%"), again.send("add a title 'Hello'")
     )

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator
-
-from .conftest import make_client
+from nemovideo.testing import Emulator, fast_client
 
 
-async def test_credits_session_state_round_trip(client: nemovideo.NemoClient) -> None:
-    bal = await client.credits()
+async def test_credits_session_state_round_trip(nemo_client: nemovideo.NemoClient) -> None:
+    bal = await nemo_client.credits()
     assert bal == nemovideo.Credits(available=100, frozen=0, total=100)
-    session = await client.create_session(language="zh")
+    session = await nemo_client.create_session(language="zh")
     assert session.id.isdigit() and session.task_id
-    assert client.user_id and client.user_id.startswith("anon_")
+    assert nemo_client.user_id and nemo_client.user_id.startswith("anon_")
     state = await session.state()
     assert state.session_id == session.id and state.task_id == session.task_id
     assert not state.draft.ready_for_export
@@ -29,22 +27,22 @@ async def test_credits_session_state_round_trip(client: nemovideo.NemoClient) ->
 
 
 async def test_unknown_and_dropped_sessions(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     with pytest.raises(nemovideo.SessionNotFoundError):
-        await client.session("1234567890123456789").state()
-    session = await client.create_session()
+        await nemo_client.session("1234567890123456789").state()
+    session = await nemo_client.create_session()
     emulator.faults.drop_session(session.id)
     with pytest.raises(nemovideo.SessionNotFoundError):
         await session.state()
     with pytest.raises(nemovideo.ValidationError):
-        client.session("../etc/passwd")
+        nemo_client.session("../etc/passwd")
 
 
 async def test_closed_client_refuses_and_unentered_client_is_safe(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    client = make_client(emulator, tmp_path)
+    client = fast_client(emulator, tmp_path)
     assert (await client.credits()).available == 100
     await client.aclose()
     assert client.closed
@@ -91,12 +89,12 @@ def test_bad_config_is_refused(tmp_path: Path) -> None:
 
 
 async def test_a_client_left_open_warns_by_name(emulator: Emulator, tmp_path: Path) -> None:
-    client = make_client(emulator, tmp_path / "cfg")
+    client = fast_client(emulator, tmp_path / "cfg")
     await client.credits()
     with pytest.warns(ResourceWarning, match="was never closed"):
         client.__del__()
     await client.aclose()
-    async with make_client(emulator, tmp_path / "cfg2") as closed:
+    async with fast_client(emulator, tmp_path / "cfg2") as closed:
         await closed.credits()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -107,7 +105,7 @@ async def test_a_client_left_open_warns_by_name(emulator: Emulator, tmp_path: Pa
 def test_a_client_used_from_a_second_event_loop_says_so(tmp_path: Path) -> None:
     async def first() -> tuple[nemovideo.NemoClient, str]:
         emu = await Emulator().start()
-        client = make_client(emu, tmp_path / "cfg")
+        client = fast_client(emu, tmp_path / "cfg")
         await client.credits()
         await emu.close()
         return client, emu.url
@@ -126,7 +124,7 @@ async def test_a_service_repr_names_the_api_not_the_token(
     emulator: Emulator, tmp_path: Path, service: str, name: str
 ) -> None:
     """``client.uploader`` and ``client.renderer`` show where they talk to, never the token."""
-    async with make_client(emulator, tmp_path, token="nmv_usr_secret") as client:
+    async with fast_client(emulator, tmp_path, token="nmv_usr_secret") as client:
         shown = repr(getattr(client, service))
         assert shown == f"<{name} base_url={emulator.url!r}>"
         assert "nmv_usr_secret" not in shown

@@ -11,9 +11,7 @@ import aiohttp
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator
-
-from .conftest import make_client
+from nemovideo.testing import Emulator, fast_client
 
 CREDITS = "/api/credits/balance/simple"
 
@@ -24,58 +22,59 @@ def request_id(recorded: Any) -> str | None:
 
 
 async def test_a_view_shares_the_pool_and_token_but_keeps_its_own_retries(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
-    strict = client.with_options(max_retries=0, request_timeout=5)
-    assert strict._transport.pool is client._transport.pool, "one connection pool"  # noqa: SLF001
-    assert strict._transport.auth is client._transport.auth, "one token (one renewal serves both)"  # noqa: SLF001
-    assert strict.config.max_retries == 0 and client.config.max_retries == 2
+    await nemo_client.credits()
+    strict = nemo_client.with_options(max_retries=0, request_timeout=5)
+    mine, theirs = strict._transport, nemo_client._transport  # noqa: SLF001
+    assert mine.pool is theirs.pool, "one connection pool"
+    assert mine.auth is theirs.auth, "one token (one renewal serves both)"
+    assert strict.config.max_retries == 0 and nemo_client.config.max_retries == 2
     emulator.faults.server_error(times=1, path=CREDITS)
     with pytest.raises(nemovideo.ServerError):
         await strict.credits()  # the view does not retry...
     emulator.faults.server_error(times=1, path=CREDITS)
-    assert (await client.credits()).available is not None  # ...the client does
+    assert (await nemo_client.credits()).available is not None  # ...the client does
     token_calls = emulator.requests_to("/api/auth/anonymous-token")
     assert len(token_calls) == 1, "the view used the client's token"
     await strict.aclose()
-    assert not client.closed, "closing a view closes nothing"
-    await client.credits()
-    await client.aclose()
+    assert not nemo_client.closed, "closing a view closes nothing"
+    await nemo_client.credits()
+    await nemo_client.aclose()
     assert strict.closed
     with pytest.raises(nemovideo.ClientClosedError):
         await strict.credits()
 
 
 async def test_a_view_cannot_change_the_connection_and_options_are_checked(
-    client: nemovideo.NemoClient,
+    nemo_client: nemovideo.NemoClient,
 ) -> None:
     with pytest.raises(nemovideo.ValidationError, match="base_url"):
-        client.with_options(base_url="https://elsewhere.example")
+        nemo_client.with_options(base_url="https://elsewhere.example")
     with pytest.raises(TypeError, match="request_timout"):
-        client.with_options(request_timout=5)  # type: ignore[call-arg]
+        nemo_client.with_options(request_timout=5)  # type: ignore[call-arg]
     with pytest.raises(nemovideo.ValidationError, match="max_retries"):
-        client.with_options(max_retries=-1)
+        nemo_client.with_options(max_retries=-1)
 
 
 async def test_every_request_carries_a_request_id_and_errors_keep_it(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
-    await client.credits()
+    await nemo_client.credits()
+    await nemo_client.credits()
     ids = [request_id(r) for r in emulator.requests]
     assert all(ids) and len(set(ids)) == len(ids), "one fresh id per request"
     emulator.faults.error(2001, path=CREDITS)
     with pytest.raises(nemovideo.InsufficientCreditsError) as caught:
-        await client.credits()
+        await nemo_client.credits()
     assert caught.value.request_id == request_id(emulator.requests[-1])
     assert caught.value.request_id in repr(caught.value)
 
 
 async def test_replies_and_results_carry_the_request_id(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     await session.upload(nemovideo.testing.sample_images())
     reply = await session.send("turn these images into a 4-second video")
     chat = emulator.requests_to("/run_sse", "POST")[-1]
@@ -119,4 +118,4 @@ async def test_trace_configs_see_every_request(emulator: Emulator, tmp_path: Pat
 
 async def test_a_typo_in_an_option_is_refused(emulator: Emulator, tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="request_timout"):
-        make_client(emulator, tmp_path, request_timout=5)
+        fast_client(emulator, tmp_path, request_timout=5)

@@ -15,13 +15,11 @@ import pytest
 
 from nemovideo.draft import Draft, TrackType
 from nemovideo.intents import route
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, fast_client
 from nemovideo.testing._agent.agent import Plan, plan_reply
 from nemovideo.testing._agent.phrases import plan_edit
 from nemovideo.testing._server.store import initial_state
 from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
-
-from .conftest import make_client
 
 IMAGES = [
     {"media_id": f"m_{n}", "filename": f"city_{n}.jpg", "file_type": "image",
@@ -217,7 +215,7 @@ async def test_a_volume_change_over_the_wire_reads_as_one_line(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     emulator.chat.delay = 0.001
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         session = await client.create_session()
         emulator.session(session.id).state["video_infos"] = copy.deepcopy(IMAGES)
         await session.send("turn these images into a 10-second video")

@@ -23,15 +23,15 @@ CASES = [
 @pytest.mark.parametrize("style", ["body", "status"])
 @pytest.mark.parametrize(("code", "cls"), CASES)
 async def test_each_code_maps_to_its_class(
-    emulator: Emulator, client: nemovideo.NemoClient, style: str, code: int, cls: type
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, style: str, code: int, cls: type
 ) -> None:
-    await client.credits()
+    await nemo_client.credits()
     emulator.error_style = style
     # Enough failures to outlast every retry the client is allowed for this code.
     emulator.faults.error(code, times=10, path="/api/credits")
     before = len(emulator.requests_to("/api/credits"))
     with pytest.raises(cls) as info:
-        await client.credits()
+        await nemo_client.credits()
     exc = info.value
     assert type(exc) is cls
     assert isinstance(exc, nemovideo.APIError) and isinstance(exc, nemovideo.NemoError)
@@ -41,10 +41,10 @@ async def test_each_code_maps_to_its_class(
         assert exc.http_status >= 400
     assert str(exc)
     attempts = len(emulator.requests_to("/api/credits")) - before
-    expected = {429: 2, 503: client.config.max_retries + 1, 1001: 2}.get(code, 1)
+    expected = {429: 2, 503: nemo_client.config.max_retries + 1, 1001: 2}.get(code, 1)
     assert attempts == expected
     if code == 2001:
-        assert exc.registration_url.endswith(f"/register?bind={client.user_id}")
+        assert exc.registration_url.endswith(f"/register?bind={nemo_client.user_id}")
         assert exc.registration_url in str(exc)
     if code == 4001:
         assert "png" in exc.supported_formats and "Supported formats" in str(exc)

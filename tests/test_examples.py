@@ -11,7 +11,7 @@ import asyncio
 import importlib.util
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,13 +22,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.mp4probe import Mp4Info, probe_mp4
 
-from .conftest import make_client
+from .conftest import communicate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 Loader = Callable[[str], ModuleType]
+Runner = Callable[..., Awaitable[tuple[Any, str]]]
 
 
 @pytest.fixture
@@ -47,12 +48,28 @@ def example(monkeypatch: pytest.MonkeyPatch) -> Loader:
 
 
 @pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    """The suite's millisecond client, rendering small frames so a render takes milliseconds."""
+async def nemo_client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
+    """The plugin's ``nemo_client``, overridden for this file: its config dir is ``tmp_path /
+    "config"`` (an example's output folder holds nothing else), and the emulator renders small
+    frames so a render takes milliseconds."""
     emulator.render.width, emulator.render.height = 320, 180
     emulator.render.fps = 10
-    async with make_client(emulator, tmp_path / "config") as c:
+    async with fast_client(emulator, tmp_path / "config") as c:
         yield c
+
+
+@pytest.fixture
+def run(
+    nemo_client: nemovideo.NemoClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Runner:
+    """``await run(module, *extra)``: an example's ``run(client, out_dir, *extra)`` with this file's
+    client and ``tmp_path``; its result and what was printed since the last look."""
+
+    async def go(module: ModuleType, *extra: Any) -> tuple[Any, str]:
+        result = await module.run(nemo_client, tmp_path, *extra)
+        return result, capsys.readouterr().out
+
+    return go
 
 
 def video(path: Path, seconds: float, *, audio: bool | None = None) -> Mp4Info:
@@ -74,12 +91,7 @@ async def run_script(script: str, *args: str, cwd: Path, timeout: float) -> str:
         sys.executable, str(EXAMPLES / script), *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
+    out, err = await communicate(proc, timeout)
     assert proc.returncode == 0, err.decode()
     return out.decode()
 
@@ -99,15 +111,13 @@ def said(emulator: Emulator) -> list[str]:
 
 
 async def test_quickstart_makes_a_15_second_video(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator, tmp_path: Path
+) -> None:
     quickstart = example("quickstart")
-    path = await quickstart.run(client, tmp_path)
+    path, out = await run(quickstart)
 
     assert path == tmp_path / "quickstart.mp4"
     video(path, 15)
-    out = capsys.readouterr().out
     assert "Uploaded 3 images" in out
     assert "Timeline (1 track): 1. Video: 3 clips (0-15s)" in out
     assert "rendering: 100%" in out
@@ -117,11 +127,10 @@ async def test_quickstart_makes_a_15_second_video(
 
 
 async def test_batch_saves_one_video_per_step(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator
+) -> None:
     batch = example("batch")
-    paths = await batch.run(client, tmp_path)
+    paths, out = await run(batch)
 
     assert [p.name for p in paths] == [
         "batch_1_video.mp4",
@@ -135,25 +144,24 @@ async def test_batch_saves_one_video_per_step(
     assert len(emulator.sessions) == 1, "every step edits the same session"
     assert len(emulator.requests_to("/api/render/proxy/lambda", method="POST")) == 3
     assert said(emulator) == [instruction for _, instruction in batch.STEPS]
-    assert "batch_3_title: saved" in capsys.readouterr().out
+    assert "batch_3_title: saved" in out
 
-    assert await batch.run(client, tmp_path) == paths, "run again: the journal says all is done"
-    assert "(done by an earlier run)" in capsys.readouterr().out
+    again, out = await run(batch)
+    assert again == paths, "run again: the journal says all is done"
+    assert "(done by an earlier run)" in out
     assert len(emulator.requests_to("/run_sse", method="POST")) == 3
 
 
 async def test_iterative_reports_silent_edits_from_the_draft(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    example: Loader, run: Runner, emulator: Emulator
+) -> None:
     emulator.render.width = emulator.render.height = None
     emulator.render.fps = 2
     emulator.chat.silent = True  # the backend edits without a word
-    path = await example("iterative").run(client, tmp_path)
+    path, out = await run(example("iterative"))
 
     info = video(path, 8, audio=True)
     assert (info.width, info.height) == (1080, 1920), "'make it vertical' reached the render"
-    out = capsys.readouterr().out
     assert "NemoVideo:" not in out
     assert out.count("answered silently") == 4
     assert "changed: Added Video track 3 clips (0-10s)" in out
@@ -163,22 +171,19 @@ async def test_iterative_reports_silent_edits_from_the_draft(
     assert "changed: Aspect 16:9 -> 9:16" in out
 
 
-async def test_iterative_prints_what_the_backend_said(
-    example: Loader, client: nemovideo.NemoClient, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    video(await example("iterative").run(client, tmp_path), 8, audio=True)
-    out = capsys.readouterr().out
+async def test_iterative_prints_what_the_backend_said(example: Loader, run: Runner) -> None:
+    path, out = await run(example("iterative"))
+    video(path, 8, audio=True)
     assert "NemoVideo: Changing the video length to 8 seconds." in out
     assert "answered silently" not in out
     assert "click" not in out.lower(), "GUI talk is translated away"
 
 
 async def test_error_handling_catches_each_typed_error(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    example: Loader, run: Runner, nemo_client: nemovideo.NemoClient, emulator: Emulator,
+    tmp_path: Path,
 ) -> None:  # fmt: skip
-    caught = await example("error_handling").run(client, tmp_path, emulator)
+    caught, out = await run(example("error_handling"), emulator)
 
     assert [type(e) for e in caught] == [
         nemovideo.UnsupportedFileError,
@@ -192,10 +197,10 @@ async def test_error_handling_catches_each_typed_error(
     unsupported, too_large, empty_message, empty_export, limited, broke = caught
     assert unsupported.filename == "notes.txt" and "txt" not in unsupported.supported_formats
     assert too_large.filename == "huge.mp4"
-    assert too_large.size_bytes == client.config.max_upload_bytes + 1
+    assert too_large.size_bytes == nemo_client.config.max_upload_bytes + 1
     assert "message" in str(empty_message) and "Nothing to export" in str(empty_export)
     assert limited.retry_after == pytest.approx(0.05)
-    assert broke.registration_url is not None and str(client.user_id) in broke.registration_url
+    assert broke.registration_url is not None and str(nemo_client.user_id) in broke.registration_url
 
     uploads = emulator.requests_to("/api/upload-video")
     assert len(uploads) == len(sample_images()), "only the good upload (one request per file)"
@@ -203,10 +208,8 @@ async def test_error_handling_catches_each_typed_error(
     assert not emulator.requests_to("/api/render/proxy/lambda", method="POST")
     assert [f.kind for f in emulator.faults.fired] == ["rate_limit"] * 3
     assert len(emulator.requests_to("/api/credits")) == 5  # 1 retried, 1 refused twice, 1 balance
-    assert (await client.credits()).available == 100, "the example gave the credits back"
+    assert (await nemo_client.credits()).available == 100, "the example gave the credits back"
     assert listing(tmp_path) == ["config"], "no bad files left behind"
-
-    out = capsys.readouterr().out
     assert "a 429 was retried for you: 100 credits" in out
     assert f"register for more credits: {broke.registration_url}" in out
 
@@ -219,15 +222,14 @@ async def test_error_handling_runs_with_an_output_dir_that_does_not_exist(tmp_pa
 
 
 async def test_error_handling_against_a_real_api_skips_fault_injection(
-    example: Loader, client: nemovideo.NemoClient, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    caught = await example("error_handling").run(client, tmp_path)
+    example: Loader, run: Runner
+) -> None:
+    caught, out = await run(example("error_handling"))
 
     assert [type(e).__name__ for e in caught] == [
         "UnsupportedFileError", "FileTooLargeError", "ValidationError", "ValidationError",
     ]  # fmt: skip
-    assert "skipped" in capsys.readouterr().out
+    assert "skipped" in out
 
 
 async def _poll_until_done(http: TestClient[Any, Any], job_id: str) -> dict[str, Any]:
@@ -251,10 +253,10 @@ def _form(instruction: str | None, files: list[Path]) -> aiohttp.FormData:
 
 
 async def test_webapp_creates_and_reports_render_jobs(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     webapp = example("webapp")
-    async with TestClient(TestServer(webapp.make_app(client), host="127.0.0.1")) as http:
+    async with TestClient(TestServer(webapp.make_app(nemo_client), host="127.0.0.1")) as http:
         instruction = "turn these images into a 6-second video"
         resp = await http.post("/videos", data=_form(instruction, sample_images()))
         assert resp.status == 202
@@ -285,7 +287,7 @@ async def test_webapp_creates_and_reports_render_jobs(
         resp = await http.post("/videos", data=_form(instruction, sample_images()))
         assert resp.status == 402
         assert (await resp.json())["error"] == "InsufficientCreditsError"
-    assert not client.closed, "the app leaves a client it was given open"
+    assert not nemo_client.closed, "the app leaves a client it was given open"
 
 
 @pytest.mark.parametrize(
@@ -299,14 +301,14 @@ async def test_webapp_creates_and_reports_render_jobs(
     ],
 )
 async def test_webapp_refuses_a_traversal_job_id(
-    example: Loader, client: nemovideo.NemoClient, emulator: Emulator, job_id: str
+    example: Loader, nemo_client: nemovideo.NemoClient, emulator: Emulator, job_id: str
 ) -> None:
     """A job id from the URL reaches ``renderer.resume()`` decoded (``../../../credits/...``): the
     SDK refuses it before sending, so the app answers 400 and the API sees no stray request."""
     webapp = example("webapp")
-    await client.credits()
+    await nemo_client.credits()
     seen = len(emulator.requests)
-    async with TestClient(TestServer(webapp.make_app(client), host="127.0.0.1")) as http:
+    async with TestClient(TestServer(webapp.make_app(nemo_client), host="127.0.0.1")) as http:
         resp = await http.get(URL(f"/videos/{job_id}", encoded=True))
         assert resp.status == 400, await resp.text()
         assert (await resp.json())["error"] == "ValidationError"

@@ -247,103 +247,66 @@ def test_normalize() -> None:
     assert normalize("导出 1080p mp4") == "导出1080p mp4"
 
 
-GUI: list[tuple[str, str | None, str | None]] = [  # expected None: kept verbatim
-    (
-        "I can't find any media in this session yet. Click the Upload button to add your media, "
-        "then ask me again.",
-        "I can't find any media in this session yet. Ask me again.",
-        "upload",
-    ),
-    (
-        "Your 15-second video is ready in the timeline. Preview it, then click the Export button "
-        "to download the MP4.",
-        "Your 15-second video is ready in the timeline.",
-        "export",
-    ),
-    (
-        "Lo-fi BGM added at 35%. Open the audio panel to fine-tune it.",
-        "Lo-fi BGM added at 35%.",
-        "state",
-    ),
-    (
-        'The title "Urban Dreams" opens the video; drag it on the timeline to move it.',
-        'The title "Urban Dreams" opens the video.',
-        "chat",
-    ),
-    ("Done! You can check your balance in the top-right corner.", "Done!", "credits"),
-    ("Drag the file into the upload area.", "", "upload"),
-    ("Transitions added. Click **Export** when you're happy.", "Transitions added.", "export"),
-    (
-        "Please go to Settings > Billing to top up your credits. Generation costs 100 credits.",
-        "Generation costs 100 credits.",
-        "credits",
-    ),
-    (
-        "The canvas is now 9:16. Open the canvas panel to check the framing.",
-        "The canvas is now 9:16.",
-        "state",
-    ),
-    (
-        "Title added.\nNext, preview it in the timeline.\nThen tell me what to change.",
-        "Title added.\nThen tell me what to change.",
-        "state",
-    ),
-    ("视频已生成。点击导出按钮下载视频。", "视频已生成。", "export"),
-    ("点击右上角查看余额。", "", "credits"),
-    ("请将文件拖拽到上传区域。", "", "upload"),
-    ("背景音乐已添加。打开音频面板可以微调音量。", "背景音乐已添加。", "state"),
-    ("标题已添加，把它拖到时间线上调整位置。", "标题已添加。", "chat"),
-    (
-        "背景音乐已添加。您可以在时间线中预览效果，然后点击右上角的导出按钮。",
-        "背景音乐已添加。",
-        "export",
-    ),
-    ("字幕已更新。请在时间线中预览。", "字幕已更新。", "state"),
-    (
-        "Music added. Use the Export button in the toolbar to save the MP4.",
-        "Music added.",
-        "export",
-    ),
-    ("Select the clip, then press Delete to remove it.", "", "chat"),
-    ("Go ahead and press Generate. It takes about 2 minutes.", "It takes about 2 minutes.", "chat"),
-    (
-        "Tap Upload to add more photos, or tell me what to change.",
-        "Tell me what to change.",
-        "upload",
-    ),
-    ("请点击“生成”按钮开始制作。", "", "chat"),
-    ("已添加转场。请打开设置页面修改分辨率。", "已添加转场。", "state"),
-    ("Head over to your account page to see your remaining credits.", "", "credits"),
-    ("Select MP4 from the format dropdown and click Export.", "", "export"),
-    ("Please upload your images by clicking the + button.", "", "upload"),
-    ("Import your clips by dragging them into the timeline.", "", "upload"),
-    ("请从下拉菜单中选择MP4，然后点击导出。", "", "export"),
-    ("视频已生成。从菜单中选择导出即可。", "视频已生成。", "export"),
+GUI_BY_ACTION: dict[str | None, dict[str, str | None]] = {
+    "upload": {
+        "I can't find any media in this session yet. Click the Upload button to add your media, then ask me again.": "I can't find any media in this session yet. Ask me again.",
+        "Drag the file into the upload area.": "",
+        "请将文件拖拽到上传区域。": "",
+        "Tap Upload to add more photos, or tell me what to change.": "Tell me what to change.",
+        "Please upload your images by clicking the + button.": "",
+        "Import your clips by dragging them into the timeline.": "",
+    },
+    "export": {
+        "Your 15-second video is ready in the timeline. Preview it, then click the Export button to download the MP4.": "Your 15-second video is ready in the timeline.",
+        "Transitions added. Click **Export** when you're happy.": "Transitions added.",
+        "视频已生成。点击导出按钮下载视频。": "视频已生成。",
+        "背景音乐已添加。您可以在时间线中预览效果，然后点击右上角的导出按钮。": "背景音乐已添加。",
+        "Music added. Use the Export button in the toolbar to save the MP4.": "Music added.",
+        "Select MP4 from the format dropdown and click Export.": "",
+        "请从下拉菜单中选择MP4，然后点击导出。": "",
+        "视频已生成。从菜单中选择导出即可。": "视频已生成。",
+    },
+    "state": {
+        "Lo-fi BGM added at 35%. Open the audio panel to fine-tune it.": "Lo-fi BGM added at 35%.",
+        "The canvas is now 9:16. Open the canvas panel to check the framing.": "The canvas is now 9:16.",
+        "Title added.\nNext, preview it in the timeline.\nThen tell me what to change.": "Title added.\nThen tell me what to change.",
+        "背景音乐已添加。打开音频面板可以微调音量。": "背景音乐已添加。",
+        "字幕已更新。请在时间线中预览。": "字幕已更新。",
+        "已添加转场。请打开设置页面修改分辨率。": "已添加转场。",
+    },
+    "chat": {
+        'The title "Urban Dreams" opens the video; drag it on the timeline to move it.': 'The title "Urban Dreams" opens the video.',
+        "标题已添加，把它拖到时间线上调整位置。": "标题已添加。",
+        "Select the clip, then press Delete to remove it.": "",
+        "Go ahead and press Generate. It takes about 2 minutes.": "It takes about 2 minutes.",
+        "请点击“生成”按钮开始制作。": "",
+    },
+    "credits": {
+        "Done! You can check your balance in the top-right corner.": "Done!",
+        "Please go to Settings > Billing to top up your credits. Generation costs 100 credits.": "Generation costs 100 credits.",
+        "点击右上角查看余额。": "",
+        "Head over to your account page to see your remaining credits.": "",
+    },
     # no GUI talk: kept verbatim, no action
-    (
-        '"Click the Export button" is now the title.',
-        '"Click the Export button" is now the title.',
-        None,
-    ),
-    ("Title set to: Click here", "Title set to: Click here", None),
-    (
-        "Choose a music track you like: lo-fi, jazz, or rock.",
-        "Choose a music track you like: lo-fi, jazz, or rock.",
-        None,
-    ),
-    ("I opened the video with a sunrise shot.", "I opened the video with a sunrise shot.", None),
-    ("Added a click sound effect at 3s.", "Added a click sound effect at 3s.", None),
-    (
-        "Your video has 3 tracks. The opening shot is 4.5 seconds.",
-        "Your video has 3 tracks. The opening shot is 4.5 seconds.",
-        None,
-    ),
-    ("I made the credits roll at the end.", "I made the credits roll at the end.", None),
-    ("已为你打造一段15秒的城市视频。", "已为你打造一段15秒的城市视频。", None),
-    ("Upload complete. Your 3 images are in the session.", None, None),
-    ("Upload your photos and I will make the video.", None, None),
-    ("I used fade and click transitions.", None, None),
-    ("请选择一首你喜欢的音乐。", None, None),
+    None: {
+        '"Click the Export button" is now the title.': '"Click the Export button" is now the title.',
+        "Title set to: Click here": "Title set to: Click here",
+        "Choose a music track you like: lo-fi, jazz, or rock.": "Choose a music track you like: lo-fi, jazz, or rock.",
+        "I opened the video with a sunrise shot.": "I opened the video with a sunrise shot.",
+        "Added a click sound effect at 3s.": "Added a click sound effect at 3s.",
+        "Your video has 3 tracks. The opening shot is 4.5 seconds.": "Your video has 3 tracks. The opening shot is 4.5 seconds.",
+        "I made the credits roll at the end.": "I made the credits roll at the end.",
+        "已为你打造一段15秒的城市视频。": "已为你打造一段15秒的城市视频。",
+        "Upload complete. Your 3 images are in the session.": None,
+        "Upload your photos and I will make the video.": None,
+        "I used fade and click transitions.": None,
+        "请选择一首你喜欢的音乐。": None,
+    },
+}
+"""Replies by the GUI action they imply (``None``: none), each with what it is rewritten to
+(``None``: the text as it came)."""
+GUI = [
+    (text, kept, action) for action, rows in GUI_BY_ACTION.items() for text, kept in rows.items()
 ]
 
 

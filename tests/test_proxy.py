@@ -32,10 +32,8 @@ import pytest
 from yarl import URL
 
 import nemovideo
-from nemovideo.testing import Emulator, make_sample_image
+from nemovideo.testing import Emulator, fast_client, make_sample_image
 from nemovideo.testing.drafts import make_draft, video_track
-
-from .conftest import make_client
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "WS_PROXY", "WSS_PROXY")
 
@@ -164,7 +162,7 @@ async def test_which_requests_go_through_the_proxy(
     for name, value in env.items():
         no_proxy_env.setenv(name, fill(value))
     overrides = {name: fill(value) for name, value in options.items()}
-    async with make_client(emulator, tmp_path / "cfg", **overrides) as client:
+    async with fast_client(emulator, tmp_path / "cfg", **overrides) as client:
         await flow(client)
     assert forward_proxy.targets() == ({origin(emulator.url)} if proxied else set())
     assert len(emulator.requests) >= 5
@@ -181,7 +179,7 @@ async def test_downloads_go_through_the_proxy_without_the_token(
     """The render's CDN URL is another origin: it is proxied too, and gets no Authorization."""
     no_proxy_env.setenv("HTTP_PROXY", forward_proxy.url)
     emulator.render.width, emulator.render.height, emulator.render.fps = 320, 180, 10
-    async with make_client(emulator, tmp_path / "cfg") as client:
+    async with fast_client(emulator, tmp_path / "cfg") as client:
         session = await client.create_session()
         await placed_images(emulator, session.id)
         job = await session.export()
@@ -198,7 +196,7 @@ async def test_an_unreachable_proxy_is_a_transport_error_without_its_password(
     emulator: Emulator, tmp_path: Path, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
     dead = f"http://proxyuser:s3cretpw@127.0.0.1:{free_port()}"
-    async with make_client(emulator, tmp_path / "cfg", proxy=dead, max_retries=0) as client:
+    async with fast_client(emulator, tmp_path / "cfg", proxy=dead, max_retries=0) as client:
         with pytest.raises(nemovideo.TransportError) as caught:
             await client.credits()
     assert "s3cretpw" not in str(caught.value) and "s3cretpw" not in repr(caught.value)

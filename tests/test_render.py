@@ -14,19 +14,20 @@ import pytest
 import nemovideo
 from nemovideo.render import RenderJob, RenderResult, RenderStatus
 from nemovideo.render import _download as dl
-from nemovideo.testing import Emulator, make_sample_image
+from nemovideo.testing import Emulator, fast_client, make_sample_image
 from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
-from .conftest import make_client, serving
+from .conftest import serving
 
 SUBMIT = "/api/render/proxy/lambda"
 POLLS = 5000  # renders take ~0.2 s; polls are 10 ms apart in tests
 
 
 @pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
-    async with make_client(emulator, tmp_path / "config", max_polls=POLLS) as c:
+async def nemo_client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
+    """The plugin's ``nemo_client``, overridden for this file: ``max_polls`` lets a render finish."""
+    async with fast_client(emulator, tmp_path / "config", max_polls=POLLS) as c:
         yield c
 
 
@@ -71,9 +72,9 @@ async def _finished_job(
 
 
 async def test_export_wait_download_real_mp4(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
-    session, draft = await _session(client, emulator)
+    session, draft = await _session(nemo_client, emulator)
     job = await session.export(format="mp4", quality="high")
     assert isinstance(job, RenderJob) and job.id.startswith("render_")
     assert job.session_id == session.id
@@ -113,9 +114,9 @@ async def test_export_wait_download_real_mp4(
 
 @pytest.mark.parametrize("shape", [1, 2, 3])
 async def test_every_poll_shape_is_read(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, shape: int
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, shape: int
 ) -> None:
-    session, _ = await _session(client, emulator, seconds=2)
+    session, _ = await _session(nemo_client, emulator, seconds=2)
     emulator.render.poll_shape = shape
     job = await session.export()
     result = await job.wait()
@@ -140,9 +141,9 @@ def test_status_parsing_of_documented_shapes() -> None:
 
 
 async def test_failed_render_raises_with_reason(
-    client: nemovideo.NemoClient, emulator: Emulator
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
-    session, _ = await _session(client, emulator, seconds=2)
+    session, _ = await _session(nemo_client, emulator, seconds=2)
     emulator.render.fail_next("out of GPU memory")
     job = await session.export()
     with pytest.raises(nemovideo.RenderFailedError) as err:
@@ -152,9 +153,9 @@ async def test_failed_render_raises_with_reason(
 
 
 async def test_failed_submit_is_retried_once_with_a_new_id(
-    client: nemovideo.NemoClient, emulator: Emulator
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
-    session, _ = await _session(client, emulator, seconds=2)
+    session, _ = await _session(nemo_client, emulator, seconds=2)
     emulator.faults.server_error(times=1, status=502, path=SUBMIT, method="POST")
     job = await session.export()
     first, second = (r.json["id"] for r in emulator.requests_to(SUBMIT, "POST"))
@@ -172,7 +173,7 @@ async def test_timeout_names_the_job_and_a_fresh_client_resumes_it(
 ) -> None:
     config_dir = tmp_path / "config"
     controls = emulator.render
-    async with make_client(emulator, config_dir, max_polls=3) as first:
+    async with fast_client(emulator, config_dir, max_polls=3) as first:
         session, _ = await _session(first, emulator, seconds=2)
         controls.hold()
         job = await session.export()
@@ -183,7 +184,7 @@ async def test_timeout_names_the_job_and_a_fresh_client_resumes_it(
         assert len(emulator.requests_to(f"/lambda/{job.id}", "GET")) == 3
         job_id = job.id
     controls.release()
-    async with make_client(emulator, config_dir, max_polls=POLLS) as fresh:
+    async with fast_client(emulator, config_dir, max_polls=POLLS) as fresh:
         resumed = await fresh.renderer.resume(job_id)
         assert resumed.id == job_id
         result = await resumed.wait()
@@ -192,17 +193,17 @@ async def test_timeout_names_the_job_and_a_fresh_client_resumes_it(
     assert probe_mp4(path).duration_s == pytest.approx(2.0, abs=0.05)
 
 
-async def test_resume_unknown_job_fails_early(client: nemovideo.NemoClient) -> None:
+async def test_resume_unknown_job_fails_early(nemo_client: nemovideo.NemoClient) -> None:
     with pytest.raises(nemovideo.NotFoundError):
-        await client.renderer.resume("render_404")
+        await nemo_client.renderer.resume("render_404")
     with pytest.raises(nemovideo.ValidationError):
-        await client.renderer.resume("  ")
+        await nemo_client.renderer.resume("  ")
 
 
 async def test_blocked_plan_and_no_credits_are_told_apart(
-    client: nemovideo.NemoClient, emulator: Emulator
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
-    session, _ = await _session(client, emulator, seconds=2)
+    session, _ = await _session(nemo_client, emulator, seconds=2)
     emulator.block_exports()
     with pytest.raises(nemovideo.ExportBlockedError) as blocked:
         await session.export()
@@ -213,13 +214,13 @@ async def test_blocked_plan_and_no_credits_are_told_apart(
     with pytest.raises(nemovideo.InsufficientCreditsError) as broke:
         await session.export()
     assert broke.value.registration_url is not None
-    assert f"register?bind={client.user_id}" in broke.value.registration_url
+    assert f"register?bind={nemo_client.user_id}" in broke.value.registration_url
 
 
 async def test_empty_draft_is_refused_before_sending(
-    client: nemovideo.NemoClient, emulator: Emulator
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     with pytest.raises(nemovideo.ValidationError, match="Nothing to export"):
         await session.export()
     with pytest.raises(nemovideo.ValidationError):
@@ -228,9 +229,9 @@ async def test_empty_draft_is_refused_before_sending(
 
 
 async def test_explicit_draft_is_submitted_as_given(
-    client: nemovideo.NemoClient, emulator: Emulator
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
 ) -> None:
-    session, draft = await _session(client, emulator, seconds=2)
+    session, draft = await _session(nemo_client, emulator, seconds=2)
     custom = {**draft, "t": draft["t"][:1], "x-unknown": {"kept": True}}
     job = await session.export(draft=nemovideo.Draft.from_json(custom), quality="low")
     (submit,) = emulator.requests_to(SUBMIT, "POST")
@@ -239,11 +240,11 @@ async def test_explicit_draft_is_submitted_as_given(
 
 
 async def test_interrupted_download_leaves_nothing_and_a_retry_completes(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     controls = emulator.render
     controls.cdn_missing = True
-    job = await _finished_job(client, emulator)
+    job = await _finished_job(nemo_client, emulator)
     controls.truncate_downloads = 100
     out = tmp_path / "out"
     out.mkdir()
@@ -252,7 +253,7 @@ async def test_interrupted_download_leaves_nothing_and_a_retry_completes(
         await job.download(target)
     assert list(out.iterdir()) == [], "no partial file, no temp file"
     fallback = emulator.requests_to(f"/api/render/proxy/{job.id}/download", "GET")
-    assert len(fallback) == 1 + client.config.max_retries
+    assert len(fallback) == 1 + nemo_client.config.max_retries
     assert all(r.headers["Authorization"].startswith("Bearer ") for r in fallback)
     assert [r.path for r in emulator.cdn_requests] == [f"/files/{job.id}.mp4"], "404: no retry"
     assert not any("Authorization" in r.headers for r in emulator.cdn_requests)
@@ -265,9 +266,9 @@ async def test_interrupted_download_leaves_nothing_and_a_retry_completes(
 
 
 async def test_server_file_name_cannot_escape_the_directory(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
-    job = await _finished_job(client, emulator)
+    job = await _finished_job(nemo_client, emulator)
     evil = RenderResult(job.id, "completed", emulator.cdn_url + "/files/..%2F..%2Fevil.mp4")
     job.result = evil
     out = tmp_path / "out"
@@ -279,8 +280,10 @@ async def test_server_file_name_cannot_escape_the_directory(
     assert dl.server_file_name("https://cdn/x/video", "r.mp4") == "video.mp4"
 
 
-async def test_cancel_stops_a_running_job(client: nemovideo.NemoClient, emulator: Emulator) -> None:
-    session, _ = await _session(client, emulator, seconds=2)
+async def test_cancel_stops_a_running_job(
+    nemo_client: nemovideo.NemoClient, emulator: Emulator
+) -> None:
+    session, _ = await _session(nemo_client, emulator, seconds=2)
     emulator.render.hold()
     job = await session.export()
     status = await job.cancel()
@@ -297,25 +300,25 @@ def test_result_shows_a_video_player_in_notebooks() -> None:
 
 @pytest.mark.parametrize("shape", [1, 2, 3])
 async def test_an_answer_without_a_status_is_not_a_job(
-    client: nemovideo.NemoClient, emulator: Emulator, shape: int
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, shape: int
 ) -> None:
     """Resuming must not hand back an ``unknown`` job for an answer that describes none."""
-    await client.create_session()
+    await nemo_client.create_session()
     emulator.render.poll_shape = shape
     emulator.store.render_jobs["render_7"] = {
-        "id": "render_7", "user_id": client.user_id, "status": None, "progress": None,
+        "id": "render_7", "user_id": nemo_client.user_id, "status": None, "progress": None,
     }  # fmt: skip
     with pytest.raises(nemovideo.APIError, match="render_7: the poll answer has no status"):
-        await client.renderer.resume("render_7")
+        await nemo_client.renderer.resume("render_7")
     emulator.store.render_jobs["render_7"]["status"] = "processing"
-    job = await client.renderer.resume("render_7")
+    job = await nemo_client.renderer.resume("render_7")
     assert job.status == "processing"
 
 
 async def test_download_into_a_path_under_a_file_names_the_path(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
-    job = await _finished_job(client, emulator)
+    job = await _finished_job(nemo_client, emulator)
     blocker = tmp_path / "notes.txt"
     blocker.write_text("a file, not a folder")
     target = blocker / "videos" / "out.mp4"

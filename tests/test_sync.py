@@ -24,17 +24,17 @@ import pytest
 
 import nemovideo
 from nemovideo.sync import SyncNemoClient, SyncRenderJob, SyncSession
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.drafts import make_draft, video_track
 
-from .conftest import FAST, make_client
+from .conftest import FAST
 
 MAKE = "turn these images into a 4-second video"
 POLLS = "/api/render/proxy/lambda/"
 
 
 def sync_client(emu: Emulator, config_dir: Path, **overrides: Any) -> SyncNemoClient:
-    """The blocking twin of ``make_client``: same millisecond waits, own config dir."""
+    """The blocking twin of ``fast_client``: same millisecond waits, own config dir."""
     return SyncNemoClient(base_url=emu.url, config_dir=config_dir, **{**FAST, **overrides})
 
 
@@ -406,7 +406,7 @@ print("closed", [t.name for t in threading.enumerate()], flush=True)
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
 async def test_ctrl_c_cancels_a_blocking_wait(emulator: Emulator, tmp_path: Path) -> None:
     """SIGINT during ``job.wait()``: polling stops at once, the process goes on and exits clean."""
-    async with make_client(emulator, tmp_path / "cfg") as helper:
+    async with fast_client(emulator, tmp_path / "cfg") as helper:
         session = await _exportable_session(helper, emulator)
         emulator.render.hold()
         job = await session.export()

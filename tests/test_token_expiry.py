@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 
 from nemovideo._http.auth import AnonymousToken, _parse_time
-from nemovideo.testing import Emulator
-
-from .conftest import make_client
+from nemovideo.testing import Emulator, fast_client
 
 BASE = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
 HOUR = 3600.0
@@ -136,13 +134,13 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
     this machine's clock says), is answered 1001, renews once and replays. A future ``.5Z``
     expiry is read and the cached token used as is.
     """
-    async with make_client(emulator, tmp_path, client_id="cid") as first:
+    async with fast_client(emulator, tmp_path, client_id="cid") as first:
         await first.credits()
     path = _token_cache(tmp_path)
     stale = json.loads(path.read_text())["token"]
     path.write_text(json.dumps({"token": stale, "expires_at": "2020-01-02T03:04:05Z"}))
     emulator.faults.expire_tokens()
-    async with make_client(emulator, tmp_path, client_id="cid") as second:
+    async with fast_client(emulator, tmp_path, client_id="cid") as second:
         await second.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2
     credits = emulator.requests_to("/api/credits")
@@ -152,7 +150,7 @@ async def test_cached_string_expiry_is_read_too(emulator: Emulator, tmp_path: Pa
     assert fresh != stale
 
     path.write_text(json.dumps({"token": fresh, "expires_at": "2999-01-02T03:04:05.5Z"}))
-    async with make_client(emulator, tmp_path, client_id="cid") as third:
+    async with fast_client(emulator, tmp_path, client_id="cid") as third:
         await third.credits()
     assert len(emulator.requests_to("/api/auth/anonymous-token")) == 2, "the cached one served"
     assert emulator.requests[-1].headers["Authorization"] == f"Bearer {fresh}"

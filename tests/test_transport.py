@@ -11,19 +11,19 @@ from aiohttp import web
 import nemovideo
 from nemovideo import errors
 from nemovideo._http import endpoints as api
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, fast_client
 
-from .conftest import make_client, serving
+from .conftest import serving
 
 ATTRIBUTION = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 
 @pytest.fixture
-async def signed_in(client: nemovideo.NemoClient) -> nemovideo.NemoClient:
+async def signed_in(nemo_client: nemovideo.NemoClient) -> nemovideo.NemoClient:
     """``client`` once it holds its token (one ``credits()`` made), so the requests a test counts
     and the faults it arms next meet only the calls under test."""
-    await client.credits()
-    return client
+    await nemo_client.credits()
+    return nemo_client
 
 
 def _api_requests(emu: Emulator) -> list[object]:
@@ -31,10 +31,10 @@ def _api_requests(emu: Emulator) -> list[object]:
 
 
 async def test_every_request_carries_attribution_headers(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    await client.credits()
-    session = await client.create_session(language="en")
+    await nemo_client.credits()
+    session = await nemo_client.create_session(language="en")
     await session.state()
     await session.claim_link()
     assert len(emulator.requests) >= 5
@@ -69,7 +69,7 @@ async def test_429_retried_once_after_advertised_wait(
 async def test_429_without_retry_after_uses_configured_wait(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    async with make_client(emulator, tmp_path, rate_limit_wait=0.15) as client:
+    async with fast_client(emulator, tmp_path, rate_limit_wait=0.15) as client:
         await client.credits()
         emulator.error_style = "status"
         emulator.faults.error(429, times=1, path="/api/credits")

@@ -13,9 +13,7 @@ from yarl import URL
 
 import nemovideo
 from nemovideo.notebook import progress_bar
-from nemovideo.testing import Emulator, sample_images
-
-from .conftest import make_client
+from nemovideo.testing import Emulator, fast_client, sample_images
 
 UPLOAD = "/api/upload-video/"
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -34,10 +32,10 @@ def sparse_mp4(path: Path, size: int) -> Path:
 
 
 async def test_paths_bytes_and_file_objects_arrive_intact(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     first, second, third = sample_images()
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     with third.open("rb") as fh:
         media = await session.upload([str(first), ("copy.jpg", second.read_bytes()), fh])
     assert [m.name for m in media] == ["city_1.jpg", "copy.jpg", "city_3.jpg"]
@@ -61,7 +59,7 @@ async def test_paths_bytes_and_file_objects_arrive_intact(
     ],
 )  # fmt: skip
 async def test_a_bad_file_stops_the_batch_before_any_byte(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path, make_bad: object,
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path, make_bad: object,
     error: type[Exception], says: str,
 ) -> None:  # fmt: skip
     (tmp_path / "notes.txt").write_text("shopping list")
@@ -69,7 +67,7 @@ async def test_a_bad_file_stops_the_batch_before_any_byte(
     (tmp_path / "empty.png").write_bytes(b"")
     assert callable(make_bad)
     bad = make_bad(tmp_path)
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     with pytest.raises(error, match=says) as info:
         await session.upload([*sample_images(), bad])
     assert bad.name in str(info.value) or str(bad) in str(info.value)
@@ -78,9 +76,9 @@ async def test_a_bad_file_stops_the_batch_before_any_byte(
 
 
 async def test_file_objects_must_be_binary_and_seekable(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     text = tmp_path / "a.jpg"
     text.write_bytes(sample_images()[0].read_bytes())
     with text.open("r", encoding="latin-1") as fh, pytest.raises(nemovideo.ValidationError):
@@ -94,7 +92,7 @@ async def test_file_objects_must_be_binary_and_seekable(
 
 
 async def test_server_side_limits_map_to_the_same_errors(tmp_path: Path) -> None:
-    async with Emulator(max_upload_bytes=5000) as emu, make_client(emu, tmp_path) as client:
+    async with Emulator(max_upload_bytes=5000) as emu, fast_client(emu, tmp_path) as client:
         session = await client.create_session()
         with pytest.raises(nemovideo.FileTooLargeError) as info:
             await session.upload([sample_images()[0]])
@@ -103,9 +101,9 @@ async def test_server_side_limits_map_to_the_same_errors(tmp_path: Path) -> None
 
 
 async def test_url_uploads_land_in_state_and_bad_urls_never_leave(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     media = await session.upload_urls(["https://media.example/clips/intro.mp4"])
     assert [m.name for m in media] == ["intro.mp4"] and media[0].kind == "video"
     infos = (await session.state()).video_infos
@@ -119,13 +117,13 @@ async def test_url_uploads_land_in_state_and_bad_urls_never_leave(
 
 
 async def test_progress_is_monotone_and_ends_at_the_total(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
     video = sparse_mp4(tmp_path / "clip.mp4", 3 * 1024 * 1024 + 17)
     files = [*sample_images(), video]
     total = sum(f.stat().st_size for f in files)
     seen: list[tuple[int, int]] = []
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     await session.upload(files, progress=lambda done, of: seen.append((done, of)))
     assert seen[-1] == (total, total)
     assert all(of == total for _, of in seen)
@@ -136,11 +134,11 @@ async def test_progress_is_monotone_and_ends_at_the_total(
 
 
 async def test_reset_upload_is_resent_whole_and_stored_once(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
     video = sparse_mp4(tmp_path / "clip.mp4", 2 * 1024 * 1024)
     seen: list[int] = []
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     emulator.faults.reset_connection(times=1, path=UPLOAD)
     (media,) = await session.upload([video], progress=lambda d, _: seen.append(d))
     assert len(emulator.requests_to(UPLOAD)) == 2
@@ -151,10 +149,10 @@ async def test_reset_upload_is_resent_whole_and_stored_once(
 
 
 async def test_big_upload_streams_in_bounded_memory(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
     video = sparse_mp4(tmp_path / "big.mp4", 64 * 1024 * 1024)
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     tracemalloc.start()
     try:
         (media,) = await session.upload([video])
@@ -166,7 +164,7 @@ async def test_big_upload_streams_in_bounded_memory(
 
 
 async def test_parallel_uploads_when_asked(emulator: Emulator, tmp_path: Path) -> None:
-    async with make_client(emulator, tmp_path, upload_concurrency=3) as client:
+    async with fast_client(emulator, tmp_path, upload_concurrency=3) as client:
         session = await client.create_session()
         media = await session.upload(sample_images())
     assert [m.name for m in media] == [p.name for p in sample_images()], "results keep input order"
@@ -175,12 +173,12 @@ async def test_parallel_uploads_when_asked(emulator: Emulator, tmp_path: Path) -
 
 
 async def test_a_file_that_shrinks_mid_upload_fails_once_naming_it(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
     """The payload's own ``ValidationError`` comes out as itself: not a network error, not retried
     (uploads are otherwise retried as idempotent), no aiohttp connection details in the text."""
     clip = sparse_mp4(tmp_path / "clip.mp4", 3 * 1024 * 1024)
-    session = await client.create_session()
+    session = await nemo_client.create_session()
 
     def shrink(done: int, total: int) -> None:
         if done and clip.stat().st_size > 100:
@@ -196,10 +194,10 @@ async def test_a_file_that_shrinks_mid_upload_fails_once_naming_it(
 
 
 async def test_bare_bytes_and_mappings_are_refused_with_the_accepted_forms(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     jpeg = sample_images()[0].read_bytes()
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     cases: list[tuple[object, str]] = [
         (jpeg, "Cannot upload bare bytes: they carry no file name"),
         (bytearray(jpeg), "Cannot upload bare bytearray"),
@@ -222,10 +220,10 @@ async def test_bare_bytes_and_mappings_are_refused_with_the_accepted_forms(
 
 
 async def test_urls_without_an_extension_are_left_to_the_server(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     """Many CDN URLs have no extension; only a known-bad one (``.php``) is refused locally."""
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     for url in ("https://example.com/image?id=3", "https://cdn.example.com/v/abc/"):
         sent = len(emulator.requests_to(UPLOAD))
         with pytest.raises(nemovideo.UnsupportedFileError) as info:
@@ -242,12 +240,12 @@ async def test_urls_without_an_extension_are_left_to_the_server(
 
 
 async def test_file_names_with_spaces_quotes_and_unicode_arrive_as_written(
-    client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     names = ["city 1.jpg", '城市 "2".jpg']
     for name, image in zip(names, sample_images(), strict=False):
         (tmp_path / name).write_bytes(image.read_bytes())
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     media = await session.upload([tmp_path / n for n in names])
     assert [m.info.filename for m in media] == names
     infos = emulator.session(session.id).state["video_infos"]

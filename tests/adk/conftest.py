@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator
+from nemovideo.testing import Emulator, fast_client
 
-from ..conftest import make_client
 from ._peer import Peer
 from ._server import AdkServer, start
 
@@ -36,11 +35,11 @@ def adk(request: pytest.FixtureRequest, adk_servers: dict[str, AdkServer]) -> Ad
 @pytest.fixture
 async def peer(adk: AdkServer, emulator: Emulator, tmp_path: Path) -> AsyncIterator[Peer]:
     emulator.chat.upstream = adk.url
-    async with make_client(emulator, tmp_path / "config") as client:
+    async with fast_client(emulator, tmp_path / "config") as client:
         session = await client.create_session()
         yield Peer(emulator, client, session, adk.version)
 
 
 @pytest.fixture
-async def session(client: nemovideo.NemoClient) -> nemovideo.Session:
-    return await client.create_session()
+async def session(nemo_client: nemovideo.NemoClient) -> nemovideo.Session:
+    return await nemo_client.create_session()

@@ -69,11 +69,11 @@ def test_every_agent_was_captured_for_both_versions() -> None:
 
 @pytest.mark.parametrize("capture", CAPTURED, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_capture_decodes_as_live(
-    capture: Path, emulator: Emulator, client: nemovideo.NemoClient
+    capture: Path, emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     meta, body = ANSWERS[capture]
     emulator.chat.replay = (meta["status"], meta["content_type"], body)
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     try:
         result: Any = await session.send("hello")
     except nemovideo.NemoError as exc:

@@ -12,7 +12,8 @@ from nemovideo.chat import ErrorEvent, QuestionEvent, ToolCallEvent
 from nemovideo.testing import Emulator
 from nemovideo.testing.drafts import bgm_track
 
-from ..test_chat import MAKE_VIDEO, add_media
+from ..conftest import media_session
+from ..test_chat import MAKE_VIDEO
 
 MULTILINE = 'Render "draft-7" failed:\nthe encoder said "no"\n\nretry later'
 
@@ -28,10 +29,8 @@ def fast(emulator: Emulator) -> Emulator:
 
 
 @pytest.fixture
-async def session(client: nemovideo.NemoClient, fast: Emulator) -> nemovideo.Session:
-    sess = await client.create_session()
-    add_media(fast, sess.id)
-    return sess
+async def session(nemo_client: nemovideo.NemoClient, fast: Emulator) -> nemovideo.Session:
+    return await media_session(nemo_client, fast)
 
 
 @pytest.mark.parametrize("text_with_call", [False, True])
@@ -98,9 +97,9 @@ async def test_refusal_does_not_raise(session: nemovideo.Session, fast: Emulator
 
 
 async def test_make_a_video_with_nothing_uploaded_asks(
-    client: nemovideo.NemoClient, fast: Emulator
+    nemo_client: nemovideo.NemoClient, fast: Emulator
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     reads = len(fast.requests_to("/api/state/", "GET"))
     reply = await session.send("make a video")
     question = reply.question

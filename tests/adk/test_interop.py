@@ -14,6 +14,7 @@ import pytest
 
 import nemovideo
 from nemovideo.chat import ChatReply, ErrorEvent, QuestionEvent, TextEvent, ToolCallEvent
+from nemovideo.testing import fast_client
 
 from . import _expect as expect
 from ._peer import Peer
@@ -124,10 +125,8 @@ async def test_long_silent_tool_call_is_waited_for_with_notices(peer: Peer) -> N
 async def test_silence_past_the_idle_limit_times_out_without_resending(
     peer: Peer, emulator: Any, tmp_path: Any
 ) -> None:
-    from ..conftest import make_client
-
     peer.use("slow_tool")
-    async with make_client(emulator, tmp_path / "config", stream_idle_timeout=0.05) as client:
+    async with fast_client(emulator, tmp_path / "config", stream_idle_timeout=0.05) as client:
         session = client.session(peer.session.id)
         with pytest.raises(nemovideo.StreamTimeoutError):
             await session.send("render slowly")

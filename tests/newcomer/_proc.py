@@ -17,6 +17,8 @@ from typing import Any
 
 import pexpect
 
+from ..conftest import communicate
+
 FAST = {"poll_interval": 0.02, "poll_initial_interval": 0.02, "heartbeat_notice_interval": 0.2}
 
 
@@ -39,12 +41,7 @@ async def run(env: dict[str, str], *args: str, stdin: bytes = b"", cwd: Path | N
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
+    out, err = await communicate(proc, timeout, stdin)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
@@ -55,6 +52,28 @@ def spawn(env: dict[str, str], *args: str, timeout: float = 60) -> pexpect.spawn
         sys.executable, ["-m", "nemovideo", *args], env=env, encoding="utf-8",
         timeout=timeout, dimensions=(40, 120),
     )  # fmt: skip
+
+
+def chat_prompt(env: dict[str, str], *args: str) -> pexpect.spawn:
+    """``nemovideo chat ARGS`` at a terminal (``spawn``), waited on until its first prompt."""
+    child = spawn(env, "chat", *args)
+    child.expect("> ")
+    return child
+
+
+def say(child: pexpect.spawn, line: str, *shown: str) -> None:
+    """Type ``line`` and wait for each pattern of ``shown`` in turn (the last, usually the prompt)."""
+    child.sendline(line)
+    for pattern in shown:
+        child.expect(pattern)
+
+
+RATIO_QUESTION = {
+    "title": "Which look do you want?",
+    "questions": [{"id": "ratio", "prompt": "Aspect ratio?", "allow_multiple": False,
+                   "options": [{"id": "wide", "label": "16:9"}, {"id": "tall", "label": "9:16"}]}],
+}  # fmt: skip
+"""A one-question form (the emulator's ``chat.question``): the aspect ratio, 16:9 or 9:16."""
 
 
 def finish(child: pexpect.spawn) -> tuple[int, str]:

@@ -16,7 +16,7 @@ import pytest
 import nemovideo
 from nemovideo.testing import Emulator, sample_images
 
-from ._proc import finish, run, spawn, user_env, visible_lines
+from ._proc import RATIO_QUESTION, chat_prompt, finish, run, say, user_env, visible_lines
 
 IMAGES = " ".join(str(p) for p in sample_images())
 
@@ -47,11 +47,8 @@ async def test_commands_and_their_help_never_reach_the_agent(
     assert code == 2 and out == "" and err.startswith("error: Unknown command /bogus")
 
     def at_a_terminal() -> str:
-        child = spawn(env, "chat")
-        child.expect("> ")
-        child.sendline("/export --help")
-        child.expect("/export --job ID picks up a render")
-        child.expect("> ")
+        child = chat_prompt(env)
+        say(child, "/export --help", "/export --job ID picks up a render", "> ")
         child.sendline("/quit")
         return finish(child)[1]
 
@@ -63,23 +60,13 @@ async def test_a_question_is_numbered_and_the_pick_is_sent(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     env = user_env(emulator.url, tmp_path / "cfg")
-    emulator.chat.question = {
-        "title": "Which look do you want?",
-        "questions": [{"id": "ratio", "prompt": "Aspect ratio?", "allow_multiple": False,
-                       "options": [{"id": "wide", "label": "16:9"},
-                                   {"id": "tall", "label": "9:16"}]}],
-    }  # fmt: skip
+    emulator.chat.question = RATIO_QUESTION
 
     def converse() -> None:
-        child = spawn(env, "chat")
-        child.expect("> ")
-        child.sendline("make a video")
-        child.expect("Which look do you want\\?")
-        child.expect("1\\) 16:9")
-        child.expect("2\\) 9:16")
-        child.expect("\\? ")  # the prompt says an answer is awaited
-        child.sendline("2")
-        child.expect("> ")
+        child = chat_prompt(env)
+        # the last "? ": the prompt says an answer is awaited
+        say(child, "make a video", "Which look do you want\\?", "1\\) 16:9", "2\\) 9:16", "\\? ")
+        say(child, "2", "> ")
         emulator.chat.question = {
             "title": "Music?",
             "questions": [
@@ -89,11 +76,8 @@ async def test_a_question_is_numbered_and_the_pick_is_sent(
                  "options": [{"id": "low", "label": "Quiet"}, {"id": "high", "label": "Loud"}]},
             ],
         }  # fmt: skip
-        child.sendline("add some music")
-        child.expect('separated by ";"')
-        child.expect("\\? ")
-        child.sendline("1,2; loud")
-        child.expect("> ")
+        say(child, "add some music", 'separated by ";"', "\\? ")
+        say(child, "1,2; loud", "> ")
         child.sendline("/quit")
         finish(child)
 
@@ -112,8 +96,7 @@ async def test_history_spinner_and_no_progress_bar_left_behind(
     emulator.chat.delay = 0.05  # slow frames: the agent takes a moment
 
     def converse() -> str:
-        child = spawn(env, "chat")
-        child.expect("> ")
+        child = chat_prompt(env)
         child.sendline(f"/upload {IMAGES} -- turn these images into a 4-second video")
         child.expect("working \\(")  # the spinner turns while the agent works
         child.expect("> ")
@@ -142,8 +125,7 @@ async def test_status_lists_a_render_that_is_still_running(
     env = user_env(emulator.url, tmp_path / "cfg")
 
     def converse() -> str:
-        child = spawn(env, "chat", "--out", str(tmp_path / "videos"))
-        child.expect("> ")
+        child = chat_prompt(env, "--out", str(tmp_path / "videos"))
         child.sendline(f"/upload {IMAGES} -- turn these images into a 4-second video")
         child.expect("> ")
         emulator.render.hold()
@@ -179,8 +161,7 @@ async def test_the_reply_streams_in_as_it_arrives(emulator: Emulator, tmp_path: 
     env = user_env(emulator.url, tmp_path / "cfg")
 
     def converse() -> None:
-        child = spawn(env, "chat")
-        child.expect("> ")
+        child = chat_prompt(env)
         child.sendline(f"/upload {IMAGES}")
         child.expect("> ")
         emulator.chat.hold()  # the agent said its first words, then works on: the stream is open

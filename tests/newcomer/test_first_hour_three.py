@@ -27,7 +27,8 @@ from nemovideo.testing import Emulator, fast_client, sample_images
 from tests.test_notebook import NOTEBOOK, kernel_env
 from tests.test_notebook import _read as _read_notebook
 
-from ._proc import finish, run, spawn, user_env
+from ..conftest import communicate
+from ._proc import RATIO_QUESTION, chat_prompt, finish, run, spawn, user_env
 
 __all__ = ["kernel_env"]  # the fixture, shared with tests/test_notebook.py
 
@@ -57,12 +58,6 @@ async def test_chat_shows_every_sentence_of_a_reply_once(
     code, out, err = await run(env, "chat", "--json", "-m", MAKE)
     assert code == 0, err
     replies = [json.loads(out.splitlines()[-1])["text"]]
-    question = {
-        "title": "Which look do you want?",
-        "questions": [{"id": "ratio", "prompt": "Aspect ratio?", "allow_multiple": False,
-                       "options": [{"id": "wide", "label": "16:9"},
-                                   {"id": "tall", "label": "9:16"}]}],
-    }  # fmt: skip
 
     def converse() -> str:
         child = spawn(env, "chat", "--new")
@@ -70,7 +65,7 @@ async def test_chat_shows_every_sentence_of_a_reply_once(
         child.expect("> ")
         child.sendline(MAKE)
         child.expect("> ")
-        emulator.chat.question = question
+        emulator.chat.question = RATIO_QUESTION
         child.sendline("make it look nicer")
         child.expect("\\? ")
         child.sendline("skip")
@@ -196,8 +191,7 @@ async def test_chat_export_out_ctrl_c_names_the_job_and_state_drops_it_when_done
     other = tmp_path / "other"
 
     def converse() -> tuple[str, str]:
-        child = spawn(env, "chat", "--out", str(tmp_path / "videos"))
-        child.expect("> ")
+        child = chat_prompt(env, "--out", str(tmp_path / "videos"))
         child.sendline(MAKE)
         child.expect("> ")
         emulator.render.hold()
@@ -374,12 +368,7 @@ async def _script(script: str, cwd: Path, env: dict[str, str], *args: str) -> tu
         sys.executable, str(ROOT / "examples" / script), *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 150)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
+    out, err = await communicate(proc, 150)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -102,5 +102,5 @@ def test_a_sync_client_refuses_a_session_made_elsewhere(tmp_path: Path) -> None:
         SyncNemoClient(config_dir=tmp_path, http_session=lambda: bad)  # type: ignore[arg-type]
 
 
-async def test_the_client_fixture_still_opens_freely(client: nemovideo.NemoClient) -> None:
-    assert client.config.max_connections == 0 == client.config.limits.max_connections
+async def test_the_client_fixture_still_opens_freely(nemo_client: nemovideo.NemoClient) -> None:
+    assert nemo_client.config.max_connections == 0 == nemo_client.config.limits.max_connections

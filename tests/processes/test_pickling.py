@@ -216,12 +216,12 @@ def test_from_dict_refuses_what_is_not_its_form() -> None:
 
 
 async def test_a_client_session_and_job_say_to_send_ids(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    session = await client.create_session()
-    job = nemovideo.RenderJob(client.renderer, "render_1")
-    for thing, kind in ((client, "NemoClient"), (session, "Session"), (job, "RenderJob"),
-                        (client.renderer, "Renderer")):  # fmt: skip
+    session = await nemo_client.create_session()
+    job = nemovideo.RenderJob(nemo_client.renderer, "render_1")
+    for thing, kind in ((nemo_client, "NemoClient"), (session, "Session"), (job, "RenderJob"),
+                        (nemo_client.renderer, "Renderer")):  # fmt: skip
         with pytest.raises(nemovideo.NemoError) as caught:
             pickle.dumps(thing)
         text = str(caught.value)

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.drafts import make_draft, video_track
 
-from ..conftest import FAST, make_client
+from ..conftest import FAST
 from ._workers import export_at_once
 
 SUBMIT = "/api/render/proxy/lambda"
@@ -45,7 +45,7 @@ async def test_eight_processes_export_at_once_and_no_submit_is_refused(
 ) -> None:
     emulator.render.pending_s = 600.0  # the jobs only need to exist: no MP4 is rendered
     config_dir = tmp_path / "shared-config"
-    async with make_client(emulator, config_dir) as client:
+    async with fast_client(emulator, config_dir) as client:
         sessions = await ready_sessions(client, emulator, WORKERS)
     context = multiprocessing.get_context(method)
     with context.Manager() as manager, ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
@@ -70,38 +70,38 @@ async def test_eight_processes_export_at_once_and_no_submit_is_refused(
 
 
 async def test_a_first_send_refused_as_a_duplicate_id_is_retried_once_with_a_new_id(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     emulator.render.pending_s = 600.0
-    (sid,) = await ready_sessions(client, emulator, 1)
+    (sid,) = await ready_sessions(nemo_client, emulator, 1)
     emulator.render.refuse_next("Duplicate render id: already in use", status=409)
-    job = await client.renderer.export(sid)
+    job = await nemo_client.renderer.export(sid)
     sent = [r.json["id"] for r in emulator.requests_to(SUBMIT, "POST")]
     assert len(sent) == 2 and sent[0] != sent[1] == job.id
     assert list(emulator.store.render_jobs) == [job.id]
 
 
 async def test_a_duplicate_refusal_of_both_sends_raises_and_starts_nothing(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    (sid,) = await ready_sessions(client, emulator, 1)
+    (sid,) = await ready_sessions(nemo_client, emulator, 1)
     emulator.render.refuse_next("Duplicate render id", status=409)
     emulator.render.refuse_next("Duplicate render id", status=409)
     with pytest.raises(nemovideo.APIError) as caught:
-        await client.renderer.export(sid)
+        await nemo_client.renderer.export(sid)
     assert caught.value.http_status == 409
     assert len(emulator.requests_to(SUBMIT, "POST")) == 2 and emulator.store.render_jobs == {}
 
 
 @pytest.mark.parametrize("style", ["status", "body"])
 async def test_a_resend_after_a_lost_answer_refused_as_a_duplicate_polls_that_job(
-    emulator: Emulator, client: nemovideo.NemoClient, style: str
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, style: str
 ) -> None:
     emulator.render.width, emulator.render.height, emulator.render.fps = 64, 36, 5
     emulator.render.strict_ids, emulator.render.error_style = True, style
-    (sid,) = await ready_sessions(client, emulator, 1)
+    (sid,) = await ready_sessions(nemo_client, emulator, 1)
     emulator.faults.lose_answer(path=SUBMIT, method="POST")
-    job = await client.renderer.export(sid)
+    job = await nemo_client.renderer.export(sid)
     sent = [r.json["id"] for r in emulator.requests_to(SUBMIT, "POST")]
     assert sent == [job.id, job.id], "the re-send keeps its id and no third submit follows"
     assert list(emulator.store.render_jobs) == [job.id] and job.session_id == sid
@@ -114,8 +114,8 @@ async def test_ids_are_unique_per_user_so_another_users_id_is_no_conflict(
 ) -> None:
     emulator.render.pending_s = 600.0
     async with (
-        make_client(emulator, tmp_path / "a") as a,
-        make_client(emulator, tmp_path / "b") as b,
+        fast_client(emulator, tmp_path / "a") as a,
+        fast_client(emulator, tmp_path / "b") as b,
     ):
         (sid_a,) = await ready_sessions(a, emulator, 1)
         (sid_b,) = await ready_sessions(b, emulator, 1)

@@ -51,11 +51,15 @@ print(client.credits().available)
 """
 
 
-async def run(tmp_path: Path, emu: Emulator, script: str, *extra: str) -> tuple[str, str]:
+async def run(
+    tmp_path: Path, emu: Emulator, script: str, *extra: str, config_dir: Path | None = None
+) -> tuple[str, str]:
+    """Run ``script`` against ``emu`` with the config dir (so the token, so the user) given."""
     path = tmp_path / "script.py"
     path.write_text(script)
+    config_dir = config_dir or tmp_path / "config"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-W", "default", str(path), emu.url, str(tmp_path / "config"),
+        sys.executable, "-W", "default", str(path), emu.url, str(config_dir),
         json.dumps(FAST), *extra, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await communicate(proc, 60)
@@ -78,11 +82,13 @@ async def held_job(emu: Emulator, client: Any) -> str:
 
 
 async def test_an_exception_from_a_signal_handler_cancels_the_call(
-    emulator: Emulator, client: Any, tmp_path: Path
+    emulator: Emulator, nemo_client: Any, tmp_path: Path
 ) -> None:
-    job_id = await held_job(emulator, client)
+    job_id = await held_job(emulator, nemo_client)
     try:
-        stdout, stderr = await run(tmp_path, emulator, ALARM, job_id)
+        stdout, stderr = await run(
+            tmp_path, emulator, ALARM, job_id, config_dir=nemo_client.config.config_dir
+        )
     finally:
         emulator.render.release()
     got = json.loads(stdout)

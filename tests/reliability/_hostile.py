@@ -1,4 +1,5 @@
-"""A loopback HTTP server that misbehaves on purpose, and the checks the hostile suite shares.
+"""A loopback HTTP server that misbehaves on purpose, and the checks and drivers (``chat``,
+``download``) the hostile suite shares.
 
 Each test says what the server answers on which path; the server records every request it saw, so a
 test can prove what was (not) sent::
@@ -380,3 +381,64 @@ def leftovers(directory: Path) -> list[str]:
     if not directory.exists():
         return []
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
+
+
+# -- chat -------------------------------------------------------------------------------------
+
+CHAT = "/run_sse"
+
+
+async def chat(
+    srv: Hostile, tmp_path: Path, secret: str, answer: Handler, how: str = "send", **options: Any
+) -> Any:
+    """Serve the state and ``answer`` on ``/run_sse``, then ``send()`` a message (``how="send"``)
+    or iterate a ``ChatStream`` (``"stream"``): the reply or the events, or the ``NemoError``."""
+    srv.on("GET", STATE_PATH, state_answer())
+    srv.on("POST", CHAT, answer)
+    async with client_for(srv, tmp_path, secret, **options) as client:
+        session = client.session(SESSION_ID)
+        if how == "send":
+            return await outcome(session.send("add lo-fi BGM"))
+
+        async def iterate() -> list[Any]:
+            async with session.chat("add lo-fi BGM") as stream:
+                return [event async for event in stream]
+
+        return await outcome(iterate())
+
+
+# -- downloads --------------------------------------------------------------------------------
+
+POLL = "/api/render/proxy/lambda/"
+FALLBACK = "/api/render/proxy/render_1/download"
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 16
+"""A small body that begins as an MP4 container, so the client saves it as a video."""
+
+
+async def download(
+    srv: Hostile, tmp_path: Path, secret: str, url: str, target: Path, **options: Any
+) -> Any:
+    """Resume a completed job whose output is at ``url`` and download it to ``target``: the saved
+    path, or the ``NemoError`` raised."""
+    srv.on("GET", POLL, json_text(json.dumps({"status": "completed", "outputUrl": url})))
+    async with client_for(srv, tmp_path, secret, **options) as client:
+
+        async def go() -> Path:
+            job = await client.renderer.resume("render_1")
+            return await job.download(target)
+
+        return await outcome(go())
+
+
+def prepared(tmp_path: Path) -> Path:
+    """A download directory holding an older ``out.mp4`` that a failure must not touch."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "out.mp4").write_bytes(b"the old video")
+    return out
+
+
+def untouched(out: Path) -> None:
+    """``prepared``'s directory as it was: the old ``out.mp4`` alone, unchanged."""
+    assert leftovers(out) == ["out.mp4"], f"stray files: {leftovers(out)}"
+    assert (out / "out.mp4").read_bytes() == b"the old video"

@@ -16,11 +16,9 @@ import pytest
 from yarl import URL
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
+from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.drafts import example_draft
 from nemovideo.testing.mp4probe import probe_mp4
-
-from ..conftest import make_client
 
 
 @attrs.define
@@ -122,7 +120,7 @@ async def test_fault_against_operation(
     emulator: Emulator, tmp_path: Path, fault: str, op: str
 ) -> None:
     emulator.render.width, emulator.render.height = 160, 90
-    async with make_client(emulator, tmp_path / "cfg", max_polls=200) as client:
+    async with fast_client(emulator, tmp_path / "cfg", max_polls=200) as client:
         session = await client.create_session()
         media = await session.upload(sample_images()[:2])
         assert len(media) == 2

@@ -8,26 +8,28 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import nemovideo
 
 from ._hostile import (
+    FALLBACK,
+    POLL,
     Handler,
     Hostile,
     assert_no_secret,
     client_for,
+    download,
     html,
     json_text,
     leftovers,
     outcome,
+    prepared,
     reply,
+    untouched,
 )
 
-POLL = "/api/render/proxy/lambda/"
-FALLBACK = "/api/render/proxy/render_1/download"
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 16
 MOV = b"\x00\x00\x00\x14ftypqt  " + b"\x01" * 3000
 OLD_MOV = b"\x00\x00\x08\x00mdat" + b"\x02" * 3000
@@ -37,31 +39,6 @@ GIF = b"GIF89a" + b"\x04" * 3000
 
 def body(data: bytes, content_type: str = "video/mp4") -> Handler:
     return reply(200, data, {"Content-Type": content_type})
-
-
-async def download(
-    srv: Hostile, tmp_path: Path, secret: str, url: str, target: Path, **options: Any
-) -> Any:
-    srv.on("GET", POLL, json_text(json.dumps({"status": "completed", "outputUrl": url})))
-    async with client_for(srv, tmp_path, secret, **options) as client:
-
-        async def go() -> Path:
-            job = await client.renderer.resume("render_1")
-            return await job.download(target)
-
-        return await outcome(go())
-
-
-def prepared(tmp_path: Path) -> Path:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "out.mp4").write_bytes(b"the old video")
-    return out
-
-
-def untouched(out: Path) -> None:
-    assert leftovers(out) == ["out.mp4"], f"stray files: {leftovers(out)}"
-    assert (out / "out.mp4").read_bytes() == b"the old video"
 
 
 NOT_VIDEOS = {

@@ -17,8 +17,10 @@ import nemovideo
 from nemovideo.testing.drafts import example_draft
 
 from ._hostile import (
+    CHAT,
     SESSION_ID,
     Hostile,
+    chat,
     client_for,
     envelope,
     expect_error,
@@ -27,7 +29,6 @@ from ._hostile import (
     reply,
     sequence,
     sse,
-    state_answer,
 )
 
 CREDITS = "/api/credits/balance/simple"
@@ -57,12 +58,10 @@ async def test_408_and_425_are_retried_for_calls_safe_to_repeat(
 async def test_a_chat_message_is_never_resent_on_408_425_or_503(
     hostile: Hostile, tmp_path: Path, secret: str, code: int
 ) -> None:
-    hostile.on("GET", "/api/state/", state_answer())
-    hostile.on("POST", "/run_sse", sequence(status(code, {"Retry-After": "0"}), sse([])))
-    async with client_for(hostile, tmp_path, secret) as client:
-        error = await expect_error(client.session(SESSION_ID).send("hello"))
+    answer = sequence(status(code, {"Retry-After": "0"}), sse([]))
+    error = await chat(hostile, tmp_path, secret, answer)
     assert isinstance(error, nemovideo.APIError), repr(error)
-    assert hostile.count("POST", "/run_sse") == 1
+    assert hostile.count("POST", CHAT) == 1
 
 
 async def test_retry_after_on_503_is_honoured(

@@ -70,20 +70,6 @@ async def test_a_task_id_with_a_lone_surrogate_is_typed_in_the_claim_url(
             _ = session.claim_url
 
 
-@pytest.mark.parametrize("bad", ["55\ud800", "\udfff", "a\x00b"])
-async def test_caller_ids_with_surrogates_are_validation_errors(
-    hostile: Hostile, tmp_path: Path, secret: str, bad: str
-) -> None:
-    async with client_for(hostile, tmp_path, secret) as client:
-        with pytest.raises(nemovideo.ValidationError):
-            client.session(bad)
-        error = await expect_error(client.renderer.resume(bad))
-        assert isinstance(error, nemovideo.ValidationError)
-        error = await expect_error(client.uploader.upload_urls(bad, ["https://x.test/a.jpg"]))
-        assert isinstance(error, nemovideo.ValidationError)
-    assert hostile.seen == []
-
-
 def _media_answer(name: str) -> Any:
     return envelope({"files": [{"filename": name, "file_type": "image/jpeg",
                                 "cdn_url": "https://cdn.test/a.jpg"}]})  # fmt: skip

@@ -15,18 +15,7 @@ import nemovideo
 from nemovideo.testing import Emulator, fast_client
 from nemovideo.testing.drafts import example_draft
 
-from ._hostile import (
-    SESSION_ID,
-    Hostile,
-    client_for,
-    envelope,
-    expect_error,
-    json_text,
-    outcome,
-    reply,
-    sequence,
-    state_answer,
-)
+from ._hostile import SESSION_ID, Hostile, client_for, envelope, expect_error, json_text, reply
 
 TOKEN_PATH = "/api/auth/anonymous-token"
 SUBMIT = "/api/render/proxy/lambda"
@@ -90,6 +79,8 @@ async def test_the_anonymous_token_429_is_a_quota_that_fails_at_once(
 async def test_a_short_retry_after_on_the_token_call_is_waited(
     hostile: Hostile, tmp_path: Path
 ) -> None:
+    from ._hostile import outcome, sequence
+
     hostile.on("POST", TOKEN_PATH, sequence(
         reply(429, b'{"code": 429}', {"Content-Type": "application/json", "Retry-After": "0.01"}),
         TOKEN))  # fmt: skip
@@ -116,6 +107,8 @@ async def test_a_short_retry_after_on_the_token_call_is_waited(
 async def test_a_2001_uses_the_registration_url_it_carries(
     hostile: Hostile, tmp_path: Path, body: dict[str, Any], expected: str
 ) -> None:
+    from ._hostile import state_answer
+
     hostile.on("GET", "/api/state/", state_answer())
     hostile.on("GET", CREDITS, json_text(json.dumps(body)))
     async with anonymous(hostile, tmp_path) as client:

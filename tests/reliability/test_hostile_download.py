@@ -6,33 +6,30 @@ is left behind."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import nemovideo
 
 from ._hostile import (
+    FALLBACK,
+    VIDEO,
     Handler,
     Hostile,
     assert_no_secret,
-    client_for,
+    download,
     html,
     json_text,
     leftovers,
-    outcome,
+    prepared,
     raw,
     reply,
+    untouched,
 )
-
-POLL = "/api/render/proxy/lambda/"
-FALLBACK = "/api/render/proxy/render_1/download"
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 16
 
 
 def video(body: bytes = VIDEO) -> Handler:
@@ -41,33 +38,6 @@ def video(body: bytes = VIDEO) -> Handler:
 
 def redirect(status: int, location: str | None) -> Handler:
     return reply(status, b"", {"Location": location} if location is not None else {})
-
-
-async def download(
-    srv: Hostile, tmp_path: Path, secret: str, url: str, target: Path, **options: Any
-) -> Any:
-    """Resume a completed job whose output is at ``url`` and download it to ``target``."""
-    srv.on("GET", POLL, json_text(json.dumps({"status": "completed", "outputUrl": url})))
-    async with client_for(srv, tmp_path, secret, **options) as client:
-
-        async def go() -> Path:
-            job = await client.renderer.resume("render_1")
-            return await job.download(target)
-
-        return await outcome(go())
-
-
-def prepared(tmp_path: Path) -> Path:
-    """A download directory holding an older ``out.mp4`` that a failure must not touch."""
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "out.mp4").write_bytes(b"the old video")
-    return out
-
-
-def untouched(out: Path) -> None:
-    assert leftovers(out) == ["out.mp4"], f"stray files: {leftovers(out)}"
-    assert (out / "out.mp4").read_bytes() == b"the old video"
 
 
 @pytest.mark.parametrize(

@@ -92,37 +92,40 @@ def one_request(srv: Hostile, name: str) -> int:
     return srv.count(method, path)
 
 
-@pytest.mark.parametrize("code", ["2001", "2001.0", '"2001"', '" 2001 "'])
-async def test_a_code_in_any_json_form_is_mapped(
-    hostile: Hostile, tmp_path: Path, secret: str, caplog: pytest.LogCaptureFixture, code: str
-) -> None:
-    body = f'{{"code": {code}, "message": "No credits left for {{token}}", "data": null}}'
+NO_CREDITS = (
+    '{{"code": {}, "message": "No credits left for {{token}}", "data": null}}',
+    nemovideo.InsufficientCreditsError,
+    "No credits left",
+)
+STRANGE = (
+    '{{"code": {}, "message": "strange failure (you sent {{auth}})"}}',
+    nemovideo.APIError,
+    "strange failure",
+)
+FAILED_CODES = [
+    *[(code, *NO_CREDITS) for code in ["2001", "2001.0", '"2001"', '" 2001 "']],
+    *[(code, *STRANGE) for code in ["7777", "7777.0", '"7777"', "600", "-3"]],
+]
+"""A failing code in any JSON form (number, float, string, padded string), the body around it, the
+error it is (a known code its class; an unknown one, outside 500-599 too, a plain ``APIError``)
+and what the error says."""
 
+
+@pytest.mark.parametrize(("code", "body", "kind", "said"), FAILED_CODES,
+                         ids=[row[0] for row in FAILED_CODES])  # fmt: skip
+async def test_a_code_in_any_json_form_is_its_error_and_not_retried(
+    hostile: Hostile, tmp_path: Path, secret: str, caplog: pytest.LogCaptureFixture,
+    code: str, body: str, kind: type[nemovideo.APIError], said: str,
+) -> None:  # fmt: skip
     def check(name: str, error: Any, srv: Hostile) -> None:
-        assert isinstance(error, nemovideo.InsufficientCreditsError), repr(error)
-        assert error.code == 2001
-        assert one_request(srv, name) == 1, "a credit failure is not retried"
-        assert_no_secret([secret], error=error, records=caplog.records)
-
-    await every_call(hostile, tmp_path, secret, json_text(body), check)
-
-
-@pytest.mark.parametrize("code", ["7777", "7777.0", '"7777"', "600", "-3"])
-async def test_an_unknown_code_is_an_api_error_and_not_retried(
-    hostile: Hostile, tmp_path: Path, secret: str, caplog: pytest.LogCaptureFixture, code: str
-) -> None:
-    body = f'{{"code": {code}, "message": "strange failure (you sent {{auth}})"}}'
-
-    def check(name: str, error: Any, srv: Hostile) -> None:
-        assert isinstance(error, nemovideo.APIError), repr(error)
+        assert isinstance(error, kind), repr(error)
         assert not isinstance(error, nemovideo.ServerError), "a code outside 500-599 is no 5xx"
         assert error.code == int(float(json.loads(code))), repr(error)
-        assert error.http_status == 200
-        assert "strange failure" in str(error)
-        assert one_request(srv, name) == 1
+        assert error.http_status == 200 and said in str(error), repr(error)
+        assert one_request(srv, name) == 1, "an envelope failure is not retried"
         assert_no_secret([secret], error=error, records=caplog.records)
 
-    await every_call(hostile, tmp_path, secret, json_text(body), check)
+    await every_call(hostile, tmp_path, secret, json_text(body.format(code)), check)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -209,11 +209,12 @@ async def test_a_client_id_path_that_is_a_directory_is_a_typed_error(
     assert isinstance(result, (nemovideo.NemoError, nemovideo.Credits)), repr(result)
 
 
-@pytest.mark.parametrize("sid", ["../../credits", "a/b", "..", "", "x" * 300, "1\r\n2", "1\x00"],
-                         ids=repr)  # fmt: skip
+@pytest.mark.parametrize("sid", ["../../credits", "a/b", "..", "", "x" * 300, "1\r\n2", "1\x00",
+                                 "55\ud800", "\udfff", "a\x00b"], ids=repr)  # fmt: skip
 async def test_a_hostile_session_id_is_refused_by_every_entry_point(
     hostile: Hostile, tmp_path: Path, secret: str, sid: str
 ) -> None:
+    """Traversal, control characters, lone surrogates: refused before a byte is sent."""
     async with client_for(hostile, tmp_path, secret) as client:
         with pytest.raises(nemovideo.ValidationError):
             client.session(sid)
@@ -221,7 +222,8 @@ async def test_a_hostile_session_id_is_refused_by_every_entry_point(
             nemovideo.Session(client, sid, task_id=None, user_id=None)
         for call in (client.uploader.upload(sid, [("a.png", PNG)]),
                      client.uploader.upload_urls(sid, ["https://cdn.example.com/a.jpg"]),
-                     client.renderer.export(sid, draft={"t": [{"tt": 0, "sg": [{"d": 1}]}]})):  # fmt: skip
+                     client.renderer.export(sid, draft={"t": [{"tt": 0, "sg": [{"d": 1}]}]}),
+                     client.renderer.resume(sid)):  # fmt: skip
             error = await expect_error(call)
             assert isinstance(error, nemovideo.ValidationError), repr(error)
     assert hostile.seen == []

@@ -12,42 +12,19 @@ import pytest
 import nemovideo
 
 from ._hostile import (
-    SESSION_ID,
-    STATE_PATH,
+    CHAT,
     Handler,
     Hostile,
     assert_no_secret,
-    client_for,
+    chat,
     hang,
     html,
     json_text,
     nested,
-    outcome,
     raw,
     reply,
     sse,
-    state_answer,
 )
-
-CHAT = "/run_sse"
-
-
-async def chat(srv: Hostile, tmp_path: Path, secret: str, answer: Handler, how: str,
-               **options: Any) -> Any:  # fmt: skip
-    """Serve the state and ``answer`` on ``/run_sse``; ``send()`` or iterate a ``ChatStream``."""
-    srv.on("GET", STATE_PATH, state_answer())
-    srv.on("POST", CHAT, answer)
-    async with client_for(srv, tmp_path, secret, **options) as client:
-        session = client.session(SESSION_ID)
-        if how == "send":
-            return await outcome(session.send("add lo-fi BGM"))
-
-        async def iterate() -> list[Any]:
-            async with session.chat("add lo-fi BGM") as stream:
-                return [event async for event in stream]
-
-        return await outcome(iterate())
-
 
 HOW = ["send", "stream"]
 

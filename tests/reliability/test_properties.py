@@ -27,15 +27,15 @@ import nemovideo
 from nemovideo.testing.drafts import example_draft
 
 from ._hostile import (
+    CHAT,
     SESSION_ID,
-    STATE_PATH,
     Hostile,
     _fill,
     assert_no_secret,
+    chat,
     client_for,
     outcome,
     sse,
-    state_answer,
 )
 
 # Bounded: a fixed seed, no shrinking (a failing example is reported as drawn), ~40 examples.
@@ -296,11 +296,9 @@ async def test_any_event_stream_ends_in_a_reply_or_a_nemo_error(
 ) -> None:
     caplog.clear()
     hostile.reset()
-    hostile.on("GET", STATE_PATH, state_answer())
-    hostile.on("POST", "/run_sse", sse(stream, content_type))
-    async with client_for(hostile, tmp_path, secret, sse_max_line_bytes=1 << 20) as client:
-        result = await outcome(client.session(SESSION_ID).send("make it pop"))
-    assert hostile.count("POST", "/run_sse") == 1
+    answer = sse(stream, content_type)
+    result = await chat(hostile, tmp_path, secret, answer, sse_max_line_bytes=1 << 20)
+    assert hostile.count("POST", CHAT) == 1
     if isinstance(result, nemovideo.NemoError):
         assert_no_secret([secret], error=result, records=caplog.records)
         assert_printable(result)

@@ -8,9 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from nemovideo.testing import Emulator
-
-from ..conftest import make_client
+from nemovideo.testing import Emulator, fast_client
 
 CHILD = """
 import asyncio, sys
@@ -57,7 +55,7 @@ async def _race(emulator: Emulator, cfg: Path) -> None:
     assert asked == 1, "a token is kept until the server answers 1001: no renewal by the clock"
     assert len(emulator.store.tokens) == 1, "only one token was ever issued"
     _assert_cache_intact(cfg)
-    async with make_client(emulator, cfg) as again:
+    async with fast_client(emulator, cfg) as again:
         assert (await again.credits()).available >= 0
 
 

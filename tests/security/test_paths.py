@@ -9,7 +9,6 @@ percent-encodes every segment it is given. The emulator's request log proves not
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -20,8 +19,6 @@ import nemovideo
 from nemovideo._http.paths import build_path, describe_error, encode_segment
 from nemovideo.render import RenderJob
 from nemovideo.testing import Emulator, sample_images
-
-from ..conftest import make_client
 
 TRAVERSALS = [
     "../../../credits/balance/simple",
@@ -38,66 +35,67 @@ TRAVERSALS = [
 
 
 @pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> Any:
-    async with make_client(emulator, tmp_path / "config") as c:
-        await c.credits()  # the token is fetched: later requests would be the ids' own
-        yield c
+async def nemo_client(nemo_client: nemovideo.NemoClient) -> nemovideo.NemoClient:
+    """The plugin's ``nemo_client`` with its token already fetched, so every later request is
+    the one the id under test makes."""
+    await nemo_client.credits()
+    return nemo_client
 
 
 @pytest.mark.parametrize("bad", TRAVERSALS)
 async def test_traversal_ids_are_refused_before_any_request(
-    emulator: Emulator, client: nemovideo.NemoClient, bad: str
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, bad: str
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     seen = len(emulator.requests)
     calls = [
-        lambda: client.renderer.resume(bad),
-        lambda: client.renderer.resume("render_1", session_id=bad),
-        lambda: client.renderer.export(bad),
-        lambda: client.uploader.upload(bad, sample_images()[:1]),
-        lambda: client.uploader.upload_urls(bad, ["https://example.com/a.jpg"]),
+        lambda: nemo_client.renderer.resume(bad),
+        lambda: nemo_client.renderer.resume("render_1", session_id=bad),
+        lambda: nemo_client.renderer.export(bad),
+        lambda: nemo_client.uploader.upload(bad, sample_images()[:1]),
+        lambda: nemo_client.uploader.upload_urls(bad, ["https://example.com/a.jpg"]),
     ]
     for call in calls:
         with pytest.raises(nemovideo.ValidationError):
             await call()
     with pytest.raises(nemovideo.ValidationError):
-        RenderJob(client.renderer, bad)
+        RenderJob(nemo_client.renderer, bad)
     with pytest.raises(nemovideo.ValidationError):
-        client.session(bad)
+        nemo_client.session(bad)
     with pytest.raises(nemovideo.ValidationError):
-        nemovideo.Session(client, bad, task_id=None, user_id=None)
+        nemovideo.Session(nemo_client, bad, task_id=None, user_id=None)
     assert emulator.requests[seen:] == [], "nothing reached the server"
     assert session.id in emulator.sessions
 
 
 @pytest.mark.parametrize("bad", ["..", ".", "", "a\nb", "\x7f", "\x85"])
 async def test_transport_refuses_dot_empty_and_control_segments(
-    emulator: Emulator, client: nemovideo.NemoClient, bad: str
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, bad: str
 ) -> None:
     seen = len(emulator.requests)
     with pytest.raises(nemovideo.ValidationError, match="not a valid URL path segment"):
-        await client.api.request(
+        await nemo_client.api.request(
             "GET", "/api/render/proxy/lambda/{id}", segments={"id": bad}, envelope="render"
         )
     with pytest.raises(nemovideo.ValidationError):
-        client.api.url("/api/render/proxy/{id}/download", {"id": bad})
+        nemo_client.api.url("/api/render/proxy/{id}/download", {"id": bad})
     assert emulator.requests[seen:] == []
 
 
 async def test_a_separator_stays_inside_its_segment(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     """Below the entry points the transport still encodes: ``a/../b`` is one segment on the wire,
     so the emulator routes it to the poll endpoint (and finds no such job), never elsewhere."""
     seen = len(emulator.requests)
     with pytest.raises(nemovideo.NotFoundError, match="Render job not found"):
-        await client.api.request(
+        await nemo_client.api.request(
             "GET", "/api/render/proxy/lambda/{id}", segments={"id": "../../../credits/balance"},
             envelope="render",
         )  # fmt: skip
     (sent,) = emulator.requests[seen:]
     assert sent.path == "/api/render/proxy/lambda/../../../credits/balance"  # decoded by aiohttp
-    url = client.api.url("/api/render/proxy/{id}/download", {"id": "a/b c?d#e%"})
+    url = nemo_client.api.url("/api/render/proxy/{id}/download", {"id": "a/b c?d#e%"})
     assert url.raw_path == "/api/render/proxy/a%2Fb%20c%3Fd%23e%25/download"
     assert url.query_string == "" and url.fragment == ""
 
@@ -119,36 +117,36 @@ def test_path_templates_are_filled_segment_by_segment() -> None:
 
 
 async def test_normal_ids_still_work(
-    emulator: Emulator, client: nemovideo.NemoClient, tmp_path: Path
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, tmp_path: Path
 ) -> None:
-    session = await client.create_session()
-    again = client.session(session.id)
+    session = await nemo_client.create_session()
+    again = nemo_client.session(session.id)
     assert (await again.state()).draft is not None
-    media = await client.uploader.upload(session.id, sample_images()[:1])
+    media = await nemo_client.uploader.upload(session.id, sample_images()[:1])
     assert media[0].url
     for job_id in ("render_1718000000000", "r.1-x_2", "A" * 256, "job:7@x", "42"):
         with pytest.raises(nemovideo.NotFoundError):
-            await client.renderer.resume(job_id)
+            await nemo_client.renderer.resume(job_id)
         assert emulator.requests_to(f"/api/render/proxy/lambda/{job_id}", "GET")
     with pytest.raises(nemovideo.ValidationError):
-        await client.renderer.resume("A" * 257)
+        await nemo_client.renderer.resume("A" * 257)
 
 
 async def test_ids_are_opaque_and_travel_as_one_segment(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     """An id is never parsed: a percent sign or a huge number is sent as written, one segment."""
     seen = len(emulator.requests)
     with pytest.raises(nemovideo.NotFoundError):
-        await client.renderer.resume("..%2F..%2Fcredits")
+        await nemo_client.renderer.resume("..%2F..%2Fcredits")
     (sent,) = emulator.requests[seen:]
     assert sent.path == "/api/render/proxy/lambda/..%2F..%2Fcredits"
     assert not emulator.requests_to("/api/credits/balance/simple")[1:]
     big = str(2**63 - 1)
     assert (
-        client.session(big).id
+        nemo_client.session(big).id
         == big
-        == nemovideo.Session(client, big, task_id=None, user_id=None).id
+        == nemovideo.Session(nemo_client, big, task_id=None, user_id=None).id
     )
 
 
@@ -167,13 +165,13 @@ class _Exploding(Payload):
 
 
 async def test_network_error_messages_hold_no_connection_key(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
     """aiohttp wraps a failing body as ``Failed to send bytes ... Connection<ConnectionKey(...,
     proxy_auth=...)>``; the SDK's message keeps the method, path and cause, not the key."""
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     with pytest.raises(nemovideo.TransportError) as info:
-        await client.api.request(
+        await nemo_client.api.request(
             "POST", "/api/upload-video/nemo_agent/me/{sid}", segments={"sid": session.id},
             body=_Exploding, headers={"Content-Type": "application/octet-stream"},
         )  # fmt: skip

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 import nemovideo
-from nemovideo.testing import Emulator, sample_images
-
-from ..conftest import make_client
+from nemovideo.testing import Emulator, fast_client, sample_images
 
 
 async def test_token_never_leaves_the_api_origin(
@@ -29,7 +27,7 @@ async def test_token_never_leaves_the_api_origin(
     controls.cdn_missing = True
     controls.redirect_downloads = True
     texts: list[str] = []
-    async with make_client(emulator, tmp_path / "cfg", max_polls=1000) as client:
+    async with fast_client(emulator, tmp_path / "cfg", max_polls=1000) as client:
         session = await client.create_session()
         media = await session.upload(sample_images())
         emulator.chat.drop_after = 2

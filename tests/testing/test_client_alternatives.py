@@ -17,11 +17,11 @@ MAKE_VIDEO = "turn these images into a 6-second video"
 
 @pytest.fixture
 async def session(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> AsyncIterator[nemovideo.Session]:
     emulator.chat.delay = 0.001
     emulator.render.width, emulator.render.height, emulator.render.fps = 64, 36, 5
-    yield await client.create_session()
+    yield await nemo_client.create_session()
 
 
 @pytest.mark.parametrize(
@@ -59,16 +59,16 @@ async def test_a_refusal_is_an_error_event(emulator: Emulator, session: nemovide
 
 @pytest.mark.parametrize("style", ["envelope", "detail"])
 async def test_unknown_session_either_form(
-    emulator: Emulator, client: nemovideo.NemoClient, style: str
+    emulator: Emulator, nemo_client: nemovideo.NemoClient, style: str
 ) -> None:
     emulator.chat.unknown_session = style
     with pytest.raises(nemovideo.SessionNotFoundError):
-        await client.session("1234567890123456789").send("hello")
+        await nemo_client.session("1234567890123456789").send("hello")
 
 
-async def test_generation_credits(emulator: Emulator, client: nemovideo.NemoClient) -> None:
+async def test_generation_credits(emulator: Emulator, nemo_client: nemovideo.NemoClient) -> None:
     emulator.chat.delay = 0.001
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     with pytest.raises(nemovideo.InsufficientCreditsError) as info:
         await session.send("generate two 5-second clips of waves")
     assert info.value.registration_url and "/register?bind=anon_" in info.value.registration_url
@@ -77,7 +77,7 @@ async def test_generation_credits(emulator: Emulator, client: nemovideo.NemoClie
     assert reply.draft.duration_ms == 10_000
     state = await session.state()
     assert len(state.generated_media) == 2
-    assert await client.credits() == nemovideo.Credits(available=100, frozen=0, total=100)
+    assert await nemo_client.credits() == nemovideo.Credits(available=100, frozen=0, total=100)
 
 
 @pytest.mark.parametrize(("bare", "shape"), [(False, 1), (True, 2), (True, 3)])
@@ -110,20 +110,20 @@ async def test_uploads_measured_and_urls_judged_by_content(
         await session.upload_urls(["https://img.example.com/unknown?id=4"])
 
 
-async def test_errors_without_a_body(emulator: Emulator, client: nemovideo.NemoClient) -> None:
-    await client.credits()
+async def test_errors_without_a_body(emulator: Emulator, nemo_client: nemovideo.NemoClient) -> None:
+    await nemo_client.credits()
     emulator.faults.error(1002, path="/api/state", body=False)
     with pytest.raises(nemovideo.SessionNotFoundError):
-        await client.session("1234567890123456789").state()
+        await nemo_client.session("1234567890123456789").state()
     emulator.faults.error(429, times=2, path="/api/credits", body=False)
     with pytest.raises(nemovideo.RateLimitError):
-        await client.credits()
+        await nemo_client.credits()
 
 
 async def test_claim_and_registration_links(
-    emulator: Emulator, client: nemovideo.NemoClient
+    emulator: Emulator, nemo_client: nemovideo.NemoClient
 ) -> None:
-    session = await client.create_session()
+    session = await nemo_client.create_session()
     link = URL(session.claim_url)
     assert (link.path, dict(link.query)) == (
         f"/workspace/task/{session.task_id}",
@@ -137,4 +137,6 @@ async def test_claim_and_registration_links(
     await session.upload(sample_images()[:1])
     with pytest.raises(nemovideo.InsufficientCreditsError) as info:
         await session.send(MAKE_VIDEO)
-    assert info.value.registration_url == f"https://nemovideo.com/register?bind={client.user_id}"
+    assert (
+        info.value.registration_url == f"https://nemovideo.com/register?bind={nemo_client.user_id}"
+    )
