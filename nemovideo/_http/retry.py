@@ -31,7 +31,7 @@ The loop that applies the policy is tenacity's (``AsyncRetrying``, in ``transpor
 its ``retry`` (:meth:`RetryPolicy.decide`), its ``wait`` (a fixed wait the decision names, else
 tenacity's full-jitter exponential backoff, ``wait_random_exponential``) and its ``before_sleep``
 (the log line and ``on_retry``). The first attempt runs outside tenacity, so the successful path
-pays nothing for it. ``tests/test_retry_policy.py`` is this module's table: error x call -> decision.
+pays nothing for it. ``tests/http/test_retry_policy.py`` is this module's table: error x call -> decision.
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 
 try:
     import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised by tests/test_json_backend.py in a subprocess
+except (
+    ImportError
+):  # pragma: no cover - exercised by tests/http/test_json_backend.py in a subprocess
     _orjson = None  # type: ignore[assignment]
 
 

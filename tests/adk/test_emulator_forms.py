@@ -11,9 +11,9 @@ import nemovideo
 from nemovideo.chat import ErrorEvent, QuestionEvent, ToolCallEvent
 from nemovideo.testing import Emulator
 from nemovideo.testing.drafts import bgm_track
+from tests.chat.test_chat import MAKE_VIDEO
 
 from ..conftest import media_session
-from ..test_chat import MAKE_VIDEO
 
 MULTILINE = 'Render "draft-7" failed:\nthe encoder said "no"\n\nretry later'
 

@@ -29,7 +29,7 @@ from nemovideo.errors import (
 )
 from nemovideo.testing import ChatControls, Emulator, fast_client
 
-from .conftest import add_media, media_session
+from ..conftest import add_media, media_session
 
 MAKE_VIDEO = "turn these images into a 15-second video with smooth transitions"
 CHAT = "/run_sse"

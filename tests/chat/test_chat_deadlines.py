@@ -19,7 +19,7 @@ import nemovideo
 from nemovideo._http import endpoints as api
 from nemovideo.testing import FAST_SETTINGS
 
-from .conftest import serving
+from ..conftest import serving
 
 
 class Silent:

@@ -4,7 +4,7 @@ documented rules give (``nemovideo/chat/_text.py``, docs/protocol.md "Chat"), re
 the whole history at every read; and building it keeps little beyond the text itself.
 
 ``Transcript`` has no public door of its own: ``ChatStream`` feeds it from the shaper (whose own
-behaviour tests/test_chat.py and tests/adk check end to end); the property needs reads between
+behaviour tests/chat/test_chat.py and tests/adk check end to end); the property needs reads between
 any two events, which only the class itself offers.
 """
 

@@ -11,7 +11,7 @@ import nemovideo
 from nemovideo._config.config import GROUPS
 from nemovideo._config.options import ConfigOptions
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_docs_hold_the_generated_options_table() -> None:

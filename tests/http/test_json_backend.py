@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import nemovideo
 from nemovideo._util import jsonparse as _json
 
-from .conftest import FAST, serving
+from ..conftest import FAST, serving
 
 pytest.importorskip("orjson")
 

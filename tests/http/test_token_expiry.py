@@ -2,7 +2,7 @@
 
 Python 3.10's ``datetime.fromisoformat`` refuses ``Z``, ``+0000`` and fractions of other than 3
 or 6 digits; an expiry it could not read used to mean "never expires", so a dead token was kept.
-Run this file under 3.10 as well: ``/tmp/v310/bin/python -m pytest tests/test_token_expiry.py``.
+Run this file under 3.10 as well: ``/tmp/v310/bin/python -m pytest tests/http/test_token_expiry.py``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from nemovideo import errors
 from nemovideo._http import endpoints as api
 from nemovideo.testing import Emulator, fast_client
 
-from .conftest import serving
+from ..conftest import serving
 
 ATTRIBUTION = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 

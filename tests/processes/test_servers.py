@@ -254,7 +254,7 @@ with TestClient(app) as http:
 
 
 def test_uvloop(app_dir: tuple[Path, dict[str, str]]) -> None:
-    """Not in the [dev] extra: with uvloop installed, pproxy (tests/test_proxy.py) fails to
+    """Not in the [dev] extra: with uvloop installed, pproxy (tests/http/test_proxy.py) fails to
     start (uvloop's get_event_loop refuses), so this runs where uvloop is installed."""
     needs("uvloop")
     cwd, env = app_dir

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import nemovideo
-from tests.test_token_expiry import SHAPES
+from tests.http.test_token_expiry import SHAPES
 
 from ._hostile import Hostile, client_for, envelope, expect_error, outcome, sequence
 

@@ -18,7 +18,7 @@ from nemovideo.testing import Emulator, fast_client, make_sample_image
 from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
-from .conftest import serving
+from ..conftest import serving
 
 SUBMIT = "/api/render/proxy/lambda"
 POLLS = 5000  # renders take ~0.2 s; polls are 10 ms apart in tests

@@ -27,7 +27,7 @@ from nemovideo.sync import SyncNemoClient, SyncRenderJob, SyncSession
 from nemovideo.testing import Emulator, fast_client, sample_images
 from nemovideo.testing.drafts import make_draft, video_track
 
-from .conftest import FAST
+from ..conftest import FAST
 
 MAKE = "turn these images into a 4-second video"
 POLLS = "/api/render/proxy/lambda/"
