@@ -91,6 +91,11 @@ def with_hint(message: str, hint: str) -> str:
     return f"{message} {hint}" if message else hint
 
 
+def about_file(filename: str | None, message: str) -> str:
+    """``message`` led by the file it is about ("a.jpg: File too large."), unless it names it."""
+    return f"{filename}: {message}" if filename and filename not in message else message
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Read a ``Retry-After`` header: delta seconds (decimals tolerated) or an HTTP date."""
     if not value:
@@ -308,12 +313,9 @@ class UnsupportedFileError(APIError, ValidationError):
         supported_formats: tuple[str, ...] = SUPPORTED_FORMATS,
         **kwargs: Any,
     ) -> None:
-        self.filename = filename
-        self.supported_formats = supported_formats
-        base = message or self.default_message
-        if filename and filename not in base:
-            base = f"{filename}: {base}"
+        self.filename, self.supported_formats = filename, supported_formats
         formats = f"Supported formats: {', '.join(supported_formats)}."
+        base = about_file(filename, message or self.default_message)
         super().__init__(with_hint(base, formats), **kwargs)
 
 
@@ -331,15 +333,12 @@ class FileTooLargeError(APIError, ValidationError):
         size_bytes: int | None = None,
         **kwargs: Any,
     ) -> None:
-        self.filename = filename
-        self.limit_bytes = limit_bytes
-        self.size_bytes = size_bytes
-        base = message or self.default_message
-        if filename and filename not in base:
-            base = f"{filename}: {base}"
+        self.filename, self.limit_bytes, self.size_bytes = filename, limit_bytes, size_bytes
         mb = limit_bytes / (1024 * 1024)
         hint = f"The limit is {mb:g} MB; compress the file or trim it, then upload again."
-        super().__init__(with_hint(base, hint), **kwargs)
+        super().__init__(
+            with_hint(about_file(filename, message or self.default_message), hint), **kwargs
+        )
 
 
 class MissingClientIdError(APIError):
