@@ -15,6 +15,9 @@ What is rendered (the draft form is docs/protocol.md's "The draft"), simply and 
 - audio tracks (``tt`` 1): each segment at its ``volume`` from its start; a missing source is a
   generated tone, so the mix is audible and testable;
 - text tracks (``tt`` 7): burned in with ``drawtext`` (DejaVu Sans) when the font is installed.
+
+An MP4 or MOV is encoded with x264 at a constant QP; a large one (``PARALLEL_MIN_PIXELS``) in
+parts by several ffmpegs at once, joined without encoding again (``render_draft``'s ``jobs``).
 """
 
 from __future__ import annotations
