@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nemovideo.testing._render.ffmpeg import (
+    RenderError,
     ffmpeg_exe,
     make_sample_audio,
     make_sample_image,
@@ -135,6 +136,21 @@ async def test_a_video_encoded_in_parts_side_by_side_is_the_same_video(
     encoders = split.read_bytes().count(b"x264 - core")
     assert (whole.read_bytes().count(b"x264 - core"), encoders) == (1, parts)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0, abs=0.15)
+
+
+async def test_a_part_that_fails_fails_the_render_and_leaves_no_file(tmp_path: Path) -> None:
+    """When one part's ffmpeg fails (a corrupt still), the render raises ``RenderError`` with
+    ffmpeg's words, the other parts are stopped, and nothing is left under the output's name."""
+    media = []
+    for name in ("m_a", "m_b", "m_c"):
+        await make_sample_image(tmp_path / f"{name}.png", name, 64, 36)
+        media.append({"media_id": name, "url": f"http://cdn/files/{name}.png", "kind": "image"})
+    (tmp_path / "m_c.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
+    out = tmp_path / "v.mp4"
+    with pytest.raises(RenderError, match="ffmpeg exited"):
+        await render_draft(make_draft([video_track(media, 3000)]), tmp_path, out,
+                           width=160, height=90, fps=10, jobs=3)  # fmt: skip
+    assert not out.exists() and not (tmp_path / ".v.mp4.part.mp4").exists()
 
 
 def _psnr_raw(a: Path, b: Path, raw: list[str]) -> float:
