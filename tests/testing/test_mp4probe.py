@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from nemovideo.testing._render.ffmpeg import (
+    RenderError,
     ffmpeg_exe,
     make_sample_audio,
     make_sample_image,
     render_draft,
 )
-from nemovideo.testing.drafts import bgm_track, make_draft, video_track
+from nemovideo.testing.drafts import bgm_track, make_draft, title_track, video_track
 from nemovideo.testing.mp4probe import probe_mp4
 
 
@@ -103,6 +104,53 @@ async def test_stills_decoded_once_render_every_frame_of_the_same_picture(tmp_pa
     start = _frame_at(out, 2.0, tmp_path / "start.yuv")
     assert _psnr_raw(middle, reference, raw) > 30, "mid-clip shows the still itself"
     assert _psnr_raw(start, reference, raw) < _psnr_raw(middle, reference, raw), "faded in"
+
+
+@pytest.mark.parametrize(("clip_ms", "parts"), [(1000, 3), (1050, 1)])
+async def test_a_video_encoded_in_parts_side_by_side_is_the_same_video(
+    tmp_path: Path, clip_ms: int, parts: int
+) -> None:
+    """An MP4 encoded in parts by ffmpegs running side by side, then joined (issue 27), has the
+    frames, size, sound and pictures of the same video encoded whole; it is cut only where a clip
+    and every clip before it start on a frame (not after one of 1.05 s at 10 fps)."""
+    media = []
+    for name in ("m_a", "m_b", "m_c"):
+        await make_sample_image(tmp_path / f"{name}.png", name, 64, 36)
+        media.append({"media_id": name, "url": f"http://cdn/files/{name}.png", "kind": "image"})
+    tracks = [video_track(media, 3 * clip_ms, "fade"), bgm_track("tone", 0.5, 2000)]
+    draft = make_draft([*tracks, title_track("Hi", 1500)])
+    size = {"width": 160, "height": 90, "fps": 10}
+    whole = await render_draft(draft, tmp_path, tmp_path / "whole.mp4", **size, jobs=1)
+    seen: list[float] = []
+    split = await render_draft(
+        draft, tmp_path, tmp_path / "split.mp4", **size, jobs=3, progress=seen.append
+    )
+    facts = [
+        (i.duration_s, [(t.handler, t.samples) for t in i.tracks], i.width, i.height, i.codec,
+         i.audio_codec)
+        for i in (probe_mp4(whole), probe_mp4(split))
+    ]  # fmt: skip
+    assert facts[0] == facts[1]
+    assert next(n for kind, n in facts[0][1] if kind == "vide") == math.ceil(3 * clip_ms / 100)
+    assert _psnr_raw(split, whole, []) > 40
+    encoders = split.read_bytes().count(b"x264 - core")
+    assert (whole.read_bytes().count(b"x264 - core"), encoders) == (1, parts)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0, abs=0.15)
+
+
+async def test_a_part_that_fails_fails_the_render_and_leaves_no_file(tmp_path: Path) -> None:
+    """When one part's ffmpeg fails (a corrupt still), the render raises ``RenderError`` with
+    ffmpeg's words, the other parts are stopped, and nothing is left under the output's name."""
+    media = []
+    for name in ("m_a", "m_b", "m_c"):
+        await make_sample_image(tmp_path / f"{name}.png", name, 64, 36)
+        media.append({"media_id": name, "url": f"http://cdn/files/{name}.png", "kind": "image"})
+    (tmp_path / "m_c.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
+    out = tmp_path / "v.mp4"
+    with pytest.raises(RenderError, match="ffmpeg exited"):
+        await render_draft(make_draft([video_track(media, 3000)]), tmp_path, out,
+                           width=160, height=90, fps=10, jobs=3)  # fmt: skip
+    assert not out.exists() and not (tmp_path / ".v.mp4.part.mp4").exists()
 
 
 def _psnr_raw(a: Path, b: Path, raw: list[str]) -> float:
