@@ -1,14 +1,14 @@
 """The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
 
 Every step is written here *before* its side effect: the session id once created; each upload;
-``sending`` before the chat POST and ``sent`` after; the render id chosen before the submit; the
+``sending`` before the chat POST (with the render id chosen for the job) and ``sent`` after; the
 download's size and SHA-256 once renamed into place. After a crash the runner reads the journal
 and carries each job on from its last recorded step instead of starting it again.
 
 Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
-the WAL file before ``record`` returns). The two records that guard a credit-spending side effect,
-``sending`` and ``render-chosen``, are also fsynced (``durable=True``, ``synchronous=FULL``), so
-they survive a power loss too; losing any other record to a power loss costs a repeated free step
+the WAL file before ``record`` returns). The records that guard a credit-spending side effect,
+``sending`` (which holds the render id too) and a retried render's ``render-chosen``, are also
+fsynced (``durable=True``, ``synchronous=FULL``), so they survive a power loss too; losing any other record to a power loss costs a repeated free step
 (an upload, a download, a state read), never a second charge.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
 import hashlib
 import json
 import os
@@ -44,6 +43,7 @@ import attrs
 from nemovideo.batch.journal import JobRow, Journal
 from nemovideo.batch.manifest import BatchJob, Manifest, load_manifest, manifest_from_jobs
 from nemovideo.batch.shard import parse_shard, shard_jobs
+from nemovideo.chat._send import send_message
 from nemovideo.errors import (
     APIError,
     AuthenticationError,
@@ -61,6 +61,7 @@ from nemovideo.render import new_render_id
 
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
+    from nemovideo.draft import Draft
     from nemovideo.render import ExportFormat, ExportQuality
     from nemovideo.session import Session
 
@@ -206,6 +207,7 @@ class _Context:
     emit: EventCallback
     hook: Callable[[str, str], None]
     shared_lock: asyncio.Lock = attrs.Factory(asyncio.Lock)
+    parts: dict[Path, set[str]] = attrs.Factory(dict)
     stop: NemoError | None = None
 
 
@@ -268,20 +270,30 @@ async def _recover(session: Session, before: str | None) -> bool:
     return False
 
 
-async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionError | None:
-    """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
-    have reached the server is settled by reading state, never by sending again."""
-    state = await session.state()
-    before = draft_fingerprint(state.draft.to_json())
-    await ctx.journal.record(
-        job.id,
-        "sending",
-        {"instruction": job.instruction},
-        phase="sending",
-        draft_before=before,
-        durable=True,
-    )
-    ctx.hook("sending", job.id)
+async def _send(
+    ctx: _Context, job: BatchJob, session: Session, render_id: str
+) -> JobAttentionError | None:
+    """Journal ``sending`` (the draft the chat read just before its POST, and the id the job's
+    render will have: one fsynced write guards both charges), POST the instruction, journal
+    ``sent``; a failure after the POST may have reached the server is settled by reading state,
+    never by sending again."""
+    before: str | None = None
+
+    async def sending(draft: Draft) -> None:
+        nonlocal before
+        fingerprint = draft_fingerprint(draft.to_json())
+        await ctx.journal.record(
+            job.id,
+            "sending",
+            {"instruction": job.instruction, "render_id": render_id},
+            phase="sending",
+            draft_before=fingerprint,
+            render_id=render_id,
+            durable=True,
+        )
+        before = fingerprint
+        ctx.hook("sending", job.id)
+
     pieces = 0
 
     def on_text(_piece: str) -> None:
@@ -291,11 +303,13 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
             ctx.hook("posted" if pieces == 1 else "mid-stream", job.id)
 
     try:
-        reply = await session.send(job.instruction, on_text=on_text)
+        reply = await send_message(session, job.instruction, on_text=on_text, before_post=sending)
     except _NOT_RECEIVED as exc:
         await ctx.journal.record(job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded")
         raise
     except NemoError as exc:
+        if before is None:  # the journal never said "sending": nothing was POSTed
+            raise
         if await _recover(session, before):
             await ctx.journal.record(
                 job.id, "sent", {"recovered": type(exc).__name__}, phase="sent"
@@ -305,6 +319,11 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
             f"Job {job.id}: the message may have reached the server ({type(exc).__name__}: "
             f"{exc}) but session {session.id}'s draft did not change; it was not sent again.",
             session_id=session.id,
+        )
+    if before is None:
+        raise TransportError(
+            f"Job {job.id}: session {session.id}'s state could not be read before sending; "
+            "the message was not sent."
         )
     await ctx.journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
     ctx.hook("sent", job.id)
@@ -342,7 +361,7 @@ async def _download(
             ) from None
     try:
         os.replace(part, final)
-        _discard_parts(final)
+        _discard_parts(ctx, final)
     except OSError as exc:
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
@@ -404,11 +423,23 @@ async def _fetch(
     return await ctx.client.api.download(url, consume, start=start)
 
 
-def _discard_parts(final: Path) -> None:
-    """Parts of other renders of this output (a job retried after its download began)."""
-    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
+def _discard_parts(ctx: _Context, final: Path) -> None:
+    """Parts of other renders of this output (a job retried after its download began, another
+    manifest's): the ones in the directory when this run first wrote there, since only those can
+    be another render's (this run writes one part per job, renamed when whole). The directory is
+    listed once a run, not once a job."""
+    found = ctx.parts.get(final.parent)
+    if found is None:
+        try:
+            names = {e.name for e in os.scandir(final.parent) if e.name.endswith(".part")}
+        except OSError:
+            names = set()
+        found = ctx.parts[final.parent] = names
+    prefix = f".{final.name}."
+    for name in [n for n in found if n.startswith(prefix) and "." not in n[len(prefix) : -5]]:
+        found.discard(name)
         with contextlib.suppress(OSError):
-            stale.unlink()
+            (final.parent / name).unlink()
 
 
 def _part_length(part: Path) -> int:
@@ -439,21 +470,24 @@ def _sync_close(fd: int) -> None:
 
 
 async def _render(
-    ctx: _Context, job: BatchJob, session: Session, render_id: str | None
+    ctx: _Context, job: BatchJob, session: Session, render_id: str | None, *, fresh: bool = False
 ) -> tuple[str, list[str]]:
-    """The render of ``job`` (a recorded id polled, or submitted under that id, else a new id
-    recorded first); returns ``(render_id, download sources)``."""
+    """The render of ``job``: a recorded id polled, or submitted under that id (``fresh``: it was
+    journaled with this run's ``sending``, so the server cannot know it yet), else a new id
+    recorded first; returns ``(render_id, download sources)``."""
     renderer = ctx.client.renderer
     render = None
-    if render_id is not None:
-        with contextlib.suppress(NotFoundError):
-            render = await renderer.resume(render_id, session_id=session.id)
-    else:
+    if render_id is None:
         render_id = new_render_id()
         await ctx.journal.record(
             job.id, "render-chosen", phase="render", render_id=render_id, durable=True
         )
         ctx.hook("render-chosen", job.id)
+    elif fresh:
+        ctx.hook("render-chosen", job.id)
+    else:
+        with contextlib.suppress(NotFoundError):
+            render = await renderer.resume(render_id, session_id=session.id)
     if render is None:
         render = await session.export(
             format=cast("ExportFormat", job.format),
@@ -518,8 +552,12 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             await journal.record(job.id, "uploaded", {"urls": len(job.urls)}, phase="uploaded")
         phase = "uploaded"
     attention: JobAttentionError | None = None
+    render_id: str | None = row.render_id
+    fresh = False
     if phase == "uploaded":
-        attention = await _send(ctx, job, session)
+        fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
+        render_id = render_id or new_render_id()
+        attention = await _send(ctx, job, session, render_id)
         phase = "sent"
     elif phase == "sending":
         if await _recover(session, row.draft_before):
@@ -546,7 +584,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             error=attention,
             seconds=time.monotonic() - started,
         )
-    render_id, sources = await _render(ctx, job, session, row.render_id)
+    render_id, sources = await _render(ctx, job, session, render_id, fresh=fresh)
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
     await journal.record(
