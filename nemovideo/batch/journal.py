@@ -20,12 +20,18 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 - ``steps``: append-only, one row per step with its time and details (what ``--report`` and a
   human reading the file see).
 
-``sqlite3`` is blocking: every call runs in a worker thread (``asyncio.to_thread``) behind one lock.
+``sqlite3`` is blocking, but a commit that does not wait for the disk takes tens of microseconds:
+it runs on the event loop when no other write holds the connection (a thread hop would cost more
+than the write), otherwise in a worker thread with whatever queued behind it (group commit). What
+waits for the disk runs in threads: a durable record's fsync of the WAL (one for all the records
+committed before it started, taken outside the write lock so other records are not held up),
+and the WAL checkpoints (every ``_CHECKPOINT_EVERY`` commits, and at close).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -42,6 +48,8 @@ from nemovideo.errors import ValidationError
 __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
 
 SCHEMA_VERSION = 1
+_CHECKPOINT_EVERY = 200
+_Entry = tuple[str, str, str, dict[str, Any], bool]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,6 +141,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
     return conn
 
 
@@ -156,11 +165,18 @@ class Journal:
         self.path = path
         self._conn = conn
         self._lock_fd = lock
-        self._queue: list[
-            tuple[tuple[str, str, str, dict[str, Any], bool], asyncio.Future[None]]
-        ] = []
+        self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
+        self._syncs: list[asyncio.Future[None]] = []
+        self._syncer: asyncio.Future[None] | None = None
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._commits = 0
         self._lock = threading.Lock()
+        self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
+        try:  # a durable record fsyncs the WAL through this, not holding the write lock
+            self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
+        except OSError:  # no WAL file (a filesystem without WAL): commit with synchronous=FULL
+            self._wal_fd = -1
 
     def __repr__(self) -> str:
         return f"<Journal {str(self.path)!r}>"
@@ -238,21 +254,44 @@ class Journal:
         a killed process keeps by the time this returns; ``durable``: fsynced too (it survives
         a power loss).
 
-        Group commit: records made while a write is under way go together in the next
-        transaction (one thread hop, at most one fsync), so concurrent jobs do not queue behind
-        each other's fsyncs.
+        Group commit: records made while a write holds the connection go together in the next
+        transaction (one thread hop), and durable records committed while an fsync is under way
+        share the next one, so concurrent jobs do not queue behind each other's fsyncs.
         """
         unknown = set(fields) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown journal fields {sorted(unknown)}")
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
-        entry = (job_id, step, json.dumps(dict(detail or {}), default=str), fields, durable)
-        done = asyncio.get_running_loop().create_future()
-        self._queue.append((entry, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write_queued())
-        await done
+        synced = durable and self._wal_fd >= 0
+        full = durable and not synced
+        entry = (job_id, step, json.dumps(dict(detail or {}), default=str), fields, full)
+        if not self._write_now(entry):
+            done = asyncio.get_running_loop().create_future()
+            self._queue.append((entry, done))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.ensure_future(self._write_queued())
+            await done
+        if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.ensure_future(self._run_checkpoint())
+        if synced:
+            await self._sync()
+
+    def _write_now(self, entry: _Entry) -> bool:
+        """Commit ``entry`` on the event loop if nothing holds the connection and it need not
+        wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
+        if entry[4] or self._restarting or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._restarting:
+                return False
+            self._write([entry])
+        except sqlite3.Error as exc:
+            raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
+        finally:
+            self._lock.release()
+        return True
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -273,10 +312,10 @@ class Journal:
                 if not done.done():
                     done.set_result(None)
 
-    def _write(self, entries: list[tuple[str, str, str, dict[str, Any], bool]]) -> None:
-        durable = any(entry[4] for entry in entries)
+    def _write(self, entries: list[_Entry]) -> None:
+        full = any(entry[4] for entry in entries)
         now = time.time()
-        if durable:
+        if full:
             self._conn.execute("PRAGMA synchronous=FULL")
         try:
             with self._conn:
@@ -291,9 +330,51 @@ class Journal:
                         f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",
                         (*fields.values(), now, job_id),
                     )
+            self._commits += 1
+            self._restarting = False
         finally:
-            if durable:
+            if full:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    async def _sync(self) -> None:
+        """Wait for an fsync of the WAL that started after this task's commit."""
+        done = asyncio.get_running_loop().create_future()
+        self._syncs.append(done)
+        if self._syncer is None or self._syncer.done():
+            self._syncer = asyncio.ensure_future(self._sync_queued())
+        await done
+
+    async def _sync_queued(self) -> None:
+        while self._syncs:
+            waiting, self._syncs = self._syncs, []
+            error: BaseException | None = None
+            try:
+                await asyncio.to_thread(os.fsync, self._wal_fd)
+            except OSError as exc:
+                error = JournalError(f"Cannot write the journal {self.path}: {exc}")
+            except BaseException as exc:
+                error = exc
+            for done in waiting:
+                if not done.done():
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(error)
+            if error is not None and not isinstance(error, Exception):
+                raise error
+
+    async def _run_checkpoint(self) -> None:
+        """Copy the WAL into the database in a thread (SQLite would do it inside a commit, on
+        the event loop); a failure only leaves the WAL longer (``close`` checkpoints again)."""
+        try:
+            await asyncio.to_thread(self._run, self._checkpoint_now)
+        finally:
+            self._checkpoint = None
+
+    def _checkpoint_now(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._restarting = True
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""
@@ -332,12 +413,16 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        if self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        for task in (self._writer, self._syncer, self._checkpoint):
+            if task is not None and not task.done():
+                await asyncio.shield(task)
         await asyncio.to_thread(self._run, self._close)
 
     def _close(self) -> None:
         self._conn.close()
+        if self._wal_fd >= 0:
+            os.close(self._wal_fd)
+            self._wal_fd = -1
         _unlock(self._lock_fd)
         self._lock_fd = -1
 
