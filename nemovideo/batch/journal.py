@@ -43,6 +43,7 @@ from typing import Any
 
 import attrs
 
+from nemovideo._util.files import _datasync
 from nemovideo.errors import ValidationError
 
 __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
@@ -139,8 +140,8 @@ class JobRow:
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA synchronous=NORMAL")  # first: a new file's switch to WAL syncs less
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
     return conn
 
@@ -349,7 +350,7 @@ class Journal:
             waiting, self._syncs = self._syncs, []
             error: BaseException | None = None
             try:
-                await asyncio.to_thread(os.fsync, self._wal_fd)
+                await asyncio.to_thread(_datasync, self._wal_fd)
             except OSError as exc:
                 error = JournalError(f"Cannot write the journal {self.path}: {exc}")
             except BaseException as exc:
