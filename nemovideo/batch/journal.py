@@ -1,15 +1,17 @@
 """The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
 
 Every step is written here *before* its side effect: the session id once created; each upload;
-``sending`` before the chat POST (with the render id chosen for the job) and ``sent`` after; the
-download's size and SHA-256 once renamed into place. After a crash the runner reads the journal
-and carries each job on from its last recorded step instead of starting it again.
+``sending`` before the chat POST (its intent with the render id chosen for the job, then the
+draft's hash) and ``sent`` after; the download's size and SHA-256 once renamed into place. After
+a crash the runner reads the journal and carries each job on from its last recorded step instead
+of starting it again.
 
 Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
 the WAL file before ``record`` returns). The records that guard a credit-spending side effect,
-``sending`` (which holds the render id too) and a retried render's ``render-chosen``, are also
-fsynced (``durable=True``, ``synchronous=FULL``), so they survive a power loss too; losing any other record to a power loss costs a repeated free step
-(an upload, a download, a state read), never a second charge.
+``sending``'s intent (which holds the render id too) and a retried render's ``render-chosen``,
+are also synced to disk (``durable=True``), so they survive a power loss too; losing any other
+record to a power loss costs a repeated free step (an upload, a download, a state read), never
+a second charge.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
@@ -393,6 +395,18 @@ class Journal:
         else:
             cursor = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
         return [JobRow.from_row(r) for r in cursor]
+
+    async def last_detail(self, job_id: str, step: str) -> dict[str, Any]:
+        """The details of the job's latest ``step`` in the log (``{}``: none)."""
+        text: str | None = await asyncio.to_thread(self._run, self._last_detail, job_id, step)
+        return dict(json.loads(text)) if text else {}
+
+    def _last_detail(self, job_id: str, step: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT detail FROM steps WHERE job_id = ? AND step = ? ORDER BY seq DESC LIMIT 1",
+            (job_id, step),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     async def get_meta(self, key: str) -> str | None:
         """A ``meta`` value (``shared_session``...)."""

@@ -246,6 +246,43 @@ async def _shared_session(ctx: _Context, jobs: Iterable[BatchJob]) -> Session:
         return session
 
 
+_BOOT_ID: list[str | None] = []
+
+
+def boot_id() -> str | None:
+    """This machine's boot id (Linux), or None: a journal write that was committed but not
+    fsynced is still there after a killed process, but not necessarily after a restart."""
+    if not _BOOT_ID:
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as source:
+                _BOOT_ID.append(source.read().strip() or None)
+        except OSError:
+            _BOOT_ID.append(None)
+    return _BOOT_ID[0]
+
+
+async def _resume_intent(
+    journal: Journal, job: BatchJob, session: Session
+) -> JobAttentionError | None:
+    """A job stopped with ``sending``'s intent journaled but not the draft's hash, which is
+    committed before the POST: killed before the POST, so the message is sent now (None) -
+    unless the machine restarted since the intent (its boot id differs, or is unknown), when
+    an unsynced hash may have been lost after the POST went out: needs-attention."""
+    detail = await journal.last_detail(job.id, "sending")
+    boot = boot_id()
+    if boot is not None and detail.get("boot") == boot:
+        await journal.record(
+            job.id, "unsent", {"error": "stopped before the POST"}, phase="uploaded"
+        )
+        return None
+    return JobAttentionError(
+        f"Job {job.id}: the run stopped while its message was being sent and the machine "
+        f"restarted since, so the journal cannot tell whether it reached session {session.id}; "
+        "it was not sent again.",
+        session_id=session.id,
+    )
+
+
 async def _recover(session: Session, before: str | None) -> bool:
     """Was a message whose POST may have reached the server acted on? Read state, never re-send.
 
@@ -273,24 +310,36 @@ async def _recover(session: Session, before: str | None) -> bool:
 async def _send(
     ctx: _Context, job: BatchJob, session: Session, render_id: str
 ) -> JobAttentionError | None:
-    """Journal ``sending`` (the draft the chat read just before its POST, and the id the job's
-    render will have: one fsynced write guards both charges), POST the instruction, journal
-    ``sent``; a failure after the POST may have reached the server is settled by reading state,
-    never by sending again."""
+    """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
+    have reached the server is settled by reading state, never by sending again.
+
+    ``sending`` goes in two writes, so that its fsync overlaps the chat's state read instead of
+    following it: the intent (phase ``sending``, the id the job's render will have, this boot's
+    id), fsynced, started before the read; then, once it is on disk, the hash of the draft the
+    chat read, committed (a killed process keeps it) before the POST. A journal that has the
+    intent without the hash was stopped before the POST, unless the machine restarted since
+    (a power loss can drop the hash after the POST went out): see ``_resume_sending``.
+    """
+    journal = ctx.journal
+    intent = asyncio.ensure_future(
+        journal.record(
+            job.id,
+            "sending",
+            {"instruction": job.instruction, "render_id": render_id, "boot": boot_id()},
+            phase="sending",
+            render_id=render_id,
+            draft_before=None,
+            durable=True,
+        )
+    )
     before: str | None = None
 
     async def sending(draft: Draft) -> None:
         nonlocal before
         fingerprint = draft_fingerprint(draft.to_json())
-        await ctx.journal.record(
-            job.id,
-            "sending",
-            {"instruction": job.instruction, "render_id": render_id},
-            phase="sending",
-            draft_before=fingerprint,
-            render_id=render_id,
-            durable=True,
-        )
+        await intent
+        ctx.hook("intent", job.id)
+        await journal.record(job.id, "draft", draft_before=fingerprint)
         before = fingerprint
         ctx.hook("sending", job.id)
 
@@ -304,11 +353,19 @@ async def _send(
 
     try:
         reply = await send_message(session, job.instruction, on_text=on_text, before_post=sending)
-    except _NOT_RECEIVED as exc:
-        await ctx.journal.record(job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded")
-        raise
-    except NemoError as exc:
-        if before is None:  # the journal never said "sending": nothing was POSTed
+    except BaseException as exc:
+        if before is None:  # stopped before the POST: the intent is withdrawn
+            with contextlib.suppress(Exception):
+                await intent
+            if intent.done() and not intent.cancelled() and intent.exception() is None:
+                await journal.record(
+                    job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded"
+                )
+            raise
+        if isinstance(exc, _NOT_RECEIVED):
+            await journal.record(job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded")
+            raise
+        if not isinstance(exc, NemoError):
             raise
         if await _recover(session, before):
             await ctx.journal.record(
@@ -321,11 +378,14 @@ async def _send(
             session_id=session.id,
         )
     if before is None:
+        with contextlib.suppress(Exception):
+            await intent
+        await journal.record(job.id, "unsent", {"error": "no state"}, phase="uploaded")
         raise TransportError(
             f"Job {job.id}: session {session.id}'s state could not be read before sending; "
             "the message was not sent."
         )
-    await ctx.journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
+    await journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
     ctx.hook("sent", job.id)
     if reply.question is not None:
         return JobAttentionError(
@@ -554,12 +614,15 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     attention: JobAttentionError | None = None
     render_id: str | None = row.render_id
     fresh = False
+    if phase == "sending" and row.draft_before is None:
+        attention = await _resume_intent(journal, job, session)
+        phase = "uploaded" if attention is None else phase
     if phase == "uploaded":
         fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
         render_id = render_id or new_render_id()
         attention = await _send(ctx, job, session, render_id)
         phase = "sent"
-    elif phase == "sending":
+    elif phase == "sending" and attention is None:
         if await _recover(session, row.draft_before):
             await journal.record(job.id, "sent", {"recovered": "the draft changed"}, phase="sent")
             phase = "sent"
