@@ -52,7 +52,7 @@ __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"
 
 SCHEMA_VERSION = 1
 _CHECKPOINT_EVERY = 200
-_Entry = tuple[str, str, str, dict[str, Any], bool]
+_Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS steps (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY, -- never deleted from: the rowid grows without AUTOINCREMENT's page
     job_id TEXT NOT NULL,
     step TEXT NOT NULL,
     detail TEXT,
@@ -251,11 +251,13 @@ class Journal:
         detail: Mapping[str, Any] | None = None,
         *,
         durable: bool = False,
+        after: tuple[str, Mapping[str, Any]] | None = None,
         **fields: Any,
     ) -> None:
         """Append ``step`` to the log and set ``fields`` on the job's row, in a transaction that
         a killed process keeps by the time this returns; ``durable``: fsynced too (it survives
-        a power loss).
+        a power loss). ``after``: a ``(step, detail)`` logged just before ``step``, in the same
+        transaction (a step whose record could wait for the next one).
 
         Group commit: records made while a write holds the connection go together in the next
         transaction (one thread hop), and durable records committed while an fsync is under way
@@ -268,7 +270,10 @@ class Journal:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
         synced = durable and self._wal_fd >= 0
         full = durable and not synced
-        entry = (job_id, step, json.dumps(dict(detail or {}), default=str), fields, full)
+        steps = [(step, json.dumps(dict(detail or {}), default=str))]
+        if after is not None:
+            steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
+        entry = (job_id, steps, fields, full)
         if not self._write_now(entry):
             done = asyncio.get_running_loop().create_future()
             self._queue.append((entry, done))
@@ -284,7 +289,7 @@ class Journal:
     def _write_now(self, entry: _Entry) -> bool:
         """Commit ``entry`` on the event loop if nothing holds the connection and it need not
         wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
-        if entry[4] or self._restarting or not self._lock.acquire(blocking=False):
+        if entry[3] or self._restarting or not self._lock.acquire(blocking=False):
             return False
         try:
             if self._restarting:
@@ -316,18 +321,19 @@ class Journal:
                     done.set_result(None)
 
     def _write(self, entries: list[_Entry]) -> None:
-        full = any(entry[4] for entry in entries)
+        full = any(entry[3] for entry in entries)
         now = time.time()
         if full:
             self._conn.execute("PRAGMA synchronous=FULL")
         try:
             with self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for job_id, step, detail, fields, _ in entries:
-                    self._conn.execute(
-                        "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
-                        (job_id, step, detail, now),
-                    )
+                for job_id, steps, fields, _ in entries:
+                    for step, detail in steps:
+                        self._conn.execute(
+                            "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
+                            (job_id, step, detail, now),
+                        )
                     sets = "".join(f"{k} = ?, " for k in fields)
                     self._conn.execute(
                         f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",

@@ -74,6 +74,8 @@ _NOT_RECEIVED = (*_STOPPERS, SessionNotFoundError, ValidationError)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 EventCallback = Callable[[str, Mapping[str, Any]], Any]
+_Carry = tuple[list[str], tuple[str, dict[str, Any]]]
+"""A job's last upload, journaled with the intent of ``sending`` (the next record)."""
 
 
 class JobAttentionError(NemoError):
@@ -308,7 +310,7 @@ async def _recover(session: Session, before: str | None) -> bool:
 
 
 async def _send(
-    ctx: _Context, job: BatchJob, session: Session, render_id: str
+    ctx: _Context, job: BatchJob, session: Session, render_id: str, carry: _Carry | None
 ) -> JobAttentionError | None:
     """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
     have reached the server is settled by reading state, never by sending again.
@@ -330,6 +332,8 @@ async def _send(
             render_id=render_id,
             draft_before=None,
             durable=True,
+            after=None if carry is None else carry[1],
+            **({} if carry is None else {"uploads": carry[0]}),
         )
     )
     before: str | None = None
@@ -338,6 +342,8 @@ async def _send(
         nonlocal before
         fingerprint = draft_fingerprint(draft.to_json())
         await intent
+        if carry is not None:
+            ctx.hook("upload", job.id)
         ctx.hook("intent", job.id)
         await journal.record(job.id, "draft", draft_before=fingerprint)
         before = fingerprint
@@ -594,6 +600,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     else:
         await journal.record(job.id, "start", **begin)
         session = client.session(row.session_id)
+    carry: _Carry | None = None
     if phase in ("new", "session"):
         uploads = list(row.uploads)
         for index, path in enumerate(job.paths):
@@ -601,11 +608,10 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
                 continue
             media = await session.upload([path])
             uploads.append(media[0].url or job.files[index] if media else job.files[index])
-            last = index == len(job.paths) - 1 and not job.urls
-            extra: dict[str, Any] = {"phase": "uploaded"} if last else {}
-            await journal.record(
-                job.id, "upload", {"file": job.files[index]}, uploads=uploads, **extra
-            )
+            if index == len(job.paths) - 1 and not job.urls:  # nothing is sent before the intent
+                carry = (list(uploads), ("upload", {"file": job.files[index]}))
+                break
+            await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads)
             ctx.hook("upload", job.id)
         if job.urls:
             await session.upload_urls(list(job.urls))
@@ -620,7 +626,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     if phase == "uploaded":
         fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
         render_id = render_id or new_render_id()
-        attention = await _send(ctx, job, session, render_id)
+        attention = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
     elif phase == "sending" and attention is None:
         if await _recover(session, row.draft_before):
