@@ -176,6 +176,8 @@ class Journal:
         self._commits = 0
         self._lock = threading.Lock()
         self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
+        self.rows_at_open: list[JobRow] = []
+        """Every job's row as ``open`` found it (read in its thread: no second hop)."""
         try:  # a durable record fsyncs the WAL through this, not holding the write lock
             self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
         except OSError:  # no WAL file (a filesystem without WAL): commit with synchronous=FULL
@@ -238,7 +240,9 @@ class Journal:
             conn.close()
             _unlock(lock)
             raise
-        return cls(path, conn, lock)
+        journal = cls(path, conn, lock)
+        journal.rows_at_open = journal._rows(None)
+        return journal
 
     def _run(self, fn: Any, *args: Any) -> Any:
         with self._lock:

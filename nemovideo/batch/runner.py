@@ -594,7 +594,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             phase = "uploaded"
     elif row.session_id is None:
         session = await client.create_session(task_name=job.id[:100])
-        phase = "session" if job.paths or job.urls else "uploaded"
+        phase = "session" if job.files or job.urls else "uploaded"
         await journal.record(job.id, "session", phase=phase, session_id=session.id, **begin)
         ctx.hook("session", job.id)
     else:
@@ -603,12 +603,13 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     carry: _Carry | None = None
     if phase in ("new", "session"):
         uploads = list(row.uploads)
-        for index, path in enumerate(job.paths):
+        paths = job.paths
+        for index, path in enumerate(paths):
             if index < len(uploads):
                 continue
             media = await session.upload([path])
             uploads.append(media[0].url or job.files[index] if media else job.files[index])
-            if index == len(job.paths) - 1 and not job.urls:  # nothing is sent before the intent
+            if index == len(paths) - 1 and not job.urls:  # nothing is sent before the intent
                 carry = (list(uploads), ("upload", {"file": job.files[index]}))
                 break
             await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads)
@@ -822,7 +823,7 @@ async def run_batch(
         _kill_hook(),
     )
     try:
-        rows = {r.job_id: r for r in await book.rows()}
+        rows = {r.job_id: r for r in book.rows_at_open}
         if settle:
             await _settle(book, rows, settle)
             rows = {r.job_id: r for r in await book.rows()}
