@@ -11,7 +11,8 @@ the WAL file before ``record`` returns). The records that guard a credit-spendin
 ``sending``'s intent (which holds the render id too) and a retried render's ``render-chosen``,
 are also synced to disk (``durable=True``), so they survive a power loss too; losing any other
 record to a power loss costs a repeated free step (an upload, a download, a state read), never
-a second charge.
+a second charge. A new journal is created unsynced and synced whole (file, directory, WAL) by its
+first durable record: before that nothing was paid for, so losing it costs free steps only.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
@@ -139,11 +140,14 @@ class JobRow:
         return data
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
+    """``new``: the file is being created, unsynced until its first durable record syncs it whole
+    (``Journal._sync``); the caller sets ``synchronous=NORMAL`` once it is set up."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA synchronous=NORMAL")  # first: a new file's switch to WAL syncs less
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'OFF' if new else 'NORMAL'}")
+    if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() != "wal" and new:
+        conn.execute("PRAGMA synchronous=NORMAL")  # no WAL: every commit syncs as it goes
     conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
     return conn
 
@@ -164,7 +168,9 @@ class Journal:
         await journal.record("sku-1", "session", session_id=session.id)
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: int = -1) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock: int = -1, *, new: bool = False
+    ) -> None:
         self.path = path
         self._conn = conn
         self._lock_fd = lock
@@ -178,10 +184,15 @@ class Journal:
         self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
         self.rows_at_open: list[JobRow] = []
         """Every job's row as ``open`` found it (read in its thread: no second hop)."""
+        self._wal_fd = self._db_fd = -1
         try:  # a durable record fsyncs the WAL through this, not holding the write lock
-            self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
+            if os.name == "posix":
+                self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
+            if new and self._wal_fd >= 0:  # closed only after SQLite's own (POSIX locks)
+                self._db_fd = os.open(path, os.O_RDONLY)
         except OSError:  # no WAL file (a filesystem without WAL): commit with synchronous=FULL
-            self._wal_fd = -1
+            pass
+        self._unsynced = new  # created unsynced: the first durable record syncs it whole
 
     def __repr__(self) -> str:
         return f"<Journal {str(self.path)!r}>"
@@ -203,8 +214,9 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"Cannot open the journal {path}: {exc}") from None
         lock = _lock(path)
+        new = os.name == "posix" and not (path.is_file() and path.stat().st_size)
         try:
-            conn = _connect(path)
+            conn = _connect(path, new)
         except (OSError, sqlite3.Error) as exc:
             _unlock(lock)
             raise JournalError(f"Cannot open the journal {path}: {exc}") from None
@@ -232,6 +244,7 @@ class Journal:
                     "INSERT OR IGNORE INTO jobs (job_id, position, updated_at) VALUES (?, ?, ?)",
                     [(job_id, i, time.time()) for i, job_id in enumerate(job_ids)],
                 )
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
             conn.close()
             _unlock(lock)
@@ -240,7 +253,7 @@ class Journal:
             conn.close()
             _unlock(lock)
             raise
-        journal = cls(path, conn, lock)
+        journal = cls(path, conn, lock, new=new)
         journal.rows_at_open = journal._rows(None)
         return journal
 
@@ -362,7 +375,7 @@ class Journal:
             waiting, self._syncs = self._syncs, []
             error: BaseException | None = None
             try:
-                await asyncio.to_thread(_datasync, self._wal_fd)
+                await asyncio.to_thread(self._sync_now)
             except OSError as exc:
                 error = JournalError(f"Cannot write the journal {self.path}: {exc}")
             except BaseException as exc:
@@ -375,6 +388,18 @@ class Journal:
                         done.set_exception(error)
             if error is not None and not isinstance(error, Exception):
                 raise error
+
+    def _sync_now(self) -> None:
+        if self._unsynced:  # once, for a new journal: its file and both directory entries
+            if self._db_fd >= 0:
+                os.fsync(self._db_fd)
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._unsynced = False
+        _datasync(self._wal_fd)
 
     async def _run_checkpoint(self) -> None:
         """Copy the WAL into the database in a thread (SQLite would do it inside a commit, on
@@ -445,9 +470,10 @@ class Journal:
 
     def _close(self) -> None:
         self._conn.close()
-        if self._wal_fd >= 0:
-            os.close(self._wal_fd)
-            self._wal_fd = -1
+        for fd in (self._wal_fd, self._db_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._wal_fd = self._db_fd = -1
         _unlock(self._lock_fd)
         self._lock_fd = -1
 
