@@ -1,5 +1,5 @@
 """``send_message(..., before_post=)``: the batch journal's hook between the chat's own state read
-and its POST (one state read a message, not two)."""
+and its POST (one state read a message, not two), and how the batch runner uses it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from nemovideo.batch import read_journal
 from nemovideo.chat import send_message
 from nemovideo.draft import Draft
 from nemovideo.errors import ValidationError
 from nemovideo.testing import Emulator, fast_client, sample_images
 
-from .conftest import INSTRUCTION
+from .conftest import INSTRUCTION, write_manifest
 
 
 async def test_before_post_sees_the_draft_read_before_the_post(
@@ -48,3 +49,28 @@ async def test_a_failing_before_post_sends_nothing(emu: Emulator, tmp_path: Path
         with pytest.raises(ValidationError, match="journal could not be written"):
             await send_message(session, INSTRUCTION, before_post=refuse)
     assert emu.requests_to("/run_sse") == []
+
+
+async def test_a_state_read_that_fails_before_the_post_withdraws_the_intent(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """The chat's state read fails, so its POST never leaves: the journaled intent is withdrawn
+    (``unsent``), the job fails, and ``retry_failed`` sends the message once, rendering under
+    the id the intent journaled."""
+    manifest = write_manifest(tmp_path, ["a"])
+    journal = tmp_path / "batch.db"
+    emu.faults.server_error(times=50, status=500, path="/api/state/", method="GET")
+    async with fast_client(emu, tmp_path / "cfg", max_retries=0) as client:
+        (result,) = [r async for r in client.batch(manifest, journal=journal)]
+        assert result.status == "failed" and not emu.requests_to("/run_sse")
+        _, (row,), steps = read_journal(journal)
+        assert (row.phase, row.draft_before) == ("uploaded", None) and row.render_id
+        assert [s["step"] for s in steps if s["step"] in ("sending", "unsent")] == [
+            "sending",
+            "unsent",
+        ]
+        emu.faults.clear()
+        (again,) = [r async for r in client.batch(manifest, journal=journal, retry_failed=True)]
+    assert again.status == "done" and again.render_id == row.render_id
+    assert len(emu.requests_to("/run_sse", "POST")) == 1
+    assert list(emu.store.render_jobs) == [row.render_id]
