@@ -3,8 +3,8 @@
 Both sides run the same jobs (create a session, upload one image, send one instruction, export,
 wait, download) at the same concurrency against one emulator in its own process, whose renders
 are copies of one small MP4 (``emu.render.template``: no ffmpeg, so the client side is what is
-timed). ``client.batch`` also writes every step to its SQLite journal (WAL, ``synchronous=FULL``)
-and hashes each output. Rounds alternate the order; the ratio is the plain loop's wall time over
+timed). ``client.batch`` also reads and checks the manifest, writes every step to its SQLite
+journal (WAL; one fdatasync a job, for the record that guards the charge) and hashes each output. Rounds alternate the order; the ratio is the plain loop's wall time over
 the batch's (above 1.0: the batch is faster; target >= 0.9x); the same ratio of this process's
 CPU time is the steadier figure on a shared machine.
 

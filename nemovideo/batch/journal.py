@@ -1,15 +1,18 @@
 """The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
 
 Every step is written here *before* its side effect: the session id once created; each upload;
-``sending`` before the chat POST and ``sent`` after; the render id chosen before the submit; the
-download's size and SHA-256 once renamed into place. After a crash the runner reads the journal
-and carries each job on from its last recorded step instead of starting it again.
+``sending`` before the chat POST (its intent with the render id chosen for the job, then the
+draft's hash) and ``sent`` after; the download's size and SHA-256 once renamed into place. After
+a crash the runner reads the journal and carries each job on from its last recorded step instead
+of starting it again.
 
 Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
-the WAL file before ``record`` returns). The two records that guard a credit-spending side effect,
-``sending`` and ``render-chosen``, are also fsynced (``durable=True``, ``synchronous=FULL``), so
-they survive a power loss too; losing any other record to a power loss costs a repeated free step
-(an upload, a download, a state read), never a second charge.
+the WAL file before ``record`` returns). The records that guard a credit-spending side effect,
+``sending``'s intent (which holds the render id too) and a retried render's ``render-chosen``,
+are also synced to disk (``durable=True``), so they survive a power loss too; losing any other
+record to a power loss costs a repeated free step (an upload, a download, a state read), never
+a second charge. A new journal is created unsynced and synced whole (file, directory, WAL) by its
+first durable record: before that nothing was paid for, so losing it costs free steps only.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
@@ -20,12 +23,18 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 - ``steps``: append-only, one row per step with its time and details (what ``--report`` and a
   human reading the file see).
 
-``sqlite3`` is blocking: every call runs in a worker thread (``asyncio.to_thread``) behind one lock.
+``sqlite3`` is blocking, but a commit that does not wait for the disk takes tens of microseconds:
+it runs on the event loop when no other write holds the connection (a thread hop would cost more
+than the write), otherwise in a worker thread with whatever queued behind it (group commit). What
+waits for the disk runs in threads: a durable record's fsync of the WAL (one for all the records
+committed before it started, taken outside the write lock so other records are not held up),
+and the WAL checkpoints (every ``_CHECKPOINT_EVERY`` commits, and at close).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -37,11 +46,14 @@ from typing import Any
 
 import attrs
 
+from nemovideo._util.files import _datasync
 from nemovideo.errors import ValidationError
 
 __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
 
 SCHEMA_VERSION = 1
+_CHECKPOINT_EVERY = 200
+_Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,7 +76,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS steps (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY, -- never deleted from: the rowid grows without AUTOINCREMENT's page
     job_id TEXT NOT NULL,
     step TEXT NOT NULL,
     detail TEXT,
@@ -128,11 +140,15 @@ class JobRow:
         return data
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
+    """``new``: the file is being created, unsynced until its first durable record syncs it whole
+    (``Journal._sync``); the caller sets ``synchronous=NORMAL`` once it is set up."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={'OFF' if new else 'NORMAL'}")
+    if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() != "wal" and new:
+        conn.execute("PRAGMA synchronous=NORMAL")  # no WAL: every commit syncs as it goes
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
     return conn
 
 
@@ -152,15 +168,31 @@ class Journal:
         await journal.record("sku-1", "session", session_id=session.id)
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: int = -1) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock: int = -1, *, new: bool = False
+    ) -> None:
         self.path = path
         self._conn = conn
         self._lock_fd = lock
-        self._queue: list[
-            tuple[tuple[str, str, str, dict[str, Any], bool], asyncio.Future[None]]
-        ] = []
+        self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
+        self._syncs: list[asyncio.Future[None]] = []
+        self._syncer: asyncio.Future[None] | None = None
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._commits = 0
         self._lock = threading.Lock()
+        self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
+        self.rows_at_open: list[JobRow] = []
+        """Every job's row as ``open`` found it (read in its thread: no second hop)."""
+        self._wal_fd = self._db_fd = -1
+        try:  # a durable record fsyncs the WAL through this, not holding the write lock
+            if os.name == "posix":
+                self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
+            if new and self._wal_fd >= 0:  # closed only after SQLite's own (POSIX locks)
+                self._db_fd = os.open(path, os.O_RDONLY)
+        except OSError:  # no WAL file (a filesystem without WAL): commit with synchronous=FULL
+            pass
+        self._unsynced = new  # created unsynced: the first durable record syncs it whole
 
     def __repr__(self) -> str:
         return f"<Journal {str(self.path)!r}>"
@@ -182,8 +214,9 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"Cannot open the journal {path}: {exc}") from None
         lock = _lock(path)
+        new = os.name == "posix" and not (path.is_file() and path.stat().st_size)
         try:
-            conn = _connect(path)
+            conn = _connect(path, new)
         except (OSError, sqlite3.Error) as exc:
             _unlock(lock)
             raise JournalError(f"Cannot open the journal {path}: {exc}") from None
@@ -211,6 +244,7 @@ class Journal:
                     "INSERT OR IGNORE INTO jobs (job_id, position, updated_at) VALUES (?, ?, ?)",
                     [(job_id, i, time.time()) for i, job_id in enumerate(job_ids)],
                 )
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
             conn.close()
             _unlock(lock)
@@ -219,7 +253,9 @@ class Journal:
             conn.close()
             _unlock(lock)
             raise
-        return cls(path, conn, lock)
+        journal = cls(path, conn, lock, new=new)
+        journal.rows_at_open = journal._rows(None)
+        return journal
 
     def _run(self, fn: Any, *args: Any) -> Any:
         with self._lock:
@@ -232,27 +268,55 @@ class Journal:
         detail: Mapping[str, Any] | None = None,
         *,
         durable: bool = False,
+        after: tuple[str, Mapping[str, Any]] | None = None,
         **fields: Any,
     ) -> None:
         """Append ``step`` to the log and set ``fields`` on the job's row, in a transaction that
         a killed process keeps by the time this returns; ``durable``: fsynced too (it survives
-        a power loss).
+        a power loss). ``after``: a ``(step, detail)`` logged just before ``step``, in the same
+        transaction (a step whose record could wait for the next one).
 
-        Group commit: records made while a write is under way go together in the next
-        transaction (one thread hop, at most one fsync), so concurrent jobs do not queue behind
-        each other's fsyncs.
+        Group commit: records made while a write holds the connection go together in the next
+        transaction (one thread hop), and durable records committed while an fsync is under way
+        share the next one, so concurrent jobs do not queue behind each other's fsyncs.
         """
         unknown = set(fields) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown journal fields {sorted(unknown)}")
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
-        entry = (job_id, step, json.dumps(dict(detail or {}), default=str), fields, durable)
-        done = asyncio.get_running_loop().create_future()
-        self._queue.append((entry, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write_queued())
-        await done
+        synced = durable and self._wal_fd >= 0
+        full = durable and not synced
+        steps = [(step, json.dumps(dict(detail or {}), default=str))]
+        if after is not None:
+            steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
+        entry = (job_id, steps, fields, full)
+        if not self._write_now(entry):
+            done = asyncio.get_running_loop().create_future()
+            self._queue.append((entry, done))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.ensure_future(self._write_queued())
+            await done
+        if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.ensure_future(self._run_checkpoint())
+        if synced:
+            await self._sync()
+
+    def _write_now(self, entry: _Entry) -> bool:
+        """Commit ``entry`` on the event loop if nothing holds the connection and it need not
+        wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
+        if entry[3] or self._restarting or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._restarting:
+                return False
+            self._write([entry])
+        except sqlite3.Error as exc:
+            raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
+        finally:
+            self._lock.release()
+        return True
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -273,27 +337,82 @@ class Journal:
                 if not done.done():
                     done.set_result(None)
 
-    def _write(self, entries: list[tuple[str, str, str, dict[str, Any], bool]]) -> None:
-        durable = any(entry[4] for entry in entries)
+    def _write(self, entries: list[_Entry]) -> None:
+        full = any(entry[3] for entry in entries)
         now = time.time()
-        if durable:
+        if full:
             self._conn.execute("PRAGMA synchronous=FULL")
         try:
             with self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for job_id, step, detail, fields, _ in entries:
-                    self._conn.execute(
-                        "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
-                        (job_id, step, detail, now),
-                    )
+                for job_id, steps, fields, _ in entries:
+                    for step, detail in steps:
+                        self._conn.execute(
+                            "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
+                            (job_id, step, detail, now),
+                        )
                     sets = "".join(f"{k} = ?, " for k in fields)
                     self._conn.execute(
                         f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",
                         (*fields.values(), now, job_id),
                     )
+            self._commits += 1
+            self._restarting = False
         finally:
-            if durable:
+            if full:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    async def _sync(self) -> None:
+        """Wait for an fsync of the WAL that started after this task's commit."""
+        done = asyncio.get_running_loop().create_future()
+        self._syncs.append(done)
+        if self._syncer is None or self._syncer.done():
+            self._syncer = asyncio.ensure_future(self._sync_queued())
+        await done
+
+    async def _sync_queued(self) -> None:
+        while self._syncs:
+            waiting, self._syncs = self._syncs, []
+            error: BaseException | None = None
+            try:
+                await asyncio.to_thread(self._sync_now)
+            except OSError as exc:
+                error = JournalError(f"Cannot write the journal {self.path}: {exc}")
+            except BaseException as exc:
+                error = exc
+            for done in waiting:
+                if not done.done():
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(error)
+            if error is not None and not isinstance(error, Exception):
+                raise error
+
+    def _sync_now(self) -> None:
+        if self._unsynced:  # once, for a new journal: its file and both directory entries
+            if self._db_fd >= 0:
+                os.fsync(self._db_fd)
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._unsynced = False
+        _datasync(self._wal_fd)
+
+    async def _run_checkpoint(self) -> None:
+        """Copy the WAL into the database in a thread (SQLite would do it inside a commit, on
+        the event loop); a failure only leaves the WAL longer (``close`` checkpoints again)."""
+        try:
+            await asyncio.to_thread(self._run, self._checkpoint_now)
+        finally:
+            self._checkpoint = None
+
+    def _checkpoint_now(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._restarting = True
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""
@@ -311,6 +430,18 @@ class Journal:
         else:
             cursor = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
         return [JobRow.from_row(r) for r in cursor]
+
+    async def last_detail(self, job_id: str, step: str) -> dict[str, Any]:
+        """The details of the job's latest ``step`` in the log (``{}``: none)."""
+        text: str | None = await asyncio.to_thread(self._run, self._last_detail, job_id, step)
+        return dict(json.loads(text)) if text else {}
+
+    def _last_detail(self, job_id: str, step: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT detail FROM steps WHERE job_id = ? AND step = ? ORDER BY seq DESC LIMIT 1",
+            (job_id, step),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     async def get_meta(self, key: str) -> str | None:
         """A ``meta`` value (``shared_session``...)."""
@@ -332,12 +463,17 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        if self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        for task in (self._writer, self._syncer, self._checkpoint):
+            if task is not None and not task.done():
+                await asyncio.shield(task)
         await asyncio.to_thread(self._run, self._close)
 
     def _close(self) -> None:
         self._conn.close()
+        for fd in (self._wal_fd, self._db_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._wal_fd = self._db_fd = -1
         _unlock(self._lock_fd)
         self._lock_fd = -1
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
 import hashlib
 import json
 import os
@@ -44,6 +43,7 @@ import attrs
 from nemovideo.batch.journal import JobRow, Journal
 from nemovideo.batch.manifest import BatchJob, Manifest, load_manifest, manifest_from_jobs
 from nemovideo.batch.shard import parse_shard, shard_jobs
+from nemovideo.chat._send import send_message
 from nemovideo.errors import (
     APIError,
     AuthenticationError,
@@ -61,6 +61,7 @@ from nemovideo.render import new_render_id
 
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
+    from nemovideo.draft import Draft
     from nemovideo.render import ExportFormat, ExportQuality
     from nemovideo.session import Session
 
@@ -73,6 +74,8 @@ _NOT_RECEIVED = (*_STOPPERS, SessionNotFoundError, ValidationError)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 EventCallback = Callable[[str, Mapping[str, Any]], Any]
+_Carry = tuple[list[str], tuple[str, dict[str, Any]]]
+"""A job's last upload, journaled with the intent of ``sending`` (the next record)."""
 
 
 class JobAttentionError(NemoError):
@@ -206,6 +209,7 @@ class _Context:
     emit: EventCallback
     hook: Callable[[str, str], None]
     shared_lock: asyncio.Lock = attrs.Factory(asyncio.Lock)
+    parts: dict[Path, set[str]] = attrs.Factory(dict)
     stop: NemoError | None = None
 
 
@@ -244,6 +248,43 @@ async def _shared_session(ctx: _Context, jobs: Iterable[BatchJob]) -> Session:
         return session
 
 
+_BOOT_ID: list[str | None] = []
+
+
+def boot_id() -> str | None:
+    """This machine's boot id (Linux), or None: a journal write that was committed but not
+    fsynced is still there after a killed process, but not necessarily after a restart."""
+    if not _BOOT_ID:
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as source:
+                _BOOT_ID.append(source.read().strip() or None)
+        except OSError:
+            _BOOT_ID.append(None)
+    return _BOOT_ID[0]
+
+
+async def _resume_intent(
+    journal: Journal, job: BatchJob, session: Session
+) -> JobAttentionError | None:
+    """A job stopped with ``sending``'s intent journaled but not the draft's hash, which is
+    committed before the POST: killed before the POST, so the message is sent now (None) -
+    unless the machine restarted since the intent (its boot id differs, or is unknown), when
+    an unsynced hash may have been lost after the POST went out: needs-attention."""
+    detail = await journal.last_detail(job.id, "sending")
+    boot = boot_id()
+    if boot is not None and detail.get("boot") == boot:
+        await journal.record(
+            job.id, "unsent", {"error": "stopped before the POST"}, phase="uploaded"
+        )
+        return None
+    return JobAttentionError(
+        f"Job {job.id}: the run stopped while its message was being sent and the machine "
+        f"restarted since, so the journal cannot tell whether it reached session {session.id}; "
+        "it was not sent again.",
+        session_id=session.id,
+    )
+
+
 async def _recover(session: Session, before: str | None) -> bool:
     """Was a message whose POST may have reached the server acted on? Read state, never re-send.
 
@@ -268,20 +309,46 @@ async def _recover(session: Session, before: str | None) -> bool:
     return False
 
 
-async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionError | None:
+async def _send(
+    ctx: _Context, job: BatchJob, session: Session, render_id: str, carry: _Carry | None
+) -> JobAttentionError | None:
     """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
-    have reached the server is settled by reading state, never by sending again."""
-    state = await session.state()
-    before = draft_fingerprint(state.draft.to_json())
-    await ctx.journal.record(
-        job.id,
-        "sending",
-        {"instruction": job.instruction},
-        phase="sending",
-        draft_before=before,
-        durable=True,
+    have reached the server is settled by reading state, never by sending again.
+
+    ``sending`` goes in two writes, so that its fsync overlaps the chat's state read instead of
+    following it: the intent (phase ``sending``, the id the job's render will have, this boot's
+    id), fsynced, started before the read; then, once it is on disk, the hash of the draft the
+    chat read, committed (a killed process keeps it) before the POST. A journal that has the
+    intent without the hash was stopped before the POST, unless the machine restarted since
+    (a power loss can drop the hash after the POST went out): see ``_resume_sending``.
+    """
+    journal = ctx.journal
+    intent = asyncio.ensure_future(
+        journal.record(
+            job.id,
+            "sending",
+            {"instruction": job.instruction, "render_id": render_id, "boot": boot_id()},
+            phase="sending",
+            render_id=render_id,
+            draft_before=None,
+            durable=True,
+            after=None if carry is None else carry[1],
+            **({} if carry is None else {"uploads": carry[0]}),
+        )
     )
-    ctx.hook("sending", job.id)
+    before: str | None = None
+
+    async def sending(draft: Draft) -> None:
+        nonlocal before
+        fingerprint = draft_fingerprint(draft.to_json())
+        await intent
+        if carry is not None:
+            ctx.hook("upload", job.id)
+        ctx.hook("intent", job.id)
+        await journal.record(job.id, "draft", draft_before=fingerprint)
+        before = fingerprint
+        ctx.hook("sending", job.id)
+
     pieces = 0
 
     def on_text(_piece: str) -> None:
@@ -291,11 +358,21 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
             ctx.hook("posted" if pieces == 1 else "mid-stream", job.id)
 
     try:
-        reply = await session.send(job.instruction, on_text=on_text)
-    except _NOT_RECEIVED as exc:
-        await ctx.journal.record(job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded")
-        raise
-    except NemoError as exc:
+        reply = await send_message(session, job.instruction, on_text=on_text, before_post=sending)
+    except BaseException as exc:
+        if before is None:  # stopped before the POST: the intent is withdrawn
+            with contextlib.suppress(Exception):
+                await intent
+            if intent.done() and not intent.cancelled() and intent.exception() is None:
+                await journal.record(
+                    job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded"
+                )
+            raise
+        if isinstance(exc, _NOT_RECEIVED):
+            await journal.record(job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded")
+            raise
+        if not isinstance(exc, NemoError):
+            raise
         if await _recover(session, before):
             await ctx.journal.record(
                 job.id, "sent", {"recovered": type(exc).__name__}, phase="sent"
@@ -306,7 +383,15 @@ async def _send(ctx: _Context, job: BatchJob, session: Session) -> JobAttentionE
             f"{exc}) but session {session.id}'s draft did not change; it was not sent again.",
             session_id=session.id,
         )
-    await ctx.journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
+    if before is None:
+        with contextlib.suppress(Exception):
+            await intent
+        await journal.record(job.id, "unsent", {"error": "no state"}, phase="uploaded")
+        raise TransportError(
+            f"Job {job.id}: session {session.id}'s state could not be read before sending; "
+            "the message was not sent."
+        )
+    await journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
     ctx.hook("sent", job.id)
     if reply.question is not None:
         return JobAttentionError(
@@ -342,7 +427,7 @@ async def _download(
             ) from None
     try:
         os.replace(part, final)
-        _discard_parts(final)
+        _discard_parts(ctx, final)
     except OSError as exc:
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
@@ -404,11 +489,23 @@ async def _fetch(
     return await ctx.client.api.download(url, consume, start=start)
 
 
-def _discard_parts(final: Path) -> None:
-    """Parts of other renders of this output (a job retried after its download began)."""
-    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
+def _discard_parts(ctx: _Context, final: Path) -> None:
+    """Parts of other renders of this output (a job retried after its download began, another
+    manifest's): the ones in the directory when this run first wrote there, since only those can
+    be another render's (this run writes one part per job, renamed when whole). The directory is
+    listed once a run, not once a job."""
+    found = ctx.parts.get(final.parent)
+    if found is None:
+        try:
+            names = {e.name for e in os.scandir(final.parent) if e.name.endswith(".part")}
+        except OSError:
+            names = set()
+        found = ctx.parts[final.parent] = names
+    prefix = f".{final.name}."
+    for name in [n for n in found if n.startswith(prefix) and "." not in n[len(prefix) : -5]]:
+        found.discard(name)
         with contextlib.suppress(OSError):
-            stale.unlink()
+            (final.parent / name).unlink()
 
 
 def _part_length(part: Path) -> int:
@@ -439,21 +536,24 @@ def _sync_close(fd: int) -> None:
 
 
 async def _render(
-    ctx: _Context, job: BatchJob, session: Session, render_id: str | None
+    ctx: _Context, job: BatchJob, session: Session, render_id: str | None, *, fresh: bool = False
 ) -> tuple[str, list[str]]:
-    """The render of ``job`` (a recorded id polled, or submitted under that id, else a new id
-    recorded first); returns ``(render_id, download sources)``."""
+    """The render of ``job``: a recorded id polled, or submitted under that id (``fresh``: it was
+    journaled with this run's ``sending``, so the server cannot know it yet), else a new id
+    recorded first; returns ``(render_id, download sources)``."""
     renderer = ctx.client.renderer
     render = None
-    if render_id is not None:
-        with contextlib.suppress(NotFoundError):
-            render = await renderer.resume(render_id, session_id=session.id)
-    else:
+    if render_id is None:
         render_id = new_render_id()
         await ctx.journal.record(
             job.id, "render-chosen", phase="render", render_id=render_id, durable=True
         )
         ctx.hook("render-chosen", job.id)
+    elif fresh:
+        ctx.hook("render-chosen", job.id)
+    else:
+        with contextlib.suppress(NotFoundError):
+            render = await renderer.resume(render_id, session_id=session.id)
     if render is None:
         render = await session.export(
             format=cast("ExportFormat", job.format),
@@ -494,34 +594,42 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             phase = "uploaded"
     elif row.session_id is None:
         session = await client.create_session(task_name=job.id[:100])
-        phase = "session" if job.paths or job.urls else "uploaded"
+        phase = "session" if job.files or job.urls else "uploaded"
         await journal.record(job.id, "session", phase=phase, session_id=session.id, **begin)
         ctx.hook("session", job.id)
     else:
         await journal.record(job.id, "start", **begin)
         session = client.session(row.session_id)
+    carry: _Carry | None = None
     if phase in ("new", "session"):
         uploads = list(row.uploads)
-        for index, path in enumerate(job.paths):
+        paths = job.paths
+        for index, path in enumerate(paths):
             if index < len(uploads):
                 continue
             media = await session.upload([path])
             uploads.append(media[0].url or job.files[index] if media else job.files[index])
-            last = index == len(job.paths) - 1 and not job.urls
-            extra: dict[str, Any] = {"phase": "uploaded"} if last else {}
-            await journal.record(
-                job.id, "upload", {"file": job.files[index]}, uploads=uploads, **extra
-            )
+            if index == len(paths) - 1 and not job.urls:  # nothing is sent before the intent
+                carry = (list(uploads), ("upload", {"file": job.files[index]}))
+                break
+            await journal.record(job.id, "upload", {"file": job.files[index]}, uploads=uploads)
             ctx.hook("upload", job.id)
         if job.urls:
             await session.upload_urls(list(job.urls))
             await journal.record(job.id, "uploaded", {"urls": len(job.urls)}, phase="uploaded")
         phase = "uploaded"
     attention: JobAttentionError | None = None
+    render_id: str | None = row.render_id
+    fresh = False
+    if phase == "sending" and row.draft_before is None:
+        attention = await _resume_intent(journal, job, session)
+        phase = "uploaded" if attention is None else phase
     if phase == "uploaded":
-        attention = await _send(ctx, job, session)
+        fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
+        render_id = render_id or new_render_id()
+        attention = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
-    elif phase == "sending":
+    elif phase == "sending" and attention is None:
         if await _recover(session, row.draft_before):
             await journal.record(job.id, "sent", {"recovered": "the draft changed"}, phase="sent")
             phase = "sent"
@@ -546,7 +654,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             error=attention,
             seconds=time.monotonic() - started,
         )
-    render_id, sources = await _render(ctx, job, session, row.render_id)
+    render_id, sources = await _render(ctx, job, session, render_id, fresh=fresh)
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
     await journal.record(
@@ -715,7 +823,7 @@ async def run_batch(
         _kill_hook(),
     )
     try:
-        rows = {r.job_id: r for r in await book.rows()}
+        rows = {r.job_id: r for r in book.rows_at_open}
         if settle:
             await _settle(book, rows, settle)
             rows = {r.job_id: r for r in await book.rows()}

@@ -16,7 +16,7 @@ from nemovideo.errors import AgentError, NemoError, StreamTimeoutError
 if TYPE_CHECKING:
     from nemovideo.session import Session
 
-from nemovideo.chat._stream import ChatStream, WaitingCallback, log_waiting
+from nemovideo.chat._stream import BeforePost, ChatStream, WaitingCallback, log_waiting
 
 __all__ = ["send_message"]
 
@@ -31,13 +31,17 @@ async def send_message(
     keep_events: bool | None = None,
     on_text: Callable[[str], Any] | None = None,
     timeout: float | None = None,
+    before_post: BeforePost | None = None,
 ) -> ChatReply:
     """Send ``text``, wait for the whole answer, then read the draft it left.
 
     ``on_text(piece)`` receives the reply's text as it arrives (each streamed delta, or the whole
     text of a final event no delta preceded), for a display that shows the answer while it is
     written. ``timeout`` (seconds) bounds the whole call, recovery waits included: past it,
-    ``StreamTimeoutError``; the message is never re-sent.
+    ``StreamTimeoutError``; the message is never re-sent. ``before_post(draft)``, when given, is
+    awaited with the draft read just before the POST (``reply.before``): a caller that must record
+    the send durably first (the batch journal) does it there, without a state read of its own; if
+    it raises, nothing is POSTed and the error propagates.
 
     When the stream closes on a tool call it never answered (generation's second stage: music and
     title after the video), the draft is polled on the recovery schedule until that stage lands;
@@ -57,11 +61,12 @@ async def send_message(
     """
     async with session.client.api.chat_lock(session.id):
         if timeout is None:
-            return await _send(session, text, on_waiting, keep_events, on_text)
+            return await _send(session, text, on_waiting, keep_events, on_text, None, before_post)
         opened: list[ChatStream] = []  # the stream, for its request id should time run out
         try:
             return await asyncio.wait_for(
-                _send(session, text, on_waiting, keep_events, on_text, opened), timeout
+                _send(session, text, on_waiting, keep_events, on_text, opened, before_post),
+                timeout,
             )
         except asyncio.TimeoutError:
             late = StreamTimeoutError(
@@ -79,8 +84,11 @@ async def _send(
     keep: bool | None,
     on_text: Callable[[str], Any] | None,
     opened: list[ChatStream] | None = None,
+    before_post: BeforePost | None = None,
 ) -> ChatReply:
-    stream = ChatStream(session, text, on_waiting=on_waiting, keep_events=keep)
+    stream = ChatStream(
+        session, text, on_waiting=on_waiting, keep_events=keep, before_post=before_post
+    )
     if opened is not None:
         opened.append(stream)
     streamed = False  # a delta was shown since the last whole text

@@ -56,6 +56,9 @@ CHAT_PATH = api.CHAT.path
 APP_NAME = "nemo_agent"
 WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 """``on_waiting(elapsed_seconds)``: called while the backend works silently; may be async."""
+BeforePost = Callable[[Draft], "Awaitable[None]"]
+"""``before_post(draft)``: awaited with the draft read just before the POST (``draft_before``),
+for a caller that must record the send durably first; if it raises, nothing is POSTed."""
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _ACCEPT_EVENTS = {"Accept": "text/event-stream"}
@@ -111,7 +114,8 @@ class ChatStream(AsyncClosing):
     Iteration yields every event, heartbeats included. Attributes after (or during) iteration:
     ``events`` (see below), ``text`` (the reply text), ``question`` (the question the turn ended
     on), ``draft_before`` (the draft read before sending), ``recovered`` and ``recovered_draft``
-    (set when a dropped stream was completed by polling state).
+    (set when a dropped stream was completed by polling state). ``before_post`` (optional) is
+    awaited with ``draft_before`` between that read and the POST (see ``BeforePost``).
 
     ``events`` keeps what a reply needs, so that memory does not grow with a long answer:
 
@@ -159,6 +163,7 @@ class ChatStream(AsyncClosing):
         *,
         on_waiting: WaitingCallback | None = None,
         keep_events: bool | None = False,
+        before_post: BeforePost | None = None,
     ) -> None:
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("A chat message must hold some text.")
@@ -177,6 +182,7 @@ class ChatStream(AsyncClosing):
         self._resp: aiohttp.ClientResponse | None = None
         self._closing = False
         self._stopped: asyncio.Event | None = None
+        self._before_post = before_post
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{self._yielded} events read"
@@ -260,7 +266,7 @@ class ChatStream(AsyncClosing):
         self._stopped = stopped = asyncio.Event()
         reason: str | None = None
         try:
-            self.draft_before = (await self._session.state()).draft
+            self.draft_before = await self._draft_before()
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
                 self._resp = r
                 self.request_id = handle.request_id()
@@ -302,6 +308,13 @@ class ChatStream(AsyncClosing):
         if fatal and not self._closing:
             raise exc
         return describe_error(exc)
+
+    async def _draft_before(self) -> Draft:
+        """The draft before the POST, handed to ``before_post`` (awaited before sending)."""
+        draft = (await self._session.state()).draft
+        if self._before_post is not None:
+            await self._before_post(draft)
+        return draft
 
     def _body(self) -> dict[str, Any]:
         return {
