@@ -68,7 +68,7 @@ def _is_content(item: Item) -> bool:
     if type(item) is bytes:
         if not item or item.isspace():
             return False
-        return not (len(item) < 200 and b'"heartbeat"' in item)  # a {"type": "heartbeat"} frame
+        return not (len(item) < 200 and item.find(b'"heartbeat"') >= 0)  # {"type": "heartbeat"}
     if isinstance(item, ServerSentEvent):
         if item.event == "heartbeat":
             return False
