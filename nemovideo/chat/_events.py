@@ -110,7 +110,7 @@ class HeartbeatEvent(Plain):
 
     A ``ChatStream`` yields every heartbeat. Heartbeats do not reset the idle clock; while only
     they arrive, ``on_waiting`` is called every ``heartbeat_notice_interval``. ``ChatStream.events`` keeps them
-    only with ``keep_events=True``; ``ChatReply.events`` keeps those among a reply's first 1,000
+    only with ``keep_events="all"``; ``ChatReply.events`` keeps those among a reply's first 1,000
     events.
 
     :ivar event_id: the SSE frame's ``id`` (resume point); None when the server sent none.
