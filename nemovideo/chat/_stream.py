@@ -14,7 +14,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -26,11 +26,11 @@ from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
     ErrorEvent,
-    HeartbeatEvent,
     TextEvent,
     ToolCallEvent,
 )
 from nemovideo.chat._followup import wait_for_draft_change
+from nemovideo.chat._keep import WHOLE_EVENTS, KeepEvents, keep_mode, kept_of
 from nemovideo.chat._question import QuestionEvent
 from nemovideo.chat._shape import Item, Shaper
 from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
@@ -59,26 +59,6 @@ WaitingCallback = Callable[[float], "Awaitable[None] | None"]
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _ACCEPT_EVENTS = {"Accept": "text/event-stream"}
-WHOLE_EVENTS = 1000
-"""Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
-
-KeepEvents = Literal["reply", "first", "all"]
-"""What ``ChatStream.events`` keeps (``keep_events=``): see ``ChatStream``."""
-
-_KEEP_BEFORE: dict[bool | None, KeepEvents] = {False: "reply", None: "first", True: "all"}
-"""The ``bool | None`` spellings of ``keep_events`` before ``KeepEvents`` (still accepted)."""
-
-
-def keep_mode(keep_events: KeepEvents | bool | None) -> KeepEvents:
-    """``keep_events`` as a ``KeepEvents`` name; ``ValidationError`` for anything else."""
-    if keep_events is None or type(keep_events) is bool:
-        return _KEEP_BEFORE[keep_events]
-    if isinstance(keep_events, str) and keep_events in get_args(KeepEvents):
-        return keep_events
-    raise ValidationError(
-        f"keep_events must be one of {', '.join(map(repr, get_args(KeepEvents)))}; "
-        f"got {keep_events!r}"
-    )
 
 
 def _is_content(item: Item) -> bool:
@@ -93,32 +73,6 @@ def _is_content(item: Item) -> bool:
         data = item.data
         return bool(data) and not data.isspace() and not (len(data) < 200 and '"heartbeat"' in data)
     return not isinstance(item, (SSEComment, SSEStray))
-
-
-def _kept(event: ChatEvent, seen: int, mode: KeepEvents) -> ChatEvent | None:
-    """What ``events`` keeps of the ``seen``-th event (see ``ChatStream``), or None."""
-    if mode == "all":
-        return event
-    if seen > WHOLE_EVENTS:
-        return _compact(event)
-    if mode == "first" or not isinstance(event, (TextEvent, HeartbeatEvent)):
-        return event
-    return None
-
-
-def _compact(event: ChatEvent) -> ChatEvent | None:
-    """What a long reply keeps of ``event`` past its first ``WHOLE_EVENTS``: calls and errors
-    without their frame, questions and recovered drafts as they are; nothing of the rest."""
-    kind = type(event)
-    if kind is ToolCallEvent:
-        assert isinstance(event, ToolCallEvent)
-        return ToolCallEvent(
-            event.name, event.args, event.id, event.event_id, partial=event.partial
-        )
-    if kind is ErrorEvent:
-        assert isinstance(event, ErrorEvent)
-        return ErrorEvent(event.message, event.code, event.event_id, fatal=event.fatal)
-    return event if kind is QuestionEvent or kind is DraftUpdatedEvent else None
 
 
 def log_waiting(elapsed: float) -> None:
@@ -300,7 +254,7 @@ class ChatStream(AsyncClosing):
                                 if keep_all:
                                     keep(event)
                                 elif type(event) is not TextEvent or seen <= text_until:
-                                    kept = _kept(event, seen, mode)
+                                    kept = kept_of(event, seen, mode)
                                     if kept is not None:
                                         keep(kept)
                                 self._yielded += 1
@@ -400,7 +354,7 @@ class ChatStream(AsyncClosing):
         mode = self._keep_mode
         for event in tail:
             seen += 1
-            kept = _kept(event, seen, mode)
+            kept = kept_of(event, seen, mode)
             if kept is not None:
                 self.events.append(kept)
         return tail
