@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Iterable
 
 import aiohttp
 from _common import emulator_process, peak_rss_mb, table
@@ -48,11 +49,17 @@ async def sdk_side(url: str, streams: int) -> dict[str, float]:
                         count += 1
                 return count
 
-            base, cpu = peak_rss_mb(), cpu_seconds()
-            start = time.perf_counter()
-            results = await asyncio.gather(*(one(s) for s in sessions), return_exceptions=True)
-            wall = time.perf_counter() - start
-            cpu = cpu_seconds() - cpu
+            return await all_at_once(one(s) for s in sessions)
+
+
+async def all_at_once(streams: Iterable[Awaitable[int]]) -> dict[str, float]:
+    """Run every stream at the same moment: wall time, errors (a stream that failed or read
+    nothing), peak RSS growth and CPU time of the run."""
+    base, cpu = peak_rss_mb(), cpu_seconds()
+    start = time.perf_counter()
+    results = await asyncio.gather(*streams, return_exceptions=True)
+    wall = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
     errors = [r for r in results if isinstance(r, BaseException) or r == 0]
     return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu}
 
@@ -93,13 +100,7 @@ async def raw_side(url: str, streams: int, state_first: bool = False) -> dict[st
                         events += 1
             return events
 
-        base, cpu = peak_rss_mb(), cpu_seconds()
-        start = time.perf_counter()
-        results = await asyncio.gather(*(one(s) for s in sids), return_exceptions=True)
-        wall = time.perf_counter() - start
-        cpu = cpu_seconds() - cpu
-    errors = [r for r in results if isinstance(r, BaseException) or r == 0]
-    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu}
+        return await all_at_once(one(s) for s in sids)
 
 
 async def run_side(side: str, streams: int, delay: float) -> dict[str, float]:

@@ -22,7 +22,7 @@ from nemovideo.errors import APIError
 from nemovideo.state import SessionState
 
 if TYPE_CHECKING:
-    from nemovideo.chat import ChatReply, ChatStream, WaitingCallback
+    from nemovideo.chat import ChatReply, ChatStream, KeepEvents, WaitingCallback
     from nemovideo.chat._question import QuestionEvent
     from nemovideo.client import NemoClient
     from nemovideo.draft._model import Draft
@@ -141,7 +141,7 @@ class Session(Service):
         text: str,
         *,
         on_waiting: WaitingCallback | None = None,
-        keep_events: bool | None = False,
+        keep_events: KeepEvents | bool | None = "reply",
     ) -> ChatStream:
         """Send one instruction and stream the backend's events::
 
@@ -163,7 +163,7 @@ class Session(Service):
         on_waiting: WaitingCallback | None = None,
         on_text: Callable[[str], Any] | None = None,
         timeout: float | None = None,
-        keep_events: bool | None = None,
+        keep_events: KeepEvents | bool | None = "first",
     ) -> ChatReply:
         """Send one instruction, wait for the whole answer, and return it as a ``ChatReply``.
 

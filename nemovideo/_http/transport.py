@@ -177,7 +177,20 @@ class Transport:
             return await self._exchange.attempt(call, target, token, read, keep_open)
         except NemoError as exc:
             first = exc
+        return await self._retry(first, call, target, token, read, keep_open)
 
+    async def _retry(
+        self,
+        first: NemoError,
+        call: Call,
+        target: URL,
+        token: str | None,
+        read: Reader[T],
+        keep_open: bool,
+    ) -> T:
+        """The retry loop after ``first`` failed. Apart from ``_run`` so that the closure it
+        needs costs nothing on success: a function's variables that a nested function reads
+        are cells, made on every call of it, whether the nested function is ever made or not."""
         from nemovideo._http.retrying import retry_after_failure  # tenacity: on failure only
 
         def send(token: str | None) -> Awaitable[T]:

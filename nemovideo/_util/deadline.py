@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-__all__ = ["Deadline"]
+__all__ = ["Alarm", "Deadline"]
 
 
 class Deadline:
@@ -60,3 +60,88 @@ class Deadline:
         if sys.version_info >= (3, 11):
             return self._task.uncancel() <= self._cancelling
         return True
+
+
+class Alarm:
+    """A :class:`Deadline` for a loop of awaits (a chat stream's socket reads): one timer for all
+    of them, moved rather than replaced.
+
+    A stream waits on its socket once a chunk; a ``Deadline`` each time is a timer handle, its
+    context and a heap entry per chunk, and the cancelled handles stay in the loop's heap until
+    they come due (at 1,000 streams, thousands of objects for the garbage collector to walk).
+    ``arm`` only records the new bound while the pending timer fires no later than it: when that
+    timer fires early it sets itself again for the bound in force, and it cancels the task only
+    while a wait is armed and its bound has passed::
+
+        alarm = Alarm()
+        try:
+            while True:
+                alarm.arm(5.0)
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    if not alarm.expired():
+                        raise
+                    ...  # five seconds without a chunk
+                finally:
+                    alarm.disarm()
+        finally:
+            alarm.close()
+    """
+
+    __slots__ = ("_armed", "_cancelling", "_due", "_fired", "_handle", "_loop", "_task")
+
+    def __init__(self) -> None:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - only ever awaited inside a task
+            raise RuntimeError("an Alarm bounds awaits inside a task")
+        self._task = task
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = 0.0
+        self._armed = False
+        self._fired = False
+        self._cancelling = 0
+
+    def arm(self, seconds: float) -> None:
+        """The next wait ends at the latest ``seconds`` from now."""
+        self._due = due = self._loop.time() + seconds
+        self._armed = True
+        self._fired = False
+        if sys.version_info >= (3, 11):
+            self._cancelling = self._task.cancelling()
+        handle = self._handle
+        if handle is None or handle.when() > due:
+            if handle is not None:
+                handle.cancel()
+            self._handle = self._loop.call_at(due, self._fire)
+
+    def disarm(self) -> None:
+        """The wait ended (either way); the timer stays for the next one."""
+        self._armed = False
+
+    def _fire(self) -> None:
+        self._handle = None
+        if not self._armed:
+            return
+        if self._loop.time() < self._due:  # armed again since, for later
+            self._handle = self._loop.call_at(self._due, self._fire)
+            return
+        self._fired = True
+        self._task.cancel()
+
+    def expired(self) -> bool:
+        """As :meth:`Deadline.expired`, for the wait just ended."""
+        if not self._fired:
+            return False
+        self._fired = False
+        if sys.version_info >= (3, 11):
+            return self._task.uncancel() <= self._cancelling
+        return True
+
+    def close(self) -> None:
+        """No more waits: the timer will not fire."""
+        self._armed = False
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

@@ -46,7 +46,7 @@ from nemovideo.chat._events import (
 from nemovideo.chat._question import Option, Question, QuestionEvent
 from nemovideo.chat._reply import ChatReply
 from nemovideo.chat._send import send_message
-from nemovideo.chat._stream import CHAT_PATH, WHOLE_EVENTS, ChatStream, WaitingCallback
+from nemovideo.chat._stream import CHAT_PATH, WHOLE_EVENTS, ChatStream, KeepEvents, WaitingCallback
 
 __all__ = [
     "CHAT_PATH",
@@ -57,6 +57,7 @@ __all__ = [
     "DraftUpdatedEvent",
     "ErrorEvent",
     "HeartbeatEvent",
+    "KeepEvents",
     "Option",
     "Question",
     "QuestionEvent",

@@ -55,7 +55,7 @@ class ChatReply(Plain):
     :ivar events: the answer's events, in order: all of them (text and heartbeats included)
         for its first 1,000; past those only the tool calls and errors (without ``raw``) and
         the question, so a long answer's memory stays flat (``text``, ``pending`` and
-        ``tool_calls`` stay exact). ``send_message(..., keep_events=True)`` keeps every event.
+        ``tool_calls`` stay exact). ``send_message(..., keep_events="all")`` keeps every event.
     :ivar draft: the draft after the message, read from the session state.
     :ivar before: the draft before the message, what ``changes`` compares against.
     :ivar changes: readable lines, e.g. ``"BGM volume 35% -> 50%"``.

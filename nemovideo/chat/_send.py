@@ -16,7 +16,7 @@ from nemovideo.errors import AgentError, NemoError, StreamTimeoutError
 if TYPE_CHECKING:
     from nemovideo.session import Session
 
-from nemovideo.chat._stream import BeforePost, ChatStream, WaitingCallback, log_waiting
+from nemovideo.chat._stream import BeforePost, ChatStream, KeepEvents, WaitingCallback, log_waiting
 
 __all__ = ["send_message"]
 
@@ -28,7 +28,7 @@ async def send_message(
     text: str,
     *,
     on_waiting: WaitingCallback | None = None,
-    keep_events: bool | None = None,
+    keep_events: KeepEvents | bool | None = "first",
     on_text: Callable[[str], Any] | None = None,
     timeout: float | None = None,
     before_post: BeforePost | None = None,
@@ -53,8 +53,8 @@ async def send_message(
 
     ``reply.events`` holds every event of a short answer (its first 1,000), then only what a
     reply needs (calls and errors without ``raw``, the question), so a 100,000-event answer
-    costs a few MB, not hundreds; ``keep_events=True`` keeps every event whole, ``False`` keeps
-    only the calls, results, questions and errors (see ``ChatStream``).
+    costs a few MB, not hundreds (``keep_events="first"``); ``"all"`` keeps every event whole,
+    ``"reply"`` only the calls, results, questions and errors (see ``ChatStream``).
 
     Raises [`AgentError`][nemovideo.errors.AgentError] when the invocation failed mid-stream
     (ADK's terminal ``{"error"}`` frame); its ``reply`` holds what arrived before the failure.
@@ -81,7 +81,7 @@ async def _send(
     session: Session,
     text: str,
     on_waiting: WaitingCallback | None,
-    keep: bool | None,
+    keep: KeepEvents | bool | None,
     on_text: Callable[[str], Any] | None,
     opened: list[ChatStream] | None = None,
     before_post: BeforePost | None = None,

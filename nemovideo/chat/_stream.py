@@ -21,16 +21,16 @@ import aiohttp
 from nemovideo._http import endpoints as api
 from nemovideo._http.paths import describe_error
 from nemovideo._util.closing import AsyncClosing
-from nemovideo._util.deadline import Deadline
+from nemovideo._util.deadline import Alarm
 from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
     ErrorEvent,
-    HeartbeatEvent,
     TextEvent,
     ToolCallEvent,
 )
 from nemovideo.chat._followup import wait_for_draft_change
+from nemovideo.chat._keep import WHOLE_EVENTS, KeepEvents, keep_mode, kept_of
 from nemovideo.chat._question import QuestionEvent
 from nemovideo.chat._shape import Item, Shaper
 from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEDecoder, SSEStray
@@ -48,7 +48,7 @@ from nemovideo.errors import (
 if TYPE_CHECKING:
     from nemovideo.session import Session
 
-__all__ = ["APP_NAME", "CHAT_PATH", "WHOLE_EVENTS", "ChatStream", "WaitingCallback"]
+__all__ = ["APP_NAME", "CHAT_PATH", "WHOLE_EVENTS", "ChatStream", "KeepEvents", "WaitingCallback"]
 
 log = logging.getLogger("nemovideo.chat")
 
@@ -62,8 +62,6 @@ for a caller that must record the send durably first; if it raises, nothing is P
 
 _DROPPED = (aiohttp.ClientError, ConnectionError)
 _ACCEPT_EVENTS = {"Accept": "text/event-stream"}
-WHOLE_EVENTS = 1000
-"""Events of a stream kept whole (``raw`` included) before only a reply's needs are kept."""
 
 
 def _is_content(item: Item) -> bool:
@@ -71,37 +69,13 @@ def _is_content(item: Item) -> bool:
     if type(item) is bytes:
         if not item or item.isspace():
             return False
-        return not (len(item) < 200 and b'"heartbeat"' in item)  # a {"type": "heartbeat"} frame
+        return not (len(item) < 200 and item.find(b'"heartbeat"') >= 0)  # {"type": "heartbeat"}
     if isinstance(item, ServerSentEvent):
         if item.event == "heartbeat":
             return False
         data = item.data
         return bool(data) and not data.isspace() and not (len(data) < 200 and '"heartbeat"' in data)
     return not isinstance(item, (SSEComment, SSEStray))
-
-
-def _kept(event: ChatEvent, seen: int, mode: bool | None) -> ChatEvent | None:
-    """What ``events`` keeps of the ``seen``-th event (see ``ChatStream``), or None."""
-    if seen > WHOLE_EVENTS:
-        return _compact(event)
-    if mode is None or not isinstance(event, (TextEvent, HeartbeatEvent)):
-        return event
-    return None
-
-
-def _compact(event: ChatEvent) -> ChatEvent | None:
-    """What a long reply keeps of ``event`` past its first ``WHOLE_EVENTS``: calls and errors
-    without their frame, questions and recovered drafts as they are; nothing of the rest."""
-    kind = type(event)
-    if kind is ToolCallEvent:
-        assert isinstance(event, ToolCallEvent)
-        return ToolCallEvent(
-            event.name, event.args, event.id, event.event_id, partial=event.partial
-        )
-    if kind is ErrorEvent:
-        assert isinstance(event, ErrorEvent)
-        return ErrorEvent(event.message, event.code, event.event_id, fatal=event.fatal)
-    return event if kind is QuestionEvent or kind is DraftUpdatedEvent else None
 
 
 def log_waiting(elapsed: float) -> None:
@@ -119,15 +93,19 @@ class ChatStream(AsyncClosing):
 
     ``events`` keeps what a reply needs, so that memory does not grow with a long answer:
 
-    - ``keep_events=False`` (the default): the tool calls, tool results, questions and errors of
-      the stream's first ``WHOLE_EVENTS`` (1,000) events, as yielded; past those, only the calls
-      and errors (without ``raw``) and the question. ``text``, ``pending_tools`` and ``question``
-      stay exact whatever the length.
-    - ``keep_events=None`` (what ``send()`` uses): the same, but the first 1,000 events are kept
-      all, text and heartbeats included.
-    - ``keep_events=True``: every event, as yielded, however many (memory grows with the stream).
+    - ``keep_events="reply"`` (the default): the tool calls, tool results, questions and errors
+      of the stream's first ``WHOLE_EVENTS`` (1,000) events, as yielded; past those, only the
+      calls and errors (without ``raw``) and the question. ``text``, ``pending_tools`` and
+      ``question`` stay exact whatever the length.
+    - ``keep_events="first"`` (what ``send()`` uses): the same, but the first 1,000 events are
+      kept all, text and heartbeats included.
+    - ``keep_events="all"``: every event, as yielded, however many (memory grows with the
+      stream).
 
-    Watching the agent work, event by event (``keep_events=True`` keeps all of them)::
+    ``False``, ``None`` and ``True``, the spellings before these names, still mean ``"reply"``,
+    ``"first"`` and ``"all"``; any other value is a ``ValidationError``.
+
+    Watching the agent work, event by event (``keep_events="all"`` keeps all of them)::
 
         >>> import asyncio, tempfile
         >>> import nemovideo
@@ -138,7 +116,7 @@ class ChatStream(AsyncClosing):
         ...             session = await client.create_session()
         ...             await session.upload(sample_images())
         ...             async with session.chat("turn these images into a 4-second video",
-        ...                                     keep_events=True) as stream:
+        ...                                     keep_events="all") as stream:
         ...                 async for event in stream:
         ...                     if isinstance(event, nemovideo.ToolCallEvent):
         ...                         print("tool:", event.name)
@@ -162,13 +140,13 @@ class ChatStream(AsyncClosing):
         text: str,
         *,
         on_waiting: WaitingCallback | None = None,
-        keep_events: bool | None = False,
+        keep_events: KeepEvents | bool | None = "reply",
         before_post: BeforePost | None = None,
     ) -> None:
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("A chat message must hold some text.")
         self._session = session
-        self._keep_mode = keep_events
+        self._keep_mode = keep_mode(keep_events)
         self.message = text
         self._on_waiting: WaitingCallback = on_waiting or log_waiting
         self.events: list[ChatEvent] = []
@@ -245,8 +223,10 @@ class ChatStream(AsyncClosing):
         resp = self._resp
         if resp is not None:
             resp.close()
-            if self._stopped is not None:
-                await self._stopped.wait()
+            stopped = self._stopped
+            if stopped is None:  # made on demand: most streams are never closed from elsewhere
+                self._stopped = stopped = asyncio.Event()
+            await stopped.wait()
 
     # -- the work -----------------------------------------------------------------------------
 
@@ -256,17 +236,21 @@ class ChatStream(AsyncClosing):
         ``async for`` over a stream resumes this frame directly, one step an event; each chunk's
         SSE items are shaped only as the reader gets to them, so a chunk's ~100 decoded frames
         are never all alive at once. The socket is read by :meth:`_batches` (one step a chunk,
-        not an event), each wait bounded by a :class:`Deadline` (a timer on the task) rather
-        than an ``asyncio.wait_for`` task: every generator and task a stream holds is more for
-        the garbage collector to walk when a thousand streams run at once.
+        not an event), its waits bounded by one :class:`Alarm` (a timer on the task, moved as
+        content arrives) rather than an ``asyncio.wait_for`` task or a timer per wait: every
+        object a stream holds is more for the garbage collector to walk when a thousand streams
+        run at once.
         """
-        shaper, keep, mode, whole = self._shaper, self.events.append, self._keep_mode, WHOLE_EVENTS
+        shaper, keep, mode = self._shaper, self.events.append, self._keep_mode
+        keep_all = mode == "all"
+        text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept so far
         seen = 0
         handle = self._session.client.api
-        self._stopped = stopped = asyncio.Event()
         reason: str | None = None
+        # Before the POST: a failure here means nothing was sent, so it is raised as it is and
+        # never taken for a dropped stream (whose recovery would wait for an answer).
+        self.draft_before = await self._draft_before()
         try:
-            self.draft_before = await self._draft_before()
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
                 self._resp = r
                 self.request_id = handle.request_id()
@@ -275,12 +259,10 @@ class ChatStream(AsyncClosing):
                         for item in batch:
                             for event in shaper.feed(item):
                                 seen += 1
-                                if mode is True:
+                                if keep_all:
                                     keep(event)
-                                elif type(event) is not TextEvent or (
-                                    mode is None and seen <= whole
-                                ):
-                                    kept = _kept(event, seen, mode)
+                                elif type(event) is not TextEvent or seen <= text_until:
+                                    kept = kept_of(event, seen, mode)
                                     if kept is not None:
                                         keep(kept)
                                 self._yielded += 1
@@ -290,8 +272,7 @@ class ChatStream(AsyncClosing):
         except _DROPPED as exc:
             reason = describe_error(exc)
         finally:
-            self._resp = None
-            stopped.set()
+            self._let_go()
         if self._closing:  # closed by aclose() from another task: end quietly
             return
         for event in await self._ending(reason, seen):
@@ -300,6 +281,12 @@ class ChatStream(AsyncClosing):
         fatal = shaper.fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _let_go(self) -> None:
+        """The reader is done with the connection; an ``aclose()`` waiting for that returns."""
+        self._resp = None
+        if self._stopped is not None:
+            self._stopped.set()
 
     def _dropped(self, exc: TransportError) -> str:
         """Why the stream dropped, to recover from; a timeout, a broken stream or a request that
@@ -340,28 +327,32 @@ class ChatStream(AsyncClosing):
         clock = Clock(
             config.stream_timeout, config.stream_idle_timeout, config.heartbeat_notice_interval
         )
-        while True:
-            chunk = content.read_nowait()
-            if not chunk:
-                if content.at_eof():
-                    break
-                deadline = Deadline(clock.wait())
-                try:
-                    chunk = await content.readany()
-                except asyncio.CancelledError:
-                    if not deadline.expired():
-                        raise
-                    await self._tick(clock)
-                    continue
-                finally:
-                    deadline.cancel()
-                if not chunk or self._closing:
-                    break
-            batch = decoder.feed(chunk)
-            if any(_is_content(item) for item in batch):
-                clock.content()
-            yield batch
-            await self._tick(clock)
+        alarm = Alarm()
+        try:
+            while True:
+                chunk = content.read_nowait()
+                if not chunk:
+                    if content.at_eof():
+                        break
+                    alarm.arm(clock.wait())
+                    try:
+                        chunk = await content.readany()
+                    except asyncio.CancelledError:
+                        if not alarm.expired():
+                            raise
+                        await self._tick(clock)
+                        continue
+                    finally:
+                        alarm.disarm()
+                    if not chunk or self._closing:
+                        break
+                batch = decoder.feed(chunk)
+                if any(_is_content(item) for item in batch):
+                    clock.content()
+                yield batch
+                await self._tick(clock)
+        finally:
+            alarm.close()
         decoder.close()
 
     async def _ending(self, dropped: str | None, seen: int) -> list[ChatEvent]:
@@ -378,7 +369,7 @@ class ChatStream(AsyncClosing):
         mode = self._keep_mode
         for event in tail:
             seen += 1
-            kept = event if mode is True else _kept(event, seen, mode)
+            kept = kept_of(event, seen, mode)
             if kept is not None:
                 self.events.append(kept)
         return tail

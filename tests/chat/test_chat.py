@@ -477,7 +477,7 @@ async def test_a_long_answer_keeps_what_the_reply_needs_not_every_event(
     assert "15-second video" in reply.text and "Export button" in reply.text
     assert reply.changes == ("Duration 0s -> 15s", "Added Video track 3 clips (0-15s)")
 
-    everything = await send_message(session, "add lo-fi BGM at 35%", keep_events=True)
+    everything = await send_message(session, "add lo-fi BGM at 35%", keep_events="all")
     beats = [e for e in everything.events if isinstance(e, HeartbeatEvent)]
     assert len(beats) == WHOLE_EVENTS + 500
     assert [type(e) for e in everything.events].count(ToolResultEvent) == 1
@@ -499,6 +499,32 @@ async def test_keep_events_false_and_a_long_stream(
     assert beats == WHOLE_EVENTS + 10, "every event is yielded, whatever is kept"
     assert [type(e) for e in stream.events] == [ToolCallEvent]
     assert stream.pending_tools == () and "Lo-fi" in stream.text
+
+
+async def test_keep_events_names_and_the_spellings_before_them(
+    client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
+) -> None:
+    """``"reply"``, ``"first"`` and ``"all"`` keep what ``False``, ``None`` and ``True`` kept;
+    any other value is refused before the message is sent."""
+    ctl.delay, ctl.work_steps = 0.0, 20
+    emulator.set_credits(None, 10_000)
+    kept: dict[object, list[str]] = {}
+    for value in ("reply", False, "first", None, "all", True):
+        fresh = await client.create_session()
+        add_media(emulator, fresh.id)
+        reply = await fresh.send(MAKE_VIDEO, keep_events=value)
+        kept[value] = [type(e).__name__ for e in reply.events]
+    assert kept["reply"] == kept[False] and kept["first"] == kept[None]
+    assert kept["all"] == kept[True]
+    assert "HeartbeatEvent" not in kept["reply"] and kept["reply"].count("ToolCallEvent") == 1
+    assert kept["first"].count("HeartbeatEvent") == 20 and "TextEvent" in kept["first"]
+    posts = len(emulator.requests_to(CHAT, "POST"))
+    for bad in ("everything", "ALL", 1, 0, [True]):
+        with pytest.raises(nemovideo.ValidationError, match="keep_events must be one of"):
+            client.session(fresh.id).chat(MAKE_VIDEO, keep_events=bad)  # type: ignore[arg-type]
+        with pytest.raises(nemovideo.ValidationError, match="keep_events must be one of"):
+            await fresh.send(MAKE_VIDEO, keep_events=bad)  # type: ignore[arg-type]
+    assert len(emulator.requests_to(CHAT, "POST")) == posts, "nothing sent"
 
 
 async def test_a_call_past_the_budget_is_kept_without_its_frame(

@@ -472,7 +472,7 @@ def test_the_reference_teaches_with_examples_and_the_guides_cover_the_rest() -> 
         (ROOT / "docs" / page).read_text(encoding="utf-8")
         for page in ("guides.md", "export.md", "testing.md")
     )
-    for taught in ("job.cancel()", "export(draft=edited)", "session.answer(", "keep_events=True",
+    for taught in ("job.cancel()", "export(draft=edited)", "session.answer(", "keep_events=\"all\"",
                    "DraftUpdatedEvent", "send_message(", "nemovideo.route(", "fast_client(",
                    "FAST_SETTINGS"):  # fmt: skip
         assert taught in guides, taught
