@@ -502,7 +502,7 @@ async def test_keep_events_false_and_a_long_stream(
 
 
 async def test_keep_events_names_and_the_spellings_before_them(
-    client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
+    nemo_client: nemovideo.NemoClient, emulator: Emulator, ctl: ChatControls
 ) -> None:
     """``"reply"``, ``"first"`` and ``"all"`` keep what ``False``, ``None`` and ``True`` kept;
     any other value is refused before the message is sent."""
@@ -510,7 +510,7 @@ async def test_keep_events_names_and_the_spellings_before_them(
     emulator.set_credits(None, 10_000)
     kept: dict[object, list[str]] = {}
     for value in ("reply", False, "first", None, "all", True):
-        fresh = await client.create_session()
+        fresh = await nemo_client.create_session()
         add_media(emulator, fresh.id)
         reply = await fresh.send(MAKE_VIDEO, keep_events=value)
         kept[value] = [type(e).__name__ for e in reply.events]
@@ -521,7 +521,7 @@ async def test_keep_events_names_and_the_spellings_before_them(
     posts = len(emulator.requests_to(CHAT, "POST"))
     for bad in ("everything", "ALL", 1, 0, [True]):
         with pytest.raises(nemovideo.ValidationError, match="keep_events must be one of"):
-            client.session(fresh.id).chat(MAKE_VIDEO, keep_events=bad)  # type: ignore[arg-type]
+            nemo_client.session(fresh.id).chat(MAKE_VIDEO, keep_events=bad)  # type: ignore[arg-type]
         with pytest.raises(nemovideo.ValidationError, match="keep_events must be one of"):
             await fresh.send(MAKE_VIDEO, keep_events=bad)  # type: ignore[arg-type]
     assert len(emulator.requests_to(CHAT, "POST")) == posts, "nothing sent"
