@@ -25,20 +25,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# $(call adk_venv,VENV,VERSION): the recipe that installs google-adk VERSION into VENV.
+# $(call adk_venv,VENV,REQUIREMENT): the recipe that installs google-adk (REQUIREMENT) into VENV.
 define adk_venv
-	@echo "Installing google-adk $(2) into $(1) for the chat interop tests (tests/adk; once, see README)"
+	@echo "Installing $(2) into $(1) for the chat interop tests (tests/adk; once, see README)"
 	$(PYTHON) -m venv $(1)
 	$(1)/bin/python -m pip install --quiet --upgrade pip
-	$(1)/bin/python -m pip install --quiet 'google-adk==$(2)'
+	$(1)/bin/python -m pip install --quiet $(2)
 	touch $(1)/.installed-stamp
 endef
 
 $(ADK_STAMP):
-	$(call adk_venv,$(ADK_VENV),2.13.0)
+	$(call adk_venv,$(ADK_VENV),'google-adk==2.13.0')
 
 $(ADK1_STAMP):
-	$(call adk_venv,$(ADK1_VENV),1.20.0)
+	$(call adk_venv,$(ADK1_VENV),'google-adk==1.20.0')
 
 adk-venvs: $(ADK_STAMP) $(ADK1_STAMP)
 
