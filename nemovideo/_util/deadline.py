@@ -28,45 +28,11 @@ import sys
 __all__ = ["Alarm", "Deadline"]
 
 
-class Deadline:
-    """Cancels the current task after ``seconds``, unless :meth:`cancel` comes first."""
-
-    __slots__ = ("_cancelling", "_fired", "_handle", "_task")
-
-    def __init__(self, seconds: float) -> None:
-        task = asyncio.current_task()
-        if task is None:  # pragma: no cover - only ever awaited inside a task
-            raise RuntimeError("a Deadline bounds an await inside a task")
-        self._task = task
-        self._fired = False
-        self._cancelling = 0
-        if sys.version_info >= (3, 11):
-            self._cancelling = task.cancelling()
-        self._handle = asyncio.get_running_loop().call_later(seconds, self._fire)
-
-    def _fire(self) -> None:
-        self._fired = True
-        self._task.cancel()
-
-    def cancel(self) -> None:
-        """The wait ended (either way): the timer will not fire."""
-        self._handle.cancel()
-
-    def expired(self) -> bool:
-        """Call it on ``CancelledError``: True when the cancellation is this timer's alone; its
-        cancel request is then withdrawn, so the task goes on (3.11+)."""
-        if not self._fired:
-            return False
-        if sys.version_info >= (3, 11):
-            return self._task.uncancel() <= self._cancelling
-        return True
-
-
 class Alarm:
-    """A :class:`Deadline` for a loop of awaits (a chat stream's socket reads): one timer for all
-    of them, moved rather than replaced.
+    """The bound for a loop of awaits (a chat stream's socket reads): one timer for all of them,
+    moved rather than replaced.
 
-    A stream waits on its socket once a chunk; a ``Deadline`` each time is a timer handle, its
+    A stream waits on its socket once a chunk; a new timer each time is a timer handle, its
     context and a heap entry per chunk, and the cancelled handles stay in the loop's heap until
     they come due (at 1,000 streams, thousands of objects for the garbage collector to walk).
     ``arm`` only records the new bound while the pending timer fires no later than it: when that
@@ -94,7 +60,7 @@ class Alarm:
     def __init__(self) -> None:
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - only ever awaited inside a task
-            raise RuntimeError("an Alarm bounds awaits inside a task")
+            raise RuntimeError("an Alarm or a Deadline bounds awaits inside a task")
         self._task = task
         self._loop = asyncio.get_running_loop()
         self._handle: asyncio.TimerHandle | None = None
@@ -131,7 +97,8 @@ class Alarm:
         self._task.cancel()
 
     def expired(self) -> bool:
-        """As :meth:`Deadline.expired`, for the wait just ended."""
+        """Call it on ``CancelledError`` after a wait: True when the cancellation is this timer's
+        alone; its cancel request is then withdrawn, so the task goes on (3.11+)."""
         if not self._fired:
             return False
         self._fired = False
@@ -145,3 +112,18 @@ class Alarm:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+class Deadline(Alarm):
+    """Cancels the current task after ``seconds``, unless :meth:`cancel` comes first: an
+    :class:`Alarm` armed once, for a single await (see the module docstring)."""
+
+    __slots__ = ()
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.arm(seconds)
+
+    def cancel(self) -> None:
+        """The wait ended (either way): the timer will not fire."""
+        self.close()

@@ -1,5 +1,5 @@
 """A chat stream's waits, for its headers and then for each chunk, are bounded by a timer on the
-task itself (``_deadline.Deadline``, not a task of its own), so their two endings must stay apart:
+task itself (``_util.deadline``, not a task of its own), so their two endings must stay apart:
 the timer ends in ``StreamTimeoutError`` (or a waiting notice) and leaves the task uncancelled; a
 cancellation from outside passes through as ``CancelledError``. Either way the message was
 POSTed once."""
