@@ -367,9 +367,11 @@ def decode_plain(data: bytes) -> list[ChatEvent]:
 
 # ``decode_plain`` builds a TextEvent per frame through its slots: the frozen class's attrs
 # ``__init__`` sets each field by ``object.__setattr__``, a third dearer (in instructions, under
-# callgrind) than the slot descriptors themselves; the value is the same.
+# callgrind) than the slot descriptors themselves; the value is the same while the class has no
+# validator or converter (checked below).
 _new = object.__new__
 assert [f.name for f in attrs.fields(TextEvent)] == ["text", "author", "partial", "event_id", "raw"]
+assert not any(f.validator or f.converter for f in attrs.fields(TextEvent)), "set through __init__"
 _set_text, _set_author, _set_partial, _set_event_id, _set_raw = (
     getattr(TextEvent, field.name).__set__ for field in attrs.fields(TextEvent)
 )
