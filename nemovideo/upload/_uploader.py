@@ -17,6 +17,7 @@ from yarl import URL
 
 from nemovideo._http import endpoints as api
 from nemovideo._util.plain import Plain
+from nemovideo._util.tasks import gather_or_cancel
 from nemovideo._util.types import ProgressCallback
 from nemovideo.errors import APIError, ValidationError
 from nemovideo.session import check_session_id
@@ -238,17 +239,10 @@ class Uploader:
             async with gate:
                 return await self._send(session_id, index, source, tracker)
 
-        tasks = [asyncio.ensure_future(one(i, s)) for i, s in enumerate(sources)]
-        try:
-            results = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        results = await gather_or_cancel(*(one(i, s) for i, s in enumerate(sources)))
         if progress is not None and tracker.total:
             tracker.report()
-        return list(results)
+        return results
 
     async def _send(
         self, session_id: str, index: int, source: Source, tracker: _Progress

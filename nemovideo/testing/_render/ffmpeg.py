@@ -29,7 +29,7 @@ import itertools
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ import attrs
 from yarl import URL
 
 from nemovideo._util.numbers import finite_float
+from nemovideo._util.tasks import gather_or_cancel
 from nemovideo.draft._model import Draft, Segment, TrackType
 
 __all__ = [
@@ -498,7 +499,7 @@ async def _render_chunks(
         return report
 
     outs = [folder / f"part{k}.mp4" for k in range(len(chunks))]
-    runs = []
+    runs: list[Awaitable[None]] = []
     for k, chunk in enumerate(chunks):
         graph = _Graph(width, height, fps)
         video = _video(graph, chunk, texts, height)
@@ -514,14 +515,8 @@ async def _render_chunks(
             f"{spans[k]:.3f}",
             str(outs[k]),
         ]
-        runs.append(asyncio.ensure_future(_run(args, reporter(k), spans[k])))
-    try:
-        await asyncio.gather(*runs)
-    except BaseException:
-        for run in runs:
-            run.cancel()
-        await asyncio.gather(*runs, return_exceptions=True)
-        raise
+        runs.append(_run(args, reporter(k), spans[k]))
+    await gather_or_cancel(*runs)
     listing = folder / "parts.txt"
     listing.write_text("".join(f"file '{out.name}'\n" for out in outs), encoding="utf-8")
     return listing
