@@ -313,7 +313,7 @@ class Journal:
                 return False
             self._write([entry])
         except sqlite3.Error as exc:
-            raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
+            raise self._write_error(exc) from None
         finally:
             self._lock.release()
         return True
@@ -321,21 +321,17 @@ class Journal:
     async def _write_queued(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
+            error: BaseException | None = None
             try:
-                try:
-                    await asyncio.to_thread(self._run, self._write, [e for e, _ in batch])
-                except sqlite3.Error as exc:
-                    raise JournalError(f"Cannot write the journal {self.path}: {exc}") from None
+                await asyncio.to_thread(self._run, self._write, [e for e, _ in batch])
+            except sqlite3.Error as exc:
+                error = self._write_error(exc)
             except BaseException as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+                error = exc
+            _settle([done for _, done in batch], error)
+
+    def _write_error(self, exc: BaseException) -> JournalError:
+        return JournalError(f"Cannot write the journal {self.path}: {exc}")
 
     def _write(self, entries: list[_Entry]) -> None:
         full = any(entry[3] for entry in entries)
@@ -377,17 +373,10 @@ class Journal:
             try:
                 await asyncio.to_thread(self._sync_now)
             except OSError as exc:
-                error = JournalError(f"Cannot write the journal {self.path}: {exc}")
+                error = self._write_error(exc)
             except BaseException as exc:
                 error = exc
-            for done in waiting:
-                if not done.done():
-                    if error is None:
-                        done.set_result(None)
-                    else:
-                        done.set_exception(error)
-            if error is not None and not isinstance(error, Exception):
-                raise error
+            _settle(waiting, error)
 
     def _sync_now(self) -> None:
         if self._unsynced:  # once, for a new journal: its file and both directory entries
@@ -552,3 +541,16 @@ def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[d
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"{source} is not a usable batch journal: {exc}") from None
     return meta, rows, steps
+
+
+def _settle(waiting: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Hand a group commit's or fsync's outcome to every record that waits for it; a
+    cancellation (not an ``Exception``) then goes on up the worker that ran it."""
+    for done in waiting:
+        if not done.done():
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+    if error is not None and not isinstance(error, Exception):
+        raise error
