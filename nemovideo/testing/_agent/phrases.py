@@ -207,11 +207,50 @@ def plan_edit(text: str, state: Mapping[str, Any]) -> Plan | None:
     return planner(value, low, state)
 
 
-def _plan(
-    intro: str, step: tuple[Mapping[str, Any], Edit, str] | None = None, outro: str = ""
-) -> Plan:
+def _plan(intro: str) -> Plan:
+    return Plan(intro, (), "")
 
-    return Plan(intro, () if step is None else (Step(*step),), outro)
+
+# What the agent says around each edit, by its action: before, the tool's note, after.
+_SAYS: dict[str, tuple[str, str, str]] = {
+    "set_duration": (
+        "Changing the video length to {said} seconds.",
+        "Timeline is now {said}s",
+        "The video is now {said} seconds long. Check it in the timeline.",
+    ),
+    "create_video": (
+        "I'll make a {said}-second video from your {count} uploads.",
+        "Video track created: {count} clips, {said}s",
+        "Your {said}-second video is ready in the timeline. Preview it, then click the Export "
+        "button to download the MP4.",
+    ),
+    "set_volume": (
+        "Setting the background music to {level:.0%}.",
+        "BGM volume {before:.0%} -> {level:.0%}",
+        "The music now plays at {level:.0%}. Open the audio panel to fine-tune it.",
+    ),
+    "add_title": (
+        'Setting the title to "{title}".',
+        'Title "{title}"',
+        'The title "{title}" opens the video; drag it on the timeline to move it.',
+    ),
+    "remove_track": (
+        "Removing the {what}.",
+        "Removed the {what} track",
+        "Done: the {what} is gone.",
+    ),
+    "set_canvas": (
+        "Changing the canvas to {label}.",
+        "Canvas set to {label}",
+        "Canvas set to {label}. Open the canvas panel to check the framing.",
+    ),
+}
+
+
+def _edit(args: Mapping[str, Any], edit: Edit, **words: Any) -> Plan:
+    """One edit and what the agent says around it (``_SAYS``, filled in with ``words``)."""
+    intro, note, outro = (text.format(**words) for text in _SAYS[args["action"]])
+    return Plan(intro, (Step(args, edit, note),), outro)
 
 
 def _duration(seconds: float, low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -221,15 +260,8 @@ def _duration(seconds: float, low: str, state: Mapping[str, Any]) -> Plan | None
     if not has_track(state, 0) and not _VIDEO.search(low):
         return None
     if has_track(state, 0):
-        return _plan(
-            f"Changing the video length to {said} seconds.",
-            (
-                {"action": "set_duration", "duration_ms": total},
-                set_duration(total),
-                f"Timeline is now {said}s",
-            ),
-            f"The video is now {said} seconds long. Check it in the timeline.",
-        )
+        args = {"action": "set_duration", "duration_ms": total}
+        return _edit(args, set_duration(total), said=said)
     media = visual_media(state)
     if not media:
         return _plan(
@@ -242,16 +274,7 @@ def _duration(seconds: float, low: str, state: Mapping[str, Any]) -> Plan | None
         "duration_ms": total,
         "transition": "fade",
     }
-    return _plan(
-        f"I'll make a {said}-second video from your {len(media)} uploads.",
-        (
-            args,
-            make_video(media, total, "fade"),
-            f"Video track created: {len(media)} clips, {said}s",
-        ),
-        f"Your {said}-second video is ready in the timeline. Preview it, then click the Export "
-        "button to download the MP4.",
-    )
+    return _edit(args, make_video(media, total, "fade"), said=said, count=len(media))
 
 
 def _volume(percent: float | None, low: str, state: Mapping[str, Any]) -> Plan | None:
@@ -273,53 +296,27 @@ def _volume(percent: float | None, low: str, state: Mapping[str, Any]) -> Plan |
         if louder == quieter:
             return None
         level = min(1.0, max(0.05, round(before + (STEP_POINTS if louder else -STEP_POINTS), 2)))
-    return _plan(
-        f"Setting the background music to {level:.0%}.",
-        (
-            {"action": "set_volume", "volume": level},
-            set_volume(level),
-            f"BGM volume {before:.0%} -> {level:.0%}",
-        ),
-        f"The music now plays at {level:.0%}. Open the audio panel to fine-tune it.",
-    )
+    args = {"action": "set_volume", "volume": level}
+    return _edit(args, set_volume(level), level=level, before=before)
 
 
 def _title_plan(title: str, low: str, state: Mapping[str, Any]) -> Plan | None:
-    return _plan(
-        f'Setting the title to "{title}".',
-        ({"action": "add_title", "text": title}, add_title(title), f'Title "{title}"'),
-        f'The title "{title}" opens the video; drag it on the timeline to move it.',
-    )
+    return _edit({"action": "add_title", "text": title}, add_title(title), title=title)
 
 
 def _removal(kind: int, low: str, state: Mapping[str, Any]) -> Plan | None:
     what = "background music" if kind == 1 else "title"
     if not has_track(state, kind):
         return _plan(f"There is no {what} on the timeline, so there is nothing to remove.")
-    return _plan(
-        f"Removing the {what}.",
-        (
-            {"action": "remove_track", "track_type": kind},
-            remove_tracks(kind),
-            f"Removed the {what} track",
-        ),
-        f"Done: the {what} is gone.",
-    )
+    return _edit({"action": "remove_track", "track_type": kind}, remove_tracks(kind), what=what)
 
 
 def _canvas(size: tuple[int, int], low: str, state: Mapping[str, Any]) -> Plan | None:
     width, height = size
     divisor = math.gcd(width, height)
     label = f"{width // divisor}:{height // divisor}"
-    return _plan(
-        f"Changing the canvas to {label}.",
-        (
-            {"action": "set_canvas", "width": width, "height": height},
-            set_canvas(width, height, label),
-            f"Canvas set to {label}",
-        ),
-        f"Canvas set to {label}. Open the canvas panel to check the framing.",
-    )
+    args = {"action": "set_canvas", "width": width, "height": height}
+    return _edit(args, set_canvas(width, height, label), label=label)
 
 
 _PLANNERS: dict[str, Callable[[Any, str, Mapping[str, Any]], Plan | None]] = {
