@@ -107,22 +107,21 @@ class ChatStream(AsyncClosing):
 
     Watching the agent work, event by event (``keep_events="all"`` keeps all of them)::
 
-        >>> import asyncio, tempfile
+        >>> import asyncio
         >>> import nemovideo
-        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> from nemovideo.testing import offline_client, sample_images
         >>> async def main() -> None:
-        ...     with tempfile.TemporaryDirectory() as tmp:
-        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
-        ...             session = await client.create_session()
-        ...             await session.upload(sample_images())
-        ...             async with session.chat("turn these images into a 4-second video",
-        ...                                     keep_events="all") as stream:
-        ...                 async for event in stream:
-        ...                     if isinstance(event, nemovideo.ToolCallEvent):
-        ...                         print("tool:", event.name)
-        ...                     elif isinstance(event, nemovideo.TextEvent) and not event.partial:
-        ...                         print("said:", event.text.split(".")[0])
-        ...             print(len(stream.events) > 5, stream.text.startswith("I'll turn"))
+        ...     async with offline_client() as client:
+        ...         session = await client.create_session()
+        ...         await session.upload(sample_images())
+        ...         async with session.chat("turn these images into a 4-second video",
+        ...                                 keep_events="all") as stream:
+        ...             async for event in stream:
+        ...                 if isinstance(event, nemovideo.ToolCallEvent):
+        ...                     print("tool:", event.name)
+        ...                 elif isinstance(event, nemovideo.TextEvent) and not event.partial:
+        ...                     print("said:", event.text.split(".")[0])
+        ...         print(len(stream.events) > 5, stream.text.startswith("I'll turn"))
         >>> asyncio.run(main())
         said: I'll turn your 3 images into a 4-second video with smooth fade transitions
         tool: edit_multitrack

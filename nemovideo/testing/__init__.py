@@ -16,7 +16,7 @@ blocking code (``SyncNemoClient``); outside pytest, ``with threaded_emulator() a
 from __future__ import annotations
 
 from nemovideo.testing._chat.controls import ChatControls
-from nemovideo.testing._fast import FAST_SETTINGS, fast_client
+from nemovideo.testing._fast import FAST_SETTINGS, fast_client, offline_client
 from nemovideo.testing._render.controls import RenderControls
 from nemovideo.testing._render.ffmpeg import make_sample_image
 from nemovideo.testing._render.job import RenderRecord
@@ -37,6 +37,7 @@ __all__ = [
     "RenderRecord",
     "fast_client",
     "make_sample_image",
+    "offline_client",
     "sample_images",
     "threaded_emulator",
 ]

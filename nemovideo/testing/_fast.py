@@ -9,11 +9,17 @@ only make tests slow, and a test must never sleep to make time pass::
 
     config = nemovideo.ClientConfig(base_url=emu.url, config_dir=tmp_path, **FAST_SETTINGS)
 
+Outside a test (a notebook, a doctest, a script trying the SDK) ``offline_client()`` brings its
+own emulator and configuration folder, and removes both on the way out.
+
 With pytest, the plugin's ``nemo_client`` fixture is ``fast_client(emulator, tmp_path / ...)``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +29,7 @@ import nemovideo
 if TYPE_CHECKING:
     from nemovideo.testing._server.app import Emulator
 
-__all__ = ["FAST_SETTINGS", "fast_client"]
+__all__ = ["FAST_SETTINGS", "fast_client", "offline_client"]
 
 FAST_SETTINGS = MappingProxyType(
     {
@@ -63,3 +69,28 @@ def fast_client(emu: Emulator, config_dir: str | Path, **overrides: Any) -> nemo
     options = {**FAST_SETTINGS, **overrides}
     config = nemovideo.ClientConfig(base_url=emu.url, config_dir=Path(config_dir), **options)
     return nemovideo.NemoClient(config=config)
+
+
+@contextlib.asynccontextmanager
+async def offline_client(**overrides: Any) -> AsyncIterator[nemovideo.NemoClient]:
+    """A started emulator and a :func:`fast_client` for it in a temporary configuration folder,
+    all stopped and removed on exit: the SDK end to end in one line, with no account and no
+    network (what the reference's examples use)::
+
+        >>> import asyncio
+        >>> from nemovideo.testing import offline_client
+        >>> async def main() -> int:
+        ...     async with offline_client(max_retries=0) as client:
+        ...         return (await client.credits()).available
+        >>> asyncio.run(main()) > 0
+        True
+
+    ``overrides`` are ``ClientConfig`` fields, as for :func:`fast_client`; a bad one raises
+    ``ValidationError`` before anything is started.
+    """
+    from nemovideo.testing._server.app import Emulator
+
+    nemovideo.ClientConfig(base_url="http://127.0.0.1:1", **{**FAST_SETTINGS, **overrides})
+    with tempfile.TemporaryDirectory(prefix="nemovideo-offline-") as tmp:
+        async with Emulator() as emu, fast_client(emu, tmp, **overrides) as client:
+            yield client

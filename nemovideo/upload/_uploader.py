@@ -190,19 +190,18 @@ class Uploader:
     Every file is checked (its bytes, not its name; its size) before the first byte is sent, and
     a bad one is refused with nothing uploaded::
 
-        >>> import asyncio, tempfile
+        >>> import asyncio
         >>> import nemovideo
-        >>> from nemovideo.testing import Emulator, fast_client, sample_images
+        >>> from nemovideo.testing import offline_client, sample_images
         >>> async def main() -> None:
-        ...     with tempfile.TemporaryDirectory() as tmp:
-        ...         async with Emulator() as emu, fast_client(emu, tmp) as client:
-        ...             session = await client.create_session()
-        ...             media = await client.uploader.upload(session.id, sample_images()[:2])
-        ...             print([m.name for m in media])
-        ...             try:
-        ...                 await session.upload([("notes.jpg", b"not a picture")])
-        ...             except nemovideo.UnsupportedFileError as exc:
-        ...                 print(type(exc).__name__)
+        ...     async with offline_client() as client:
+        ...         session = await client.create_session()
+        ...         media = await client.uploader.upload(session.id, sample_images()[:2])
+        ...         print([m.name for m in media])
+        ...         try:
+        ...             await session.upload([("notes.jpg", b"not a picture")])
+        ...         except nemovideo.UnsupportedFileError as exc:
+        ...             print(type(exc).__name__)
         >>> asyncio.run(main())
         ['city_1.jpg', 'city_2.jpg']
         UnsupportedFileError

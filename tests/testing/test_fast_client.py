@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import nemovideo
-from nemovideo.testing import FAST_SETTINGS, Emulator, RenderControls, fast_client
+from nemovideo.testing import FAST_SETTINGS, Emulator, RenderControls, fast_client, offline_client
 
 
 async def test_nemo_client_talks_to_the_tests_emulator(
@@ -45,3 +48,35 @@ async def test_render_controls_are_a_plain_attribute(emulator: Emulator) -> None
         emulator.render.poll_shape = 4
     with pytest.raises(ValueError, match="failure_shape"):
         emulator.render.failure_shape = "loud"
+
+
+async def test_offline_client_brings_its_own_emulator_and_folder_and_removes_both() -> None:
+    async with offline_client(max_retries=0) as client:
+        config_dir = str(client.config.config_dir)
+        url = client.config.base_url
+        assert Path(config_dir).name.startswith("nemovideo-offline-")
+        assert client.config.max_retries == 0
+        assert client.config.poll_interval == FAST_SETTINGS["poll_interval"]
+        assert (await client.credits()).available == 100
+        assert _entries(config_dir), "the anonymous token is cached in its own folder"
+    assert _entries(config_dir) is None, "the temporary folder is removed"
+    async with nemovideo.NemoClient(base_url=url, config_dir=config_dir, max_retries=0) as after:
+        with pytest.raises(nemovideo.TransportError):
+            await after.credits()
+
+
+async def test_offline_client_refuses_a_bad_option_before_starting_anything() -> None:
+    pattern = os.path.join(tempfile.gettempdir(), "nemovideo-offline-*")
+    made = set(glob.glob(pattern))
+    with pytest.raises(nemovideo.ValidationError, match="poll_interval"):
+        async with offline_client(poll_interval=-1):
+            pytest.fail("no client for a bad option")
+    assert set(glob.glob(pattern)) <= made
+
+
+def _entries(folder: str) -> list[str] | None:
+    """The names in ``folder``, or None when it does not exist."""
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return None
