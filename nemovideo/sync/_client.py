@@ -92,11 +92,6 @@ class SyncRenderJob(View):
 
     _async: RenderJob
 
-    refresh = blocking(RenderJob.refresh)
-    wait = blocking(RenderJob.wait)
-    cancel = blocking(RenderJob.cancel)
-    download = blocking(RenderJob.download)
-
     id: str = reading()
     """The job id; store it to ``client.renderer.resume(id)`` later."""
 
@@ -114,6 +109,11 @@ class SyncRenderJob(View):
 
     progress: int | None = reading()
     """The latest known progress in percent."""
+
+    refresh = blocking(RenderJob.refresh)
+    wait = blocking(RenderJob.wait)
+    cancel = blocking(RenderJob.cancel)
+    download = blocking(RenderJob.download)
 
 
 class SyncRenderer(View):

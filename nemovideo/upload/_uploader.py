@@ -191,7 +191,7 @@ class Uploader:
     a bad one is refused with nothing uploaded::
 
         >>> import asyncio
-        >>> import nemovideo
+        >>> from nemovideo import UnsupportedFileError
         >>> from nemovideo.testing import offline_client, sample_images
         >>> async def main() -> None:
         ...     async with offline_client() as client:
@@ -200,7 +200,7 @@ class Uploader:
         ...         print([m.name for m in media])
         ...         try:
         ...             await session.upload([("notes.jpg", b"not a picture")])
-        ...         except nemovideo.UnsupportedFileError as exc:
+        ...         except UnsupportedFileError as exc:
         ...             print(type(exc).__name__)
         >>> asyncio.run(main())
         ['city_1.jpg', 'city_2.jpg']

@@ -9,16 +9,8 @@ from typing import Any
 import pytest
 
 import nemovideo
-from nemovideo.chat import (
-    ChatStream,
-    DraftUpdatedEvent,
-    ErrorEvent,
-    HeartbeatEvent,
-    TextEvent,
-    ToolCallEvent,
-    ToolResultEvent,
-    send_message,
-)
+from nemovideo import TextEvent, ToolCallEvent, ToolResultEvent
+from nemovideo.chat import ChatStream, DraftUpdatedEvent, ErrorEvent, HeartbeatEvent, send_message
 from nemovideo.errors import (
     ChatRecoveryError,
     InsufficientCreditsError,

@@ -379,14 +379,14 @@ class _Piece:
 
     start: float
     seconds: float
-    seg: Segment | None = None
-    path: Path | None = None
-    index: int = 0
+    clip: tuple[Segment, Path | None, int] | None = None
+    """The segment, its local file (None for a remote one), its index; None for black."""
 
     def add(self, graph: _Graph) -> str:
-        if self.seg is None:
+        if self.clip is None:
             return graph.still(self.seconds, "black")
-        return graph.clip(self.seg, self.path, self.seconds, self.index)
+        seg, path, index = self.clip
+        return graph.clip(seg, path, self.seconds, index)
 
 
 def _pieces(model: Draft, files_dir: Path, total: float) -> list[_Piece]:
@@ -398,7 +398,7 @@ def _pieces(model: Draft, files_dir: Path, total: float) -> list[_Piece]:
             pieces.append(_Piece(cursor, start - cursor))
         begin = max(start, cursor)
         if end - begin > 1e-3:
-            pieces.append(_Piece(begin, end - begin, seg, _local(seg.src, files_dir), i))
+            pieces.append(_Piece(begin, end - begin, (seg, _local(seg.src, files_dir), i)))
         cursor = max(cursor, end)
     if total - cursor > 1e-3:
         pieces.append(_Piece(cursor, total - cursor))
