@@ -7,17 +7,8 @@ at once, that is most of the SDK's own allocations, and the garbage collector's 
 ``call_later`` that cancels the current task, and a way to tell that cancellation apart from
 one that came from outside (``Task.uncancel``, 3.11+), which then passes through unchanged.
 It is written here because Python 3.10 has no ``asyncio.timeout``. On 3.10 a timer firing in the
-same loop turn as an outside cancel reads as the timer's (as ``wait_for`` does there)::
-
-    deadline = Deadline(5.0)
-    try:
-        chunk = await content.readany()
-    except asyncio.CancelledError:
-        if not deadline.expired():
-            raise
-        ...  # five seconds without a chunk
-    finally:
-        deadline.cancel()
+same loop turn as an outside cancel reads as the timer's (as ``wait_for`` does there).
+:class:`Alarm`'s docstring shows the pattern; ``Deadline(5.0)`` is an alarm armed once.
 """
 
 from __future__ import annotations
@@ -116,7 +107,7 @@ class Alarm:
 
 class Deadline(Alarm):
     """Cancels the current task after ``seconds``, unless :meth:`cancel` comes first: an
-    :class:`Alarm` armed once, for a single await (see the module docstring)."""
+    :class:`Alarm` armed once, for a single await (the pattern is in :class:`Alarm`'s docstring)."""
 
     __slots__ = ()
 
