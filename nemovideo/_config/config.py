@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from yarl import URL
@@ -52,7 +52,6 @@ DEFAULT_SKILL_VERSION = "1.0.0"
 CONFIG_FILE = "config.json"
 
 log = logging.getLogger("nemovideo.config")
-_V = TypeVar("_V")
 
 _ENV: dict[str, str] = {
     "token": "NEMO_TOKEN",
@@ -93,29 +92,6 @@ def _opt(default: Any, rule: Rule, group: str, doc: str, **kwargs: Any) -> Any:
     else:
         kwargs["default"] = default
     return attrs.field(validator=rule, metadata={"group": group, "doc": doc}, **kwargs)
-
-
-class _View(Generic[_V]):
-    """A read-only grouped view (``config.timeouts``...) built from the options whose ``group``
-    metadata names it, in declared order (the order of the view's fields: a test pairs the names up),
-    so no view lists its options again; the view classes load on first use."""
-
-    def __init__(self, group: str, doc: str) -> None:
-        self.group = group
-        self.__doc__ = doc
-
-    @overload
-    def __get__(self, config: None, owner: type[ClientConfig]) -> _View[_V]: ...
-    @overload
-    def __get__(self, config: ClientConfig, owner: type[ClientConfig]) -> _V: ...
-    def __get__(self, config: ClientConfig | None, owner: type[ClientConfig]) -> _View[_V] | _V:
-        if config is None:
-            return self
-        from nemovideo._config import groups
-
-        view: type[_V] = getattr(groups, groups.VIEW_NAMES[self.group])
-        fields = attrs.fields(type(config))
-        return view(*(getattr(config, f.name) for f in fields if f.metadata["group"] == self.group))
 
 
 @attrs.frozen(kw_only=True)
@@ -311,24 +287,46 @@ class ClientConfig:
                 'config.json, which the command line reads too: "allow_insecure_http": true).'
             )
 
-    timeouts: ClassVar[_View[Timeouts]] = _View(
-        "timeouts",
-        "The timeouts, seconds: request, connect, download, render, stream_idle, stream.",
-    )
-    retries: ClassVar[_View[Retries]] = _View(
-        "retries",
-        "How failed requests are retried: max_retries, backoff, backoff_max, rate_limit_wait.",
-    )
-    polling: ClassVar[_View[Polling]] = _View(
-        "polling",
-        "Render polling: initial interval, backoff factor, longest interval, max_polls cap.",
-    )
-    chat: ClassVar[_View[ChatWaits]] = _View(
-        "chat", "Chat waits: heartbeat notices, dropped-stream recovery, the settle re-read."
-    )
-    limits: ClassVar[_View[Limits]] = _View(
-        "limits", "Size caps (bytes), upload concurrency and the connection pool's limits."
-    )
+    @property
+    def timeouts(self) -> Timeouts:
+        """The timeouts, seconds: request, connect, download, render, stream_idle, stream."""
+        from nemovideo._config.groups import Timeouts
+
+        return Timeouts(*self._group("timeouts"))
+
+    @property
+    def retries(self) -> Retries:
+        """How failed requests are retried: max_retries, backoff, backoff_max, rate_limit_wait."""
+        from nemovideo._config.groups import Retries
+
+        return Retries(*self._group("retries"))
+
+    @property
+    def polling(self) -> Polling:
+        """Render polling: initial interval, backoff factor, longest interval, max_polls cap."""
+        from nemovideo._config.groups import Polling
+
+        return Polling(*self._group("polling"))
+
+    @property
+    def chat(self) -> ChatWaits:
+        """Chat waits: heartbeat notices, dropped-stream recovery, the settle re-read."""
+        from nemovideo._config.groups import ChatWaits
+
+        return ChatWaits(*self._group("chat"))
+
+    @property
+    def limits(self) -> Limits:
+        """Size caps (bytes), upload concurrency and the connection pool's limits."""
+        from nemovideo._config.groups import Limits
+
+        return Limits(*self._group("limits"))
+
+    def _group(self, group: str) -> list[Any]:
+        """The values of ``group``'s options in declared order, the order of the group's view
+        (a test pairs the names up), so no view lists the options again."""
+        fields = attrs.fields(type(self))
+        return [getattr(self, f.name) for f in fields if f.metadata["group"] == group]
 
     @classmethod
     def options_table(cls) -> str:

@@ -15,14 +15,6 @@ import attrs
 
 __all__ = ["ChatWaits", "Limits", "Polling", "Retries", "Timeouts"]
 
-VIEW_NAMES = {
-    "timeouts": "Timeouts",
-    "retries": "Retries",
-    "polling": "Polling",
-    "chat": "ChatWaits",
-    "limits": "Limits",
-}
-
 
 @attrs.frozen
 class Timeouts:
