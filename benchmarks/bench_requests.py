@@ -4,23 +4,28 @@ Both sides send the same headers (Authorization, the three attribution headers a
 ``X-Request-Id``) over one shared connection pool each to the same emulator process, decode the
 ``{"code", "data"}`` envelope and check the code; the SDK adds its retry wrapper, typed decoding
 and the ``Credits`` value. The clients run in a worker process of their own (the emulator in
-another), driven round by round: every round runs each side once, in an order that rotates, so
-a noisy neighbour on a shared machine hits both alike, and each ratio is taken within one round.
-Measured at concurrency 1 (latency-bound) and 100 (throughput-bound; ``concurrency`` tasks each
-calling in turn). Reported: calls/s (wall) and the client process's CPU time per call, each as
-the median over the rounds with the spread (min-max); ratio = raw time / SDK time (1.0 = no
-overhead, above 1.0 = the SDK is faster). CPU per call is the steadier figure on a busy machine:
-wall time also counts the emulator and whoever else holds the cores.
+another), pinned to one CPU (``--cpu``), driven round by round: every round runs each side once,
+in an order that rotates, so a noisy neighbour on a shared machine hits both alike, and each
+ratio is taken within one round. Measured at concurrency 1 (latency-bound) and 100
+(throughput-bound; ``concurrency`` tasks each calling in turn). Reported: calls/s (wall) and the
+client process's CPU time per call, each as the median over the rounds with the spread
+(min-max); ratio = raw time / SDK time (1.0 = no overhead, above 1.0 = the SDK is faster). CPU
+per call is the steadier figure on a busy machine: wall time also counts the emulator and
+whoever else holds the cores.
 
 ``--against TREE`` adds a second SDK, imported from another checkout (``/work/main``), in a
-worker of its own and in the same rounds: an A/B of a change, printed as a second table.
-``--profile N`` instead runs N sequential ``credits()`` under cProfile and prints the function
-calls per ``credits()`` and where the time goes.
+worker of its own on the same CPU and in the same rounds: an A/B of a change, printed as a
+second table. (Unpinned, two identical workers differed by up to 11% in CPU per call on a shared
+2-core machine, whichever core each landed on; pinned, by 1%.) Where even that is too coarse
+(a change worth 1-5%), ``--instructions N`` counts the instructions the client process runs per
+call under valgrind, exact from run to run, for the SDK of each tree and for raw aiohttp (some
+minutes). ``--profile N`` runs N sequential calls of each side under cProfile and prints the
+function calls per call and where the SDK's time goes.
 
 Usage::
 
     python benchmarks/bench_requests.py [--calls 400] [--calls-100 2000] [--rounds 15]
-        [--against /work/main] [--profile 3000]
+        [--cpu 0] [--against /work/main] [--instructions 1000] [--profile 3000]
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
+import re
 import sys
 import tempfile
 import time
@@ -93,10 +100,12 @@ async def open_sides(url: str, config_dir: str, stack: Any) -> dict[str, Call]:
     return {"sdk": sdk_call, "raw": raw_call}
 
 
-def worker(tree: str, url: str) -> None:
+def worker(tree: str, url: str, cpu: int) -> None:
     """Answer ``<side> <calls> <concurrency>`` lines on stdin with ``{"wall", "cpu"}`` seconds."""
     import contextlib
 
+    if cpu >= 0:
+        os.sched_setaffinity(0, {cpu})
     sys.path.insert(0, tree)
     import nemovideo
 
@@ -156,10 +165,13 @@ class Worker:
         self.proc = proc
 
     @classmethod
-    async def start(cls, tree: str, url: str) -> Worker:
+    async def start(cls, tree: str, url: str, cpu: int, wrap: tuple[str, ...] = ()) -> Worker:
+        """Start a worker importing ``tree``'s SDK, under ``wrap`` (valgrind) if given."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--worker", "--tree", tree, "--url", url,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT / "benchmarks",
+            *wrap, sys.executable, __file__, "--worker", "--tree", tree, "--url", url,
+            "--cpu", str(cpu), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE if wrap else None, cwd=ROOT / "benchmarks",
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )  # fmt: skip
         assert proc.stdout is not None
         if (await proc.stdout.readline()).strip() != b"ready":
@@ -176,21 +188,61 @@ class Worker:
         result: dict[str, float] = json.loads(line)
         return result
 
-    async def stop(self) -> None:
+    async def stop(self) -> str:
+        """End the worker; what it wrote to stderr if that was captured."""
         assert self.proc.stdin is not None
         self.proc.stdin.close()
+        err = await self.proc.stderr.read() if self.proc.stderr is not None else b""
         await self.proc.wait()
+        return err.decode(errors="replace")
+
+
+VALGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+
+
+async def instructions(tree: str, url: str, side: str, calls: int) -> float:
+    """Instructions the client process executes per call of ``side`` (valgrind's count, exact
+    where times swing): two runs, warm-up alone and warm-up plus ``calls`` calls, so start-up
+    cancels out."""
+
+    async def run(timed: int) -> int:
+        worker = await Worker.start(tree, url, -1, VALGRIND)
+        await worker.round(side, 300, 1)
+        if timed:
+            await worker.round(side, timed, 1)
+        found = re.search(r"Collected : (\d+)", await worker.stop())
+        if found is None:
+            raise RuntimeError("valgrind reported no instruction count")
+        return int(found[1])
+
+    base, total = await asyncio.gather(run(0), run(calls))
+    return (total - base) / calls
+
+
+async def count_all(trees: list[str], calls: int) -> None:
+    """The ``--instructions`` table: per call of each side, each tree, ratios to raw and A/B."""
+    async with emulator_process() as (url, _cdn):
+        raw = await instructions(trees[0], url, "raw", calls)
+        sdk = [await instructions(tree, url, "sdk", calls) for tree in trees]
+    rows = [(f"credits() x{calls}, concurrency 1, instructions per call ({tree})",
+             f"{n / 1e3:,.1f} k", f"{raw / 1e3:,.1f} k", f"{raw / n:.3f}x")
+            for tree, n in zip(trees, sdk, strict=True)]  # fmt: skip
+    print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio (raw / ours)")))
+    if len(trees) == 2:
+        print(f"\nA/B: {trees[1]} / {trees[0]} = {sdk[1] / sdk[0]:.3f}x the instructions")
 
 
 Runs = dict[str, list[dict[str, float]]]
 
 
-async def measure(url: str, sizes: dict[int, int], rounds: int, against: str) -> dict[int, Runs]:
+async def measure(
+    url: str, sizes: dict[int, int], rounds: int, against: str, cpu: int
+) -> dict[int, Runs]:
     """For each concurrency, ``rounds`` rounds of every candidate (``sdk``, ``raw`` and, with
     ``against``, ``other``) in a rotating order, after one untimed round each."""
-    workers = {"this": await Worker.start(str(ROOT), url)}
+    workers = {"this": await Worker.start(str(ROOT), url, cpu)}
     if against:
-        workers["other"] = await Worker.start(against, url)
+        workers["other"] = await Worker.start(against, url, cpu)
     plan = {"sdk": ("this", "sdk"), "raw": ("this", "raw")}
     if against:
         plan["other"] = ("other", "sdk")
@@ -229,9 +281,9 @@ def rows_for(results: dict[int, Runs], sizes: dict[int, int], ours: str, base: s
     return rows
 
 
-async def bench(sizes: dict[int, int], rounds: int, against: str) -> None:
+async def bench(sizes: dict[int, int], rounds: int, against: str, cpu: int) -> None:
     async with emulator_process() as (url, _cdn):
-        results = await measure(url, sizes, rounds, against)
+        results = await measure(url, sizes, rounds, against, cpu)
     print(f"{rounds} rounds per concurrency, sides interleaved (order rotating); median (min-max)")
     header = ("benchmark", "nemovideo", "raw aiohttp", "ratio (raw time / ours)")
     print(table(rows_for(results, sizes, "sdk", "raw"), header))
@@ -252,12 +304,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--against", default="", help="another checkout's SDK, for an A/B")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N calls instead")
+    parser.add_argument("--instructions", type=int, default=0,
+                        help="count instructions per call of N calls instead (valgrind)")  # fmt: skip
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="the CPU the client workers share (-1: any)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.tree, args.url)
+        worker(args.tree, args.url, args.cpu)
     elif args.profile:
 
         async def profiled() -> None:
@@ -273,9 +330,12 @@ def main() -> None:
             profile(args.tree, args.url, args.profile)
         else:
             asyncio.run(profiled())
+    elif args.instructions:
+        trees = [str(ROOT), *filter(None, [args.against.rstrip("/")])]
+        asyncio.run(count_all(trees, args.instructions))
     else:
         sizes = {1: args.calls, 100: args.calls_100}
-        asyncio.run(bench(sizes, args.rounds, args.against.rstrip("/")))
+        asyncio.run(bench(sizes, args.rounds, args.against.rstrip("/"), args.cpu))
 
 
 if __name__ == "__main__":
