@@ -71,12 +71,13 @@ def read_capped(resp: aiohttp.ClientResponse, limit: int) -> Awaitable[bytes]:
     length that is not compressed (the common answer) is aiohttp's own ``read()``, handed back
     without a coroutine of this function's own.
     """
-    if resp.content_length is not None and resp.content_length > limit:
+    length = resp.content_length  # parsed from the header on each read of the property
+    if length is not None and length > limit:
         raise APIError(
-            f"The answer of {resp.content_length} bytes exceeds the {limit}-byte cap",
+            f"The answer of {length} bytes exceeds the {limit}-byte cap",
             http_status=resp.status,
         )
-    if resp.content_length is not None and "Content-Encoding" not in resp.headers:
+    if length is not None and "Content-Encoding" not in resp.headers:
         return resp.read()
     return _read_counted(resp, limit)
 
