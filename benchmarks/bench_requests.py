@@ -25,7 +25,7 @@ function calls per call and where the SDK's time goes.
 Usage::
 
     python benchmarks/bench_requests.py [--calls 400] [--calls-100 2000] [--rounds 15]
-        [--cpu 0] [--against /work/main] [--instructions 1000] [--profile 3000]
+        [--cpu N] [--against /work/main] [--instructions 1000] [--profile 3000]
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ from typing import Any
 from _common import ROOT, emulator_process, ratio_spread, spread, table
 
 CREDITS = "/api/credits/balance/simple"
-Call = Callable[[], Awaitable[None]]
+Side = Callable[[], Awaitable[None]]
 
 
 # -- the worker (its own process: one tree's SDK, and the raw baseline) ---------------------
 
 
-async def drive(call: Call, calls: int, concurrency: int) -> None:
+async def drive(call: Side, calls: int, concurrency: int) -> None:
     """``calls`` calls from ``concurrency`` tasks, each calling in turn (always that many in
     flight, unlike batches that wait for their slowest)."""
 
@@ -64,8 +64,8 @@ async def drive(call: Call, calls: int, concurrency: int) -> None:
     await asyncio.gather(*(lane(each + (i < extra)) for i in range(concurrency)))
 
 
-async def open_sides(url: str, config_dir: str, stack: Any) -> dict[str, Call]:
-    """The SDK's ``credits()`` and the raw aiohttp GET, each warmed up."""
+async def open_sides(url: str, config_dir: str, stack: Any) -> dict[str, Side]:
+    """The SDK's ``credits()`` (its client holding a token) and the raw aiohttp GET sending it."""
     import aiohttp
 
     import nemovideo
@@ -104,7 +104,7 @@ def worker(tree: str, url: str, cpu: int) -> None:
     """Answer ``<side> <calls> <concurrency>`` lines on stdin with ``{"wall", "cpu"}`` seconds."""
     import contextlib
 
-    if cpu >= 0:
+    if cpu >= 0 and hasattr(os, "sched_setaffinity"):  # Linux
         os.sched_setaffinity(0, {cpu})
     sys.path.insert(0, tree)
     import nemovideo
@@ -168,11 +168,22 @@ class Worker:
     async def start(cls, tree: str, url: str, cpu: int, wrap: tuple[str, ...] = ()) -> Worker:
         """Start a worker importing ``tree``'s SDK, under ``wrap`` (valgrind) if given."""
         proc = await asyncio.create_subprocess_exec(
-            *wrap, sys.executable, __file__, "--worker", "--tree", tree, "--url", url,
-            "--cpu", str(cpu), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE if wrap else None, cwd=ROOT / "benchmarks",
+            *wrap,
+            sys.executable,
+            __file__,
+            "--worker",
+            "--tree",
+            tree,
+            "--url",
+            url,
+            "--cpu",
+            str(cpu),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE if wrap else None,
+            cwd=ROOT / "benchmarks",
             env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
+        )
         assert proc.stdout is not None
         if (await proc.stdout.readline()).strip() != b"ready":
             raise RuntimeError(f"the worker for {tree} did not start")
@@ -224,9 +235,15 @@ async def count_all(trees: list[str], calls: int) -> None:
     async with emulator_process() as (url, _cdn):
         raw = await instructions(trees[0], url, "raw", calls)
         sdk = [await instructions(tree, url, "sdk", calls) for tree in trees]
-    rows = [(f"credits() x{calls}, concurrency 1, instructions per call ({tree})",
-             f"{n / 1e3:,.1f} k", f"{raw / 1e3:,.1f} k", f"{raw / n:.3f}x")
-            for tree, n in zip(trees, sdk, strict=True)]  # fmt: skip
+    rows = [
+        (
+            f"credits() x{calls}, concurrency 1, instructions per call ({tree})",
+            f"{n / 1e3:,.1f} k",
+            f"{raw / 1e3:,.1f} k",
+            f"{raw / n:.3f}x",
+        )
+        for tree, n in zip(trees, sdk, strict=True)
+    ]
     print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio (raw / ours)")))
     if len(trees) == 2:
         print(f"\nA/B: {trees[1]} / {trees[0]} = {sdk[1] / sdk[0]:.3f}x the instructions")
@@ -264,7 +281,9 @@ async def measure(
     return results
 
 
-def rows_for(results: dict[int, Runs], sizes: dict[int, int], ours: str, base: str) -> list[tuple[str, ...]]:  # fmt: skip
+def rows_for(
+    results: dict[int, Runs], sizes: dict[int, int], ours: str, base: str
+) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for concurrency, runs in results.items():
         calls = sizes[concurrency]
@@ -272,12 +291,19 @@ def rows_for(results: dict[int, Runs], sizes: dict[int, int], ours: str, base: s
         cpu = {name: [run["cpu"] / calls * 1e6 for run in runs[name]] for name in (ours, base)}
         rounds = len(runs[ours])
         rows += [
-            (f"credits() x{calls}, concurrency {concurrency}, {rounds} rounds, wall",
-             spread(wall[ours], " calls/s"), spread(wall[base], " calls/s"),
-             ratio_spread(wall[ours], wall[base])),
-            (f"  CPU per call, concurrency {concurrency}", spread(cpu[ours], " us"),
-             spread(cpu[base], " us"), ratio_spread(cpu[base], cpu[ours])),
-        ]  # fmt: skip
+            (
+                f"credits() x{calls}, concurrency {concurrency}, {rounds} rounds, wall",
+                spread(wall[ours], " calls/s"),
+                spread(wall[base], " calls/s"),
+                ratio_spread(wall[ours], wall[base]),
+            ),
+            (
+                f"  CPU per call, concurrency {concurrency}",
+                spread(cpu[ours], " us"),
+                spread(cpu[base], " us"),
+                ratio_spread(cpu[base], cpu[ours]),
+            ),
+        ]
     return rows
 
 
@@ -293,8 +319,17 @@ async def bench(sizes: dict[int, int], rounds: int, against: str, cpu: int) -> N
         header = ("benchmark", "this tree", "other tree", "ratio (other's time / this one's)")
         print(table(rows_for(results, sizes, "sdk", "other"), header))
         print()
-        print(table(rows_for(results, sizes, "other", "raw"), ("other tree", "nemovideo",
-                                                               "raw aiohttp", "ratio")))  # fmt: skip
+        print(
+            table(
+                rows_for(results, sizes, "other", "raw"),
+                ("other tree", "nemovideo", "raw aiohttp", "ratio"),
+            )
+        )
+
+
+def first_cpu() -> int:
+    """The first CPU this process may run on (-1 where affinity cannot be set)."""
+    return min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else -1
 
 
 def main() -> None:
@@ -304,10 +339,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--against", default="", help="another checkout's SDK, for an A/B")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N calls instead")
-    parser.add_argument("--instructions", type=int, default=0,
-                        help="count instructions per call of N calls instead (valgrind)")  # fmt: skip
     parser.add_argument(
-        "--cpu", type=int, default=0, help="the CPU the client workers share (-1: any)"
+        "--instructions",
+        type=int,
+        default=0,
+        help="count instructions per call of N calls instead (valgrind)",
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=first_cpu(), help="the CPU the client workers share (-1: any)"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
@@ -321,9 +360,16 @@ def main() -> None:
             async with emulator_process() as (url, _cdn):
                 for tree in filter(None, (str(ROOT), args.against)):
                     proc = await asyncio.create_subprocess_exec(
-                        sys.executable, __file__, "--tree", tree, "--url", url, "--profile",
-                        str(args.profile), cwd=ROOT / "benchmarks",
-                    )  # fmt: skip
+                        sys.executable,
+                        __file__,
+                        "--tree",
+                        tree,
+                        "--url",
+                        url,
+                        "--profile",
+                        str(args.profile),
+                        cwd=ROOT / "benchmarks",
+                    )
                     await proc.wait()
 
         if args.url:
