@@ -173,15 +173,11 @@ class Transport:
         """One attempt; after a failure, the retry loop (``retrying``): the only place that
         retries."""
         target = url if url is not None else self._url(build_path(call.path, call.segments))
-        token = None
-        if call.auth:
-            token = self.auth.ready()
-            if token is None:
-                token = await self.token()
-            else:
-                register_secret(
-                    token
-                )  # a renewed token is hidden from the first text it could reach
+        token = self.auth.ready() if call.auth else None  # no coroutine unless one is fetched
+        if token is not None:
+            register_secret(token)  # a renewed token is hidden from the first text it could reach
+        elif call.auth:
+            token = await self.token()
         try:
             return await self._exchange.attempt(call, target, token, read, keep_open)
         except NemoError as exc:
