@@ -43,7 +43,8 @@ __all__ = ["Api", "Service"]
 T = TypeVar("T")
 
 #: The ``Call`` of an endpoint sent without options (``credits()``), built once: a ``Call`` is
-#: frozen, and building one (sixteen fields) was a tenth of the SDK's own cost of a request.
+#: frozen, and building one (sixteen fields, each set through the frozen class's setattr) was
+#: 4% of a ``credits()`` call's instructions, a third of what the SDK adds to raw aiohttp.
 #: Keyed by the endpoint itself (``Endpoint`` compares by identity).
 _bare: dict[Endpoint, Call] = {}
 
