@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmarks: an emulator in its own process, timing, peak RSS, tables.
+"""Shared pieces of the benchmarks: an emulator in its own process, timing, peak RSS, tables,
+figures measured over rounds (median and spread).
 
 The emulator runs in a separate process so that its work does not share the event loop (and the
 GIL) with the client being measured; both the SDK and the raw-aiohttp baseline talk to the same
@@ -11,9 +12,10 @@ import asyncio
 import contextlib
 import os
 import resource
+import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,16 @@ def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def spread(values: Sequence[float], unit: str = "", fmt: str = "{:,.0f}") -> str:
+    """A figure measured over rounds: ``median unit (min-max)``, e.g. ``1,650 calls/s (1,210-1,904)``."""
+    low, mid, high = (fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+    return f"{mid}{unit} ({low}-{high})"
+
+
+def ratio_spread(num: Sequence[float], den: Sequence[float]) -> str:
+    """``num[i] / den[i]`` taken within each round (a noisy neighbour hits both sides of a round
+    alike): ``median x (min-max)``."""
+    ratios = [n / d for n, d in zip(num, den, strict=True)]
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import emulator_process, table
+from _common import emulator_process, ratio_spread, spread, table
 
 import nemovideo
 from nemovideo.sync import SyncNemoClient
@@ -57,15 +57,6 @@ async def _open(options: dict[str, Any]) -> nemovideo.NemoClient:
     client = nemovideo.NemoClient(**options)
     await client.credits()
     return client
-
-
-def _spread(rates: list[float]) -> str:
-    return f"{statistics.median(rates):,.0f} calls/s ({min(rates):,.0f}-{max(rates):,.0f})"
-
-
-def _ratio(rates: list[float], base: list[float]) -> str:
-    ratios = [r / b for r, b in zip(rates, base, strict=True)]
-    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 def bench(calls: int, rounds: int) -> tuple[list[tuple[str, ...]], float]:
@@ -99,10 +90,10 @@ def bench(calls: int, rounds: int) -> tuple[list[tuple[str, ...]], float]:
     ratio = statistics.median(s / a for s, a in zip(rates["sync"], rates["async"], strict=True))
     what = f"credits() x{calls}, concurrency 1, {rounds} rounds"
     rows = [
-        (f"{what}, from a plain thread", _spread(rates["sync"]), _spread(rates["async"]),
-         _ratio(rates["sync"], rates["async"])),
-        (f"{what}, from inside a running loop", _spread(rates["in_loop"]),
-         _spread(rates["async"]), _ratio(rates["in_loop"], rates["async"])),
+        (f"{what}, from a plain thread", spread(rates["sync"], " calls/s"), spread(rates["async"], " calls/s"),
+         ratio_spread(rates["sync"], rates["async"])),
+        (f"{what}, from inside a running loop", spread(rates["in_loop"], " calls/s"),
+         spread(rates["async"], " calls/s"), ratio_spread(rates["in_loop"], rates["async"])),
     ]  # fmt: skip
     return rows, ratio
 

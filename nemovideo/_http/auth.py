@@ -304,6 +304,14 @@ class TokenProvider:
         except OSError as exc:
             cannot_write(self._config.config_dir, exc)
 
+    def ready(self) -> str | None:
+        """The token to send now when it needs no fetch, no lock and no wait (the common case,
+        answered without a coroutine); ``None``: ask :meth:`token`."""
+        if self._explicit:
+            return self._explicit
+        current = self._current
+        return current.token if current is not None and current.usable() else None
+
     async def token(self, fetch: FetchAnonymous) -> str:
         """The token to send now, fetching an anonymous one if there is none."""
         if self._explicit:

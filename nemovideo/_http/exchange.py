@@ -68,6 +68,7 @@ class Exchange:
         )
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._api_route: tuple[bool, URL | None, aiohttp.BasicAuth | None] | None = None
+        self._api_url: URL | None = None  # the latest URL found on the API's origin
 
     def is_api_url(self, url: URL) -> bool:
         return (url.scheme, url.host, url.port) == (
@@ -204,9 +205,13 @@ class Exchange:
     def _route(self, url: URL) -> tuple[bool, URL | None, aiohttp.BasicAuth | None]:
         """Whether ``url`` is the API's origin, and its proxy: ``config.proxy``, else
         (``trust_env``) the environment's, resolved once per origin (``Pool.env_proxy``). The
-        API's own answer is kept, so the common request decides nothing again."""
+        API's own answer is kept, so the common request decides nothing again, and the latest
+        URL found on that origin is known by identity (the transport reuses its URL objects)."""
+        if url is self._api_url and self._api_route is not None:
+            return self._api_route
         api = self.is_api_url(url)
         if api and self._api_route is not None:
+            self._api_url = url
             return self._api_route
         proxy: URL | None = None
         auth: aiohttp.BasicAuth | None = None

@@ -158,9 +158,10 @@ class Transport:
 
     # -- the pipeline -------------------------------------------------------------------------
 
-    async def call(self, call: Call) -> Any:
-        """Run ``call`` through the pipeline; the answer's ``data``."""
-        return await self._run(call, self._decoder(call))
+    def call(self, call: Call) -> Awaitable[Any]:
+        """Run ``call`` through the pipeline; the answer's ``data`` (the pipeline's coroutine
+        itself, so a request costs no frame of its own here)."""
+        return self._run(call, self._decoder(call))
 
     def _decoder(self, call: Call) -> Reader[Any]:
         """The reader that decodes ``call``'s answer (the coroutine itself: no extra frame)."""
@@ -172,7 +173,11 @@ class Transport:
         """One attempt; after a failure, the retry loop (``retrying``): the only place that
         retries."""
         target = url if url is not None else self._url(build_path(call.path, call.segments))
-        token = await self.token() if call.auth else None
+        token = self.auth.ready() if call.auth else None  # no coroutine unless one is fetched
+        if token is not None:
+            register_secret(token)  # a renewed token is hidden from the first text it could reach
+        elif call.auth:
+            token = await self.token()
         try:
             return await self._exchange.attempt(call, target, token, read, keep_open)
         except NemoError as exc:

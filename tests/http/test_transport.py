@@ -141,13 +141,21 @@ def test_retry_after_parsing() -> None:
 
 @pytest.mark.parametrize(
     ("encoding", "boms"),
-    [("utf-8", 1), ("utf-16", 0), ("utf-8", 2)],
-    ids=["one UTF-8 BOM", "UTF-16 with its BOM", "two UTF-8 BOMs"],
+    [("utf-8", 0), ("utf-8", 1), ("utf-16", 0), ("utf-16-le", 0), ("utf-32-le", 0), ("utf-8", 2)],
+    ids=[
+        "UTF-8",
+        "one UTF-8 BOM",
+        "UTF-16 with its BOM",
+        "UTF-16-LE without a BOM",
+        "UTF-32-LE without a BOM",
+        "two UTF-8 BOMs",
+    ],
 )
 async def test_an_answer_is_read_as_json_loads_reads_its_bytes(
     tmp_path: Path, encoding: str, boms: int
 ) -> None:
-    """json.loads(bytes) takes one BOM and UTF-16/32; a second BOM makes the body not JSON."""
+    """json.loads(bytes) takes one BOM and UTF-16/32, with a BOM or without (an object whose
+    second byte is NUL); a second BOM makes the body not JSON."""
     body = '{"code": 0, "data": {"available": 5, "frozen": 1}}'.encode(encoding)
     body = b"\xef\xbb\xbf" * boms + body
 
