@@ -44,6 +44,7 @@ from nemovideo.errors import (
     TransportError,
     ValidationError,
 )
+from nemovideo.state import draft_of, task_id_of
 
 if TYPE_CHECKING:
     from nemovideo.session import Session
@@ -160,7 +161,7 @@ class ChatStream(AsyncClosing):
         self._resp: aiohttp.ClientResponse | None = None
         self._closing = False
         self._stopped: asyncio.Event | None = None
-        self._before_post = before_post
+        self._before_post: BeforePost = before_post or _send_anyway
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{self._yielded} events read"
@@ -241,19 +242,25 @@ class ChatStream(AsyncClosing):
         object a stream holds is more for the garbage collector to walk when a thousand streams
         run at once.
         """
-        shaper, keep, mode = self._shaper, self.events.append, self._keep_mode
-        keep_all = mode == "all"
-        text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept so far
-        seen = 0
-        handle = self._session.client.api
-        reason: str | None = None
+        session = self._session
+        handle = session.client.api
         # Before the POST: a failure here means nothing was sent, so it is raised as it is and
-        # never taken for a dropped stream (whose recovery would wait for an answer).
-        self.draft_before = await self._draft_before()
+        # never taken for a dropped stream (whose recovery would wait for an answer). The state
+        # is read here, not through ``session.state()``: a thousand streams waiting for it hold
+        # a frame fewer each, and only its draft is decoded.
+        draft = _draft_read(session, await handle.send(api.STATE, segments={"sid": session.id}))
+        await self._before_post(draft)
+        self.draft_before = draft
+        reason: str | None = None
+        seen = 0
         try:
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
                 self._resp = r
                 self.request_id = handle.request_id()
+                # made once the answer is open: while it is awaited they would be more to walk
+                shaper, keep, mode = self._shaper, self.events.append, self._keep_mode
+                keep_all = mode == "all"
+                text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
                 async with aclosing(self._batches(r.content)) as batches:
                     async for batch in batches:
                         for item in batch:
@@ -278,7 +285,7 @@ class ChatStream(AsyncClosing):
         for event in await self._ending(reason, seen):
             self._yielded += 1
             yield event
-        fatal = shaper.fatal
+        fatal = self._shaper.fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
 
@@ -295,13 +302,6 @@ class ChatStream(AsyncClosing):
         if fatal and not self._closing:
             raise exc
         return describe_error(exc)
-
-    async def _draft_before(self) -> Draft:
-        """The draft before the POST, handed to ``before_post`` (awaited before sending)."""
-        draft = (await self._session.state()).draft
-        if self._before_post is not None:
-            await self._before_post(draft)
-        return draft
 
     def _body(self) -> dict[str, Any]:
         return {
@@ -396,6 +396,18 @@ class ChatStream(AsyncClosing):
         self.recovered = True
         self.recovered_draft = draft
         return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
+
+
+async def _send_anyway(draft: Draft) -> None:
+    """The ``before_post`` of a stream that was given none: nothing to record first."""
+
+
+def _draft_read(session: Session, data: object) -> Draft:
+    """The draft of the state answer ``data`` read before a message, the session learning its
+    task id from it as ``session.state()`` does."""
+    if session.task_id is None:
+        session.task_id = task_id_of(data)
+    return draft_of(data)
 
 
 def _code(code: str | int | None) -> int | None:
