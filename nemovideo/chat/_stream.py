@@ -155,7 +155,7 @@ class ChatStream(AsyncClosing):
         self.recovered = False
         self.request_id: str | None = None
         self.recovered_draft: Draft | None = None
-        self._shaper = Shaper()
+        self._shaper: Shaper | None = None  # made when the answer opens (see _shaped)
         self._gen: AsyncGenerator[ChatEvent, None] | None = None
         self._yielded = 0
         self._resp: aiohttp.ClientResponse | None = None
@@ -170,17 +170,17 @@ class ChatStream(AsyncClosing):
     @property
     def text(self) -> str:
         """The reply's text so far: partial chunks merged, a trailing "temporary issue" dropped."""
-        return self._shaper.transcript.text
+        return "" if self._shaper is None else self._shaper.transcript.text
 
     @property
     def question(self) -> QuestionEvent | None:
         """The question the agent stopped to ask (``ask_question``), or None."""
-        return self._shaper.question
+        return None if self._shaper is None else self._shaper.question
 
     @property
     def error(self) -> ErrorEvent | None:
         """The terminal error the invocation failed with, or None."""
-        return self._shaper.fatal
+        return None if self._shaper is None else self._shaper.fatal
 
     # -- iteration ----------------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ class ChatStream(AsyncClosing):
         stage of a generation), the result lands in the session's draft later;
         :func:`send_message` waits for it. An ``ask_question`` call is not among them.
         """
-        return self._shaper.pending
+        return () if self._shaper is None else self._shaper.pending
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit).
@@ -258,7 +258,7 @@ class ChatStream(AsyncClosing):
                 self._resp = r
                 self.request_id = handle.request_id()
                 # made once the answer is open: while it is awaited they would be more to walk
-                shaper, keep, mode = self._shaper, self.events.append, self._keep_mode
+                shaper, keep, mode = self._shaped(), self.events.append, self._keep_mode
                 keep_all = mode == "all"
                 text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
                 async with aclosing(self._batches(r.content)) as batches:
@@ -285,9 +285,17 @@ class ChatStream(AsyncClosing):
         for event in await self._ending(reason, seen):
             self._yielded += 1
             yield event
-        fatal = self._shaper.fatal
+        fatal = self._shaped().fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _shaped(self) -> Shaper:
+        """The stream's shaper, made on first use: not while the state read and the POST are
+        awaited (a shaper, its transcript and their lists, for each of a thousand streams)."""
+        shaper = self._shaper
+        if shaper is None:
+            shaper = self._shaper = Shaper()
+        return shaper
 
     def _let_go(self) -> None:
         """The reader is done with the connection; an ``aclose()`` waiting for that returns."""
@@ -364,8 +372,8 @@ class ChatStream(AsyncClosing):
             log.warning(
                 "Chat stream dropped (%s); recovering by polling state, not re-sending", dropped
             )
-            tail = self._shaper.feed(await self._recover(dropped))
-        tail += self._shaper.finish()
+            tail = self._shaped().feed(await self._recover(dropped))
+        tail += self._shaped().finish()
         mode = self._keep_mode
         for event in tail:
             seen += 1
