@@ -13,7 +13,6 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -161,6 +160,7 @@ class ChatStream(AsyncClosing):
         self._resp: aiohttp.ClientResponse | None = None
         self._closing = False
         self._stopped: asyncio.Event | None = None
+        self._alarm: Alarm | None = None
         self._before_post: BeforePost = before_post or _send_anyway
 
     def __repr__(self) -> str:
@@ -236,11 +236,12 @@ class ChatStream(AsyncClosing):
 
         ``async for`` over a stream resumes this frame directly, one step an event; each chunk's
         SSE items are shaped only as the reader gets to them, so a chunk's ~100 decoded frames
-        are never all alive at once. The socket is read by :meth:`_batches` (one step a chunk,
-        not an event), its waits bounded by one :class:`Alarm` (a timer on the task, moved as
-        content arrives) rather than an ``asyncio.wait_for`` task or a timer per wait: every
-        object a stream holds is more for the garbage collector to walk when a thousand streams
-        run at once.
+        are never all alive at once. The socket is read by :meth:`_batch` (one call a chunk,
+        not an event: a coroutine, not a second generator, which would add its own frame, a
+        weak reference in the loop's generator set and an ``aclosing`` for every open stream),
+        its waits bounded by one :class:`Alarm` (a timer on the task, moved as content arrives)
+        rather than an ``asyncio.wait_for`` task or a timer per wait: every object a stream
+        holds is more for the garbage collector to walk when a thousand streams run at once.
         """
         session = self._session
         handle = session.client.api
@@ -261,19 +262,20 @@ class ChatStream(AsyncClosing):
                 shaper, keep, mode = self._shaped(), self.events.append, self._keep_mode
                 keep_all = mode == "all"
                 text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
-                async with aclosing(self._batches(r.content)) as batches:
-                    async for batch in batches:
-                        for item in batch:
-                            for event in shaper.feed(item):
-                                seen += 1
-                                if keep_all:
-                                    keep(event)
-                                elif type(event) is not TextEvent or seen <= text_until:
-                                    kept = kept_of(event, seen, mode)
-                                    if kept is not None:
-                                        keep(kept)
-                                self._yielded += 1
-                                yield event
+                content, (decoder, clock, self._alarm) = r.content, self._reading()
+                while (batch := await self._batch(content, decoder, clock)) is not None:
+                    for item in batch:
+                        for event in shaper.feed(item):
+                            seen += 1
+                            if keep_all:
+                                keep(event)
+                            elif type(event) is not TextEvent or seen <= text_until:
+                                kept = kept_of(event, seen, mode)
+                                if kept is not None:
+                                    keep(kept)
+                            self._yielded += 1
+                            yield event
+                    await self._tick(clock)
         except TransportError as exc:
             reason = self._dropped(exc)
         except _DROPPED as exc:
@@ -300,6 +302,8 @@ class ChatStream(AsyncClosing):
     def _let_go(self) -> None:
         """The reader is done with the connection; an ``aclose()`` waiting for that returns."""
         self._resp = None
+        if self._alarm is not None:
+            self._alarm.close()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -319,11 +323,9 @@ class ChatStream(AsyncClosing):
             "new_message": {"role": "user", "parts": [{"text": self.message}]},
         }
 
-    async def _batches(self, content: aiohttp.StreamReader) -> AsyncGenerator[Sequence[Item], None]:
-        """The decoded SSE items of each chunk the server sends, until it closes the stream.
-
-        The idle and total limits and the "still working" notices run here, between chunks.
-        """
+    def _reading(self) -> tuple[SSEDecoder, Clock, Alarm]:
+        """What reading the answer needs: its SSE decoder, its clock (the idle and total limits,
+        the "still working" notices) and the one alarm that bounds every wait on the socket."""
         config = self._session.client.api.config
         decoder = SSEDecoder(
             max_line_bytes=config.sse_max_line_bytes,
@@ -335,33 +337,39 @@ class ChatStream(AsyncClosing):
         clock = Clock(
             config.stream_timeout, config.stream_idle_timeout, config.heartbeat_notice_interval
         )
-        alarm = Alarm()
-        try:
-            while True:
-                chunk = content.read_nowait()
-                if not chunk:
-                    if content.at_eof():
-                        break
-                    alarm.arm(clock.wait())
-                    try:
-                        chunk = await content.readany()
-                    except asyncio.CancelledError:
-                        if not alarm.expired():
-                            raise
-                        await self._tick(clock)
-                        continue
-                    finally:
-                        alarm.disarm()
-                    if not chunk or self._closing:
-                        break
-                batch = decoder.feed(chunk)
-                if any(_is_content(item) for item in batch):
-                    clock.content()
-                yield batch
-                await self._tick(clock)
-        finally:
-            alarm.close()
+        return decoder, clock, Alarm()
+
+    async def _batch(
+        self, content: aiohttp.StreamReader, decoder: SSEDecoder, clock: Clock
+    ) -> Sequence[Item] | None:
+        """The decoded SSE items of the next chunk the server sends; None once it closed the
+        stream (or ``aclose()`` closed it). The idle and total limits and the "still working"
+        notices run here, while waiting for a chunk (and in :meth:`_tick`, between chunks)."""
+        alarm = self._alarm
+        assert alarm is not None
+        while True:
+            chunk = content.read_nowait()
+            if not chunk:
+                if content.at_eof():
+                    break
+                alarm.arm(clock.wait())
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    if not alarm.expired():
+                        raise
+                    await self._tick(clock)
+                    continue
+                finally:
+                    alarm.disarm()
+                if not chunk or self._closing:
+                    break
+            batch = decoder.feed(chunk)
+            if any(_is_content(item) for item in batch):
+                clock.content()
+            return batch
         decoder.close()
+        return None
 
     async def _ending(self, dropped: str | None, seen: int) -> list[ChatEvent]:
         """What follows the last frame (kept in ``events`` as the ``seen`` before them were):
