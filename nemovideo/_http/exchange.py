@@ -164,9 +164,10 @@ class Exchange:
     def _request(
         self, call: Call, url: URL, kwargs: dict[str, Any]
     ) -> Awaitable[aiohttp.ClientResponse]:
+        request = self.pool.http().request(call.method, url, **kwargs)
         if call.open_timeout is None:
-            return self.pool.http().request(call.method, url, **kwargs)
-        return self._send_bounded(call, url, kwargs)
+            return request
+        return self._send_bounded(call, request)
 
     def _kwargs(self, call: Call, url: URL, token: str | None, rid: str) -> dict[str, Any]:
         """aiohttp's arguments for sending ``call`` to ``url`` (the token only to the API)."""
@@ -207,9 +208,9 @@ class Exchange:
         )
 
     async def _send_bounded(
-        self, call: Call, url: URL, kwargs: dict[str, Any]
+        self, call: Call, request: Awaitable[aiohttp.ClientResponse]
     ) -> aiohttp.ClientResponse:
-        """Send, waiting at most ``call.open_timeout`` for the answer's headers.
+        """Await ``request`` (sent then), at most ``call.open_timeout`` for the answer's headers.
 
         The bound is a :class:`Deadline` (a timer on this task), not ``asyncio.wait_for``
         and its task per request; a cancellation from outside still passes through as it came.
@@ -217,7 +218,7 @@ class Exchange:
         assert call.open_timeout is not None
         deadline = Deadline(call.open_timeout)
         try:
-            return await self.pool.http().request(call.method, url, **kwargs)
+            return await request
         except asyncio.CancelledError:
             if not deadline.expired():
                 raise

@@ -275,6 +275,7 @@ class ChatStream(AsyncClosing):
                                     keep(kept)
                             self._yielded += 1
                             yield event
+                    batch = None  # not held while the next chunk is awaited
                     await self._tick(clock)
         except TransportError as exc:
             reason = self._dropped(exc)
