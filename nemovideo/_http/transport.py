@@ -344,11 +344,14 @@ class OpenStream:
 
     def __init__(self, transport: Transport, call: Call) -> None:
         self._transport = transport
-        self._call = call
+        self._call: Call | None = call
         self._resp: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
-        self._resp = await self._transport.open_stream(self._call)
+        call, self._call = self._call, None  # sent once; not held (with its body) while open
+        if call is None:
+            raise RuntimeError("an event stream is opened once")
+        self._resp = await self._transport.open_stream(call)
         return self._resp
 
     async def __aexit__(self, *exc_info: object) -> None:
