@@ -423,7 +423,7 @@ def _draft_read(session: Session, data: object) -> Draft:
     """The draft of the state answer ``data`` read before a message, the session learning its
     task id from it as ``session.state()`` does."""
     if session.task_id is None:
-        session.task_id = task_id_of(data)
+        session.task_id = task_id_of(data) or None
     return draft_of(data)
 
 
