@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import statistics
@@ -54,14 +55,44 @@ async def sdk_side(url: str, streams: int) -> dict[str, float]:
 
 async def all_at_once(streams: Iterable[Awaitable[int]]) -> dict[str, float]:
     """Run every stream at the same moment: wall time, errors (a stream that failed or read
-    nothing), peak RSS growth and CPU time of the run."""
+    nothing), peak RSS growth, CPU time of the run, and the garbage collector's part in it
+    (collections of each generation, and the time spent in them)."""
+    gc_clock = GcClock()
     base, cpu = peak_rss_mb(), cpu_seconds()
     start = time.perf_counter()
-    results = await asyncio.gather(*streams, return_exceptions=True)
+    with gc_clock:
+        results = await asyncio.gather(*streams, return_exceptions=True)
     wall = time.perf_counter() - start
     cpu = cpu_seconds() - cpu
     errors = [r for r in results if isinstance(r, BaseException) or r == 0]
-    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu}
+    return {"wall": wall, "errors": len(errors), "rss": peak_rss_mb() - base, "cpu": cpu,
+            **gc_clock.result()}  # fmt: skip
+
+
+class GcClock:
+    """Counts the collections of each generation while entered, and the CPU time they take
+    (``gc.callbacks``; the same on both sides, so it measures without favouring either)."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def __enter__(self) -> None:
+        gc.callbacks.append(self._on_gc)
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+        else:
+            self.runs[info["generation"]] += 1
+            self.seconds += time.thread_time() - self._began
+
+    def result(self) -> dict[str, float]:
+        return {"gc_s": self.seconds, **{f"gc{g}": n for g, n in enumerate(self.runs)}}
 
 
 def cpu_seconds() -> float:
@@ -144,6 +175,9 @@ def main() -> None:
         w = [run["wall"] for run in res[side]]
         return f"{statistics.median(w):.2f} s ({min(w):.2f}-{max(w):.2f})"
 
+    def gc_runs(side: str) -> str:
+        return "/".join(f"{med(side, f'gc{g}'):.0f}" for g in range(3))
+
     n = args.streams
     rows = [
         (f"{n} concurrent chat streams, wall, vs raw + state read", walls("sdk"),
@@ -157,6 +191,10 @@ def main() -> None:
          f"raw alone {med('raw', 'cpu') / n * 1e3:.2f} ms"),
         ("  peak RSS growth", f"{med('sdk', 'rss'):.1f} MB", f"{med('raw+state', 'rss'):.1f} MB",
          ""),
+        ("  GC time (CPU)", f"{med('sdk', 'gc_s'):.2f} s", f"{med('raw+state', 'gc_s'):.2f} s",
+         f"raw alone {med('raw', 'gc_s'):.2f} s"),
+        ("  GC collections, gen 0/1/2", gc_runs("sdk"), gc_runs("raw+state"),
+         f"raw alone {gc_runs('raw')}"),
     ]  # fmt: skip
     print(f"{args.rounds} rounds, sides interleaved, each in a fresh process; median (range)")
     print(table(rows, ("benchmark", "nemovideo", "raw aiohttp", "ratio (raw wall / ours)")))

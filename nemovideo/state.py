@@ -61,6 +61,30 @@ def _get(raw: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
+def _state_part(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ``state`` object of a state answer's ``data`` (or ``data`` itself when it is one)."""
+    state = _mapping(raw.get("state"))
+    if not state and any(key in raw for key in _STATE_KEYS):
+        return raw
+    return state
+
+
+def _draft_in(state: Mapping[str, Any]) -> Draft:
+    draft = state.get("draft")
+    return Draft.from_json(_mapping(draft)) if draft is not None else Draft.empty()
+
+
+def draft_of(data: object) -> Draft:
+    """The draft of a state answer's ``data``, as ``SessionState.from_json(data).draft`` reads
+    it, without decoding (or copying) the rest: what a chat reads before each message."""
+    return _draft_in(_state_part(data)) if isinstance(data, Mapping) else Draft.empty()
+
+
+def task_id_of(data: object) -> str | None:
+    """The task id of a state answer's ``data`` (``task_id`` or ``taskId``), else ``None``."""
+    return rd.string(_get(data, "task_id", "taskId")) if isinstance(data, Mapping) else None
+
+
 def _kind(*hints: str | None) -> str | None:
     """``video`` / ``image`` / ``audio`` from a file type, MIME type or file name."""
     for hint in hints:
@@ -166,16 +190,13 @@ class SessionState(Plain):
     def from_json(cls, data: Mapping[str, Any] | None) -> SessionState:
         """Decode the state endpoint's ``data`` (``{"session_id", ..., "state": {...}}``)."""
         raw = dict(data) if isinstance(data, Mapping) else {}
-        state = _mapping(raw.get("state"))
-        if not state and any(key in raw for key in _STATE_KEYS):
-            state = raw
-        draft = state.get("draft")
+        state = _state_part(raw)
         analyses = _mapping(_get(state, "video_analyses", "videoAnalyses"))
         return cls(
             session_id=rd.string(_get(raw, "session_id", "sessionId")),
-            task_id=rd.string(_get(raw, "task_id", "taskId")),
+            task_id=task_id_of(raw),
             task_name=rd.string(_get(raw, "task_name", "taskName")),
-            draft=Draft.from_json(_mapping(draft)) if draft is not None else Draft.empty(),
+            draft=_draft_in(state),
             video_infos=tuple(
                 MediaInfo.from_json(e) for e in _entries(_get(state, "video_infos", "videoInfos"))
             ),

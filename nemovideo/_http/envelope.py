@@ -277,9 +277,10 @@ async def check_event_stream(
     and shows how it began. An answer without ``Content-Type`` is read as a stream (liberal in
     what the client accepts).
     """
-    if resp.status < 300 and (
-        "Content-Type" not in resp.headers or "event-stream" in resp.content_type
-    ):
+    given = resp.headers.get("Content-Type")
+    # the header read as it is: aiohttp's ``content_type`` caches its parse on the answer, which
+    # turns the answer's attributes into a dict of their own for every open stream
+    if resp.status < 300 and (given is None or "event-stream" in given.partition(";")[0].lower()):
         return
     if resp.status < 300 and "json" not in resp.content_type:
         try:

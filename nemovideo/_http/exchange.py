@@ -34,6 +34,7 @@ log = logging.getLogger("nemovideo.transport")
 
 T = TypeVar("T")
 Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+Answer = Callable[[aiohttp.ClientResponse, Call], Awaitable[Any]]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _MAX_REDIRECTS = 5
@@ -52,12 +53,17 @@ last_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 class Exchange:
-    """Sends one attempt of a ``Call`` for one transport (its config, the shared pool)."""
+    """Sends one attempt of a ``Call`` for one transport (its config, the shared pool).
 
-    def __init__(self, config: ClientConfig, pool: Pool, api: URL) -> None:
+    ``answer(resp, call)`` reads an answer when the attempt brings no reader of its own (the
+    transport's decoding): one bound method for every call, not a closure made per call.
+    """
+
+    def __init__(self, config: ClientConfig, pool: Pool, api: URL, answer: Answer) -> None:
         self.config = config
         self.pool = pool
         self._api = api
+        self._answer = answer
         self._attribution = {
             "X-Skill-Source": config.skill_name,
             "X-Skill-Version": config.skill_version,
@@ -78,20 +84,21 @@ class Exchange:
         )
 
     async def attempt(
-        self, call: Call, url: URL, token: str | None, read: Reader[T], keep_open: bool
+        self, call: Call, url: URL, token: str | None, read: Reader[T] | None, keep_open: bool
     ) -> T:
-        """One try: send, read, and turn every failure into a ``NemoError``."""
+        """One try: send, read (with ``read``, else ``answer``), and turn every failure into a
+        ``NemoError``."""
         rid = f"{_RID_PREFIX}{next(_rid_counter):x}"
         last_request_id.set(rid)
         started = time.perf_counter()
         resp: aiohttp.ClientResponse | None = None
         try:
-            resp = await self._open(call, url, token, rid)
+            resp = await self._send(call, url, token, rid)
             sent_rid = resp.headers.get(REQUEST_ID_HEADER, "")
             if sent_rid and len(sent_rid) <= 128 and sent_rid.isprintable():
                 rid = redact(sent_rid)
                 last_request_id.set(rid)
-            value = await read(resp)
+            value: T = await (self._answer(resp, call) if read is None else read(resp))
             if not keep_open:
                 resp.release()
             return value
@@ -143,29 +150,50 @@ class Exchange:
             )
         return None
 
-    async def _open(
+    def _send(
+        self, call: Call, url: URL, token: str | None, rid: str
+    ) -> Awaitable[aiohttp.ClientResponse]:
+        """Send ``call`` to ``url``: awaited, the answer with its headers read (body unread).
+
+        Not a coroutine itself but the request's own awaitable (a redirect-following call
+        aside): a thousand requests waiting for their answers hold one frame fewer each.
+        """
+        if call.follow_redirects:
+            return self._follow(call, url, token, rid)
+        return self._request(call, url, self._kwargs(call, url, token, rid))
+
+    def _request(
+        self, call: Call, url: URL, kwargs: dict[str, Any]
+    ) -> Awaitable[aiohttp.ClientResponse]:
+        request = self.pool.http().request(call.method, url, **kwargs)
+        if call.open_timeout is None:
+            return request
+        return self._send_bounded(call, request)
+
+    def _kwargs(self, call: Call, url: URL, token: str | None, rid: str) -> dict[str, Any]:
+        """aiohttp's arguments for sending ``call`` to ``url`` (the token only to the API)."""
+        kwargs: dict[str, Any] = {"allow_redirects": False, "timeout": self._timeout_for(call)}
+        api, proxy, proxy_auth = self._route(url)
+        if proxy is not None:
+            kwargs["proxy"], kwargs["proxy_auth"] = proxy, proxy_auth
+        kwargs["headers"] = (
+            self._headers(token, call.headers, rid)
+            if api
+            else {k: v for k, v in (call.headers or {}).items() if k == "Range"}
+        )
+        if call.json_body is not None:
+            kwargs["json"] = call.json_body
+        elif call.body is not None:
+            kwargs["data"] = call.body()
+        return kwargs
+
+    async def _follow(
         self, call: Call, url: URL, token: str | None, rid: str
     ) -> aiohttp.ClientResponse:
-        """Send ``call`` to ``url`` and return the answer with its headers read (body unread)."""
-        kwargs: dict[str, Any] = {"allow_redirects": False, "timeout": self._timeout_for(call)}
+        """Send ``call``, following up to five redirects (downloads)."""
         for _ in range(_MAX_REDIRECTS + 1):
-            api, proxy, proxy_auth = self._route(url)
-            if proxy is not None:
-                kwargs["proxy"], kwargs["proxy_auth"] = proxy, proxy_auth
-            kwargs["headers"] = (
-                self._headers(token, call.headers, rid)
-                if api
-                else {k: v for k, v in (call.headers or {}).items() if k == "Range"}
-            )
-            if call.json_body is not None:
-                kwargs["json"] = call.json_body
-            elif call.body is not None:
-                kwargs["data"] = call.body()
-            if call.open_timeout is None:
-                resp = await self.pool.http().request(call.method, url, **kwargs)
-            else:
-                resp = await self._send_bounded(call, url, kwargs)
-            if not call.follow_redirects or resp.status not in _REDIRECTS:
+            resp = await self._request(call, url, self._kwargs(call, url, token, rid))
+            if resp.status not in _REDIRECTS:
                 return resp
             location = resp.headers.get("Location")
             resp.release()
@@ -181,9 +209,9 @@ class Exchange:
         )
 
     async def _send_bounded(
-        self, call: Call, url: URL, kwargs: dict[str, Any]
+        self, call: Call, request: Awaitable[aiohttp.ClientResponse]
     ) -> aiohttp.ClientResponse:
-        """Send, waiting at most ``call.open_timeout`` for the answer's headers.
+        """Await ``request`` (sent then), at most ``call.open_timeout`` for the answer's headers.
 
         The bound is a :class:`Deadline` (a timer on this task), not ``asyncio.wait_for``
         and its task per request; a cancellation from outside still passes through as it came.
@@ -191,7 +219,7 @@ class Exchange:
         assert call.open_timeout is not None
         deadline = Deadline(call.open_timeout)
         try:
-            return await self.pool.http().request(call.method, url, **kwargs)
+            return await request
         except asyncio.CancelledError:
             if not deadline.expired():
                 raise

@@ -79,7 +79,7 @@ class Transport:
             register_secret(config.token)
         else:
             self.pool, self.auth = _shared
-        self._exchange = Exchange(config, self.pool, self._api)
+        self._exchange = Exchange(config, self.pool, self._api, self._answer)
 
     def __repr__(self) -> str:
         return f"<Transport {self.config.base_url} closed={self.closed}>"
@@ -159,19 +159,28 @@ class Transport:
     # -- the pipeline -------------------------------------------------------------------------
 
     def call(self, call: Call) -> Awaitable[Any]:
-        """Run ``call`` through the pipeline; the answer's ``data`` (the pipeline's coroutine
-        itself, so a request costs no frame of its own here)."""
-        return self._run(call, self._decoder(call))
+        """Run ``call`` through the pipeline; the answer's ``data``. The pipeline's own
+        coroutine, and no reader made for it (``read=None``: :meth:`_answer`): a request
+        waiting for its answer holds no frame or closure more than the pipeline's."""
+        return self._run(call, None)
 
-    def _decoder(self, call: Call) -> Reader[Any]:
-        """The reader that decodes ``call``'s answer (the coroutine itself: no extra frame)."""
-        return lambda resp: self._decode(resp, call)
+    def _answer(self, resp: aiohttp.ClientResponse, call: Call) -> Awaitable[Any]:
+        """How an answer is read when the call brings no reader: an event stream (a chat)
+        checked and handed back open; any other answer decoded through its envelope."""
+        if call.stream:
+            return self._opened(resp, call)
+        return self._decode(resp, call)
 
     async def _run(
-        self, call: Call, read: Reader[T], *, url: URL | None = None, keep_open: bool = False
+        self,
+        call: Call,
+        read: Reader[T] | None,
+        *,
+        url: URL | None = None,
+        keep_open: bool = False,
     ) -> T:
         """One attempt; after a failure, the retry loop (``retrying``): the only place that
-        retries."""
+        retries. ``read`` None: the exchange's default (:meth:`_answer`)."""
         target = url if url is not None else self._url(build_path(call.path, call.segments))
         token = self.auth.ready() if call.auth else None  # no coroutine unless one is fetched
         if token is not None:
@@ -190,7 +199,7 @@ class Transport:
         call: Call,
         target: URL,
         token: str | None,
-        read: Reader[T],
+        read: Reader[T] | None,
         keep_open: bool,
     ) -> T:
         """The retry loop after ``first`` failed. Apart from ``_run`` so that the closure it
@@ -269,14 +278,11 @@ class Transport:
         """Send the stream ``call``; its answer once it is known to be an event stream (body
         unread; the caller releases it). The pipeline's own coroutine, not one more around it:
         a thousand streams waiting for their headers each hold one frame less."""
-        return self._run(call, self._check_stream(call), keep_open=True)
+        return self._run(call, None, keep_open=True)
 
-    def _check_stream(self, call: Call) -> Reader[aiohttp.ClientResponse]:
-        async def opened(resp: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
-            await check_event_stream(resp, self._decoder(call))
-            return resp
-
-        return opened
+    async def _opened(self, resp: aiohttp.ClientResponse, call: Call) -> aiohttp.ClientResponse:
+        await check_event_stream(resp, lambda answer: self._decode(answer, call))
+        return resp
 
     async def download(
         self,
@@ -342,11 +348,14 @@ class OpenStream:
 
     def __init__(self, transport: Transport, call: Call) -> None:
         self._transport = transport
-        self._call = call
+        self._call: Call | None = call
         self._resp: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
-        self._resp = await self._transport.open_stream(self._call)
+        call, self._call = self._call, None  # sent once; not held (with its body) while open
+        if call is None:
+            raise RuntimeError("an event stream is opened once")
+        self._resp = await self._transport.open_stream(call)
         return self._resp
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -13,7 +13,6 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -44,6 +43,7 @@ from nemovideo.errors import (
     TransportError,
     ValidationError,
 )
+from nemovideo.state import draft_of, task_id_of
 
 if TYPE_CHECKING:
     from nemovideo.session import Session
@@ -153,13 +153,14 @@ class ChatStream(AsyncClosing):
         self.recovered = False
         self.request_id: str | None = None
         self.recovered_draft: Draft | None = None
-        self._shaper = Shaper()
+        self._shaper: Shaper | None = None  # made when the answer opens (see _shaped)
         self._gen: AsyncGenerator[ChatEvent, None] | None = None
         self._yielded = 0
         self._resp: aiohttp.ClientResponse | None = None
         self._closing = False
         self._stopped: asyncio.Event | None = None
-        self._before_post = before_post
+        self._alarm: Alarm | None = None
+        self._before_post: BeforePost = before_post or _send_anyway
 
     def __repr__(self) -> str:
         state = "new" if self._gen is None else f"{self._yielded} events read"
@@ -168,17 +169,17 @@ class ChatStream(AsyncClosing):
     @property
     def text(self) -> str:
         """The reply's text so far: partial chunks merged, a trailing "temporary issue" dropped."""
-        return self._shaper.transcript.text
+        return "" if self._shaper is None else self._shaper.transcript.text
 
     @property
     def question(self) -> QuestionEvent | None:
         """The question the agent stopped to ask (``ask_question``), or None."""
-        return self._shaper.question
+        return None if self._shaper is None else self._shaper.question
 
     @property
     def error(self) -> ErrorEvent | None:
         """The terminal error the invocation failed with, or None."""
-        return self._shaper.fatal
+        return None if self._shaper is None else self._shaper.fatal
 
     # -- iteration ----------------------------------------------------------------------------
 
@@ -204,7 +205,7 @@ class ChatStream(AsyncClosing):
         stage of a generation), the result lands in the session's draft later;
         :func:`send_message` waits for it. An ``ask_question`` call is not among them.
         """
-        return self._shaper.pending
+        return () if self._shaper is None else self._shaper.pending
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (the server still finishes the edit).
@@ -234,38 +235,47 @@ class ChatStream(AsyncClosing):
 
         ``async for`` over a stream resumes this frame directly, one step an event; each chunk's
         SSE items are shaped only as the reader gets to them, so a chunk's ~100 decoded frames
-        are never all alive at once. The socket is read by :meth:`_batches` (one step a chunk,
-        not an event), its waits bounded by one :class:`Alarm` (a timer on the task, moved as
-        content arrives) rather than an ``asyncio.wait_for`` task or a timer per wait: every
-        object a stream holds is more for the garbage collector to walk when a thousand streams
-        run at once.
+        are never all alive at once. The socket is read by :meth:`_batch` (one call a chunk,
+        not an event: a coroutine, not a second generator, which would add its own frame, a
+        weak reference in the loop's generator set and an ``aclosing`` for every open stream),
+        its waits bounded by one :class:`Alarm` (a timer on the task, moved as content arrives)
+        rather than an ``asyncio.wait_for`` task or a timer per wait: every object a stream
+        holds is more for the garbage collector to walk when a thousand streams run at once.
         """
-        shaper, keep, mode = self._shaper, self.events.append, self._keep_mode
-        keep_all = mode == "all"
-        text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept so far
-        seen = 0
-        handle = self._session.client.api
-        reason: str | None = None
+        session = self._session
+        handle = session.client.api
         # Before the POST: a failure here means nothing was sent, so it is raised as it is and
-        # never taken for a dropped stream (whose recovery would wait for an answer).
-        self.draft_before = await self._draft_before()
+        # never taken for a dropped stream (whose recovery would wait for an answer). The state
+        # is read here, not through ``session.state()``: a thousand streams waiting for it hold
+        # a frame fewer each, and only its draft is decoded.
+        draft = _draft_read(session, await handle.send(api.STATE, segments={"sid": session.id}))
+        await self._before_post(draft)
+        self.draft_before = draft
+        reason: str | None = None
+        seen = 0
         try:
             async with handle.stream(api.CHAT, json_body=self._body(), headers=_ACCEPT_EVENTS) as r:
                 self._resp = r
                 self.request_id = handle.request_id()
-                async with aclosing(self._batches(r.content)) as batches:
-                    async for batch in batches:
-                        for item in batch:
-                            for event in shaper.feed(item):
-                                seen += 1
-                                if keep_all:
-                                    keep(event)
-                                elif type(event) is not TextEvent or seen <= text_until:
-                                    kept = kept_of(event, seen, mode)
-                                    if kept is not None:
-                                        keep(kept)
-                                self._yielded += 1
-                                yield event
+                # made once the answer is open: while it is awaited they would be more to walk
+                shaper, keep, mode = self._shaped(), self.events.append, self._keep_mode
+                keep_all = mode == "all"
+                text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
+                content, (decoder, clock, self._alarm) = r.content, self._reading()
+                while (batch := await self._batch(content, decoder, clock)) is not None:
+                    for item in batch:
+                        for event in shaper.feed(item):
+                            seen += 1
+                            if keep_all:
+                                keep(event)
+                            elif type(event) is not TextEvent or seen <= text_until:
+                                kept = kept_of(event, seen, mode)
+                                if kept is not None:
+                                    keep(kept)
+                            self._yielded += 1
+                            yield event
+                    batch = None  # not held while the next chunk is awaited
+                    await self._tick(clock)
         except TransportError as exc:
             reason = self._dropped(exc)
         except _DROPPED as exc:
@@ -277,13 +287,23 @@ class ChatStream(AsyncClosing):
         for event in await self._ending(reason, seen):
             self._yielded += 1
             yield event
-        fatal = shaper.fatal
+        fatal = self._shaped().fatal
         if fatal is not None:
             raise AgentError(fatal.message, code=_code(fatal.code), data=_data(fatal.raw))
+
+    def _shaped(self) -> Shaper:
+        """The stream's shaper, made on first use: not while the state read and the POST are
+        awaited (a shaper, its transcript and their lists, for each of a thousand streams)."""
+        shaper = self._shaper
+        if shaper is None:
+            shaper = self._shaper = Shaper()
+        return shaper
 
     def _let_go(self) -> None:
         """The reader is done with the connection; an ``aclose()`` waiting for that returns."""
         self._resp = None
+        if self._alarm is not None:
+            self._alarm.close()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -295,13 +315,6 @@ class ChatStream(AsyncClosing):
             raise exc
         return describe_error(exc)
 
-    async def _draft_before(self) -> Draft:
-        """The draft before the POST, handed to ``before_post`` (awaited before sending)."""
-        draft = (await self._session.state()).draft
-        if self._before_post is not None:
-            await self._before_post(draft)
-        return draft
-
     def _body(self) -> dict[str, Any]:
         return {
             "app_name": APP_NAME,
@@ -310,11 +323,9 @@ class ChatStream(AsyncClosing):
             "new_message": {"role": "user", "parts": [{"text": self.message}]},
         }
 
-    async def _batches(self, content: aiohttp.StreamReader) -> AsyncGenerator[Sequence[Item], None]:
-        """The decoded SSE items of each chunk the server sends, until it closes the stream.
-
-        The idle and total limits and the "still working" notices run here, between chunks.
-        """
+    def _reading(self) -> tuple[SSEDecoder, Clock, Alarm]:
+        """What reading the answer needs: its SSE decoder, its clock (the idle and total limits,
+        the "still working" notices) and the one alarm that bounds every wait on the socket."""
         config = self._session.client.api.config
         decoder = SSEDecoder(
             max_line_bytes=config.sse_max_line_bytes,
@@ -326,33 +337,39 @@ class ChatStream(AsyncClosing):
         clock = Clock(
             config.stream_timeout, config.stream_idle_timeout, config.heartbeat_notice_interval
         )
-        alarm = Alarm()
-        try:
-            while True:
-                chunk = content.read_nowait()
-                if not chunk:
-                    if content.at_eof():
-                        break
-                    alarm.arm(clock.wait())
-                    try:
-                        chunk = await content.readany()
-                    except asyncio.CancelledError:
-                        if not alarm.expired():
-                            raise
-                        await self._tick(clock)
-                        continue
-                    finally:
-                        alarm.disarm()
-                    if not chunk or self._closing:
-                        break
-                batch = decoder.feed(chunk)
-                if any(_is_content(item) for item in batch):
-                    clock.content()
-                yield batch
-                await self._tick(clock)
-        finally:
-            alarm.close()
+        return decoder, clock, Alarm()
+
+    async def _batch(
+        self, content: aiohttp.StreamReader, decoder: SSEDecoder, clock: Clock
+    ) -> Sequence[Item] | None:
+        """The decoded SSE items of the next chunk the server sends; None once it closed the
+        stream (or ``aclose()`` closed it). The idle and total limits and the "still working"
+        notices run here, while waiting for a chunk (and in :meth:`_tick`, between chunks)."""
+        alarm = self._alarm
+        assert alarm is not None
+        while True:
+            chunk = content.read_nowait()
+            if not chunk:
+                if content.at_eof():
+                    break
+                alarm.arm(clock.wait())
+                try:
+                    chunk = await content.readany()
+                except asyncio.CancelledError:
+                    if not alarm.expired():
+                        raise
+                    await self._tick(clock)
+                    continue
+                finally:
+                    alarm.disarm()
+                if not chunk or self._closing:
+                    break
+            batch = decoder.feed(chunk)
+            if any(_is_content(item) for item in batch):
+                clock.content()
+            return batch
         decoder.close()
+        return None
 
     async def _ending(self, dropped: str | None, seen: int) -> list[ChatEvent]:
         """What follows the last frame (kept in ``events`` as the ``seen`` before them were):
@@ -363,8 +380,8 @@ class ChatStream(AsyncClosing):
             log.warning(
                 "Chat stream dropped (%s); recovering by polling state, not re-sending", dropped
             )
-            tail = self._shaper.feed(await self._recover(dropped))
-        tail += self._shaper.finish()
+            tail = self._shaped().feed(await self._recover(dropped))
+        tail += self._shaped().finish()
         mode = self._keep_mode
         for event in tail:
             seen += 1
@@ -395,6 +412,18 @@ class ChatStream(AsyncClosing):
         self.recovered = True
         self.recovered_draft = draft
         return DraftUpdatedEvent(draft, tuple(before.diff(draft)), recovered=True)
+
+
+async def _send_anyway(draft: Draft) -> None:
+    """The ``before_post`` of a stream that was given none: nothing to record first."""
+
+
+def _draft_read(session: Session, data: object) -> Draft:
+    """The draft of the state answer ``data`` read before a message, the session learning its
+    task id from it as ``session.state()`` does."""
+    if session.task_id is None:
+        session.task_id = task_id_of(data) or None
+    return draft_of(data)
 
 
 def _code(code: str | int | None) -> int | None:

@@ -52,3 +52,23 @@ async def test_a_failed_read_before_the_post_is_raised_by_chat_too(
 async def _send_again(emulator: Emulator, tmp_path: Path, session_id: str) -> nemovideo.ChatReply:
     async with fast_client(emulator, tmp_path) as client:
         return await client.session(session_id).send("make a 5-second video")
+
+
+async def test_the_read_before_the_post_is_the_sessions_state(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The chat reads the state itself (not through ``session.state()``): its draft is the
+    state's draft, and a session reattached by id learns its task id from it, as from state()."""
+    async with fast_client(emulator, tmp_path) as client:
+        created = await client.create_session()
+        await created.send("make a 5-second video")
+        session = client.session(created.id)
+        assert session.task_id is None
+        state = await client.session(created.id).state()
+        async with session.chat("add lo-fi BGM at 35%") as stream:
+            async for _ in stream:
+                pass
+        assert session.task_id == created.task_id == state.task_id
+        assert stream.draft_before is not None
+        assert stream.draft_before.to_json() == state.draft.to_json()
+        assert len(emulator.requests_to(STATE, "GET")) >= 2
