@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -140,12 +141,23 @@ class JobRow:
         return data
 
 
+_INSERT_STEP = "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)"
+
+
+@functools.lru_cache(maxsize=64)
+def _update(fields: tuple[str, ...]) -> str:
+    """The row's UPDATE for these fields (built once: a record is on the event loop's path)."""
+    return f"UPDATE jobs SET {''.join(f'{k} = ?, ' for k in fields)}updated_at = ? WHERE job_id = ?"
+
+
 def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
     """``new``: the file is being created, unsynced until its first durable record syncs it whole
     (``Journal._sync``); the caller sets ``synchronous=NORMAL`` once it is set up."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA synchronous={'OFF' if new else 'NORMAL'}")
+    if new:
+        conn.execute("PRAGMA page_size=1024")
     if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() != "wal" and new:
         conn.execute("PRAGMA synchronous=NORMAL")  # no WAL: every commit syncs as it goes
     conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
@@ -176,6 +188,7 @@ class Journal:
         self._lock_fd = lock
         self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
+        self._flushing = False
         self._syncs: list[asyncio.Future[None]] = []
         self._syncer: asyncio.Future[None] | None = None
         self._checkpoint: asyncio.Future[None] | None = None
@@ -291,32 +304,51 @@ class Journal:
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
-        if not self._write_now(entry):
-            done = asyncio.get_running_loop().create_future()
-            self._queue.append((entry, done))
-            if self._writer is None or self._writer.done():
-                self._writer = asyncio.ensure_future(self._write_queued())
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((entry, done))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        try:
             await done
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):  # not taken yet: this record is not made
+                self._queue.remove((entry, done))
+            raise
         if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
             self._commits = 0
             self._checkpoint = asyncio.ensure_future(self._run_checkpoint())
         if synced:
             await self._sync()
 
-    def _write_now(self, entry: _Entry) -> bool:
-        """Commit ``entry`` on the event loop if nothing holds the connection and it need not
-        wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
-        if entry[3] or self._restarting or not self._lock.acquire(blocking=False):
-            return False
+    def _flush(self) -> None:
+        """Commit every record queued since the last flush in one transaction, on the event loop
+        (it runs one loop turn after the first of them: the jobs woken in the same turn share
+        the commit); in a thread when it must wait for the disk or a thread holds the
+        connection."""
+        self._flushing = False
+        if not self._queue or (self._writer is not None and not self._writer.done()):
+            return  # the thread writer takes what is queued when it is done
+        batch, self._queue = self._queue, []
+        entries = [entry for entry, _ in batch]
+        on_loop = not any(e[3] for e in entries) and self._lock.acquire(blocking=False)
+        if on_loop and self._restarting:
+            self._lock.release()
+            on_loop = False
+        if not on_loop:
+            self._queue = batch + self._queue
+            self._writer = asyncio.ensure_future(self._write_queued())
+            return
+        error: BaseException | None = None
         try:
-            if self._restarting:
-                return False
-            self._write([entry])
+            self._write(entries)
         except sqlite3.Error as exc:
-            raise self._write_error(exc) from None
+            error = self._write_error(exc)
+        except BaseException as exc:
+            error = exc
         finally:
             self._lock.release()
-        return True
+        _settle([done for _, done in batch], error)
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -336,27 +368,28 @@ class Journal:
     def _write(self, entries: list[_Entry]) -> None:
         full = any(entry[3] for entry in entries)
         now = time.time()
+        conn = self._conn
         if full:
-            self._conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=FULL")
         try:
-            with self._conn:
-                self._conn.execute("BEGIN IMMEDIATE")
-                for job_id, steps, fields, _ in entries:
-                    for step, detail in steps:
-                        self._conn.execute(
-                            "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
-                            (job_id, step, detail, now),
-                        )
-                    sets = "".join(f"{k} = ?, " for k in fields)
-                    self._conn.execute(
-                        f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",
-                        (*fields.values(), now, job_id),
-                    )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    _INSERT_STEP,
+                    [(job_id, *step, now) for job_id, steps, _, _ in entries for step in steps],
+                )
+                for job_id, _, fields, _ in entries:
+                    conn.execute(_update(tuple(fields)), (*fields.values(), now, job_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
             self._commits += 1
             self._restarting = False
         finally:
             if full:
-                self._conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
 
     async def _sync(self) -> None:
         """Wait for an fsync of the WAL that started after this task's commit."""
@@ -452,6 +485,8 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
+        if self._queue and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.ensure_future(self._write_queued())
         for task in (self._writer, self._syncer, self._checkpoint):
             if task is not None and not task.done():
                 await asyncio.shield(task)
