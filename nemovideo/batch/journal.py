@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import os
 import sqlite3
@@ -141,15 +140,6 @@ class JobRow:
         return data
 
 
-_INSERT_STEP = "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)"
-
-
-@functools.lru_cache(maxsize=64)
-def _update(fields: tuple[str, ...]) -> str:
-    """The row's UPDATE for these fields (built once: a record is on the event loop's path)."""
-    return f"UPDATE jobs SET {''.join(f'{k} = ?, ' for k in fields)}updated_at = ? WHERE job_id = ?"
-
-
 def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
     """``new``: the file is being created, unsynced until its first durable record syncs it whole
     (``Journal._sync``); the caller sets ``synchronous=NORMAL`` once it is set up."""
@@ -161,7 +151,12 @@ def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
     if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() != "wal" and new:
         conn.execute("PRAGMA synchronous=NORMAL")  # no WAL: every commit syncs as it goes
     conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
+    conn.execute("PRAGMA temp_store=MEMORY")  # the record views (Journal._statement)
     return conn
+
+
+def _flat(steps: list[tuple[str, str]]) -> list[str]:
+    return [text for pair in steps for text in pair]
 
 
 def _meta(conn: sqlite3.Connection) -> dict[str, str]:
@@ -188,12 +183,12 @@ class Journal:
         self._lock_fd = lock
         self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
-        self._flushing = False
         self._syncs: list[asyncio.Future[None]] = []
         self._syncer: asyncio.Future[None] | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._commits = 0
         self._lock = threading.Lock()
+        self._statements: dict[tuple[tuple[str, ...], int], str] = {}
         self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
         self.rows_at_open: list[JobRow] = []
         """Every job's row as ``open`` found it (read in its thread: no second hop)."""
@@ -304,51 +299,32 @@ class Journal:
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
-        done = asyncio.get_running_loop().create_future()
-        self._queue.append((entry, done))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self._flush)
-        try:
+        if not self._write_now(entry):
+            done = asyncio.get_running_loop().create_future()
+            self._queue.append((entry, done))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.ensure_future(self._write_queued())
             await done
-        except asyncio.CancelledError:
-            with contextlib.suppress(ValueError):  # not taken yet: this record is not made
-                self._queue.remove((entry, done))
-            raise
         if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
             self._commits = 0
             self._checkpoint = asyncio.ensure_future(self._run_checkpoint())
         if synced:
             await self._sync()
 
-    def _flush(self) -> None:
-        """Commit every record queued since the last flush in one transaction, on the event loop
-        (it runs one loop turn after the first of them: the jobs woken in the same turn share
-        the commit); in a thread when it must wait for the disk or a thread holds the
-        connection."""
-        self._flushing = False
-        if not self._queue or (self._writer is not None and not self._writer.done()):
-            return  # the thread writer takes what is queued when it is done
-        batch, self._queue = self._queue, []
-        entries = [entry for entry, _ in batch]
-        on_loop = not any(e[3] for e in entries) and self._lock.acquire(blocking=False)
-        if on_loop and self._restarting:
-            self._lock.release()
-            on_loop = False
-        if not on_loop:
-            self._queue = batch + self._queue
-            self._writer = asyncio.ensure_future(self._write_queued())
-            return
-        error: BaseException | None = None
+    def _write_now(self, entry: _Entry) -> bool:
+        """Commit ``entry`` on the event loop if nothing holds the connection and it need not
+        wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
+        if entry[3] or self._restarting or not self._lock.acquire(blocking=False):
+            return False
         try:
-            self._write(entries)
+            if self._restarting:
+                return False
+            self._write([entry])
         except sqlite3.Error as exc:
-            error = self._write_error(exc)
-        except BaseException as exc:
-            error = exc
+            raise self._write_error(exc) from None
         finally:
             self._lock.release()
-        _settle([done for _, done in batch], error)
+        return True
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -369,27 +345,66 @@ class Journal:
         full = any(entry[3] for entry in entries)
         now = time.time()
         conn = self._conn
+        records = [
+            (
+                self._statement(tuple(fields), len(steps)),
+                (job_id, now, *_flat(steps), *fields.values()),
+            )
+            for job_id, steps, fields, _ in entries
+        ]
         if full:
             conn.execute("PRAGMA synchronous=FULL")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(
-                    _INSERT_STEP,
-                    [(job_id, *step, now) for job_id, steps, _, _ in entries for step in steps],
-                )
-                for job_id, _, fields, _ in entries:
-                    conn.execute(_update(tuple(fields)), (*fields.values(), now, job_id))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
+            if len(records) == 1:  # one statement: SQLite's own transaction
+                conn.execute(*records[0])
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement, values in records:
+                        conn.execute(statement, values)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
             self._commits += 1
             self._restarting = False
         finally:
             if full:
                 conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _statement(self, fields: tuple[str, ...], steps: int) -> str:
+        """The one statement that makes a record of these ``fields`` and ``steps``.
+
+        A record appends its steps to the log and updates the job's row, and costs the event
+        loop a call into SQLite per statement: so it is one ``INSERT`` into a TEMP view (this
+        connection's only; the file's schema is untouched) whose ``INSTEAD OF`` trigger does
+        both, in the statement's own transaction. A view per shape of record (a dozen), made on
+        first use.
+        """
+        key = (fields, steps)
+        statement = self._statements.get(key)
+        if statement is None:
+            name = f"record_{len(self._statements)}"
+            pairs = [(f"step{i}", f"detail{i}") for i in range(steps)]
+            columns = ["job_id", "at", *[c for pair in pairs for c in pair], *fields]
+            log = "".join(
+                f"INSERT INTO steps (job_id, step, detail, at) "
+                f"VALUES (NEW.job_id, NEW.{step}, NEW.{detail}, NEW.at); "
+                for step, detail in pairs
+            )
+            sets = "".join(f"{field} = NEW.{field}, " for field in fields)
+            self._conn.execute(
+                f"CREATE TEMP VIEW {name} ({', '.join(columns)}) "
+                f"AS SELECT {', '.join('NULL' for _ in columns)}"
+            )
+            self._conn.execute(
+                f"CREATE TEMP TRIGGER {name}_insert INSTEAD OF INSERT ON {name} BEGIN {log}"
+                f"UPDATE jobs SET {sets}updated_at = NEW.at WHERE job_id = NEW.job_id; END"
+            )
+            statement = f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})"
+            self._statements[key] = statement
+        return statement
 
     async def _sync(self) -> None:
         """Wait for an fsync of the WAL that started after this task's commit."""
@@ -485,8 +500,6 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        if self._queue and (self._writer is None or self._writer.done()):
-            self._writer = asyncio.ensure_future(self._write_queued())
         for task in (self._writer, self._syncer, self._checkpoint):
             if task is not None and not task.done():
                 await asyncio.shield(task)
