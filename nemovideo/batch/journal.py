@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -54,6 +55,7 @@ __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"
 SCHEMA_VERSION = 1
 _CHECKPOINT_EVERY = 200
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
+_SyncRequest = tuple[asyncio.AbstractEventLoop, list[asyncio.Future[None]]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -184,7 +186,9 @@ class Journal:
         self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
         self._syncs: list[asyncio.Future[None]] = []
-        self._syncer: asyncio.Future[None] | None = None
+        self._syncer: asyncio.Future[None] | None = None  # done when the running fsync is
+        self._sync_thread: threading.Thread | None = None
+        self._sync_requests: queue.SimpleQueue[_SyncRequest | None] = queue.SimpleQueue()
         self._checkpoint: asyncio.Future[None] | None = None
         self._commits = 0
         self._lock = threading.Lock()
@@ -408,23 +412,51 @@ class Journal:
 
     async def _sync(self) -> None:
         """Wait for an fsync of the WAL that started after this task's commit."""
-        done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
         self._syncs.append(done)
         if self._syncer is None or self._syncer.done():
-            self._syncer = asyncio.ensure_future(self._sync_queued())
+            self._start_sync(loop)
         await done
 
-    async def _sync_queued(self) -> None:
-        while self._syncs:
-            waiting, self._syncs = self._syncs, []
+    def _start_sync(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand the records waiting for the disk to the journal's sync thread: one fsync for all
+        of them. A thread of its own, not the default executor: a durable record a job is the
+        hottest thread hop of a batch, and this one is a queue put and a wake-up."""
+        waiting, self._syncs = self._syncs, []
+        self._syncer = loop.create_future()
+        if self._sync_thread is None:
+            self._sync_thread = threading.Thread(
+                target=self._sync_forever, name="nemovideo-journal-sync", daemon=True
+            )
+            self._sync_thread.start()
+        self._sync_requests.put((loop, waiting))
+
+    def _sync_forever(self) -> None:
+        while (request := self._sync_requests.get()) is not None:
+            loop, waiting = request
             error: BaseException | None = None
             try:
-                await asyncio.to_thread(self._sync_now)
+                self._sync_now()
             except OSError as exc:
                 error = self._write_error(exc)
             except BaseException as exc:
                 error = exc
-            _settle(waiting, error)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(self._synced, loop, waiting, error)
+
+    def _synced(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        waiting: list[asyncio.Future[None]],
+        error: BaseException | None,
+    ) -> None:
+        syncer = self._syncer
+        if self._syncs:
+            self._start_sync(loop)
+        if syncer is not None and not syncer.done():
+            syncer.set_result(None)
+        _settle(waiting, error)
 
     def _sync_now(self) -> None:
         if self._unsynced:  # once, for a new journal: its file and both directory entries
@@ -500,9 +532,13 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        for task in (self._writer, self._syncer, self._checkpoint):
+        for task in (self._writer, self._checkpoint):
             if task is not None and not task.done():
                 await asyncio.shield(task)
+        while self._syncer is not None and not self._syncer.done():  # and any queued behind it
+            await asyncio.shield(self._syncer)
+        if self._sync_thread is not None:
+            self._sync_requests.put(None)
         await asyncio.to_thread(self._run, self._close)
 
     def _close(self) -> None:
