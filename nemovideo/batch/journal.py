@@ -25,10 +25,23 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
 ``sqlite3`` is blocking, but a commit that does not wait for the disk takes tens of microseconds:
 it runs on the event loop when no other write holds the connection (a thread hop would cost more
-than the write), otherwise in a worker thread with whatever queued behind it (group commit). What
-waits for the disk runs in threads: a durable record's fsync of the WAL (one for all the records
-committed before it started, taken outside the write lock so other records are not held up),
-and the WAL checkpoints (every ``_CHECKPOINT_EVERY`` commits, and at close).
+than the write), otherwise in a worker thread with whatever queued behind it (group commit). A
+record is one statement, an ``INSERT`` into a TEMP view whose trigger logs the step and updates
+the row (``Journal._statement``): the event loop calls into SQLite once a record, not four times
+(``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. What waits
+for the disk runs off the loop: a durable record's fsync of the WAL on the journal's own sync
+thread (one for all the records committed before it started, taken outside the write lock so
+other records are not held up), and the WAL checkpoints in a worker thread (every
+``_CHECKPOINT_EVERY`` commits, and at close).
+
+Why this is durable: in WAL mode with ``synchronous=NORMAL`` a commit appends its frames to the
+WAL with ``write()`` and does not sync; once ``record`` returns they are in the kernel's page
+cache, which a killed process does not lose. A durable record then syncs the WAL (``fdatasync``
+on its own descriptor: a sync is per file, so it takes every frame committed before it) and
+returns only after that, so the intent is on disk before the side effect it guards starts.
+Checkpoints keep SQLite's own ordering (WAL synced before the database is written, the database
+synced before the WAL is reused); without a WAL file (a filesystem that cannot share memory) a
+durable record commits with ``synchronous=FULL`` instead.
 """
 
 from __future__ import annotations
@@ -101,6 +114,9 @@ _FIELDS = (
     "error",
     "attempts",
 )
+
+
+_KNOWN = frozenset(_FIELDS)
 
 
 class JournalError(ValidationError):
@@ -292,14 +308,14 @@ class Journal:
         transaction (one thread hop), and durable records committed while an fsync is under way
         share the next one, so concurrent jobs do not queue behind each other's fsyncs.
         """
-        unknown = set(fields) - set(_FIELDS)
+        unknown = fields.keys() - _KNOWN
         if unknown:
             raise ValueError(f"unknown journal fields {sorted(unknown)}")
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
         synced = durable and self._wal_fd >= 0
         full = durable and not synced
-        steps = [(step, json.dumps(dict(detail or {}), default=str))]
+        steps = [(step, json.dumps(dict(detail), default=str) if detail else "{}")]
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
