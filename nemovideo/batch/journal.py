@@ -25,10 +25,23 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
 ``sqlite3`` is blocking, but a commit that does not wait for the disk takes tens of microseconds:
 it runs on the event loop when no other write holds the connection (a thread hop would cost more
-than the write), otherwise in a worker thread with whatever queued behind it (group commit). What
-waits for the disk runs in threads: a durable record's fsync of the WAL (one for all the records
-committed before it started, taken outside the write lock so other records are not held up),
-and the WAL checkpoints (every ``_CHECKPOINT_EVERY`` commits, and at close).
+than the write), otherwise in a worker thread with whatever queued behind it (group commit). A
+record is one statement, an ``INSERT`` into a TEMP view whose trigger logs the step and updates
+the row (``Journal._statement``): the event loop calls into SQLite once a record, not four times
+(``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. What waits
+for the disk runs off the loop: a durable record's fsync of the WAL on the journal's own sync
+thread (one for all the records committed before it started, taken outside the write lock so
+other records are not held up), and the WAL checkpoints in a worker thread (every
+``_CHECKPOINT_EVERY`` commits, and at close).
+
+Why this is durable: in WAL mode with ``synchronous=NORMAL`` a commit appends its frames to the
+WAL with ``write()`` and does not sync; once ``record`` returns they are in the kernel's page
+cache, which a killed process does not lose. A durable record then syncs the WAL (``fdatasync``
+on its own descriptor: a sync is per file, so it takes every frame committed before it) and
+returns only after that, so the intent is on disk before the side effect it guards starts.
+Checkpoints keep SQLite's own ordering (WAL synced before the database is written, the database
+synced before the WAL is reused); without a WAL file (a filesystem that cannot share memory) a
+durable record commits with ``synchronous=FULL`` instead.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ import asyncio
 import contextlib
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -54,6 +68,7 @@ __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"
 SCHEMA_VERSION = 1
 _CHECKPOINT_EVERY = 200
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
+_SyncRequest = tuple[asyncio.AbstractEventLoop, list[asyncio.Future[None]]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,6 +116,9 @@ _FIELDS = (
 )
 
 
+_KNOWN = frozenset(_FIELDS)
+
+
 class JournalError(ValidationError):
     """A journal that cannot be used for this batch (another manifest, a newer schema, not a
     journal at all); nothing was sent."""
@@ -146,10 +164,17 @@ def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA synchronous={'OFF' if new else 'NORMAL'}")
+    if new:
+        conn.execute("PRAGMA page_size=1024")
     if str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() != "wal" and new:
         conn.execute("PRAGMA synchronous=NORMAL")  # no WAL: every commit syncs as it goes
     conn.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint fsyncs: Journal runs it in a thread
+    conn.execute("PRAGMA temp_store=MEMORY")  # the record views (Journal._statement)
     return conn
+
+
+def _flat(steps: list[tuple[str, str]]) -> list[str]:
+    return [text for pair in steps for text in pair]
 
 
 def _meta(conn: sqlite3.Connection) -> dict[str, str]:
@@ -177,10 +202,13 @@ class Journal:
         self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Future[None] | None = None
         self._syncs: list[asyncio.Future[None]] = []
-        self._syncer: asyncio.Future[None] | None = None
+        self._syncer: asyncio.Future[None] | None = None  # done when the running fsync is
+        self._sync_thread: threading.Thread | None = None
+        self._sync_requests: queue.SimpleQueue[_SyncRequest | None] = queue.SimpleQueue()
         self._checkpoint: asyncio.Future[None] | None = None
         self._commits = 0
         self._lock = threading.Lock()
+        self._statements: dict[tuple[tuple[str, ...], int], str] = {}
         self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
         self.rows_at_open: list[JobRow] = []
         """Every job's row as ``open`` found it (read in its thread: no second hop)."""
@@ -280,14 +308,14 @@ class Journal:
         transaction (one thread hop), and durable records committed while an fsync is under way
         share the next one, so concurrent jobs do not queue behind each other's fsyncs.
         """
-        unknown = set(fields) - set(_FIELDS)
+        unknown = fields.keys() - _KNOWN
         if unknown:
             raise ValueError(f"unknown journal fields {sorted(unknown)}")
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
         synced = durable and self._wal_fd >= 0
         full = durable and not synced
-        steps = [(step, json.dumps(dict(detail or {}), default=str))]
+        steps = [(step, json.dumps(dict(detail), default=str) if detail else "{}")]
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
@@ -336,47 +364,115 @@ class Journal:
     def _write(self, entries: list[_Entry]) -> None:
         full = any(entry[3] for entry in entries)
         now = time.time()
+        conn = self._conn
+        records = [
+            (
+                self._statement(tuple(fields), len(steps)),
+                (job_id, now, *_flat(steps), *fields.values()),
+            )
+            for job_id, steps, fields, _ in entries
+        ]
         if full:
-            self._conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=FULL")
         try:
-            with self._conn:
-                self._conn.execute("BEGIN IMMEDIATE")
-                for job_id, steps, fields, _ in entries:
-                    for step, detail in steps:
-                        self._conn.execute(
-                            "INSERT INTO steps (job_id, step, detail, at) VALUES (?, ?, ?, ?)",
-                            (job_id, step, detail, now),
-                        )
-                    sets = "".join(f"{k} = ?, " for k in fields)
-                    self._conn.execute(
-                        f"UPDATE jobs SET {sets}updated_at = ? WHERE job_id = ?",
-                        (*fields.values(), now, job_id),
-                    )
+            if len(records) == 1:  # one statement: SQLite's own transaction
+                conn.execute(*records[0])
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement, values in records:
+                        conn.execute(statement, values)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
             self._commits += 1
             self._restarting = False
         finally:
             if full:
-                self._conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _statement(self, fields: tuple[str, ...], steps: int) -> str:
+        """The one statement that makes a record of these ``fields`` and ``steps``.
+
+        A record appends its steps to the log and updates the job's row, and costs the event
+        loop a call into SQLite per statement: so it is one ``INSERT`` into a TEMP view (this
+        connection's only; the file's schema is untouched) whose ``INSTEAD OF`` trigger does
+        both, in the statement's own transaction. A view per shape of record (a dozen), made on
+        first use.
+        """
+        key = (fields, steps)
+        statement = self._statements.get(key)
+        if statement is None:
+            name = f"record_{len(self._statements)}"
+            pairs = [(f"step{i}", f"detail{i}") for i in range(steps)]
+            columns = ["job_id", "at", *[c for pair in pairs for c in pair], *fields]
+            log = "".join(
+                f"INSERT INTO steps (job_id, step, detail, at) "
+                f"VALUES (NEW.job_id, NEW.{step}, NEW.{detail}, NEW.at); "
+                for step, detail in pairs
+            )
+            sets = "".join(f"{field} = NEW.{field}, " for field in fields)
+            self._conn.execute(
+                f"CREATE TEMP VIEW {name} ({', '.join(columns)}) "
+                f"AS SELECT {', '.join('NULL' for _ in columns)}"
+            )
+            self._conn.execute(
+                f"CREATE TEMP TRIGGER {name}_insert INSTEAD OF INSERT ON {name} BEGIN {log}"
+                f"UPDATE jobs SET {sets}updated_at = NEW.at WHERE job_id = NEW.job_id; END"
+            )
+            statement = f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})"
+            self._statements[key] = statement
+        return statement
 
     async def _sync(self) -> None:
         """Wait for an fsync of the WAL that started after this task's commit."""
-        done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
         self._syncs.append(done)
         if self._syncer is None or self._syncer.done():
-            self._syncer = asyncio.ensure_future(self._sync_queued())
+            self._start_sync(loop)
         await done
 
-    async def _sync_queued(self) -> None:
-        while self._syncs:
-            waiting, self._syncs = self._syncs, []
+    def _start_sync(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand the records waiting for the disk to the journal's sync thread: one fsync for all
+        of them. A thread of its own, not the default executor: a durable record a job is the
+        hottest thread hop of a batch, and this one is a queue put and a wake-up."""
+        waiting, self._syncs = self._syncs, []
+        self._syncer = loop.create_future()
+        if self._sync_thread is None:
+            self._sync_thread = threading.Thread(
+                target=self._sync_forever, name="nemovideo-journal-sync", daemon=True
+            )
+            self._sync_thread.start()
+        self._sync_requests.put((loop, waiting))
+
+    def _sync_forever(self) -> None:
+        while (request := self._sync_requests.get()) is not None:
+            loop, waiting = request
             error: BaseException | None = None
             try:
-                await asyncio.to_thread(self._sync_now)
+                self._sync_now()
             except OSError as exc:
                 error = self._write_error(exc)
             except BaseException as exc:
                 error = exc
-            _settle(waiting, error)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(self._synced, loop, waiting, error)
+
+    def _synced(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        waiting: list[asyncio.Future[None]],
+        error: BaseException | None,
+    ) -> None:
+        syncer = self._syncer
+        if self._syncs:
+            self._start_sync(loop)
+        if syncer is not None and not syncer.done():
+            syncer.set_result(None)
+        _settle(waiting, error)
 
     def _sync_now(self) -> None:
         if self._unsynced:  # once, for a new journal: its file and both directory entries
@@ -452,9 +548,13 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        for task in (self._writer, self._syncer, self._checkpoint):
+        for task in (self._writer, self._checkpoint):
             if task is not None and not task.done():
                 await asyncio.shield(task)
+        while self._syncer is not None and not self._syncer.done():  # and any queued behind it
+            await asyncio.shield(self._syncer)
+        if self._sync_thread is not None:
+            self._sync_requests.put(None)
         await asyncio.to_thread(self._run, self._close)
 
     def _close(self) -> None:

@@ -202,15 +202,27 @@ def _file_problems(job: BatchJob, limit: int) -> list[str]:
     problems = []
     for name, path in zip(job.files, job.paths, strict=True):
         try:
-            if not path.is_file():
-                problems.append(f"file {name} does not exist ({path})")
-                continue
             check_input(path, limit)
-        except NemoError as exc:
-            problems.append(f"file {name}: {exc}")
-        except OSError as exc:
-            problems.append(f"file {name}: {exc.strerror or exc}")
+        except (NemoError, OSError) as exc:
+            if not os.path.isfile(path):  # asked only of a file that failed: one stat a file
+                problems.append(f"file {name} does not exist ({path})")
+            elif isinstance(exc, NemoError):
+                problems.append(f"file {name}: {exc}")
+            else:
+                problems.append(f"file {name}: {exc.strerror or exc}")
     return problems
+
+
+def _resolved(target: Path, folders: dict[Path, Path]) -> Path:
+    """``target.resolve()``, with each folder resolved once for all the outputs in it (a
+    catalogue's videos share one or a few): only the file itself is looked at, in case it is a
+    symbolic link."""
+    if target.name in ("", ".", "..") or os.path.islink(target):
+        return target.resolve()
+    folder = folders.get(target.parent)
+    if folder is None:
+        folder = folders[target.parent] = target.parent.resolve()
+    return folder / target.name
 
 
 def check_jobs(
@@ -226,6 +238,7 @@ def check_jobs(
     jobs: list[BatchJob] = []
     ids: dict[str, int] = {}
     outs: dict[Path, int] = {}
+    folders: dict[Path, Path] = {}
     for line, raw in entries:
         if isinstance(raw, _Problem):
             problems.append((line, raw.text))
@@ -240,7 +253,7 @@ def check_jobs(
         if job.id in ids:
             problems.append((line, f"duplicate id {job.id!r} (first on line {ids[job.id]})"))
             continue
-        target = job.output(out_dir).resolve()
+        target = _resolved(job.output(out_dir), folders)
         if target.suffix.lower() != f".{job.format.lower()}" and job.out:
             problems.append((line, f"out {job.out!r} should end with .{job.format}"))
         if target in outs:

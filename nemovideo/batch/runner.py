@@ -292,11 +292,11 @@ async def _recover(session: Session, before: str | None) -> bool:
     wait = config.recovery_first_wait
     for _ in range(max(1, config.recovery_max_polls)):
         state = await session.state()
-        if draft_fingerprint(state.draft.to_json()) != before:
-            seen = draft_fingerprint(state.draft.to_json())
+        seen = draft_fingerprint(state.draft.raw)
+        if seen != before:
             for _ in range(20):
                 await asyncio.sleep(config.settle_wait)
-                again = draft_fingerprint((await session.state()).draft.to_json())
+                again = draft_fingerprint((await session.state()).draft.raw)
                 if again == seen:
                     break
                 seen = again
@@ -337,7 +337,7 @@ async def _send(
 
     async def sending(draft: Draft) -> None:
         nonlocal before
-        fingerprint = draft_fingerprint(draft.to_json())
+        fingerprint = draft_fingerprint(draft.raw)
         await intent
         if carry is not None:
             ctx.hook("upload", job.id)

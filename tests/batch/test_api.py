@@ -7,6 +7,7 @@ import asyncio
 import json
 import pickle
 import sqlite3
+import threading
 from pathlib import Path
 
 import nemovideo
@@ -173,3 +174,30 @@ async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_pa
     assert result.sha256 == sha256_of(render.path or "") == sha256_of(tmp_path / "a.mp4")
     assert not [r for r in emu.cdn_requests if "Range" in r.headers]
     assert parts_in(tmp_path) == []
+
+
+async def test_the_journal_leaves_its_schema_and_no_thread_behind(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """A record is one statement into a view of this connection's own (TEMP), fsynced on the
+    journal's own thread: the file holds only the documented tables, and the thread ends with
+    the run."""
+    manifest = write_manifest(tmp_path, ["a", "b", "c"])
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        results = [r async for r in client.batch(manifest, concurrency=3)]
+    assert {r.status for r in results} == {"done"}
+    for thread in [t for t in threading.enumerate() if t.name == "nemovideo-journal-sync"]:
+        thread.join(10)
+        assert not thread.is_alive()
+    conn = sqlite3.connect(f"{manifest}.journal.db")
+    try:
+        schema = sorted(conn.execute("SELECT type, name FROM sqlite_master"))
+        steps = [s for (s,) in conn.execute("SELECT step FROM steps WHERE job_id = 'a'")]
+    finally:
+        conn.close()
+    assert [name for kind, name in schema if kind in ("table", "view", "trigger")] == [
+        "jobs",
+        "meta",
+        "steps",
+    ]
+    assert steps == ["session", "upload", "sending", "draft", "sent", "done"]

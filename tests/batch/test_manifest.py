@@ -120,3 +120,26 @@ async def test_bad_options_exit_2_before_anything_is_sent(
     code, _, err = await run_cli(emu, tmp_path, "batch", *words)
     assert code == 2 and says in err, err
     assert emu.requests == []
+
+
+def test_outputs_that_are_one_file_through_links_are_duplicates(tmp_path: Path) -> None:
+    """Outputs are compared as resolved paths (each folder resolved once for all its videos):
+    a folder linked to another, or an existing output that is a link, names the same file."""
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "videos", target_is_directory=True)
+    (tmp_path / "videos" / "a.mp4").write_bytes(b"")
+    (tmp_path / "videos" / "b.mp4").symlink_to(tmp_path / "videos" / "a.mp4")
+    jobs = [
+        {"id": "one", "instruction": "hi", "out": "videos/a.mp4"},
+        {"id": "two", "instruction": "hi", "out": "alias/a.mp4"},
+        {"id": "three", "instruction": "hi", "out": "videos/b.mp4"},
+        {"id": "four", "instruction": "hi", "out": "alias/../videos/c.mp4"},
+        {"id": "five", "instruction": "hi", "out": "videos/c.mp4"},
+    ]
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text("\n".join(json.dumps(j) for j in jobs) + "\n")
+    problems = _problems(manifest)
+    assert [line for line, _ in problems] == [2, 3, 5]
+    assert all("duplicate out" in text for _, text in problems)
+    assert "also line 1" in problems[0][1] and "also line 1" in problems[1][1]
+    assert "also line 4" in problems[2][1]
