@@ -9,7 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-_datasync = getattr(os, "fdatasync", os.fsync)
+datasync = getattr(os, "fdatasync", os.fsync)
+"""``os.fdatasync`` where the system has it (the data, not the times), else ``os.fsync``."""
 
 
 def _temp_beside(path: Path, data: bytes, mode: int) -> str:
@@ -192,7 +193,7 @@ class BackgroundFlusher:
 
     def _flush(self, fd: int) -> None:
         try:
-            _datasync(fd)
+            datasync(fd)
         except OSError as exc:
             self._error = exc
         finally:

@@ -60,7 +60,7 @@ from typing import Any
 
 import attrs
 
-from nemovideo._util.files import _datasync
+from nemovideo._util.files import datasync
 from nemovideo.errors import ValidationError
 
 __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
@@ -484,7 +484,7 @@ class Journal:
             finally:
                 os.close(folder)
             self._unsynced = False
-        _datasync(self._wal_fd)
+        datasync(self._wal_fd)
 
     async def _run_checkpoint(self) -> None:
         """Copy the WAL into the database in a thread (SQLite would do it inside a commit, on

@@ -44,7 +44,7 @@ import attrs
 from nemovideo.batch.journal import JobRow, Journal
 from nemovideo.batch.manifest import BatchJob, Manifest, load_manifest, manifest_from_jobs
 from nemovideo.batch.shard import parse_shard, shard_jobs
-from nemovideo.chat._send import send_message
+from nemovideo.chat import send_message
 from nemovideo.errors import (
     APIError,
     AuthenticationError,
@@ -317,7 +317,7 @@ async def _send(
     id), fsynced, started before the read; then, once it is on disk, the hash of the draft the
     chat read, committed (a killed process keeps it) before the POST. A journal that has the
     intent without the hash was stopped before the POST, unless the machine restarted since
-    (a power loss can drop the hash after the POST went out): see ``_resume_sending``.
+    (a power loss can drop the hash after the POST went out): see ``_resume_intent``.
     """
     journal = ctx.journal
     intent = asyncio.ensure_future(
