@@ -23,16 +23,17 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 - ``steps``: append-only, one row per step with its time and details (what ``--report`` and a
   human reading the file see).
 
-``sqlite3`` is blocking, but a commit that does not wait for the disk takes tens of microseconds:
-it runs on the event loop when no other write holds the connection (a thread hop would cost more
-than the write), otherwise in a worker thread with whatever queued behind it (group commit). A
-record is one statement, an ``INSERT`` into a TEMP view whose trigger logs the step and updates
-the row (``Journal._statement``): the event loop calls into SQLite once a record, not four times
-(``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. What waits
-for the disk runs off the loop: a durable record's fsync of the WAL on the journal's own sync
-thread (one for all the records committed before it started, taken outside the write lock so
-other records are not held up), and the WAL checkpoints in a worker thread (every
-``_CHECKPOINT_EVERY`` commits, and at close).
+``sqlite3`` is blocking, and a commit costs the event loop 100 us or more in a busy batch (its
+caches cold after the HTTP work: ten system calls and SQLite's own work): so every write runs on
+the journal's own thread, fed by a queue. ``record`` builds the entry, queues it and waits for
+its commit; the thread takes every record queued since its last commit into the next one (group
+commit), syncs the WAL once when any of them is durable, and settles their futures on the loop.
+Measured in ``benchmarks/bench_batch.py``: the event loop's share of the journal halves (the
+process's CPU is unchanged; on a machine with a core to spare the batch's wall time follows the
+loop's). A record is one statement, an ``INSERT`` into a TEMP view whose trigger logs the step
+and updates the row (``Journal._statement``): SQLite is called once a record, not four times
+(``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. The WAL is
+checkpointed by the same thread every ``_CHECKPOINT_EVERY`` commits, and at close.
 
 Why this is durable: in WAL mode with ``synchronous=NORMAL`` a commit appends its frames to the
 WAL with ``write()`` and does not sync; once ``record`` returns they are in the kernel's page
@@ -68,7 +69,8 @@ __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"
 SCHEMA_VERSION = 1
 _CHECKPOINT_EVERY = 200
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
-_SyncRequest = tuple[asyncio.AbstractEventLoop, list[asyncio.Future[None]]]
+_Request = tuple["asyncio.Future[None]", _Entry, bool]
+"""A record waiting for the journal's thread: its future, what to write, whether to fsync."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -199,21 +201,15 @@ class Journal:
         self.path = path
         self._conn = conn
         self._lock_fd = lock
-        self._queue: list[tuple[_Entry, asyncio.Future[None]]] = []
-        self._writer: asyncio.Future[None] | None = None
-        self._syncs: list[asyncio.Future[None]] = []
-        self._syncer: asyncio.Future[None] | None = None  # done when the running fsync is
-        self._sync_thread: threading.Thread | None = None
-        self._sync_requests: queue.SimpleQueue[_SyncRequest | None] = queue.SimpleQueue()
-        self._checkpoint: asyncio.Future[None] | None = None
+        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._commits = 0
         self._lock = threading.Lock()
         self._statements: dict[tuple[tuple[str, ...], int], str] = {}
-        self._restarting = False  # the WAL was checkpointed: its next write fsyncs its header
         self.rows_at_open: list[JobRow] = []
         """Every job's row as ``open`` found it (read in its thread: no second hop)."""
         self._wal_fd = self._db_fd = -1
-        try:  # a durable record fsyncs the WAL through this, not holding the write lock
+        try:  # a durable record fsyncs the WAL through this
             if os.name == "posix":
                 self._wal_fd = os.open(f"{path}-wal", os.O_RDONLY)
             if new and self._wal_fd >= 0:  # closed only after SQLite's own (POSIX locks)
@@ -304,9 +300,9 @@ class Journal:
         a power loss). ``after``: a ``(step, detail)`` logged just before ``step``, in the same
         transaction (a step whose record could wait for the next one).
 
-        Group commit: records made while a write holds the connection go together in the next
-        transaction (one thread hop), and durable records committed while an fsync is under way
-        share the next one, so concurrent jobs do not queue behind each other's fsyncs.
+        Group commit: the records queued while the journal's thread writes or syncs go together
+        in its next transaction and share its fsync, so concurrent jobs do not queue behind each
+        other's commits; a record that is not durable never waits for an fsync.
         """
         unknown = fields.keys() - _KNOWN
         if unknown:
@@ -319,44 +315,51 @@ class Journal:
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
-        if not self._write_now(entry):
-            done = asyncio.get_running_loop().create_future()
-            self._queue.append((entry, done))
-            if self._writer is None or self._writer.done():
-                self._writer = asyncio.ensure_future(self._write_queued())
-            await done
-        if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
-            self._commits = 0
-            self._checkpoint = asyncio.ensure_future(self._run_checkpoint())
-        if synced:
-            await self._sync()
+        done = asyncio.get_running_loop().create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._write_forever, name="nemovideo-journal", daemon=True
+            )
+            self._thread.start()
+        self._requests.put((done, entry, synced))
+        await done
 
-    def _write_now(self, entry: _Entry) -> bool:
-        """Commit ``entry`` on the event loop if nothing holds the connection and it need not
-        wait for the disk (no ``synchronous=FULL``, no WAL restart); False: it is not written."""
-        if entry[3] or self._restarting or not self._lock.acquire(blocking=False):
-            return False
+    def _write_forever(self) -> None:
+        """The journal's thread: every record queued since its last commit goes into the next
+        one (group commit), then one fsync of the WAL if any of them is durable; each record's
+        future is settled on its own event loop."""
+        requests = self._requests
+        while (first := requests.get()) is not None:
+            batch = [first]
+            with contextlib.suppress(queue.Empty):
+                while (item := requests.get_nowait()) is not None:
+                    batch.append(item)
+                requests.put(None)  # the close arrived with this batch: end after it
+            self._commit(batch)
+            if self._commits >= _CHECKPOINT_EVERY:
+                self._commits = 0
+                with self._lock:
+                    self._checkpoint_now()
+
+    def _commit(self, batch: list[_Request]) -> None:
         try:
-            if self._restarting:
-                return False
-            self._write([entry])
-        except sqlite3.Error as exc:
-            raise self._write_error(exc) from None
-        finally:
-            self._lock.release()
-        return True
-
-    async def _write_queued(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            error: BaseException | None = None
-            try:
-                await asyncio.to_thread(self._run, self._write, [e for e, _ in batch])
-            except sqlite3.Error as exc:
-                error = self._write_error(exc)
-            except BaseException as exc:
-                error = exc
-            _settle([done for _, done in batch], error)
+            with self._lock:
+                self._write([entry for _, entry, _ in batch])
+        except Exception as exc:
+            _hand_back(batch, self._write_error(exc))
+            return
+        durable = [request for request in batch if request[2]]
+        if not durable:
+            _hand_back(batch, None)
+            return
+        if len(durable) < len(batch):  # the others need not wait for the disk
+            _hand_back([request for request in batch if not request[2]], None)
+        try:
+            self._sync_now()
+        except Exception as exc:
+            _hand_back(durable, self._write_error(exc))
+            return
+        _hand_back(durable, None)
 
     def _write_error(self, exc: BaseException) -> JournalError:
         return JournalError(f"Cannot write the journal {self.path}: {exc}")
@@ -388,7 +391,6 @@ class Journal:
                         conn.rollback()
                     raise
             self._commits += 1
-            self._restarting = False
         finally:
             if full:
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -426,54 +428,6 @@ class Journal:
             self._statements[key] = statement
         return statement
 
-    async def _sync(self) -> None:
-        """Wait for an fsync of the WAL that started after this task's commit."""
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        self._syncs.append(done)
-        if self._syncer is None or self._syncer.done():
-            self._start_sync(loop)
-        await done
-
-    def _start_sync(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Hand the records waiting for the disk to the journal's sync thread: one fsync for all
-        of them. A thread of its own, not the default executor: a durable record a job is the
-        hottest thread hop of a batch, and this one is a queue put and a wake-up."""
-        waiting, self._syncs = self._syncs, []
-        self._syncer = loop.create_future()
-        if self._sync_thread is None:
-            self._sync_thread = threading.Thread(
-                target=self._sync_forever, name="nemovideo-journal-sync", daemon=True
-            )
-            self._sync_thread.start()
-        self._sync_requests.put((loop, waiting))
-
-    def _sync_forever(self) -> None:
-        while (request := self._sync_requests.get()) is not None:
-            loop, waiting = request
-            error: BaseException | None = None
-            try:
-                self._sync_now()
-            except OSError as exc:
-                error = self._write_error(exc)
-            except BaseException as exc:
-                error = exc
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                loop.call_soon_threadsafe(self._synced, loop, waiting, error)
-
-    def _synced(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        waiting: list[asyncio.Future[None]],
-        error: BaseException | None,
-    ) -> None:
-        syncer = self._syncer
-        if self._syncs:
-            self._start_sync(loop)
-        if syncer is not None and not syncer.done():
-            syncer.set_result(None)
-        _settle(waiting, error)
-
     def _sync_now(self) -> None:
         if self._unsynced:  # once, for a new journal: its file and both directory entries
             if self._db_fd >= 0:
@@ -486,18 +440,9 @@ class Journal:
             self._unsynced = False
         datasync(self._wal_fd)
 
-    async def _run_checkpoint(self) -> None:
-        """Copy the WAL into the database in a thread (SQLite would do it inside a commit, on
-        the event loop); a failure only leaves the WAL longer (``close`` checkpoints again)."""
-        try:
-            await asyncio.to_thread(self._run, self._checkpoint_now)
-        finally:
-            self._checkpoint = None
-
     def _checkpoint_now(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self._restarting = True
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""
@@ -548,13 +493,10 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        for task in (self._writer, self._checkpoint):
-            if task is not None and not task.done():
-                await asyncio.shield(task)
-        while self._syncer is not None and not self._syncer.done():  # and any queued behind it
-            await asyncio.shield(self._syncer)
-        if self._sync_thread is not None:
-            self._sync_requests.put(None)
+        thread, self._thread = self._thread, None
+        if thread is not None:  # it writes what is queued first
+            self._requests.put(None)
+            await asyncio.shield(asyncio.to_thread(thread.join))
         await asyncio.to_thread(self._run, self._close)
 
     def _close(self) -> None:
@@ -643,14 +585,20 @@ def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[d
     return meta, rows, steps
 
 
-def _settle(waiting: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    """Hand a group commit's or fsync's outcome to every record that waits for it; a
-    cancellation (not an ``Exception``) then goes on up the worker that ran it."""
+def _hand_back(requests: list[_Request], error: JournalError | None) -> None:
+    """Settle the futures of ``requests`` on their event loops (from the journal's thread)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for done, _, _ in requests:
+        by_loop.setdefault(done.get_loop(), []).append(done)
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(_settle, waiting, error)
+
+
+def _settle(waiting: list[asyncio.Future[None]], error: JournalError | None) -> None:
     for done in waiting:
         if not done.done():
             if error is None:
                 done.set_result(None)
             else:
                 done.set_exception(error)
-    if error is not None and not isinstance(error, Exception):
-        raise error

@@ -186,7 +186,7 @@ async def test_the_journal_leaves_its_schema_and_no_thread_behind(
     async with fast_client(emu, tmp_path / "cfg") as client:
         results = [r async for r in client.batch(manifest, concurrency=3)]
     assert {r.status for r in results} == {"done"}
-    for thread in [t for t in threading.enumerate() if t.name == "nemovideo-journal-sync"]:
+    for thread in [t for t in threading.enumerate() if t.name == "nemovideo-journal"]:
         thread.join(10)
         assert not thread.is_alive()
     conn = sqlite3.connect(f"{manifest}.journal.db")
