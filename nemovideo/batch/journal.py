@@ -203,6 +203,7 @@ class Journal:
         self._lock_fd = lock
         self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._closed = False
         self._commits = 0
         self._lock = threading.Lock()
         self._statements: dict[tuple[tuple[str, ...], int], str] = {}
@@ -315,6 +316,8 @@ class Journal:
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         entry = (job_id, steps, fields, full)
+        if self._closed:
+            raise JournalError(f"The journal {self.path} is closed; nothing was written.")
         done = asyncio.get_running_loop().create_future()
         if self._thread is None:
             self._thread = threading.Thread(
@@ -493,6 +496,7 @@ class Journal:
 
     async def close(self) -> None:
         """Close the file (a WAL checkpoint happens here) and let another run open it."""
+        self._closed = True
         thread, self._thread = self._thread, None
         if thread is not None:  # it writes what is queued first
             self._requests.put(None)

@@ -179,7 +179,7 @@ async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_pa
 async def test_the_journal_leaves_its_schema_and_no_thread_behind(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    """A record is one statement into a view of this connection's own (TEMP), fsynced on the
+    """A record is one statement into a view of this connection's own (TEMP), written on the
     journal's own thread: the file holds only the documented tables, and the thread ends with
     the run."""
     manifest = write_manifest(tmp_path, ["a", "b", "c"])
