@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -168,7 +169,7 @@ def _from_path(path: Path) -> tuple[Source, bytes]:
         )
     try:
         st = path.stat()
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             raise ValidationError(f"{path}: not a regular file.")
         with path.open("rb") as fh:
             head = fh.read(_HEAD)
