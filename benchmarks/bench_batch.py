@@ -18,7 +18,7 @@ RSS before and after: the journal keeps the state, so memory stays bounded by th
 
 Usage::
 
-    python benchmarks/bench_batch.py [--jobs 100] [--rounds 15] [--concurrency 8] [--big 1000]
+    python benchmarks/bench_batch.py [--jobs 100] [--rounds 25] [--concurrency 8] [--big 1000]
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ if __name__ == "__main__":
     run_main(
         __doc__,
         bench,
-        {"jobs": 100, "rounds": 15, "concurrency": 8, "big": 1000},
+        {"jobs": 100, "rounds": 25, "concurrency": 8, "big": 1000},
         ("run", "wall time", "client CPU", "plain / batch (wall)", "plain / batch (CPU)"),
         "Target: the batch at least 0.9x the plain calls' speed; RSS bounded for 1,000 jobs.",
     )
