@@ -27,6 +27,7 @@ from nemovideo.chat._events import (
     ErrorEvent,
     TextEvent,
     ToolCallEvent,
+    screened,
 )
 from nemovideo.chat._followup import wait_for_draft_change
 from nemovideo.chat._keep import WHOLE_EVENTS, KeepEvents, keep_mode, kept_of
@@ -263,8 +264,10 @@ class ChatStream(AsyncClosing):
                 text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
                 content, (decoder, clock, self._alarm) = r.content, self._reading()
                 while (batch := await self._batch(content, decoder, clock)) is not None:
-                    for item in batch:
-                        for event in shaper.feed(item):
+                    runs = screened(batch)
+                    batch = None  # not held while the next chunk is awaited
+                    for frames, clean in runs:
+                        for event in shaper.shape(frames, clean):
                             seen += 1
                             if keep_all:
                                 keep(event)
@@ -274,7 +277,7 @@ class ChatStream(AsyncClosing):
                                     keep(kept)
                             self._yielded += 1
                             yield event
-                    batch = None  # not held while the next chunk is awaited
+                    runs, frames = [], []
                     await self._tick(clock)
         except TransportError as exc:
             reason = self._dropped(exc)
