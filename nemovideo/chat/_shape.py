@@ -27,7 +27,7 @@ What a real ADK server puts on the wire (docs/protocol.md, "Chat") is not yet wh
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from nemovideo.chat._events import (
@@ -81,27 +81,28 @@ class Shaper:
         """Calls announced but never answered (an ``ask_question`` call is not among them)."""
         return tuple(self._open_calls.values())
 
-    def shape(self, items: Sequence[Any], screened: bool = False) -> Iterator[ChatEvent]:
-        """The events ``items`` complete, in order: :meth:`feed` for each, but for ADK's usual
-        text frame, which is read here (``decode_plain`` written out for the path nearly every
-        event takes: no call, list and list iterator an event, one generator for a chunk).
-        ``screened``: ``items`` are frames ``_events.screened`` passed."""
+    def shape(self, runs: Iterable[tuple[Sequence[Any], bool]]) -> Iterator[ChatEvent]:
+        """The events a chunk's items complete, in order: :meth:`feed` for each, but for ADK's
+        usual text frame, which is read here (``decode_plain`` written out for the path nearly
+        every event takes: no call, list and list iterator an event, one generator a chunk).
+        ``runs``: the items as ``_events.screened`` gives them, with whether they were screened."""
         add = self.transcript.add
-        for item in items:
-            if screened and self._broken is None and not self._held:
-                try:
-                    obj = _orjson_loads(item)
-                except ValueError:  # refused: the stdlib's turn (see ``jsonparse``)
-                    yield from self.feed(item)
-                    continue
-                event = text_event(obj)
-                if event is not None:
-                    add(event)
-                    yield event
+        for items, screened in runs:
+            for item in items:
+                if screened and self._broken is None and not self._held:
+                    try:
+                        obj = _orjson_loads(item)
+                    except ValueError:  # refused: the stdlib's turn (see ``jsonparse``)
+                        yield from self.feed(item)
+                        continue
+                    event = text_event(obj)
+                    if event is not None:
+                        add(event)
+                        yield event
+                    else:
+                        yield from self._frame(decode_frame(obj), item, (), None, [])
                 else:
-                    yield from self._frame(decode_frame(obj), item, (), None, [])
-            else:
-                yield from self.feed(item, screened)
+                    yield from self.feed(item, screened)
 
     def feed(self, item: Item, screened: bool = False) -> list[ChatEvent]:
         """The events ``item`` completes, in order (often none or one). ``screened``: ``item``

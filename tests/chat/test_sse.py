@@ -447,8 +447,7 @@ def test_screened_chunks_read_every_frame_as_the_stdlib_does(
     def events(fast: bool) -> list[tuple[str, str]]:
         decoder, shaper, out = SSEDecoder(plain=True), Shaper(), []
         for start, end in itertools.pairwise(bounds):
-            for run_, clean in screened(decoder.feed(wire[start:end])):
-                out += shaper.shape(run_, clean)
+            out += shaper.shape(screened(decoder.feed(wire[start:end])))
         out += shaper.finish()
         return [(repr(e), repr(getattr(e, "raw", None))) for e in out]
 
