@@ -27,6 +27,8 @@ What a real ADK server puts on the wire (docs/protocol.md, "Chat") is not yet wh
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from nemovideo.chat._events import (
     ChatEvent,
@@ -38,11 +40,18 @@ from nemovideo.chat._events import (
     ToolResultEvent,
     broken_error_message,
     decode_data,
+    decode_frame,
     decode_plain,
+    text_event,
 )
 from nemovideo.chat._question import ASK_TOOL, QuestionEvent, question_of
 from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEStray
 from nemovideo.chat._text import Transcript
+
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - without the speedups extra nothing is ever screened
+    _orjson_loads = None  # type: ignore[assignment]
 
 __all__ = ["Item", "Shaper"]
 
@@ -72,15 +81,39 @@ class Shaper:
         """Calls announced but never answered (an ``ask_question`` call is not among them)."""
         return tuple(self._open_calls.values())
 
-    def feed(self, item: Item) -> list[ChatEvent]:
-        """The events ``item`` completes, in order (often none or one)."""
+    def shape(self, runs: Iterable[tuple[Sequence[Any], bool]]) -> Iterator[ChatEvent]:
+        """The events a chunk's items complete, in order: :meth:`feed` for each, but for ADK's
+        usual text frame, which is read here (``decode_plain`` written out for the path nearly
+        every event takes: no call, list and list iterator an event, one generator a chunk).
+        ``runs``: the items as ``_events.screened`` gives them, with whether they were screened."""
+        add = self.transcript.add
+        for items, screened in runs:
+            for item in items:
+                if screened and self._broken is None and not self._held:
+                    try:
+                        obj = _orjson_loads(item)
+                    except ValueError:  # refused: the stdlib's turn (see ``jsonparse``)
+                        yield from self.feed(item)
+                        continue
+                    event = text_event(obj)
+                    if event is not None:
+                        add(event)
+                        yield event
+                    else:
+                        yield from self._frame(decode_frame(obj), item, (), None, [])
+                else:
+                    yield from self.feed(item, screened)
+
+    def feed(self, item: Item, screened: bool = False) -> list[ChatEvent]:
+        """The events ``item`` completes, in order (often none or one). ``screened``: ``item``
+        is among frames ``_events.screened`` passed (see ``decode_plain``)."""
         if type(item) is bytes and self._broken is None:
-            events = decode_plain(item)
+            events = decode_plain(item, screened)
             first = events[0]
             if len(events) == 1 and not self._held and type(first) is TextEvent:  # the hot path
                 self.transcript.add(first)
                 return events
-            return self._frame(events, item.decode("utf-8", "replace"), (), None, [])
+            return self._frame(events, item, (), None, [])
         out: list[ChatEvent] = []
         if self._broken is not None:
             if isinstance(item, SSEStray):
@@ -89,7 +122,7 @@ class Shaper:
             if isinstance(item, (ServerSentEvent, bytes)):
                 out = self._end_broken()
         if isinstance(item, bytes):
-            return self._frame(decode_plain(item), item.decode("utf-8", "replace"), (), None, out)
+            return self._frame(decode_plain(item), item, (), None, out)
         if isinstance(item, ServerSentEvent):
             events = decode_data(item.data, item.event, item.id)
             return self._frame(events, item.data, item.stray, item.id, out)
@@ -102,13 +135,17 @@ class Shaper:
     def _frame(
         self,
         events: list[ChatEvent],
-        data: str,
+        data: str | bytes,
         stray: tuple[str, ...],
         event_id: str | None,
         out: list[ChatEvent],
     ) -> list[ChatEvent]:
+        """``events`` decoded from ``data`` (a plain event's bytes are decoded only for a broken
+        error frame: a call's or a tool result's frame, kilobytes, is never needed as text)."""
         first = events[0]
         if isinstance(first, ErrorEvent) and first.fatal and isinstance(first.raw, str):
+            if isinstance(data, bytes):
+                data = data.decode("utf-8", "replace")
             self._broken, self._broken_id = [data, *stray], event_id
             return out
         for event in events:

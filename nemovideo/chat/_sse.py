@@ -232,7 +232,7 @@ class SSEDecoder:
 
     def _feed_lines(self, chunk: bytes, out: list[SSEItem]) -> None:
         """Process ``chunk`` (no pending line before it): its complete lines, then keep the tail."""
-        if b"\r" in chunk:
+        if chunk.find(b"\r") >= 0:  # not ``in``: see ``jsonparse._by_orjson`` (a TypeError a chunk)
             if chunk[-1] == 0x0D:
                 self._skip_lf = True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")

@@ -27,6 +27,7 @@ from nemovideo.chat._events import (
     ErrorEvent,
     TextEvent,
     ToolCallEvent,
+    screened,
 )
 from nemovideo.chat._followup import wait_for_draft_change
 from nemovideo.chat._keep import WHOLE_EVENTS, KeepEvents, keep_mode, kept_of
@@ -263,19 +264,22 @@ class ChatStream(AsyncClosing):
                 text_until = WHOLE_EVENTS if mode == "first" else 0  # text and heartbeats kept
                 content, (decoder, clock, self._alarm) = r.content, self._reading()
                 while (batch := await self._batch(content, decoder, clock)) is not None:
-                    for item in batch:
-                        for event in shaper.feed(item):
-                            seen += 1
-                            if keep_all:
-                                keep(event)
-                            elif type(event) is not TextEvent or seen <= text_until:
-                                kept = kept_of(event, seen, mode)
-                                if kept is not None:
-                                    keep(kept)
-                            self._yielded += 1
-                            yield event
+                    runs = screened(batch)
                     batch = None  # not held while the next chunk is awaited
-                    await self._tick(clock)
+                    for event in shaper.shape(runs):
+                        seen += 1
+                        if keep_all:
+                            keep(event)
+                        elif type(event) is not TextEvent or seen <= text_until:
+                            kept = kept_of(event, seen, mode)
+                            if kept is not None:
+                                keep(kept)
+                        self._yielded += 1
+                        yield event
+                    runs = []
+                    clock.check()
+                    if clock.notice_due():  # a coroutine only when there is a notice to give
+                        await self._notice(clock)
         except TransportError as exc:
             reason = self._dropped(exc)
         except _DROPPED as exc:
@@ -344,7 +348,7 @@ class ChatStream(AsyncClosing):
     ) -> Sequence[Item] | None:
         """The decoded SSE items of the next chunk the server sends; None once it closed the
         stream (or ``aclose()`` closed it). The idle and total limits and the "still working"
-        notices run here, while waiting for a chunk (and in :meth:`_tick`, between chunks)."""
+        notices run here, while waiting for a chunk (and in :meth:`_events`, between chunks)."""
         alarm = self._alarm
         assert alarm is not None
         while True:
@@ -358,15 +362,19 @@ class ChatStream(AsyncClosing):
                 except asyncio.CancelledError:
                     if not alarm.expired():
                         raise
-                    await self._tick(clock)
+                    clock.check()
+                    if clock.notice_due():
+                        await self._notice(clock)
                     continue
                 finally:
                     alarm.disarm()
                 if not chunk or self._closing:
                     break
             batch = decoder.feed(chunk)
-            if any(_is_content(item) for item in batch):
-                clock.content()
+            for item in batch:  # a loop, not ``any()`` over a generator made for every chunk
+                if _is_content(item):
+                    clock.content()
+                    break
             return batch
         decoder.close()
         return None
@@ -390,12 +398,11 @@ class ChatStream(AsyncClosing):
                 self.events.append(kept)
         return tail
 
-    async def _tick(self, clock: Clock) -> None:
-        clock.check()
-        if clock.notice_due():
-            result = self._on_waiting(clock.elapsed())
-            if inspect.isawaitable(result):
-                await result
+    async def _notice(self, clock: Clock) -> None:
+        """The "still working" notice that ``clock`` says is due (``on_waiting``, maybe async)."""
+        result = self._on_waiting(clock.elapsed())
+        if inspect.isawaitable(result):
+            await result
 
     async def _recover(self, reason: str) -> DraftUpdatedEvent:
         config = self._session.client.api.config

@@ -37,8 +37,10 @@ def _repeated_run(deltas: list[str], final: str) -> tuple[int, int] | None:
     spells it (earliest first), else a run ending the pending deltas that spells its start (ADK's
     final may extend its deltas: ``"Hello "`` then ``"Hello gzip world."``); ``None`` when the
     final repeats none of them (a custom agent's own partial words, which stay)."""
-    if final and not final.isspace() and "".join(deltas) == final:
-        return 0, len(deltas)  # ADK's usual final: its deltas exactly (no white space to drop)
+    joined = "".join(deltas)
+    if joined == final or joined.strip() == final.strip():
+        # ADK's usual final: its deltas exactly, or but for the white space at its ends
+        return (0, len(deltas)) if final and not final.isspace() else None
     whole = _bare(final)
     if not whole:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import tracemalloc
 from collections.abc import Iterator, Sequence
@@ -395,3 +396,83 @@ def test_a_huge_single_data_line_is_refused_in_plain_mode_too(plain: bool) -> No
         SSEDecoder(max_line_bytes=4096, plain=plain).feed(frame * 3)
     with pytest.raises(StreamDecodeError, match="max_event_bytes"):
         SSEDecoder(max_event_bytes=4096, plain=plain).feed(frame)
+
+
+# --- screened chunks: one digit scan a chunk, orjson for the frames it passes ---------------
+
+_NUMBERS = st.integers(-(2**70), 2**70) | st.sampled_from([2**64, -(2**63) - 1, 10**18, 1.5e19])
+_ADK_FRAMES = st.one_of(
+    st.builds(
+        lambda text, n, partial: {
+            "content": {"parts": [{"text": text}]},
+            "n": n,
+            "partial": partial,
+        },
+        st.text(max_size=30) | st.from_regex(r"[0-9]{15,25}", fullmatch=True),
+        _NUMBERS,
+        st.booleans(),
+    ),
+    st.builds(
+        lambda n, cid: {
+            "content": {"parts": [{"functionCall": {"name": "t", "id": cid, "args": {"n": n}}}]}
+        },
+        _NUMBERS,
+        st.from_regex(r"[0-9a-f]{10,30}", fullmatch=True),
+    ),
+)
+_RAW_FRAMES = st.sampled_from(
+    [b'{"n": NaN}', b'{"content": {"parts": [{"text": "\xff"}]}}', b"nope"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    frames=st.lists(_ADK_FRAMES.map(lambda f: json.dumps(f).encode()) | _RAW_FRAMES, max_size=12),
+    cuts=st.lists(st.integers(0, 2000), max_size=6),
+)
+def test_screened_chunks_read_every_frame_as_the_stdlib_does(
+    frames: list[bytes], cuts: list[int]
+) -> None:
+    """A chunk's frames are scanned once for runs of 19 digits (an integer orjson would read as a
+    float); those that pass are parsed by orjson as they are. The events, ``raw`` included, are
+    what the stdlib parser gives for the same stream, wherever its chunks are cut."""
+    pytest.importorskip("orjson")
+    from nemovideo._util import jsonparse
+    from nemovideo.chat._events import screened
+    from nemovideo.chat._shape import Shaper
+
+    wire = b"".join(b"data: " + frame + b"\n\n" for frame in frames)
+    bounds = [0, *sorted(c for c in cuts if c <= len(wire)), len(wire)]
+
+    def events(fast: bool) -> list[tuple[str, str]]:
+        decoder, shaper, out = SSEDecoder(plain=True), Shaper(), []
+        for start, end in itertools.pairwise(bounds):
+            out += shaper.shape(screened(decoder.feed(wire[start:end])))
+        out += shaper.finish()
+        return [(repr(e), repr(getattr(e, "raw", None))) for e in out]
+
+    before = jsonparse.BACKEND
+    try:
+        jsonparse.use_orjson(False)
+        expected = events(False)
+        jsonparse.use_orjson(True)
+        assert events(True) == expected
+    finally:
+        jsonparse.use_orjson(before == "orjson")
+
+
+def test_screened_splits_a_chunk_around_a_frame_with_a_long_run() -> None:
+    pytest.importorskip("orjson")
+    from nemovideo.chat._events import screened
+
+    big = b'{"id": "m_1234567890123456789x"}'
+    assert screened([b"{}", big, b"[1]", b"[2]", big]) == [
+        ([b"{}"], True),
+        ([big], False),
+        ([b"[1]", b"[2]"], True),
+        ([big], False),
+    ]
+    assert screened([b"1" * 18, b"2" * 18]) == [([b"1" * 18, b"2" * 18], True)], "runs kept apart"
+    assert screened([b"{}", ServerSentEvent(data="{}")]) == [
+        ([b"{}", ServerSentEvent(data="{}")], False)
+    ]
