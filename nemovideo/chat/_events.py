@@ -342,12 +342,6 @@ def decode_data(data: str, event: str = "message", event_id: str | None = None) 
     return decode_frame(obj, event_id)
 
 
-_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
-_LONG_RUN = b"0" * 19
-"""``jsonparse``'s screen: digits to ``0``, all else to ``.``; a run of 19 digits (the shortest
-integer past 64 bits has 19) is ``_LONG_RUN`` in the result."""
-
-
 def screened(frames: Sequence[Any]) -> list[tuple[Sequence[Any], bool]]:
     """``frames`` in runs, each with whether its frames were screened: all ``bytes``, none holding
     a run of 19 digits (orjson reads an integer past 64 bits as a float, ``json.loads`` as an int:
@@ -368,8 +362,8 @@ def screened(frames: Sequence[Any]) -> list[tuple[Sequence[Any], bool]]:
         digits = b"\n".join(frames)  # the newline keeps two frames' digits apart
     except TypeError:  # not all bytes: a comment or a named event among them (rare)
         return [(frames, False)]
-    digits = digits.translate(_DIGITS)
-    at = digits.find(_LONG_RUN)
+    digits = _json.digit_screen(digits)
+    at = digits.find(_json.LONG_RUN)
     if at < 0:
         return [(frames, True)]
     ends = list(itertools.accumulate(len(frame) + 1 for frame in frames))  # each one's newline
@@ -381,7 +375,7 @@ def screened(frames: Sequence[Any]) -> list[tuple[Sequence[Any], bool]]:
             runs.append((frames[done:n], True))
         runs.append((frames[n : n + 1], False))
         done = n + 1
-        at = digits.find(_LONG_RUN, ends[n])
+        at = digits.find(_json.LONG_RUN, ends[n])
     if done < len(frames):
         runs.append((frames[done:], True))
     return runs
