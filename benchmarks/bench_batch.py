@@ -4,12 +4,12 @@ Both sides run the same jobs (create a session, upload one image, send one instr
 wait, download) at the same concurrency against one emulator in its own process, whose renders
 are copies of one small MP4 (``emu.render.template``: no ffmpeg, so the client side is what is
 timed). ``client.batch`` also reads and checks the manifest, writes every step to its SQLite
-journal (WAL; one statement a record, one fdatasync a job for the record that guards the
-charge) and hashes each output. Rounds alternate the order; the ratio is the plain loop's wall
-time over the batch's (above 1.0: the batch is faster; target >= 0.9x); the same ratio of this
-process's CPU time is the steadier figure on a shared machine, and of the event loop's thread
-alone (``time.thread_time``: the journal writes on its own thread) the one that bounds the wall
-time when a core is free. A row shows how much of the
+journal (WAL; one statement a record, on the journal's own thread, at most one fdatasync a job
+for the record that guards the charge) and hashes each output. Rounds alternate the order; the
+ratio is the plain loop's wall time over the batch's (above 1.0: the batch is faster; target
+>= 0.9x); the same ratio of this process's CPU time is the steadier figure on a shared machine,
+and of the event loop's thread alone (``time.thread_time``: the journal writes on its own
+thread) the one that bounds the wall time when a core is free. A row shows how much of the
 batch's wall time no job overlaps: before its first job starts (the manifest check, the
 journal's opening) and after its last job ends (the journal's close).
 

@@ -22,7 +22,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BACKEND", "LONG_RUN", "digit_screen", "loads", "loads_utf8", "use_orjson"]
+__all__ = [
+    "BACKEND",
+    "LONG_RUN",
+    "digit_screen",
+    "loads",
+    "loads_utf8",
+    "screened_loads",
+    "use_orjson",
+]
 
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
@@ -71,7 +79,7 @@ def _by_orjson(raw: bytes) -> Any:
     ``find``, not ``in``: ``bytes.__contains__`` first tries its operand as an integer and
     builds (then clears) a ``TypeError`` each time, which cost as much as the search itself.
     """
-    if raw.translate(_DIGITS).find(LONG_RUN) >= 0:
+    if digit_screen(raw).find(LONG_RUN) >= 0:
         return _REFUSED
     try:
         return _orjson.loads(raw)
@@ -103,6 +111,11 @@ loads: Callable[[str], Any] = _stdlib if _orjson is None else _fast
 
 loads_utf8: Callable[[bytes], Any] = _stdlib_utf8 if _orjson is None else _fast_utf8
 """``json.loads(data.decode("utf-8", "replace"))``, the same values and errors, faster."""
+
+screened_loads: Callable[[bytes], Any] = _stdlib_utf8 if _orjson is None else _orjson.loads
+"""For bytes whose :func:`digit_screen` holds no ``LONG_RUN`` (the chat screens a chunk once):
+``orjson.loads`` itself, no second screen; it raises ``ValueError`` where orjson refuses the
+text, and the caller then reads it with :func:`loads_utf8`. The stdlib without orjson."""
 
 BACKEND = "stdlib" if _orjson is None else "orjson"
 """Which parser :func:`loads` uses now: ``"orjson"`` or ``"stdlib"``."""

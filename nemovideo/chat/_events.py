@@ -28,11 +28,6 @@ from nemovideo._util.plain import Plain, tagged
 from nemovideo.chat._question import QuestionEvent
 from nemovideo.draft._model import Draft
 
-try:
-    from orjson import loads as _orjson_loads
-except ImportError:  # pragma: no cover - without the speedups extra nothing is ever screened
-    _orjson_loads = None  # type: ignore[assignment]
-
 __all__ = [
     "ChatEvent",
     "DraftUpdatedEvent",
@@ -388,7 +383,7 @@ def decode_plain(data: bytes, screened: bool = False) -> list[ChatEvent]:
     :func:`screened` passed, so orjson parses it as it is (what it refuses, the stdlib reads in
     ``decode_data``, as ``jsonparse`` would)."""
     try:
-        obj = _orjson_loads(data) if screened else _json.loads_utf8(data)
+        obj = _json.screened_loads(data) if screened else _json.loads_utf8(data)
     except (ValueError, RecursionError):
         return decode_data(data.decode("utf-8", "replace"))
     event = text_event(obj)

@@ -30,6 +30,7 @@ import collections
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from nemovideo._util import jsonparse as _json
 from nemovideo.chat._events import (
     ChatEvent,
     DraftUpdatedEvent,
@@ -47,11 +48,6 @@ from nemovideo.chat._events import (
 from nemovideo.chat._question import ASK_TOOL, QuestionEvent, question_of
 from nemovideo.chat._sse import ServerSentEvent, SSEComment, SSEStray
 from nemovideo.chat._text import Transcript
-
-try:
-    from orjson import loads as _orjson_loads
-except ImportError:  # pragma: no cover - without the speedups extra nothing is ever screened
-    _orjson_loads = None  # type: ignore[assignment]
 
 __all__ = ["Item", "Shaper"]
 
@@ -86,12 +82,12 @@ class Shaper:
         usual text frame, which is read here (``decode_plain`` written out for the path nearly
         every event takes: no call, list and list iterator an event, one generator a chunk).
         ``runs``: the items as ``_events.screened`` gives them, with whether they were screened."""
-        add = self.transcript.add
+        add, loads = self.transcript.add, _json.screened_loads
         for items, screened in runs:
             for item in items:
                 if screened and self._broken is None and not self._held:
                     try:
-                        obj = _orjson_loads(item)
+                        obj = loads(item)
                     except ValueError:  # refused: the stdlib's turn (see ``jsonparse``)
                         yield from self.feed(item)
                         continue
