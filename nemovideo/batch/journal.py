@@ -68,9 +68,13 @@ __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"
 
 SCHEMA_VERSION = 1
 _CHECKPOINT_EVERY = 200
+_LATER = 0.05
+"""Seconds a ``record_later`` waits for another record's commit before it commits alone."""
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
-_Request = tuple["asyncio.Future[None]", _Entry, bool]
-"""A record waiting for the journal's thread: its future, what to write, whether to fsync."""
+_Request = tuple["asyncio.Future[None] | None", _Entry, bool]
+"""A queued record: its future (None: nobody waits), what to write, whether to fsync the WAL."""
+_Work = tuple[str, list[_Request]]
+"""For the journal's thread: ``("sync", records)``, ``("write", records)``, ``("checkpoint", [])``."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -201,8 +205,11 @@ class Journal:
         self.path = path
         self._conn = conn
         self._lock_fd = lock
-        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._pending: list[_Request] = []
+        self._flush_handle: asyncio.Handle | None = None
+        self._failure: JournalError | None = None
         self._closed = False
         self._commits = 0
         self._lock = threading.Lock()
@@ -301,68 +308,143 @@ class Journal:
         a power loss). ``after``: a ``(step, detail)`` logged just before ``step``, in the same
         transaction (a step whose record could wait for the next one).
 
-        Group commit: the records queued while the journal's thread writes or syncs go together
-        in its next transaction and share its fsync, so concurrent jobs do not queue behind each
-        other's commits; a record that is not durable never waits for an fsync.
+        Group commit: every record made in one pass of the event loop (concurrent jobs) goes
+        into one transaction, committed at the end of that pass, and the durable ones among
+        them share one fsync on the journal's thread; a record that is not durable never waits
+        for an fsync.
         """
+        done = asyncio.get_running_loop().create_future()
+        self._queue(done, job_id, step, detail, durable, after, fields)
+        await done
+
+    def record_later(
+        self, job_id: str, step: str, detail: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
+        """Queue a record that the caller need not wait for: it goes into the next commit (the
+        next ``record``'s, within ``_LATER`` seconds, or at close) instead of making its own.
+
+        A killed process can lose it, so only a step whose loss a resume can tell belongs
+        here (``sent``: the draft's hash and the render id recover it). A commit that fails
+        for it is raised by the next ``record`` or by ``close``.
+        """
+        self._queue(None, job_id, step, detail, False, None, fields)
+
+    def _queue(
+        self,
+        done: asyncio.Future[None] | None,
+        job_id: str,
+        step: str,
+        detail: Mapping[str, Any] | None,
+        durable: bool,
+        after: tuple[str, Mapping[str, Any]] | None,
+        fields: dict[str, Any],
+    ) -> None:
         unknown = fields.keys() - _KNOWN
         if unknown:
             raise ValueError(f"unknown journal fields {sorted(unknown)}")
+        if self._closed:
+            raise JournalError(f"The journal {self.path} is closed; nothing was written.")
+        if self._failure is not None:
+            raise self._failure
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
-        synced = durable and self._wal_fd >= 0
-        full = durable and not synced
         steps = [(step, json.dumps(dict(detail), default=str) if detail else "{}")]
         if after is not None:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
-        entry = (job_id, steps, fields, full)
-        if self._closed:
-            raise JournalError(f"The journal {self.path} is closed; nothing was written.")
-        done = asyncio.get_running_loop().create_future()
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._write_forever, name="nemovideo-journal", daemon=True
-            )
-            self._thread.start()
-        self._requests.put((done, entry, synced))
-        await done
+        synced = durable and self._wal_fd >= 0
+        self._pending.append((done, (job_id, steps, fields, durable and not synced), synced))
+        handle = self._flush_handle
+        if done is not None and (handle is None or isinstance(handle, asyncio.TimerHandle)):
+            if handle is not None:
+                handle.cancel()
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+        elif handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(_LATER, self._flush)
 
-    def _write_forever(self) -> None:
-        """The journal's thread: every record queued since its last commit goes into the next
-        one (group commit), then one fsync of the WAL if any of them is durable; each record's
-        future is settled on its own event loop."""
-        requests = self._requests
-        while (first := requests.get()) is not None:
-            batch = [first]
-            with contextlib.suppress(queue.Empty):
-                while (item := requests.get_nowait()) is not None:
-                    batch.append(item)
-                requests.put(None)  # the close arrived with this batch: end after it
-            self._commit(batch)
-            if self._commits >= _CHECKPOINT_EVERY:
-                self._commits = 0
-                with self._lock:
-                    self._checkpoint_now()
-
-    def _commit(self, batch: list[_Request]) -> None:
+    def _flush(self) -> None:
+        """Commit every queued record in one transaction, on the event loop (a hop to a thread
+        and back costs more CPU than the commit); hand the durable ones to the thread's fsync.
+        A record that must be synced by SQLite itself (no WAL file) is written by the thread."""
+        self._flush_handle = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if any(entry[3] for _, entry, _ in batch):
+            self._to_thread(("write", batch))
+            return
         try:
             with self._lock:
                 self._write([entry for _, entry, _ in batch])
         except Exception as exc:
-            _hand_back(batch, self._write_error(exc))
+            error = self._write_error(exc)
+            if any(done is None for done, _, _ in batch):  # nobody waits: the next record fails
+                self._failure = self._failure or error
+            _settle_all(batch, error)
             return
-        durable = [request for request in batch if request[2]]
-        if not durable:
-            _hand_back(batch, None)
-            return
-        if len(durable) < len(batch):  # the others need not wait for the disk
-            _hand_back([request for request in batch if not request[2]], None)
+        durable: list[_Request] = []
+        for request in batch:
+            if request[2]:
+                durable.append(request)
+            elif request[0] is not None and not request[0].done():
+                request[0].set_result(None)
+        if durable:
+            self._to_thread(("sync", durable))
+        if self._commits >= _CHECKPOINT_EVERY:
+            self._commits = 0
+            self._to_thread(("checkpoint", []))
+
+    def _to_thread(self, work: _Work) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._work_forever,
+                args=(asyncio.get_running_loop(),),
+                name="nemovideo-journal",
+                daemon=True,
+            )
+            self._thread.start()
+        self._requests.put(work)
+
+    def _work_forever(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The journal's thread: the fsyncs (the durable records queued since the last one
+        share it), checkpoints (on a connection of its own: a passive checkpoint does not
+        block the loop's commits) and the rare write SQLite must sync itself."""
+        requests = self._requests
+        checkpointer: sqlite3.Connection | None = None
         try:
-            self._sync_now()
+            while (first := requests.get()) is not None:
+                work = [first]
+                with contextlib.suppress(queue.Empty):
+                    while (item := requests.get_nowait()) is not None:
+                        work.append(item)
+                    requests.put(None)  # the close arrived with this work: end after it
+                synced: list[_Request] = []
+                for kind, batch in work:
+                    if kind == "sync":
+                        synced += batch
+                    elif kind == "write":
+                        self._write_in_thread(loop, batch)
+                    else:
+                        checkpointer = checkpointer or _checkpointer(self.path)
+                        _checkpoint(checkpointer)
+                if synced:
+                    try:
+                        self._sync_now()
+                        error = None
+                    except Exception as exc:
+                        error = self._write_error(exc)
+                    _hand_back(loop, synced, error)
+        finally:
+            if checkpointer is not None:
+                checkpointer.close()
+
+    def _write_in_thread(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
+        try:
+            with self._lock:
+                self._write([entry for _, entry, _ in batch])
+            error = None
         except Exception as exc:
-            _hand_back(durable, self._write_error(exc))
-            return
-        _hand_back(durable, None)
+            error = self._write_error(exc)
+        _hand_back(loop, batch, error)
 
     def _write_error(self, exc: BaseException) -> JournalError:
         return JournalError(f"Cannot write the journal {self.path}: {exc}")
@@ -443,17 +525,21 @@ class Journal:
             self._unsynced = False
         datasync(self._wal_fd)
 
-    def _checkpoint_now(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def _flush_now(self) -> None:
+        """Commit what is queued before reading (a ``record_later`` may be waiting)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush()
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""
+        self._flush_now()
         rows = await asyncio.to_thread(self._run, self._rows, job_id)
         return rows[0]  # type: ignore[no-any-return]
 
     async def rows(self) -> list[JobRow]:
         """Every job's row, in manifest order."""
+        self._flush_now()
         rows: list[JobRow] = await asyncio.to_thread(self._run, self._rows, None)
         return rows
 
@@ -466,6 +552,7 @@ class Journal:
 
     async def last_detail(self, job_id: str, step: str) -> dict[str, Any]:
         """The details of the job's latest ``step`` in the log (``{}``: none)."""
+        self._flush_now()
         text: str | None = await asyncio.to_thread(self._run, self._last_detail, job_id, step)
         return dict(json.loads(text)) if text else {}
 
@@ -483,6 +570,7 @@ class Journal:
 
     async def set_meta(self, key: str, value: str, step: str) -> None:
         """Set a ``meta`` value and log ``step`` (job ``*``), in one durable transaction."""
+        self._flush_now()
         await asyncio.to_thread(self._run, self._set_meta, key, value, step)
 
     def _set_meta(self, key: str, value: str, step: str) -> None:
@@ -495,13 +583,21 @@ class Journal:
             )
 
     async def close(self) -> None:
-        """Close the file (a WAL checkpoint happens here) and let another run open it."""
-        self._closed = True
-        thread, self._thread = self._thread, None
-        if thread is not None:  # it writes what is queued first
-            self._requests.put(None)
-            await asyncio.shield(asyncio.to_thread(thread.join))
-        await asyncio.to_thread(self._run, self._close)
+        """Commit what is queued, close the file (a WAL checkpoint happens here) and let
+        another run open it.
+
+        :raises JournalError: a queued record could not be written (the file is closed anyway).
+        """
+        if not self._closed:
+            self._closed = True
+            self._flush_now()
+            thread, self._thread = self._thread, None
+            if thread is not None:  # it syncs what is queued first
+                self._requests.put(None)
+                await asyncio.shield(asyncio.to_thread(thread.join))
+            await asyncio.to_thread(self._run, self._close)
+        if self._failure is not None:
+            raise self._failure
 
     def _close(self) -> None:
         self._conn.close()
@@ -589,20 +685,27 @@ def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[d
     return meta, rows, steps
 
 
-def _hand_back(requests: list[_Request], error: JournalError | None) -> None:
-    """Settle the futures of ``requests`` on their event loops (from the journal's thread)."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+def _hand_back(
+    loop: asyncio.AbstractEventLoop, requests: list[_Request], error: JournalError | None
+) -> None:
+    """Settle the futures of ``requests`` on their event loop (from the journal's thread)."""
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+        loop.call_soon_threadsafe(_settle_all, requests, error)
+
+
+def _settle_all(requests: list[_Request], error: JournalError | None) -> None:
     for done, _, _ in requests:
-        by_loop.setdefault(done.get_loop(), []).append(done)
-    for loop, waiting in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-            loop.call_soon_threadsafe(_settle, waiting, error)
-
-
-def _settle(waiting: list[asyncio.Future[None]], error: JournalError | None) -> None:
-    for done in waiting:
-        if not done.done():
+        if done is not None and not done.done():
             if error is None:
                 done.set_result(None)
             else:
                 done.set_exception(error)
+
+
+def _checkpointer(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

@@ -306,6 +306,19 @@ async def _recover(session: Session, before: str | None) -> bool:
     return False
 
 
+async def _render_known(ctx: _Context, session: Session, render_id: str | None) -> bool:
+    """Does the server know the render the job's intent chose? It is submitted only after the
+    reply, so then the message was sent (``sent``, a ``record_later``, may not have reached
+    the journal before a kill)."""
+    if render_id is None:
+        return False
+    try:
+        await ctx.client.renderer.resume(render_id, session_id=session.id)
+    except NotFoundError:
+        return False
+    return True
+
+
 async def _send(
     ctx: _Context, job: BatchJob, session: Session, render_id: str, carry: _Carry | None
 ) -> JobAttentionError | None:
@@ -380,7 +393,7 @@ async def _send(
             f"{exc}) but session {session.id}'s draft did not change; it was not sent again.",
             session_id=session.id,
         )
-    await journal.record(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
+    journal.record_later(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
     ctx.hook("sent", job.id)
     if reply.question is not None:
         return JobAttentionError(
@@ -619,7 +632,10 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
         attention = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
     elif phase == "sending" and attention is None:
-        if await _recover(session, row.draft_before):
+        if await _render_known(ctx, session, render_id):
+            await journal.record(job.id, "sent", {"recovered": "the render exists"}, phase="sent")
+            phase = "sent"
+        elif await _recover(session, row.draft_before):
             await journal.record(job.id, "sent", {"recovered": "the draft changed"}, phase="sent")
             phase = "sent"
         else:

@@ -70,6 +70,38 @@ async def test_killed_at_a_step_resumes_exactly_once(
         assert row.sha256 and row.size == (out / f"{row.job_id}.mp4").stat().st_size
 
 
+async def test_a_lost_sent_record_is_recovered_from_the_render(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """``sent`` is not waited for (it rides the next commit), so a kill can lose it after the
+    render was submitted: the resume finds the render the intent chose on the server, so the
+    message was sent, and polls it: no second POST, no second render, and no ``needs-attention``
+    even though the reply did not change the draft."""
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="render-submitted:b")
+    assert code == -9
+    conn = sqlite3.connect(f"{manifest}.journal.db", isolation_level=None)
+    try:  # what a kill before the commit of ``sent`` leaves
+        conn.execute("DELETE FROM steps WHERE job_id = 'b' AND step = 'sent'")
+        conn.execute("UPDATE jobs SET phase = 'sending' WHERE job_id = 'b'")
+    finally:
+        conn.close()
+    session_b = next(s.session_id for s in emu.store.sessions.values() if s.task_name == "b")
+    states_before = len(emu.requests_to(f"/api/state/nemo_agent/me/{session_b}"))
+    assert states_before, "the first run read b's state before its POST"
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
+    _, _, steps = read_journal(f"{manifest}.journal.db")
+    (sent,) = [s for s in steps if s["job_id"] == "b" and s["step"] == "sent"]
+    assert json.loads(sent["detail"]) == {"recovered": "the render exists"}
+    assert len(emu.requests_to(f"/api/state/nemo_agent/me/{session_b}")) == states_before, (
+        "the render answered: no state read"
+    )
+
+
 async def test_killed_before_the_post_is_marked_needs_attention(
     emu: Emulator, tmp_path: Path
 ) -> None:
