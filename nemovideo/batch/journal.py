@@ -390,8 +390,7 @@ class Journal:
         if durable:
             self._to_thread(("sync", durable))
         if self._commits >= _CHECKPOINT_EVERY:
-            self._commits = 0
-            self._to_thread(("checkpoint", []))
+            self.checkpoint_soon()
 
     def _to_thread(self, work: _Work) -> None:
         if self._thread is None:
@@ -403,6 +402,13 @@ class Journal:
             )
             self._thread.start()
         self._requests.put(work)
+
+    def checkpoint_soon(self) -> None:
+        """Copy the WAL into the database on the journal's thread now (a passive checkpoint:
+        commits go on meanwhile), so that the close, which checkpoints what is left, is short.
+        The runner calls it once the last job has started."""
+        self._commits = 0
+        self._to_thread(("checkpoint", []))
 
     def _work_forever(self, loop: asyncio.AbstractEventLoop) -> None:
         """The journal's thread: the fsyncs (the durable records queued since the last one

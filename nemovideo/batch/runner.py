@@ -59,6 +59,7 @@ from nemovideo.errors import (
     ValidationError,
 )
 from nemovideo.render import new_render_id
+from nemovideo.render._download import prepend, video_head
 
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
@@ -168,12 +169,18 @@ def draft_fingerprint(draft_json: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _no_hook(at: str, job_id: str) -> None:
+    """The kill hook when the test variable is not set."""
+
+
 def _kill_hook() -> Callable[[str, str], None]:
     step, job, name = ([*os.environ.get(KILL_HOOK_ENV, "").split(":"), "", ""])[:3]
+    if not step:
+        return _no_hook
     number = getattr(signal, f"SIG{name}", signal.SIGKILL) if name else signal.SIGKILL
 
     def hook(at: str, job_id: str) -> None:
-        if step and at == step and (not job or job == job_id):
+        if at == step and (not job or job == job_id):
             os.kill(os.getpid(), number)
 
     return hook
@@ -368,7 +375,12 @@ async def _send(
             ctx.hook("posted" if pieces == 1 else "mid-stream", job.id)
 
     try:
-        reply = await send_message(session, job.instruction, on_text=on_text, before_post=sending)
+        reply = await send_message(
+            session,
+            job.instruction,
+            on_text=None if ctx.hook is _no_hook else on_text,  # a call a text event otherwise
+            before_post=sending,
+        )
     except BaseException as exc:
         if before is None:  # stopped before the POST: the intent is withdrawn
             with contextlib.suppress(Exception):
@@ -462,13 +474,16 @@ async def _fetch(
             digest = prefix.copy()
         else:
             digest = await asyncio.to_thread(_hash_prefix, part, offset)
+        chunks: AsyncIterator[bytes] = resp.content.iter_chunked(_CHUNK)
+        if offset == 0:  # a 200 that is no video (an error page, JSON): nothing is written
+            chunks = prepend(await video_head(resp, name), chunks)
         fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
             done = offset
             try:
-                async for chunk in resp.content.iter_chunked(_CHUNK):
+                async for chunk in chunks:
                     view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view) :]
@@ -571,7 +586,7 @@ async def _render(
             polled = True
             ctx.hook("render-polled", job.id)
 
-    result = await render.wait(progress=progress)
+    result = await render.wait(progress=None if ctx.hook is _no_hook else progress)
     fallback = str(ctx.client.api.url("/api/render/proxy/{id}/download", {"id": render.id}))
     return render.id, [u for u in (result.url, fallback) if u]
 
@@ -880,6 +895,8 @@ async def _work(
         try:
             while pending:
                 job = pending.pop()
+                if not pending:  # the last job started: checkpoint now, not in the close
+                    ctx.journal.checkpoint_soon()
                 if ctx.stop is not None:
                     await queue.put(BatchResult(job.id, "pending", error=ctx.stop))
                     continue

@@ -310,17 +310,13 @@ async def stream_to_file(
         flusher = BackgroundFlusher(fd, every=flush_every)
         encoded = resp.headers.get("Content-Encoding", "identity").strip().lower()
         total = resp.content_length if encoded in ("", "identity") else None
-        content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
         done = 0
         if progress is not None:
             progress(0, total or 0)
         try:
-            head = await _read_head(resp)
-            if video_kind(head) is None:
-                rest = await resp.content.read(_MAX_ERROR_BODY) if head else b""
-                raise not_a_video(shown, content_type, head + rest, resp.status)
+            head = await video_head(resp, shown)
             chunks = resp.content.iter_chunked(_CHUNK)
-            async for chunk in _prepend(head, chunks):
+            async for chunk in prepend(head, chunks):
                 _write_all(fd, chunk)
                 flusher.wrote(len(chunk))
                 done += len(chunk)
@@ -356,6 +352,17 @@ async def stream_to_file(
     return done
 
 
+async def video_head(resp: aiohttp.ClientResponse, shown: str) -> bytes:
+    """The body's first bytes once they show a video container; else the typed error of
+    ``not_a_video`` (read before anything is written, so nothing is saved)."""
+    head = await _read_head(resp)
+    if video_kind(head) is None:
+        content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        rest = await resp.content.read(_MAX_ERROR_BODY) if head else b""
+        raise not_a_video(shown, content_type, head + rest, resp.status)
+    return head
+
+
 async def _read_head(resp: aiohttp.ClientResponse) -> bytes:
     """The body's first ``_HEAD`` bytes (fewer only at its end): enough to tell a container."""
     head = b""
@@ -367,7 +374,7 @@ async def _read_head(resp: aiohttp.ClientResponse) -> bytes:
     return head
 
 
-async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     yield head
     async for chunk in rest:
         yield chunk

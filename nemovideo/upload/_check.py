@@ -128,7 +128,7 @@ def _check_content(name: str, ext: str, head: bytes) -> None:
 def check_input(item: object, limit: int) -> Source:
     """Validate one upload input (blocking: a stat and a 16-byte read; run it in a thread)."""
     if isinstance(item, (str, os.PathLike)):
-        source, head = _from_path(Path(item))
+        source, head = _from_path(item if isinstance(item, Path) else Path(item))
     elif isinstance(item, tuple) and len(item) == 2:
         name, data = item
         if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):

@@ -162,6 +162,25 @@ async def test_a_cdn_miss_falls_back_to_the_api_download(emu: Emulator, tmp_path
     assert emu.requests_to(f"/api/render/proxy/{render.id}/download", "GET")
 
 
+async def test_a_download_that_is_no_video_fails_the_job_and_saves_nothing(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """A 200 whose body is no video (here a JSON error document, from the CDN and the API's
+    fallback alike) is refused from its first bytes, as ``RenderJob.download`` refuses it: the
+    job fails with a typed error, and no output and no part file appear."""
+    page = tmp_path / "error.mp4"
+    page.write_text('{"code": 1, "message": "storage is unavailable"}')
+    manifest = write_manifest(tmp_path, ["a"])
+    emu.render.template = page
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest, out_dir=tmp_path / "out")]
+    assert result.status == "failed"
+    assert isinstance(result.error, nemovideo.APIError)
+    assert "instead of a video; nothing was saved" in str(result.error)
+    assert "storage is unavailable" in str(result.error)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_path: Path) -> None:
     """Bytes left by another render of the same output (a job retried after its download began,
     another manifest) are not the start of this one: the part file is named after its render."""
