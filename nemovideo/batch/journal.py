@@ -1,18 +1,20 @@
 """The batch journal: one SQLite file (WAL) that makes a batch resumable and exactly once.
 
 Every step is written here *before* its side effect: the session id once created; each upload;
-``sending`` before the chat POST (its intent with the render id chosen for the job, then the
-draft's hash) and ``sent`` after; the download's size and SHA-256 once renamed into place. After
-a crash the runner reads the journal and carries each job on from its last recorded step instead
+``sending`` before the chat POST (the render id chosen for the job and the hash of the draft the
+chat read) and ``sent`` after; the download's size and SHA-256 once renamed into place. After a
+crash the runner reads the journal and carries each job on from its last recorded step instead
 of starting it again.
 
-Durability: every commit survives a killed process (WAL, ``synchronous=NORMAL``: the commit is in
-the WAL file before ``record`` returns). The records that guard a credit-spending side effect,
-``sending``'s intent (which holds the render id too) and a retried render's ``render-chosen``,
-are also synced to disk (``durable=True``), so they survive a power loss too; losing any other
-record to a power loss costs a repeated free step (an upload, a download, a state read), never
-a second charge. A new journal is created unsynced and synced whole (file, directory, WAL) by its
-first durable record: before that nothing was paid for, so losing it costs free steps only.
+Durability: a ``record`` survives a killed process once it returns (WAL, ``synchronous=NORMAL``:
+the commit is in the WAL file). The records that guard a credit-spending side effect,
+``sending`` (which holds the render id too) and a retried render's ``render-chosen``, are also
+synced to disk (``durable=True``), so they survive a power loss too; losing any other record to
+a power loss costs a repeated free step (an upload, a download, a state read), never a second
+charge. ``record_later`` (``sent``) is not waited for: it rides the next commit, and a kill
+before it costs a state read or a render lookup on resume. A new journal is created unsynced and
+synced whole (file, directory, WAL) by its first durable record: before that nothing was paid
+for, so losing it costs free steps only.
 
 Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 
@@ -23,23 +25,24 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
 - ``steps``: append-only, one row per step with its time and details (what ``--report`` and a
   human reading the file see).
 
-``sqlite3`` is blocking, and a commit costs the event loop 100 us or more in a busy batch (its
-caches cold after the HTTP work: ten system calls and SQLite's own work): so every write runs on
-the journal's own thread, fed by a queue. ``record`` builds the entry, queues it and waits for
-its commit; the thread takes every record queued since its last commit into the next one (group
-commit), syncs the WAL once when any of them is durable, and settles their futures on the loop.
-Measured in ``benchmarks/bench_batch.py``: the event loop's share of the journal halves (the
-process's CPU is unchanged; on a machine with a core to spare the batch's wall time follows the
-loop's). A record is one statement, an ``INSERT`` into a TEMP view whose trigger logs the step
-and updates the row (``Journal._statement``): SQLite is called once a record, not four times
-(``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. The WAL is
-checkpointed by the same thread every ``_CHECKPOINT_EVERY`` commits, and at close.
+``sqlite3`` is blocking, so it runs off the event loop, on the journal's own thread, in the order
+the work was queued. The records made in one pass of the event loop (concurrent jobs) are handed
+to it together at the end of that pass (``call_soon``: one wake-up of the thread, not one a
+record) and go into one transaction; the thread commits what was handed over since its last
+commit, syncs the WAL once when any of it is durable (the other records are released before the
+sync), and settles the futures on the loop. Reads (``row``, ``rows``...) run on the same thread
+after the records queued before them. A record is one statement, an ``INSERT`` into a TEMP view
+whose trigger logs the step and updates the row (``Journal._statement``): SQLite is called once a
+record, not four times (``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is
+untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` hand-overs and once the last job
+started, on a connection of the thread's own (a passive checkpoint does not hold up commits),
+and at close.
 
 Why this is durable: in WAL mode with ``synchronous=NORMAL`` a commit appends its frames to the
 WAL with ``write()`` and does not sync; once ``record`` returns they are in the kernel's page
 cache, which a killed process does not lose. A durable record then syncs the WAL (``fdatasync``
 on its own descriptor: a sync is per file, so it takes every frame committed before it) and
-returns only after that, so the intent is on disk before the side effect it guards starts.
+returns only after that, so ``sending`` is on disk before the POST it guards starts.
 Checkpoints keep SQLite's own ordering (WAL synced before the database is written, the database
 synced before the WAL is reused); without a WAL file (a filesystem that cannot share memory) a
 durable record commits with ``synchronous=FULL`` instead.
@@ -73,8 +76,9 @@ _LATER = 0.05
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
 _Request = tuple["asyncio.Future[None] | None", _Entry, bool]
 """A queued record: its future (None: nobody waits), what to write, whether to fsync the WAL."""
-_Work = tuple[str, list[_Request]]
-"""For the journal's thread: ``("sync", records)``, ``("write", records)``, ``("checkpoint", [])``."""
+_Work = tuple[str, Any]
+"""For the journal's thread: ``("write", records)``, ``("call", (future, fn, args))`` or
+``("checkpoint", None)``, done in the order queued."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -211,7 +215,7 @@ class Journal:
         self._flush_handle: asyncio.Handle | None = None
         self._failure: JournalError | None = None
         self._closed = False
-        self._commits = 0
+        self._flushes = 0
         self._lock = threading.Lock()
         self._statements: dict[tuple[tuple[str, ...], int], str] = {}
         self.rows_at_open: list[JobRow] = []
@@ -309,9 +313,9 @@ class Journal:
         transaction (a step whose record could wait for the next one).
 
         Group commit: every record made in one pass of the event loop (concurrent jobs) goes
-        into one transaction, committed at the end of that pass, and the durable ones among
-        them share one fsync on the journal's thread; a record that is not durable never waits
-        for an fsync.
+        into one transaction on the journal's thread, with the ones handed over while it was
+        busy, and the durable ones among them share one fsync; a record that is not durable
+        never waits for an fsync.
         """
         done = asyncio.get_running_loop().create_future()
         self._queue(done, job_id, step, detail, durable, after, fields)
@@ -345,7 +349,7 @@ class Journal:
         if self._closed:
             raise JournalError(f"The journal {self.path} is closed; nothing was written.")
         if self._failure is not None:
-            raise self._failure
+            raise JournalError(str(self._failure))
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
         steps = [(step, json.dumps(dict(detail), default=str) if detail else "{}")]
@@ -362,35 +366,16 @@ class Journal:
             self._flush_handle = asyncio.get_running_loop().call_later(_LATER, self._flush)
 
     def _flush(self) -> None:
-        """Commit every queued record in one transaction, on the event loop (a hop to a thread
-        and back costs more CPU than the commit); hand the durable ones to the thread's fsync.
-        A record that must be synced by SQLite itself (no WAL file) is written by the thread."""
+        """Hand every record queued in this pass of the event loop to the journal's thread, as
+        one transaction: concurrent jobs share a commit (and an fsync) without waking the
+        thread once a record."""
         self._flush_handle = None
         batch, self._pending = self._pending, []
-        if not batch:
-            return
-        if any(entry[3] for _, entry, _ in batch):
+        if batch:
             self._to_thread(("write", batch))
-            return
-        try:
-            with self._lock:
-                self._write([entry for _, entry, _ in batch])
-        except Exception as exc:
-            error = self._write_error(exc)
-            if any(done is None for done, _, _ in batch):  # nobody waits: the next record fails
-                self._failure = self._failure or error
-            _settle_all(batch, error)
-            return
-        durable: list[_Request] = []
-        for request in batch:
-            if request[2]:
-                durable.append(request)
-            elif request[0] is not None and not request[0].done():
-                request[0].set_result(None)
-        if durable:
-            self._to_thread(("sync", durable))
-        if self._commits >= _CHECKPOINT_EVERY:
-            self.checkpoint_soon()
+            self._flushes += 1
+            if self._flushes >= _CHECKPOINT_EVERY:
+                self.checkpoint_soon()
 
     def _to_thread(self, work: _Work) -> None:
         if self._thread is None:
@@ -404,16 +389,25 @@ class Journal:
         self._requests.put(work)
 
     def checkpoint_soon(self) -> None:
-        """Copy the WAL into the database on the journal's thread now (a passive checkpoint:
-        commits go on meanwhile), so that the close, which checkpoints what is left, is short.
-        The runner calls it once the last job has started."""
-        self._commits = 0
-        self._to_thread(("checkpoint", []))
+        """Copy the WAL into the database on the journal's thread now (a passive checkpoint, on
+        a connection of its own: commits go on meanwhile), so that the close, which
+        checkpoints what is left, is short. The runner calls it once the last job started."""
+        self._flushes = 0
+        self._to_thread(("checkpoint", None))
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` on the journal's thread, after every record queued before it."""
+        if self._closed:
+            raise JournalError(f"The journal {self.path} is closed.")
+        self._flush_now()
+        done = asyncio.get_running_loop().create_future()
+        self._to_thread(("call", (done, fn, args)))
+        return await done
 
     def _work_forever(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The journal's thread: the fsyncs (the durable records queued since the last one
-        share it), checkpoints (on a connection of its own: a passive checkpoint does not
-        block the loop's commits) and the rare write SQLite must sync itself."""
+        """The journal's thread, in the order the work was queued: the records handed over
+        since its last commit go into one transaction (and one fsync of the WAL when any of
+        them is durable; the others are released before it), reads, and checkpoints."""
         requests = self._requests
         checkpointer: sqlite3.Connection | None = None
         try:
@@ -423,34 +417,46 @@ class Journal:
                     while (item := requests.get_nowait()) is not None:
                         work.append(item)
                     requests.put(None)  # the close arrived with this work: end after it
-                synced: list[_Request] = []
-                for kind, batch in work:
-                    if kind == "sync":
-                        synced += batch
-                    elif kind == "write":
-                        self._write_in_thread(loop, batch)
+                writes: list[_Request] = []
+                for kind, payload in work:
+                    if kind == "write":
+                        writes += payload
+                        continue
+                    if writes:
+                        self._commit(loop, writes)
+                        writes = []
+                    if kind == "call":
+                        done, fn, args = payload
+                        _resolve_from(loop, done, self._run, fn, *args)
                     else:
                         checkpointer = checkpointer or _checkpointer(self.path)
                         _checkpoint(checkpointer)
-                if synced:
-                    try:
-                        self._sync_now()
-                        error = None
-                    except Exception as exc:
-                        error = self._write_error(exc)
-                    _hand_back(loop, synced, error)
+                if writes:
+                    self._commit(loop, writes)
         finally:
             if checkpointer is not None:
                 checkpointer.close()
 
-    def _write_in_thread(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
         try:
             with self._lock:
                 self._write([entry for _, entry, _ in batch])
-            error = None
         except Exception as exc:
             error = self._write_error(exc)
-        _hand_back(loop, batch, error)
+            if any(done is None for done, _, _ in batch):  # nobody waits: the next record fails
+                self._failure = self._failure or error
+            _hand_back(loop, batch, error)
+            return
+        durable = [request for request in batch if request[2]]
+        if len(durable) < len(batch):  # the others need not wait for the disk
+            _hand_back(loop, [r for r in batch if not r[2] and r[0] is not None], None)
+        if durable:
+            try:
+                self._sync_now()
+            except Exception as exc:
+                _hand_back(loop, durable, self._write_error(exc))
+                return
+            _hand_back(loop, durable, None)
 
     def _write_error(self, exc: BaseException) -> JournalError:
         return JournalError(f"Cannot write the journal {self.path}: {exc}")
@@ -481,7 +487,6 @@ class Journal:
                     if conn.in_transaction:
                         conn.rollback()
                     raise
-            self._commits += 1
         finally:
             if full:
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -539,14 +544,12 @@ class Journal:
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""
-        self._flush_now()
-        rows = await asyncio.to_thread(self._run, self._rows, job_id)
+        rows = await self._call(self._rows, job_id)
         return rows[0]  # type: ignore[no-any-return]
 
     async def rows(self) -> list[JobRow]:
         """Every job's row, in manifest order."""
-        self._flush_now()
-        rows: list[JobRow] = await asyncio.to_thread(self._run, self._rows, None)
+        rows: list[JobRow] = await self._call(self._rows, None)
         return rows
 
     def _rows(self, job_id: str | None) -> list[JobRow]:
@@ -558,8 +561,7 @@ class Journal:
 
     async def last_detail(self, job_id: str, step: str) -> dict[str, Any]:
         """The details of the job's latest ``step`` in the log (``{}``: none)."""
-        self._flush_now()
-        text: str | None = await asyncio.to_thread(self._run, self._last_detail, job_id, step)
+        text: str | None = await self._call(self._last_detail, job_id, step)
         return dict(json.loads(text)) if text else {}
 
     def _last_detail(self, job_id: str, step: str) -> str | None:
@@ -571,13 +573,12 @@ class Journal:
 
     async def get_meta(self, key: str) -> str | None:
         """A ``meta`` value (``shared_session``...)."""
-        meta: dict[str, str] = await asyncio.to_thread(self._run, _meta, self._conn)
+        meta: dict[str, str] = await self._call(_meta, self._conn)
         return meta.get(key)
 
     async def set_meta(self, key: str, value: str, step: str) -> None:
         """Set a ``meta`` value and log ``step`` (job ``*``), in one durable transaction."""
-        self._flush_now()
-        await asyncio.to_thread(self._run, self._set_meta, key, value, step)
+        await self._call(self._set_meta, key, value, step)
 
     def _set_meta(self, key: str, value: str, step: str) -> None:
         with self._conn:
@@ -603,7 +604,7 @@ class Journal:
                 await asyncio.shield(asyncio.to_thread(thread.join))
             await asyncio.to_thread(self._run, self._close)
         if self._failure is not None:
-            raise self._failure
+            raise JournalError(str(self._failure))
 
     def _close(self) -> None:
         self._conn.close()
@@ -715,3 +716,23 @@ def _checkpointer(path: Path) -> sqlite3.Connection:
 def _checkpoint(conn: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _resolve_from(
+    loop: asyncio.AbstractEventLoop, done: asyncio.Future[Any], fn: Any, *args: Any
+) -> None:
+    """Run ``fn(*args)`` here (the journal's thread) and settle ``done`` with its outcome."""
+    try:
+        result, error = fn(*args), None
+    except Exception as exc:
+        result, error = None, exc
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+        loop.call_soon_threadsafe(_settle_one, done, result, error)
+
+
+def _settle_one(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if not done.done():
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -256,40 +255,7 @@ async def _shared_session(ctx: _Context, jobs: Iterable[BatchJob]) -> Session:
         return session
 
 
-@functools.cache
-def boot_id() -> str | None:
-    """This machine's boot id (Linux), or None: a journal write that was committed but not
-    fsynced is still there after a killed process, but not necessarily after a restart."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as source:
-            return source.read().strip() or None
-    except OSError:
-        return None
-
-
-async def _resume_intent(
-    journal: Journal, job: BatchJob, session: Session
-) -> JobAttentionError | None:
-    """A job stopped with ``sending``'s intent journaled but not the draft's hash, which is
-    committed before the POST: killed before the POST, so the message is sent now (None) -
-    unless the machine restarted since the intent (its boot id differs, or is unknown), when
-    an unsynced hash may have been lost after the POST went out: needs-attention."""
-    detail = await journal.last_detail(job.id, "sending")
-    boot = boot_id()
-    if boot is not None and detail.get("boot") == boot:
-        await journal.record(
-            job.id, "unsent", {"error": "stopped before the POST"}, phase="uploaded"
-        )
-        return None
-    return JobAttentionError(
-        f"Job {job.id}: the run stopped while its message was being sent and the machine "
-        f"restarted since, so the journal cannot tell whether it reached session {session.id}; "
-        "it was not sent again.",
-        session_id=session.id,
-    )
-
-
-async def _recover(session: Session, before: str | None) -> bool:
+async def _recover(session: Session, before: str) -> bool:
     """Was a message whose POST may have reached the server acted on? Read state, never re-send.
 
     True once the draft differs from the one recorded before the send (and has settled); False
@@ -332,38 +298,33 @@ async def _send(
     """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
     have reached the server is settled by reading state, never by sending again.
 
-    ``sending`` goes in two writes, so that its fsync overlaps the chat's state read instead of
-    following it: the intent (phase ``sending``, the id the job's render will have, this boot's
-    id), fsynced, started before the read; then, once it is on disk, the hash of the draft the
-    chat read, committed (a killed process keeps it) before the POST. A journal that has the
-    intent without the hash was stopped before the POST, unless the machine restarted since
-    (a power loss can drop the hash after the POST went out): see ``_resume_intent``.
+    ``sending`` is one record, made once the chat has read the session's state and fsynced
+    before the POST: the instruction, the id the job's render will have and the hash of the
+    draft that read returned. So a journal without it proves the POST never left, even after
+    a power loss; a journal with it is settled by reading state (a kill in the fsync's
+    millisecond, before the POST, leaves an unchanged draft: ``needs-attention``, never a
+    guess). ``sent`` is a ``record_later``: the render id and the hash recover it.
     """
     journal = ctx.journal
-    intent = asyncio.ensure_future(
-        journal.record(
-            job.id,
-            "sending",
-            {"instruction": job.instruction, "render_id": render_id, "boot": boot_id()},
-            phase="sending",
-            render_id=render_id,
-            draft_before=None,
-            durable=True,
-            after=None if carry is None else carry[1],
-            **({} if carry is None else {"uploads": carry[0]}),
-        )
-    )
     before: str | None = None
 
     async def sending(draft: Draft) -> None:
         nonlocal before
         fingerprint = draft_fingerprint(draft.raw)
-        await intent
+        await journal.record(
+            job.id,
+            "sending",
+            {"instruction": job.instruction, "render_id": render_id},
+            phase="sending",
+            render_id=render_id,
+            draft_before=fingerprint,
+            durable=True,
+            after=None if carry is None else carry[1],
+            **({} if carry is None else {"uploads": carry[0]}),
+        )
+        before = fingerprint
         if carry is not None:
             ctx.hook("upload", job.id)
-        ctx.hook("intent", job.id)
-        await journal.record(job.id, "draft", draft_before=fingerprint)
-        before = fingerprint
         ctx.hook("sending", job.id)
 
     pieces = 0
@@ -382,12 +343,14 @@ async def _send(
             before_post=sending,
         )
     except BaseException as exc:
-        if before is None:  # stopped before the POST: the intent is withdrawn
+        if before is None:  # stopped before the POST: a ``sending`` committed is withdrawn,
+            fields: dict[str, Any] = {"phase": "uploaded"}
+            if carry is not None:  # and the last upload recorded
+                fields["uploads"] = carry[0]
             with contextlib.suppress(Exception):
-                await intent
-            if intent.done() and not intent.cancelled() and intent.exception() is None:
+                after = None if carry is None else carry[1]
                 await journal.record(
-                    job.id, "unsent", {"error": type(exc).__name__}, phase="uploaded"
+                    job.id, "unsent", {"error": type(exc).__name__}, after=after, **fields
                 )
             raise
         if isinstance(exc, _NOT_RECEIVED):
@@ -638,19 +601,16 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     attention: JobAttentionError | None = None
     render_id: str | None = row.render_id
     fresh = False
-    if phase == "sending" and row.draft_before is None:
-        attention = await _resume_intent(journal, job, session)
-        phase = "uploaded" if attention is None else phase
     if phase == "uploaded":
         fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
         render_id = render_id or new_render_id()
         attention = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
-    elif phase == "sending" and attention is None:
+    elif phase == "sending":
         if await _render_known(ctx, session, render_id):
             await journal.record(job.id, "sent", {"recovered": "the render exists"}, phase="sent")
             phase = "sent"
-        elif await _recover(session, row.draft_before):
+        elif row.draft_before is not None and await _recover(session, row.draft_before):
             await journal.record(job.id, "sent", {"recovered": "the draft changed"}, phase="sent")
             phase = "sent"
         else:

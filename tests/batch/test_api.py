@@ -219,4 +219,4 @@ async def test_the_journal_leaves_its_schema_and_no_thread_behind(
         "meta",
         "steps",
     ]
-    assert steps == ["session", "upload", "sending", "draft", "sent", "done"]
+    assert steps == ["session", "upload", "sending", "sent", "done"]

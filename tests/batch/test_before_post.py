@@ -51,12 +51,12 @@ async def test_a_failing_before_post_sends_nothing(emu: Emulator, tmp_path: Path
     assert emu.requests_to("/run_sse") == []
 
 
-async def test_a_state_read_that_fails_before_the_post_withdraws_the_intent(
+async def test_a_state_read_that_fails_before_the_post_journals_no_sending(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    """The chat's state read fails, so its POST never leaves: the journaled intent is withdrawn
-    (``unsent``), the job fails, and ``retry_failed`` sends the message once, rendering under
-    the id the intent journaled."""
+    """The chat's state read fails, so its POST never leaves and ``sending`` (made after that
+    read) is never journaled: the job fails with ``unsent`` and its upload recorded, and
+    ``retry_failed`` sends the message once without uploading the file again."""
     manifest = write_manifest(tmp_path, ["a"])
     journal = tmp_path / "batch.db"
     emu.faults.server_error(times=50, status=500, path="/api/state/", method="GET")
@@ -64,13 +64,17 @@ async def test_a_state_read_that_fails_before_the_post_withdraws_the_intent(
         (result,) = [r async for r in client.batch(manifest, journal=journal)]
         assert result.status == "failed" and not emu.requests_to("/run_sse")
         _, (row,), steps = read_journal(journal)
-        assert (row.phase, row.draft_before) == ("uploaded", None) and row.render_id
-        assert [s["step"] for s in steps if s["step"] in ("sending", "unsent")] == [
-            "sending",
+        assert (row.phase, row.draft_before, row.render_id) == ("uploaded", None, None)
+        assert len(row.uploads) == 1
+        assert [s["step"] for s in steps if s["job_id"] == "a"] == [
+            "session",
+            "upload",
             "unsent",
+            "failed",
         ]
         emu.faults.clear()
         (again,) = [r async for r in client.batch(manifest, journal=journal, retry_failed=True)]
-    assert again.status == "done" and again.render_id == row.render_id
+    assert again.status == "done"
     assert len(emu.requests_to("/run_sse", "POST")) == 1
-    assert list(emu.store.render_jobs) == [row.render_id]
+    assert len(emu.requests_to("/api/upload-video", "POST")) == 1, "the file is not sent again"
+    assert list(emu.store.render_jobs) == [again.render_id]
