@@ -162,17 +162,24 @@ def check_input(item: object, limit: int) -> Source:
     return source
 
 
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+"""A FIFO opens at once (and is refused as not a regular file) instead of waiting for a writer."""
+
+
 def _from_path(path: Path) -> tuple[Source, bytes]:
     if "\x00" in str(path):  # the OS cannot even look such a path up ("embedded null byte")
         raise ValidationError(
             f"{str(path)[:80]!r}: the path holds a NUL character; no such file can exist."
         )
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise ValidationError(f"{path}: not a regular file.")
-        with path.open("rb") as fh:
-            head = fh.read(_HEAD)
+        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
+        try:  # one open, then the size and kind of what was opened: no second lookup
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ValidationError(f"{path}: not a regular file.")
+            head = os.read(fd, _HEAD)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise ValidationError(f"{path}: no such file.") from None
     except PermissionError:

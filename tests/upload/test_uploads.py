@@ -46,6 +46,12 @@ async def test_paths_bytes_and_file_objects_arrive_intact(
     assert [i["filename"] for i in infos] == ["city_1.jpg", "copy.jpg", "city_3.jpg"]
 
 
+def _fifo(path: Path) -> Path:
+    """A named pipe with no writer: opening it to read would wait forever."""
+    os.mkfifo(path)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make_bad", "error", "says"),
     [
@@ -56,6 +62,7 @@ async def test_paths_bytes_and_file_objects_arrive_intact(
         (lambda d: d / "fake.mp4", nemovideo.UnsupportedFileError, "looks like text"),
         (lambda d: d / "empty.png", nemovideo.ValidationError, "empty"),
         (lambda d: d, nemovideo.ValidationError, "not a regular file"),
+        (lambda d: _fifo(d / "pipe.mp4"), nemovideo.ValidationError, "not a regular file"),
     ],
 )  # fmt: skip
 async def test_a_bad_file_stops_the_batch_before_any_byte(
