@@ -294,7 +294,7 @@ async def _render_known(ctx: _Context, session: Session, render_id: str | None) 
 
 async def _send(
     ctx: _Context, job: BatchJob, session: Session, render_id: str, carry: _Carry | None
-) -> JobAttentionError | None:
+) -> tuple[JobAttentionError | None, Draft | None]:
     """Journal ``sending``, POST the instruction, journal ``sent``; a failure after the POST may
     have reached the server is settled by reading state, never by sending again.
 
@@ -304,6 +304,9 @@ async def _send(
     a power loss; a journal with it is settled by reading state (a kill in the fsync's
     millisecond, before the POST, leaves an unchanged draft: ``needs-attention``, never a
     guess). ``sent`` is a ``record_later``: the render id and the hash recover it.
+
+    Returns the job's ``needs-attention`` (None: sent) and the draft the reply read once the
+    edit had landed, for the export to submit instead of reading it again (None: read it).
     """
     journal = ctx.journal
     before: str | None = None
@@ -362,21 +365,23 @@ async def _send(
             await ctx.journal.record(
                 job.id, "sent", {"recovered": type(exc).__name__}, phase="sent"
             )
-            return None
-        return JobAttentionError(
+            return None, None
+        attention = JobAttentionError(
             f"Job {job.id}: the message may have reached the server ({type(exc).__name__}: "
             f"{exc}) but session {session.id}'s draft did not change; it was not sent again.",
             session_id=session.id,
         )
+        return attention, None
     journal.record_later(job.id, "sent", {"text": reply.text[:500]}, phase="sent")
     ctx.hook("sent", job.id)
     if reply.question is not None:
-        return JobAttentionError(
+        attention = JobAttentionError(
             f"Job {job.id}: the agent asked a question instead of editing "
             f"({reply.question.title or 'a choice'}); answer it in session {session.id}.",
             session_id=session.id,
         )
-    return None
+        return attention, None
+    return None, None if reply.pending else reply.draft
 
 
 async def _download(
@@ -516,7 +521,13 @@ def _sync_close(fd: int) -> None:
 
 
 async def _render(
-    ctx: _Context, job: BatchJob, session: Session, render_id: str | None, *, fresh: bool = False
+    ctx: _Context,
+    job: BatchJob,
+    session: Session,
+    render_id: str | None,
+    *,
+    fresh: bool = False,
+    draft: Draft | None = None,
 ) -> tuple[str, list[str]]:
     """The render of ``job``: a recorded id polled, or submitted under that id (``fresh``: it was
     journaled with this run's ``sending``, so the server cannot know it yet), else a new id
@@ -538,6 +549,7 @@ async def _render(
         render = await session.export(
             format=cast("ExportFormat", job.format),
             quality=cast("ExportQuality", job.quality),
+            draft=draft,
             render_id=render_id,
         )
         ctx.hook("render-submitted", job.id)
@@ -599,12 +611,13 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             await journal.record(job.id, "uploaded", {"urls": len(job.urls)}, phase="uploaded")
         phase = "uploaded"
     attention: JobAttentionError | None = None
+    draft: Draft | None = None  # the draft to render, when the reply just read it
     render_id: str | None = row.render_id
     fresh = False
     if phase == "uploaded":
         fresh = render_id is None  # an id journaled earlier may have been submitted: resume it
         render_id = render_id or new_render_id()
-        attention = await _send(ctx, job, session, render_id, carry)
+        attention, draft = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
     elif phase == "sending":
         if await _render_known(ctx, session, render_id):
@@ -634,7 +647,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             error=attention,
             seconds=time.monotonic() - started,
         )
-    render_id, sources = await _render(ctx, job, session, render_id, fresh=fresh)
+    render_id, sources = await _render(ctx, job, session, render_id, fresh=fresh, draft=draft)
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
     await journal.record(

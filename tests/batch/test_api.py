@@ -181,6 +181,42 @@ async def test_a_download_that_is_no_video_fails_the_job_and_saves_nothing(
     assert list((tmp_path / "out").iterdir()) == []
 
 
+async def test_the_render_submits_the_draft_the_reply_read(emu: Emulator, tmp_path: Path) -> None:
+    """The reply read the draft once the edit had landed; the export submits that draft instead
+    of reading the state a third time, and the render is of the edited draft."""
+    manifest = write_manifest(tmp_path, ["a"])
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    assert result.status == "done"
+    session_id = result.session_id or ""
+    reads = emu.requests_to(f"/api/state/nemo_agent/me/{session_id}", "GET")
+    assert len(reads) == 2, "one before the POST, one after the answer: none for the export"
+    render = emu.store.render_jobs[result.render_id or ""]
+    assert render.draft == emu.session(session_id).state["draft"]
+    assert render.draft.get("t"), "the edited draft (its tracks), not the empty one"
+
+
+async def test_a_reply_still_waiting_for_its_second_stage_renders_the_latest_draft(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """When the answer's second stage (music, title) has not landed by the reply's last look,
+    the export reads the state again rather than submit a draft known to be unfinished."""
+    emu.chat.two_stage = True
+    emu.chat.stage_two_delay = 30.0  # the music and title land long after the reply gives up
+    instruction = "make a 10 second video from my photos with lo-fi music at 35% and a title"
+    manifest = write_manifest(tmp_path, ["a"], instruction=instruction)
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest)]
+    assert result.status == "done"
+    session_id = result.session_id or ""
+    reads = emu.requests_to(f"/api/state/nemo_agent/me/{session_id}", "GET")
+    (submit,) = emu.requests_to("/api/render/proxy/lambda", "POST")
+    (post,) = emu.requests_to("/run_sse", "POST")
+    after_answer = [r for r in reads if r.time >= post.time]
+    assert len(after_answer) == 1 + 5 + 1, "after the answer, five recovery checks, the export's"
+    assert after_answer[-1].time <= submit.time
+
+
 async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_path: Path) -> None:
     """Bytes left by another render of the same output (a job retried after its download began,
     another manifest) are not the start of this one: the part file is named after its render."""
