@@ -69,24 +69,38 @@ async def test_killed_at_a_step_resumes_exactly_once(
         assert row.sha256 and row.size == (out / f"{row.job_id}.mp4").stat().st_size
 
 
+async def _killed_then_edited(
+    emu: Emulator, tmp_path: Path, kill_at: str, *statements: str
+) -> tuple[Path, Path, tuple[str, ...]]:
+    """Run the three jobs one at a time, killed at ``kill_at``, then change the journal with
+    ``statements`` (the state a kill at another instant would leave); the command's words."""
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at=kill_at)
+    assert code == -9
+    conn = sqlite3.connect(f"{manifest}.journal.db", isolation_level=None)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+    return manifest, out, words
+
+
 async def test_a_lost_sent_record_is_recovered_from_the_render(
     emu: Emulator, tmp_path: Path
 ) -> None:
     """``sent`` is not waited for (it rides the next commit), so a kill can lose it after the
-    render was submitted: the resume finds the render the intent chose on the server, so the
-    message was sent, and polls it: no second POST, no second render, and no ``needs-attention``
-    even though the reply did not change the draft."""
-    manifest = write_manifest(tmp_path, IDS)
-    out = tmp_path / "videos"
-    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
-    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="render-submitted:b")
-    assert code == -9
-    conn = sqlite3.connect(f"{manifest}.journal.db", isolation_level=None)
-    try:  # what a kill before the commit of ``sent`` leaves
-        conn.execute("DELETE FROM steps WHERE job_id = 'b' AND step = 'sent'")
-        conn.execute("UPDATE jobs SET phase = 'sending' WHERE job_id = 'b'")
-    finally:
-        conn.close()
+    render was submitted: the resume finds the render ``sending`` chose on the server, so the
+    message was sent, and polls it: no second POST, no second render, no state read."""
+    manifest, out, words = await _killed_then_edited(
+        emu,
+        tmp_path,
+        "render-submitted:b",
+        "DELETE FROM steps WHERE job_id = 'b' AND step = 'sent'",  # what a kill before the
+        "UPDATE jobs SET phase = 'sending' WHERE job_id = 'b'",  # commit of ``sent`` leaves
+    )
     session_b = next(s.session_id for s in emu.store.sessions.values() if s.task_name == "b")
     states_before = len(emu.requests_to(f"/api/state/nemo_agent/me/{session_b}"))
     assert states_before, "the first run read b's state before its POST"
@@ -138,16 +152,9 @@ async def test_a_sending_record_without_a_draft_hash_is_not_guessed_about(
     """``sending`` always holds the hash of the draft read before the POST; a row without it
     (a journal edited by hand, or written by a pre-release nemovideo) cannot be settled by
     reading state: needs-attention, and nothing is sent."""
-    manifest = write_manifest(tmp_path, IDS)
-    out = tmp_path / "videos"
-    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
-    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="sending:b")
-    assert code == -9
-    conn = sqlite3.connect(f"{manifest}.journal.db", isolation_level=None)
-    try:
-        conn.execute("UPDATE jobs SET draft_before = NULL WHERE job_id = 'b'")
-    finally:
-        conn.close()
+    _, _, words = await _killed_then_edited(
+        emu, tmp_path, "sending:b", "UPDATE jobs SET draft_before = NULL WHERE job_id = 'b'"
+    )
     code, stdout, _ = await run_cli(emu, tmp_path, *words, "--json")
     assert code == 1, stdout
     results = [json.loads(line) for line in stdout.splitlines()]
