@@ -428,9 +428,10 @@ class Journal:
                     if kind == "call":
                         done, fn, args = payload
                         _resolve_from(loop, done, self._run, fn, *args)
-                    else:
-                        checkpointer = checkpointer or _checkpointer(self.path)
-                        _checkpoint(checkpointer)
+                    else:  # a checkpoint that cannot run now runs at close
+                        with contextlib.suppress(sqlite3.Error):
+                            checkpointer = checkpointer or _checkpointer(self.path)
+                            checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 if writes:
                     self._commit(loop, writes)
         finally:
@@ -711,11 +712,6 @@ def _settle_all(requests: list[_Request], error: JournalError | None) -> None:
 
 def _checkpointer(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-
-
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    with contextlib.suppress(sqlite3.Error):
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _resolve_from(
