@@ -280,8 +280,8 @@ async def _recover(session: Session, before: str) -> bool:
 
 
 async def _render_known(ctx: _Context, session: Session, render_id: str | None) -> bool:
-    """Does the server know the render the job's intent chose? It is submitted only after the
-    reply, so then the message was sent (``sent``, a ``record_later``, may not have reached
+    """Does the server know the render the job's ``sending`` chose? It is submitted only after
+    the reply, so then the message was sent (``sent``, a ``record_later``, may not have reached
     the journal before a kill)."""
     if render_id is None:
         return False

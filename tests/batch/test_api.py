@@ -217,6 +217,24 @@ async def test_a_reply_still_waiting_for_its_second_stage_renders_the_latest_dra
     assert after_answer[-1].time <= submit.time
 
 
+async def test_a_download_cut_within_its_first_bytes_is_a_typed_failure(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """The connection drops before the first 16 bytes (the ones that tell a video): the job
+    fails with a ``TransportError``, not an aiohttp exception, and leaves no part file."""
+    tiny = tmp_path / "tiny.mp4"
+    tiny.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 8)  # 20 bytes: cut after 10
+    emu.render.template = tiny
+    emu.render.cdn_missing = True  # the API's download path, which can cut a download
+    emu.render.truncate_downloads = 1
+    manifest = write_manifest(tmp_path, ["a"])
+    async with fast_client(emu, tmp_path / "cfg", max_retries=0) as client:
+        (result,) = [r async for r in client.batch(manifest, out_dir=tmp_path / "out")]
+    assert result.status == "failed", result
+    assert isinstance(result.error, nemovideo.TransportError), repr(result.error)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 async def test_a_part_of_another_render_is_never_continued(emu: Emulator, tmp_path: Path) -> None:
     """Bytes left by another render of the same output (a job retried after its download began,
     another manifest) are not the start of this one: the part file is named after its render."""
