@@ -1,7 +1,8 @@
 """What the batch journal costs: ``client.batch`` against the same calls without a journal.
 
-Both sides run the same jobs (create a session, upload one image, send one instruction, export,
-wait, download) at the same concurrency against one emulator in its own process, whose renders
+Both sides run the same jobs (create a session, upload one image, send one instruction, export
+the draft the reply read, wait, download: the same requests, as the batch submits the reply's
+draft too) at the same concurrency against one emulator in its own process, whose renders
 are copies of one small MP4 (``emu.render.template``: no ffmpeg, so the client side is what is
 timed). ``client.batch`` also reads and checks the manifest, writes every step to its SQLite
 journal (WAL; one statement a record, on the journal's own thread, at most one fdatasync a job
@@ -126,8 +127,8 @@ async def _plain(
         async with gate:
             session = await client.create_session(task_name=job["id"])
             await session.upload([manifest.parent / f for f in job["files"]])
-            await session.send(job["instruction"])
-            render = await session.export()
+            reply = await session.send(job["instruction"])
+            render = await session.export(draft=None if reply.pending else reply.draft)
             await render.wait()
             await render.download(out / f"{job['id']}.mp4")
 
