@@ -560,18 +560,6 @@ class Journal:
             cursor = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
         return [JobRow.from_row(r) for r in cursor]
 
-    async def last_detail(self, job_id: str, step: str) -> dict[str, Any]:
-        """The details of the job's latest ``step`` in the log (``{}``: none)."""
-        text: str | None = await self._call(self._last_detail, job_id, step)
-        return dict(json.loads(text)) if text else {}
-
-    def _last_detail(self, job_id: str, step: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT detail FROM steps WHERE job_id = ? AND step = ? ORDER BY seq DESC LIMIT 1",
-            (job_id, step),
-        ).fetchone()
-        return None if row is None else str(row[0])
-
     async def get_meta(self, key: str) -> str | None:
         """A ``meta`` value (``shared_session``...)."""
         meta: dict[str, str] = await self._call(_meta, self._conn)
@@ -703,11 +691,8 @@ def _hand_back(
 
 def _settle_all(requests: list[_Request], error: JournalError | None) -> None:
     for done, _, _ in requests:
-        if done is not None and not done.done():
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
+        if done is not None:
+            _settle_one(done, None, error)
 
 
 def _checkpointer(path: Path) -> sqlite3.Connection:

@@ -63,7 +63,7 @@ from nemovideo.render._download import prepend, video_head
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
     from nemovideo.draft import Draft
-    from nemovideo.render import ExportFormat, ExportQuality
+    from nemovideo.render import ExportFormat, ExportQuality, RenderJob
     from nemovideo.session import Session
 
 __all__ = ["KILL_HOOK_ENV", "BatchResult", "JobAttentionError", "JournaledError", "run_batch"]
@@ -279,17 +279,17 @@ async def _recover(session: Session, before: str) -> bool:
     return False
 
 
-async def _render_known(ctx: _Context, session: Session, render_id: str | None) -> bool:
-    """Does the server know the render the job's ``sending`` chose? It is submitted only after
-    the reply, so then the message was sent (``sent``, a ``record_later``, may not have reached
-    the journal before a kill)."""
+async def _known_render(ctx: _Context, session: Session, render_id: str | None) -> RenderJob | None:
+    """The render under ``render_id`` if the server knows it (polled once), else None. For a
+    job stopped in ``sending`` it also answers whether the message was sent: the render is
+    submitted only after the reply (``sent``, a ``record_later``, may not have reached the
+    journal before a kill)."""
     if render_id is None:
-        return False
+        return None
     try:
-        await ctx.client.renderer.resume(render_id, session_id=session.id)
+        return await ctx.client.renderer.resume(render_id, session_id=session.id)
     except NotFoundError:
-        return False
-    return True
+        return None
 
 
 async def _send(
@@ -528,23 +528,23 @@ async def _render(
     *,
     fresh: bool = False,
     draft: Draft | None = None,
+    render: RenderJob | None = None,
 ) -> tuple[str, list[str]]:
-    """The render of ``job``: a recorded id polled, or submitted under that id (``fresh``: it was
-    journaled with this run's ``sending``, so the server cannot know it yet), else a new id
-    recorded first; returns ``(render_id, download sources)``."""
-    renderer = ctx.client.renderer
-    render = None
-    if render_id is None:
-        render_id = new_render_id()
-        await ctx.journal.record(
-            job.id, "render-chosen", phase="render", render_id=render_id, durable=True
-        )
-        ctx.hook("render-chosen", job.id)
-    elif fresh:
-        ctx.hook("render-chosen", job.id)
-    else:
-        with contextlib.suppress(NotFoundError):
-            render = await renderer.resume(render_id, session_id=session.id)
+    """The render of ``job``: ``render`` when the caller already found it, a recorded id polled,
+    or submitted under that id (``fresh``: it was journaled with this run's ``sending``, so the
+    server cannot know it yet), else a new id recorded first; returns ``(render_id, download
+    sources)``."""
+    if render is None:
+        if render_id is None:
+            render_id = new_render_id()
+            await ctx.journal.record(
+                job.id, "render-chosen", phase="render", render_id=render_id, durable=True
+            )
+            ctx.hook("render-chosen", job.id)
+        elif fresh:
+            ctx.hook("render-chosen", job.id)
+        else:
+            render = await _known_render(ctx, session, render_id)
     if render is None:
         render = await session.export(
             format=cast("ExportFormat", job.format),
@@ -612,6 +612,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
         phase = "uploaded"
     attention: JobAttentionError | None = None
     draft: Draft | None = None  # the draft to render, when the reply just read it
+    known: RenderJob | None = None  # the render, when resuming found it
     render_id: str | None = row.render_id
     fresh = False
     if phase == "uploaded":
@@ -620,10 +621,18 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
         attention, draft = await _send(ctx, job, session, render_id, carry)
         phase = "sent"
     elif phase == "sending":
-        if await _render_known(ctx, session, render_id):
+        known = await _known_render(ctx, session, render_id)
+        if known is not None:
             await journal.record(job.id, "sent", {"recovered": "the render exists"}, phase="sent")
             phase = "sent"
-        elif row.draft_before is not None and await _recover(session, row.draft_before):
+        elif row.draft_before is None:
+            attention = JobAttentionError(
+                f"Job {job.id}: the run stopped while its message was being sent, and the "
+                "journal holds no hash of the draft before it, so it cannot tell whether session "
+                f"{session.id} got it; it was not sent again.",
+                session_id=session.id,
+            )
+        elif await _recover(session, row.draft_before):
             await journal.record(job.id, "sent", {"recovered": "the draft changed"}, phase="sent")
             phase = "sent"
         else:
@@ -647,7 +656,9 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
             error=attention,
             seconds=time.monotonic() - started,
         )
-    render_id, sources = await _render(ctx, job, session, render_id, fresh=fresh, draft=draft)
+    render_id, sources = await _render(
+        ctx, job, session, render_id, fresh=fresh, draft=draft, render=known
+    )
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
     await journal.record(

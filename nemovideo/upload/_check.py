@@ -126,7 +126,8 @@ def _check_content(name: str, ext: str, head: bytes) -> None:
 
 
 def check_input(item: object, limit: int) -> Source:
-    """Validate one upload input (blocking: a stat and a 16-byte read; run it in a thread)."""
+    """Validate one upload input (blocking: an open, a stat and a 16-byte read; run it in a
+    thread)."""
     if isinstance(item, (str, os.PathLike)):
         source, head = _from_path(item if isinstance(item, Path) else Path(item))
     elif isinstance(item, tuple) and len(item) == 2:

@@ -159,7 +159,7 @@ async def test_a_sending_record_without_a_draft_hash_is_not_guessed_about(
     assert code == 1, stdout
     results = [json.loads(line) for line in stdout.splitlines()]
     b = next(x for x in results if x.get("event") == "result" and x["job_id"] == "b")
-    assert b["status"] == "needs-attention"
+    assert b["status"] == "needs-attention" and "no hash of the draft" in b["error"]["message"]
     assert len(emu.requests_to("/run_sse", "POST")) == 2, "a's and c's, never b's"
 
 
