@@ -26,15 +26,15 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``meta``):
   human reading the file see).
 
 ``sqlite3`` is blocking, so it runs off the event loop, on the journal's own thread, in the order
-the work was queued. The records made in one pass of the event loop (concurrent jobs) are handed
-to it together at the end of that pass (``call_soon``: one wake-up of the thread, not one a
-record) and go into one transaction; the thread commits what was handed over since its last
-commit, syncs the WAL once when any of it is durable (the other records are released before the
-sync), and settles the futures on the loop. Reads (``row``, ``rows``...) run on the same thread
-after the records queued before them. A record is one statement, an ``INSERT`` into a TEMP view
-whose trigger logs the step and updates the row (``Journal._statement``): SQLite is called once a
+the work was queued. A record someone waits for is handed to the thread at once (waiting for the
+end of the event loop's pass cost each record a third of a millisecond on a busy loop); the
+thread takes everything handed over while it was busy (concurrent jobs) into one transaction,
+syncs the WAL once when any of it is durable (the other records are released before the sync),
+and settles the futures on the loop. Reads (``row``, ``rows``...) run on the same thread after
+the records queued before them. A record is one statement, an ``INSERT`` into a TEMP view whose
+trigger logs the step and updates the row (``Journal._statement``): SQLite is called once a
 record, not four times (``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is
-untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` hand-overs and once the last job
+untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` records and once the last job
 started, on a connection of the thread's own (a passive checkpoint does not hold up commits),
 and at close.
 
@@ -70,7 +70,8 @@ from nemovideo.errors import ValidationError
 __all__ = ["SCHEMA_VERSION", "JobRow", "Journal", "JournalError", "read_journal"]
 
 SCHEMA_VERSION = 1
-_CHECKPOINT_EVERY = 200
+_CHECKPOINT_EVERY = 500
+"""Records between two checkpoints (a WAL of about a megabyte)."""
 _LATER = 0.05
 """Seconds a ``record_later`` waits for another record's commit before it commits alone."""
 _Entry = tuple[str, list[tuple[str, str]], dict[str, Any], bool]
@@ -212,10 +213,10 @@ class Journal:
         self._requests: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pending: list[_Request] = []
-        self._flush_handle: asyncio.Handle | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
         self._failure: JournalError | None = None
         self._closed = False
-        self._flushes = 0
+        self._since_checkpoint = 0
         self._lock = threading.Lock()
         self._statements: dict[tuple[tuple[str, ...], int], str] = {}
         self.rows_at_open: list[JobRow] = []
@@ -312,14 +313,31 @@ class Journal:
         a power loss). ``after``: a ``(step, detail)`` logged just before ``step``, in the same
         transaction (a step whose record could wait for the next one).
 
-        Group commit: every record made in one pass of the event loop (concurrent jobs) goes
-        into one transaction on the journal's thread, with the ones handed over while it was
-        busy, and the durable ones among them share one fsync; a record that is not durable
-        never waits for an fsync.
+        Group commit: the records handed over while the journal's thread was busy (concurrent
+        jobs) go into one transaction, and the durable ones among them share one fsync; a
+        record that is not durable never waits for an fsync.
         """
         done = asyncio.get_running_loop().create_future()
         self._queue(done, job_id, step, detail, durable, after, fields)
         await done
+
+    def submit(
+        self, job_id: str, step: str, detail: Mapping[str, Any] | None = None, **fields: Any
+    ) -> asyncio.Future[None]:
+        """A record that rides the next commit, as ``record_later``'s do, and a future done once
+        it is committed (failed with ``JournalError`` if it could not be). For a step that
+        nothing but its own report waits for: a finished job's ``done`` goes into the next
+        job's first commit instead of making one of its own, and its result is reported when
+        the future is done. ``flush`` hands it over at once (nothing more is coming)."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue(done, job_id, step, detail, False, None, fields, eager=False)
+        return done
+
+    def flush(self) -> None:
+        """Hand what is queued to the journal's thread now instead of waiting for a record to
+        carry it (the runner calls it when a worker has no job left)."""
+        if self._pending and not self._closed:
+            self._flush_now()
 
     def record_later(
         self, job_id: str, step: str, detail: Mapping[str, Any] | None = None, **fields: Any
@@ -342,6 +360,8 @@ class Journal:
         durable: bool,
         after: tuple[str, Mapping[str, Any]] | None,
         fields: dict[str, Any],
+        *,
+        eager: bool = True,
     ) -> None:
         unknown = fields.keys() - _KNOWN
         if unknown:
@@ -357,24 +377,21 @@ class Journal:
             steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
         synced = durable and self._wal_fd >= 0
         self._pending.append((done, (job_id, steps, fields, durable and not synced), synced))
-        handle = self._flush_handle
-        if done is not None and (handle is None or isinstance(handle, asyncio.TimerHandle)):
-            if handle is not None:
-                handle.cancel()
-            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
-        elif handle is None:
+        if done is not None and eager:  # someone waits: hand it over now, with the lazy ones
+            self._flush_now()
+        elif self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_later(_LATER, self._flush)
 
     def _flush(self) -> None:
-        """Hand every record queued in this pass of the event loop to the journal's thread, as
-        one transaction: concurrent jobs share a commit (and an fsync) without waking the
-        thread once a record."""
+        """Hand the queued records to the journal's thread. It is woken at most once for the
+        records handed over while it is busy (it takes them all into its next transaction),
+        so concurrent jobs share a commit without waiting for one another."""
         self._flush_handle = None
         batch, self._pending = self._pending, []
         if batch:
             self._to_thread(("write", batch))
-            self._flushes += 1
-            if self._flushes >= _CHECKPOINT_EVERY:
+            self._since_checkpoint += len(batch)
+            if self._since_checkpoint >= _CHECKPOINT_EVERY:
                 self.checkpoint_soon()
 
     def _to_thread(self, work: _Work) -> None:
@@ -392,7 +409,7 @@ class Journal:
         """Copy the WAL into the database on the journal's thread now (a passive checkpoint, on
         a connection of its own: commits go on meanwhile), so that the close, which
         checkpoints what is left, is short. The runner calls it once the last job started."""
-        self._flushes = 0
+        self._since_checkpoint = 0
         self._to_thread(("checkpoint", None))
 
     async def _call(self, fn: Any, *args: Any) -> Any:
@@ -538,10 +555,10 @@ class Journal:
         datasync(self._wal_fd)
 
     def _flush_now(self) -> None:
-        """Commit what is queued before reading (a ``record_later`` may be waiting)."""
+        """Hand over what is queued now (a ``record_later`` may be waiting for company)."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
-            self._flush()
+        self._flush()
 
     async def row(self, job_id: str) -> JobRow:
         """The job's current row."""

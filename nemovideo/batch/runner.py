@@ -207,6 +207,16 @@ class _Stopped(Exception):
         self.error = error
 
 
+@attrs.frozen
+class _Landing:
+    """A finished job whose ``done`` record is on its way to the journal: its worker goes on to
+    the next job, and ``result`` is reported once ``committed`` (a result is never reported
+    before the journal holds it)."""
+
+    committed: asyncio.Future[None]
+    result: BatchResult
+
+
 @attrs.define
 class _Context:
     client: NemoClient
@@ -566,7 +576,9 @@ async def _render(
     return render.id, [u for u in (result.url, fallback) if u]
 
 
-async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
+async def _run_job(
+    ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]
+) -> BatchResult | _Landing:
     started = time.monotonic()
     journal, client = ctx.journal, ctx.client
     begin: dict[str, Any] = {
@@ -661,7 +673,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
     )
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
-    await journal.record(
+    committed = journal.submit(
         job.id,
         "done",
         {"path": str(final)},
@@ -671,8 +683,7 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
         size=size,
         sha256=digest,
     )
-    ctx.hook("done", job.id)
-    return BatchResult(
+    result = BatchResult(
         job.id,
         "done",
         path=final,
@@ -682,9 +693,12 @@ async def _run_job(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJo
         sha256=digest,
         seconds=time.monotonic() - started,
     )
+    return _Landing(committed, result)
 
 
-async def _attempt(ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]) -> BatchResult:
+async def _attempt(
+    ctx: _Context, job: BatchJob, row: JobRow, jobs: list[BatchJob]
+) -> BatchResult | _Landing:
     try:
         return await _run_job(ctx, job, row, jobs)
     except _STOPPERS as exc:
@@ -875,6 +889,20 @@ async def _work(
     queue: asyncio.Queue[BatchResult | Exception] = asyncio.Queue()
     pending = list(reversed(todo))
 
+    landings: set[asyncio.Future[None]] = set()
+
+    async def report(result: BatchResult) -> None:
+        await _event(ctx, "finish", job_id=result.job_id, status=result.status)
+        await queue.put(result)
+
+    async def land(landing: _Landing) -> None:
+        try:
+            await landing.committed
+            ctx.hook("done", landing.result.job_id)
+            await queue.put(landing.result)
+        except Exception as exc:  # a broken journal: end the batch with it
+            await queue.put(exc)
+
     async def worker() -> None:
         try:
             while pending:
@@ -885,9 +913,14 @@ async def _work(
                     await queue.put(BatchResult(job.id, "pending", error=ctx.stop))
                     continue
                 try:
-                    result = await _attempt(ctx, job, rows[job.id], mine)
-                    await _event(ctx, "finish", job_id=job.id, status=result.status)
-                    await queue.put(result)
+                    outcome = await _attempt(ctx, job, rows[job.id], mine)
+                    if isinstance(outcome, BatchResult):
+                        await report(outcome)
+                    else:  # ``done`` rides the next commit (the next job's first)
+                        await _event(ctx, "finish", job_id=job.id, status="done")
+                        task = asyncio.ensure_future(land(outcome))
+                        landings.add(task)
+                        task.add_done_callback(landings.discard)
                 except _Stopped as stop:
                     ctx.stop = ctx.stop or stop.error
                     row = await ctx.journal.row(job.id)
@@ -902,6 +935,8 @@ async def _work(
                     )
         except Exception as exc:  # a bug or a broken journal: end the batch with it
             await queue.put(exc)
+        finally:  # no next job of this worker's will carry a ``done`` to the journal
+            ctx.journal.flush()
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(todo)))]
     try:
@@ -911,6 +946,6 @@ async def _work(
                 raise item
             yield item
     finally:
-        for task in workers:
+        for task in [*workers, *landings]:
             task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await asyncio.gather(*workers, *landings, return_exceptions=True)

@@ -10,13 +10,17 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 import nemovideo
 from nemovideo.batch import (
     BatchJob,
     BatchResult,
     Journal,
     JournaledError,
+    JournalError,
     load_manifest,
+    read_journal,
     shard_jobs,
 )
 from nemovideo.testing import FAST_SETTINGS, Emulator, fast_client
@@ -274,3 +278,47 @@ async def test_the_journal_leaves_its_schema_and_no_thread_behind(
         "steps",
     ]
     assert steps == ["session", "upload", "sending", "sent", "done"]
+
+
+async def test_no_result_is_reported_before_the_journal_holds_it(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """A finished job's ``done`` rides the next job's first commit, so its worker never waits
+    for it; its result is reported only once committed: the journal, read by another
+    connection as each result arrives, already says ``done`` with the file's size and hash."""
+    ids = [f"j{n}" for n in range(6)]
+    manifest = write_manifest(tmp_path, ids)
+    journal = tmp_path / "batch.db"
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        batch = client.batch(manifest, journal=journal, concurrency=2, out_dir=tmp_path / "out")
+        async for result in batch:
+            _, rows, _ = read_journal(journal)
+            row = next(r for r in rows if r.job_id == result.job_id)
+            assert (row.status, row.size, row.sha256) == ("done", result.size, result.sha256)
+            assert result.path is not None and result.path.stat().st_size == result.size
+    _, rows, steps = read_journal(journal)
+    assert [s["step"] for s in steps].count("done") == len(ids)
+
+
+async def test_a_done_that_cannot_be_journaled_ends_the_batch(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """The journal breaks as a job finishes (its table dropped under it): the result is not
+    reported as done, the batch ends with ``JournalError``, and nothing is left running."""
+    manifest = write_manifest(tmp_path, ["a", "b"])
+    journal = tmp_path / "batch.db"
+
+    def on_event(kind: str, _data: object) -> None:
+        if kind == "finish":
+            other = sqlite3.connect(journal, isolation_level=None)
+            other.execute("DROP TABLE steps")
+            other.close()
+
+    seen: list[BatchResult] = []
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        batch = client.batch(manifest, journal=journal, concurrency=1, on_event=on_event)
+        with pytest.raises(JournalError, match="Cannot write the journal"):
+            async for result in batch:
+                seen.append(result)
+    assert seen == []
+    assert not [t for t in threading.enumerate() if t.name == "nemovideo-journal"]

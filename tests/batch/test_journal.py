@@ -96,3 +96,39 @@ async def test_a_failed_later_record_fails_the_next_record_and_the_close(tmp_pat
     with pytest.raises(JournalError, match="Cannot write the journal"):
         await journal.close()
     assert not [t for t in threading.enumerate() if t.name == "nemovideo-journal"]
+
+
+async def test_a_submitted_record_rides_the_next_commit_and_says_when_it_landed(
+    tmp_path: Path,
+) -> None:
+    """``submit`` (a finished job's ``done``) waits for company like a ``record_later``, and its
+    future is done only once the record is committed: what the runner reports a result on."""
+    journal = await Journal.open(tmp_path / "j.db", "digest", ["a", "b", "c"])
+    landed = journal.submit("a", "done", status="done", phase="done", size=3)
+    await asyncio.sleep(0)
+    assert not landed.done(), "nothing carried it yet"
+    _, rows, _ = read_journal(tmp_path / "j.db")
+    assert rows[0].status == "pending"
+    await journal.record("b", "session", phase="session", session_id="s-b")
+    await landed
+    _, rows, steps = read_journal(tmp_path / "j.db")
+    assert (rows[0].status, rows[0].size) == ("done", 3)
+    assert steps[0]["at"] == steps[1]["at"], "one commit for both"
+
+    alone = journal.submit("c", "done", status="done", phase="done")
+    journal.flush()  # nothing else is coming: hand it over now, not in 50 ms
+    await asyncio.wait_for(alone, 5)
+    assert (await journal.row("c")).status == "done"
+    await journal.close()
+
+
+async def test_a_submitted_record_that_cannot_be_written_fails_its_future(tmp_path: Path) -> None:
+    journal = await Journal.open(tmp_path / "j.db", "digest", ["a"])
+    other = sqlite3.connect(tmp_path / "j.db", isolation_level=None)
+    other.execute("DROP TABLE steps")
+    other.close()
+    landed = journal.submit("a", "done", status="done", phase="done")
+    journal.flush()
+    with pytest.raises(JournalError, match="Cannot write the journal"):
+        await landed  # its waiter hears of it (the runner ends the batch with it)
+    await journal.close()

@@ -45,7 +45,9 @@ async def test_killed_at_a_step_resumes_exactly_once(
     assert code == -9, f"the hook killed the run at {step}: {err}"
     _, rows, steps = read_journal(f"{manifest}.journal.db")
     b_status = "done" if step == "done" else "running"
-    assert [r.status for r in rows] == ["done", b_status, "pending"]
+    # c starts while b's ``done`` commits: the kill may find its session journaled already
+    c_statuses = ("pending", "running") if step == "done" else ("pending",)
+    assert [r.status for r in rows[:2]] == ["done", b_status] and rows[2].status in c_statuses
     if step == "download-partial":
         (part,) = [p.name for p in out.iterdir() if p.name.endswith(".part")]
         assert part.startswith(".b.mp4.render_"), "named after its render"
