@@ -303,7 +303,9 @@ class Transport:
 
         ``start`` > 0 asks for the bytes from that offset on (``Range: bytes=<start>-``, sent to
         any host): ``consume`` then also gets a 206 answer, and must read its ``Content-Range``
-        (a server that ignores ranges answers 200 with the whole file).
+        (a server that ignores ranges answers 200 with the whole file), and a 416 (nothing
+        from ``start`` on: ``Content-Range: bytes */<size>`` says whether the caller's bytes
+        are the whole file or more than it).
         """
         target = URL(url) if isinstance(url, str) else url
         if not target.is_absolute():
@@ -322,8 +324,9 @@ class Transport:
         )
 
         async def checked(resp: aiohttp.ClientResponse) -> T:
-            # 206 is the asked-for part of a ranged download; 204 (nothing) is never the video
-            if resp.status != 200 and not (ranged and resp.status == 206):
+            # 206 is the asked-for part of a ranged download, 416 says there is nothing after
+            # ``start`` (``consume`` reads its Content-Range); 204 (nothing) is never the video
+            if resp.status != 200 and not (ranged and resp.status in (206, 416)):
                 await self._decode(resp, attrs.evolve(call, envelope="code"))
                 raise APIError(
                     f"The download answered {resp.status} {resp.reason or ''}".rstrip()

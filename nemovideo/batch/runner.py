@@ -73,6 +73,7 @@ _CHUNK = 64 * 1024
 _STOPPERS = (InsufficientCreditsError, ExportBlockedError, RateLimitError, AuthenticationError)
 _NOT_RECEIVED = (*_STOPPERS, SessionNotFoundError, ValidationError)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_WHOLE_RANGE = re.compile(r"bytes \*/(\d+)")
 
 EventCallback = Callable[[str, Mapping[str, Any]], Any]
 _Carry = tuple[list[str], tuple[str, dict[str, Any]]]
@@ -209,12 +210,14 @@ class _Stopped(Exception):
 
 @attrs.frozen
 class _Landing:
-    """A finished job whose ``done`` record is on its way to the journal: its worker goes on to
-    the next job, and ``result`` is reported once ``committed`` (a result is never reported
-    before the journal holds it)."""
+    """A downloaded job whose ``done`` record is on its way to the journal: its worker goes on
+    to the next job; once ``committed``, ``part`` is renamed to the output and ``result`` is
+    reported (a result is never reported before the journal holds it, and an output never
+    appears before its ``done``: a resume finds either the part, or the journal's ``done``)."""
 
     committed: asyncio.Future[None]
     result: BatchResult
+    part: Path
 
 
 @attrs.define
@@ -394,20 +397,29 @@ async def _send(
     return None, None if reply.pending else reply.draft
 
 
+def _part_of(final: Path, render_id: str) -> Path:
+    """Where the render's bytes go until the journal says ``done``: named after the render, so
+    bytes of another render (a retried job, another manifest writing the same name) are never
+    continued or taken for this one."""
+    return final.with_name(f".{final.name}.{render_id}.part")
+
+
 async def _download(
     ctx: _Context, job: BatchJob, render_id: str, sources: list[str], final: Path
 ) -> tuple[int, str]:
-    """The first of ``sources`` that works into ``final`` via ``.<name>.<render id>.part``,
-    continuing a part left by a killed run with a Range request; renamed when whole;
-    ``(size, sha256)``. The part is named after the render, so bytes of another render (a
-    retried job, another manifest writing the same name) are never continued."""
-    part = final.with_name(f".{final.name}.{render_id}.part")
+    """The first of ``sources`` that works into ``final``'s part (``_part_of``), continuing a
+    part left by a killed run with a Range request, synced; ``(size, sha256)``. The part is
+    renamed into place by ``_place`` once ``done`` is committed."""
+    part = _part_of(final, render_id)
     for number, url in enumerate(sources, 1):
         try:
             start = _part_length(part)
             prefix = await asyncio.to_thread(_hash_prefix, part, start) if start else None
-            size, digest = await _fetch(ctx, job, url, part, start, prefix)
-            break
+            try:
+                return await _fetch(ctx, job, url, part, start, prefix)
+            except _Overlong:  # longer than the file: not this render's bytes, start over
+                part.unlink()
+                return await _fetch(ctx, job, url, part, 0, None)
         except (TransportError, APIError):
             if number == len(sources):
                 raise
@@ -417,6 +429,12 @@ async def _download(
             raise DownloadError(
                 f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
             ) from None
+    raise AssertionError("unreachable: the last source raises")  # pragma: no cover
+
+
+def _place(ctx: _Context, part: Path, final: Path) -> None:
+    """Rename a whole part to its output (after ``done`` is committed) and drop other renders'
+    parts of that output."""
     try:
         os.replace(part, final)
         _discard_parts(ctx, final)
@@ -424,7 +442,25 @@ async def _download(
         raise DownloadError(
             f"Cannot save {final}: {exc.strerror or exc}", path=str(final)
         ) from None
-    return size, digest
+
+
+def _place_left_parts(rows: Iterable[JobRow]) -> None:
+    """Finish the rename of a ``done`` job whose run was killed between the commit and the
+    rename: its output is missing and its part is there, whole (the journal's size and hash)."""
+    for row in rows:
+        if row.output is None or row.render_id is None:
+            continue
+        final = Path(row.output)
+        part = _part_of(final, row.render_id)
+        with contextlib.suppress(OSError):
+            if final.exists() or part.stat().st_size != row.size:
+                continue
+            if _hash_prefix(part, None).hexdigest() == row.sha256:
+                os.replace(part, final)
+
+
+class _Overlong(Exception):
+    """A part longer than the file the server has (a 416 naming a smaller size)."""
 
 
 async def _fetch(
@@ -440,6 +476,14 @@ async def _fetch(
     async def consume(resp: aiohttp.ClientResponse) -> tuple[int, str]:
         nonlocal hooked
         offset, total = 0, resp.content_length
+        if resp.status == 416:  # nothing after ``start``: the part is whole, or too long
+            whole = _WHOLE_RANGE.match(resp.headers.get("Content-Range", ""))
+            size = int(whole.group(1)) if whole else -1
+            if size == start and prefix is not None:  # killed before its ``done`` landed
+                return start, prefix.hexdigest()
+            if 0 <= size < start:
+                raise _Overlong
+            raise TransportError(f"Download of {name}: 416 without a usable Content-Range")
         if resp.status == 206:
             match = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
             if match is None or int(match.group(1)) > start:
@@ -673,6 +717,7 @@ async def _run_job(
     )
     final = job.output(ctx.out_dir)
     size, digest = await _download(ctx, job, render_id, sources, final)
+    ctx.hook("downloaded", job.id)
     committed = journal.submit(
         job.id,
         "done",
@@ -693,7 +738,7 @@ async def _run_job(
         sha256=digest,
         seconds=time.monotonic() - started,
     )
-    return _Landing(committed, result)
+    return _Landing(committed, result, _part_of(final, render_id))
 
 
 async def _attempt(
@@ -845,6 +890,7 @@ async def run_batch(
         if settle:
             await _settle(book, rows, settle)
             rows = {r.job_id: r for r in await book.rows()}
+        await asyncio.to_thread(_place_left_parts, [r for r in rows.values() if r.status == "done"])
         todo: list[BatchJob] = []
         earlier: list[BatchResult] = []
         for job in mine:
@@ -896,10 +942,26 @@ async def _work(
         await queue.put(result)
 
     async def land(landing: _Landing) -> None:
+        result = landing.result
         try:
             await landing.committed
-            ctx.hook("done", landing.result.job_id)
-            await queue.put(landing.result)
+            ctx.hook("done-journaled", result.job_id)
+            assert result.path is not None
+            try:
+                _place(ctx, landing.part, result.path)
+            except DownloadError as exc:
+                fields = _error_fields(exc)
+                await ctx.journal.record(
+                    result.job_id,
+                    "failed",
+                    {"error": fields["error_type"]},
+                    status="failed",
+                    **fields,
+                )
+                result = attrs.evolve(result, status="failed", path=None, error=exc)
+            else:
+                ctx.hook("done", result.job_id)
+            await queue.put(result)
         except Exception as exc:  # a broken journal: end the batch with it
             await queue.put(exc)
 

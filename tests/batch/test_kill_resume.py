@@ -26,6 +26,8 @@ STEPS = [
     "render-submitted",  # right after the render submit
     "render-polled",  # mid-render
     "download-partial",  # mid-download: part of the MP4 on disk
+    "downloaded",  # the part is whole, its ``done`` not committed: no output yet
+    "done-journaled",  # ``done`` committed, the part not yet renamed to the output
     "done",  # between jobs
 ]
 
@@ -44,10 +46,15 @@ async def test_killed_at_a_step_resumes_exactly_once(
     code, _, err = await run_cli(emu, tmp_path, *words, kill_at=f"{step}:b")
     assert code == -9, f"the hook killed the run at {step}: {err}"
     _, rows, steps = read_journal(f"{manifest}.journal.db")
-    b_status = "done" if step == "done" else "running"
-    # c starts while b's ``done`` commits: the kill may find its session journaled already
-    c_statuses = ("pending", "running") if step == "done" else ("pending",)
-    assert [r.status for r in rows[:2]] == ["done", b_status] and rows[2].status in c_statuses
+    b_done = step in ("done", "done-journaled")
+    # b's ``done`` rides c's first commit: the kill may find c's session journaled already
+    c_statuses = ("pending", "running") if b_done else ("pending",)
+    assert [r.status for r in rows[:2]] == ["done", "done" if b_done else "running"]
+    assert rows[2].status in c_statuses
+    if step in ("downloaded", "done-journaled"):
+        (part,) = parts_in(out)
+        assert part.startswith(".b.mp4.render_") and not (out / "b.mp4").exists()
+        whole = (out / part).stat().st_size
     if step == "download-partial":
         (part,) = [p.name for p in out.iterdir() if p.name.endswith(".part")]
         assert part.startswith(".b.mp4.render_"), "named after its render"
@@ -62,6 +69,12 @@ async def test_killed_at_a_step_resumes_exactly_once(
         ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
         assert len(ranged) == 1 and ranged[0].path.endswith(".mp4")
         assert ranged[0].headers["Range"] != "bytes=0-"
+    if step == "downloaded":  # a Range request from the part's end, answered 416: no bytes
+        (ranged,) = [r for r in emu.cdn_requests if "Range" in r.headers]
+        assert ranged.headers["Range"] == f"bytes={whole}-"
+        assert len([r for r in emu.cdn_requests if r.path == ranged.path]) == 2
+    if step == "done-journaled":  # the resume renames the part: nothing downloaded again
+        assert len(emu.cdn_requests) == len(IDS)
     _, rows, steps = read_journal(f"{manifest}.journal.db")
     assert {r.status for r in rows} == {"done"}
     if step in ("posted", "mid-stream"):
@@ -215,3 +228,23 @@ async def test_ctrl_c_exits_130_and_the_same_command_resumes(emu: Emulator, tmp_
     code, stdout, _ = await run_cli(emu, tmp_path, *words)
     assert code == 0, stdout
     assert_exactly_once(emu, out, IDS)
+
+
+async def test_a_part_longer_than_its_render_starts_over(emu: Emulator, tmp_path: Path) -> None:
+    """A part with more bytes than the render has (written to by something else after the
+    kill): the Range request from its end is answered 416 with the file's real size, so the
+    part is dropped and the download starts over; the output is the render's bytes."""
+    manifest = write_manifest(tmp_path, IDS)
+    out = tmp_path / "videos"
+    words = ("batch", str(manifest), "--concurrency", "1", "--out-dir", str(out))
+    code, _, _ = await run_cli(emu, tmp_path, *words, kill_at="downloaded:b")
+    assert code == -9
+    (part,) = parts_in(out)
+    size = (out / part).stat().st_size
+    (out / part).write_bytes((out / part).read_bytes() + b"\0" * 100)
+    code, stdout, _ = await run_cli(emu, tmp_path, *words)
+    assert code == 0, stdout
+    assert_exactly_once(emu, out, IDS)
+    ranged = [r for r in emu.cdn_requests if "Range" in r.headers]
+    assert [r.headers["Range"] for r in ranged] == [f"bytes={size + 100}-"]
+    assert len([r for r in emu.cdn_requests if r.path == ranged[0].path]) == 3, "whole again"
