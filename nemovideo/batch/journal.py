@@ -157,16 +157,30 @@ class JobRow:
     updated_at: float
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> JobRow:
-        values = dict(row)
-        values["uploads"] = tuple(json.loads(values["uploads"] or "[]"))
-        return cls(**values)
+    def from_values(cls, values: tuple[Any, ...]) -> JobRow:
+        """A row selected as ``_SELECT_ROWS`` does (the fields in order, as a plain tuple: a
+        resume reads a whole catalogue's rows, so no ``sqlite3.Row`` and no dict a row)."""
+        uploads = values[5]
+        found = () if not uploads or uploads == "[]" else tuple(json.loads(uploads))
+        return cls(*values[:5], found, *values[6:])  # type: ignore[call-arg]  # the fields, in order
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready values."""
         data = attrs.asdict(self)
         data["uploads"] = list(self.uploads)
         return data
+
+
+_SELECT_ROWS = f"SELECT {', '.join(a.name for a in attrs.fields(JobRow))} FROM jobs"
+
+
+def _select_rows(conn: sqlite3.Connection, job_id: str | None = None) -> list[JobRow]:
+    if job_id is None:
+        cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY position")
+    else:
+        cursor = conn.execute(f"{_SELECT_ROWS} WHERE job_id = ?", (job_id,))
+    cursor.row_factory = None
+    return [JobRow.from_values(values) for values in cursor]
 
 
 def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
@@ -571,11 +585,7 @@ class Journal:
         return rows
 
     def _rows(self, job_id: str | None) -> list[JobRow]:
-        if job_id is None:
-            cursor = self._conn.execute("SELECT * FROM jobs ORDER BY position")
-        else:
-            cursor = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
-        return [JobRow.from_row(r) for r in cursor]
+        return _select_rows(self._conn, job_id)
 
     async def get_meta(self, key: str) -> str | None:
         """A ``meta`` value (``shared_session``...)."""
@@ -687,9 +697,7 @@ def read_journal(path: str | Path) -> tuple[dict[str, str], list[JobRow], list[d
             meta = _meta(conn)
             if "manifest_hash" not in meta:
                 raise JournalError(f"{source} is not a nemovideo batch journal.")
-            rows = [
-                JobRow.from_row(r) for r in conn.execute("SELECT * FROM jobs ORDER BY position")
-            ]
+            rows = _select_rows(conn)
             steps = [dict(r) for r in conn.execute("SELECT * FROM steps ORDER BY seq")]
         finally:
             conn.close()
