@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -86,6 +87,15 @@ def modules_loaded_by(statement: str) -> set[str]:
 _SLOW = ("adk/", "newcomer/", "test_examples.py", "test_notebook.py")
 """Tests that start whole processes (an ADK server, the CLI under a terminal, a Jupyter kernel):
 marked ``slow``, so ``pytest -m "not slow"`` runs the rest in a fraction of the time."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Ctrl-C back to the processes the tests start when the suite itself was started with
+    SIGINT ignored (``make test &`` from a script, ``nohup``): an ignored signal stays ignored
+    across ``exec``, so a CLI child would never see the Ctrl-C a test sends it, as it always
+    does from a terminal. A handler, unlike ``SIG_IGN``, is reset to the default by ``exec``."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

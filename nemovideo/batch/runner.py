@@ -480,6 +480,7 @@ async def _fetch(
             whole = _WHOLE_RANGE.match(resp.headers.get("Content-Range", ""))
             size = int(whole.group(1)) if whole else -1
             if size == start and prefix is not None:  # killed before its ``done`` landed
+                await asyncio.to_thread(_sync_close, os.open(part, os.O_RDONLY))  # maybe unsynced
                 return start, prefix.hexdigest()
             if 0 <= size < start:
                 raise _Overlong
@@ -890,7 +891,9 @@ async def run_batch(
         if settle:
             await _settle(book, rows, settle)
             rows = {r.job_id: r for r in await book.rows()}
-        await asyncio.to_thread(_place_left_parts, [r for r in rows.values() if r.status == "done"])
+        finished = [r for r in rows.values() if r.status == "done"]
+        if finished:
+            await asyncio.to_thread(_place_left_parts, finished)
         todo: list[BatchJob] = []
         earlier: list[BatchResult] = []
         for job in mine:
