@@ -218,6 +218,7 @@ class _Landing:
     committed: asyncio.Future[None]
     result: BatchResult
     part: Path
+    final: Path
 
 
 @attrs.define
@@ -739,7 +740,7 @@ async def _run_job(
         sha256=digest,
         seconds=time.monotonic() - started,
     )
-    return _Landing(committed, result, _part_of(final, render_id))
+    return _Landing(committed, result, _part_of(final, render_id), final)
 
 
 async def _attempt(
@@ -949,9 +950,8 @@ async def _work(
         try:
             await landing.committed
             ctx.hook("done-journaled", result.job_id)
-            assert result.path is not None
             try:
-                _place(ctx, landing.part, result.path)
+                _place(ctx, landing.part, landing.final)
             except DownloadError as exc:
                 fields = _error_fields(exc)
                 await ctx.journal.record(

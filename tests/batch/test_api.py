@@ -322,3 +322,32 @@ async def test_a_done_that_cannot_be_journaled_ends_the_batch(
                 seen.append(result)
     assert seen == []
     assert not [t for t in threading.enumerate() if t.name == "nemovideo-journal"]
+
+
+async def test_an_output_that_cannot_be_put_in_place_fails_its_job_only(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """The rename into place fails (a directory took the output's name): that job is
+    ``failed`` with a typed ``DownloadError`` naming the path, the others finish, and the
+    whole part stays; once the way is clear, ``--retry-failed`` puts it in place without
+    downloading a byte again (its Range request is answered 416)."""
+    manifest = write_manifest(tmp_path, ["a", "b"])
+    out = tmp_path / "out"
+    (out / "a.mp4").mkdir(parents=True)
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        results = {r.job_id: r async for r in client.batch(manifest, out_dir=out)}
+        assert results["b"].status == "done"
+        assert results["a"].status == "failed" and results["a"].path is None
+        assert isinstance(results["a"].error, nemovideo.DownloadError)
+        assert "a.mp4" in str(results["a"].error)
+        _, rows, _ = read_journal(f"{manifest}.journal.db")
+        assert [r.status for r in rows] == ["failed", "done"]
+        (part,) = parts_in(out)
+        whole = (out / part).stat().st_size
+        (out / "a.mp4").rmdir()
+        before = len(emu.cdn_requests)
+        again = [r async for r in client.batch(manifest, out_dir=out, retry_failed=True)]
+    assert {r.job_id: r.status for r in again} == {"a": "done", "b": "done"}
+    assert [r.headers.get("Range") for r in emu.cdn_requests[before:]] == [f"bytes={whole}-"]
+    assert sha256_of(out / "a.mp4") == next(r.sha256 for r in again if r.job_id == "a")
+    assert parts_in(out) == [] and part.startswith(".a.mp4.render_")
