@@ -755,13 +755,18 @@ async def _attempt(
         raise _Stopped(exc) from None
     except NemoError as exc:
         row = await ctx.journal.row(job.id)
-        fields = _error_fields(exc)
-        await ctx.journal.record(
-            job.id, "failed", {"error": fields["error_type"]}, status="failed", **fields
-        )
+        await _record_failure(ctx, job.id, exc)
         return BatchResult(
             job.id, "failed", render_id=row.render_id, session_id=row.session_id, error=exc
         )
+
+
+async def _record_failure(ctx: _Context, job_id: str, exc: NemoError) -> None:
+    """Journal a job's failure with its typed error (``--retry-failed`` runs it again)."""
+    fields = _error_fields(exc)
+    await ctx.journal.record(
+        job_id, "failed", {"error": fields["error_type"]}, status="failed", **fields
+    )
 
 
 def _from_row(
@@ -953,14 +958,7 @@ async def _work(
             try:
                 _place(ctx, landing.part, landing.final)
             except DownloadError as exc:
-                fields = _error_fields(exc)
-                await ctx.journal.record(
-                    result.job_id,
-                    "failed",
-                    {"error": fields["error_type"]},
-                    status="failed",
-                    **fields,
-                )
+                await _record_failure(ctx, result.job_id, exc)
                 result = attrs.evolve(result, status="failed", path=None, error=exc)
             else:
                 ctx.hook("done", result.job_id)
