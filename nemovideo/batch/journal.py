@@ -31,10 +31,11 @@ end of the event loop's pass cost each record a third of a millisecond on a busy
 thread takes everything handed over while it was busy (concurrent jobs) into one transaction,
 syncs the WAL once when any of it is durable (the other records are released before the sync),
 and settles the futures on the loop. Reads (``row``, ``rows``...) run on the same thread after
-the records queued before them. A record is one statement, an ``INSERT`` into a TEMP view whose
-trigger logs the step and updates the row (``Journal._statement``): SQLite is called once a
-record, not four times (``BEGIN``, ``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is
-untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` records and once the last job
+the records queued before them. The connection needs no lock: the open uses it before the
+thread starts, the thread alone while it runs, and the close after it has ended. A record is
+one statement, an ``INSERT`` into a TEMP view whose trigger logs the step and updates the row
+(``Journal._statement``): SQLite is called once a record, not four times (``BEGIN``,
+``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` records and once the last job
 started, on a connection of the thread's own (a passive checkpoint does not hold up commits),
 and at close.
 
@@ -231,7 +232,6 @@ class Journal:
         self._failure: JournalError | None = None
         self._closed = False
         self._since_checkpoint = 0
-        self._lock = threading.Lock()
         self._statements: dict[tuple[tuple[str, ...], int], str] = {}
         self.rows_at_open: list[JobRow] = []
         """Every job's row as ``open`` found it (read in its thread: no second hop)."""
@@ -307,10 +307,6 @@ class Journal:
         journal = cls(path, conn, lock, new=new)
         journal.rows_at_open = journal._rows(None)
         return journal
-
-    def _run(self, fn: Any, *args: Any) -> Any:
-        with self._lock:
-            return fn(*args)
 
     async def record(
         self,
@@ -458,7 +454,7 @@ class Journal:
                         writes = []
                     if kind == "call":
                         done, fn, args = payload
-                        _resolve_from(loop, done, self._run, fn, *args)
+                        _resolve_from(loop, done, fn, *args)
                     else:  # a checkpoint that cannot run now runs at close
                         with contextlib.suppress(sqlite3.Error):
                             checkpointer = checkpointer or _checkpointer(self.path)
@@ -471,8 +467,7 @@ class Journal:
 
     def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
         try:
-            with self._lock:
-                self._write([entry for _, entry, _ in batch])
+            self._write([entry for _, entry, _ in batch])
         except Exception as exc:
             error = self._write_error(exc)
             if any(done is None for done, _, _ in batch):  # nobody waits: the next record fails
@@ -618,7 +613,7 @@ class Journal:
             if thread is not None:  # it syncs what is queued first
                 self._requests.put(None)
                 await asyncio.shield(asyncio.to_thread(thread.join))
-            await asyncio.to_thread(self._run, self._close)
+            await asyncio.to_thread(self._close)  # the thread has ended
         if self._failure is not None:
             raise JournalError(str(self._failure))
 
