@@ -200,7 +200,8 @@ def _file_problems(job: BatchJob, limit: int) -> list[str]:
     from nemovideo.upload._check import check_input
 
     problems = []
-    for name, path in zip(job.files, job.paths, strict=True):
+    for name in job.files:
+        path = os.path.join(job.base, name)
         try:
             check_input(path, limit)
         except (NemoError, OSError) as exc:
@@ -213,16 +214,19 @@ def _file_problems(job: BatchJob, limit: int) -> list[str]:
     return problems
 
 
-def _resolved(target: Path, folders: dict[Path, Path]) -> Path:
-    """``target.resolve()``, with each folder resolved once for all the outputs in it (a
-    catalogue's videos share one or a few): only the file itself is looked at, in case it is a
-    symbolic link."""
-    if target.name in ("", ".", "..") or os.path.islink(target):
-        return target.resolve()
-    folder = folders.get(target.parent)
+def _resolved(job: BatchJob, out_dir: str, folders: dict[str, str]) -> str:
+    """``job.output(out_dir).resolve()`` as text, with each folder resolved once for all the
+    outputs in it (a catalogue's videos share one or a few): only the file itself is looked at,
+    in case it is a symbolic link. Strings, not ``Path``: this runs once a job before anything
+    is sent, and pathlib's objects cost more than the checks."""
+    target = os.path.join(job.base, job.out) if job.out else os.path.join(out_dir, f"{job.id}.mp4")
+    parent, name = os.path.split(target)
+    if name in ("", ".", "..") or os.path.islink(target):
+        return str(Path(target).resolve())
+    folder = folders.get(parent)
     if folder is None:
-        folder = folders[target.parent] = target.parent.resolve()
-    return folder / target.name
+        folder = folders[parent] = str(Path(parent or ".").resolve())
+    return os.path.join(folder, name)
 
 
 def check_jobs(
@@ -237,8 +241,9 @@ def check_jobs(
     problems: list[tuple[int, str]] = []
     jobs: list[BatchJob] = []
     ids: dict[str, int] = {}
-    outs: dict[Path, int] = {}
-    folders: dict[Path, Path] = {}
+    outs: dict[str, int] = {}
+    folders: dict[str, str] = {}
+    out_text = os.fspath(out_dir)
     for line, raw in entries:
         if isinstance(raw, _Problem):
             problems.append((line, raw.text))
@@ -253,8 +258,8 @@ def check_jobs(
         if job.id in ids:
             problems.append((line, f"duplicate id {job.id!r} (first on line {ids[job.id]})"))
             continue
-        target = _resolved(job.output(out_dir), folders)
-        if target.suffix.lower() != f".{job.format.lower()}" and job.out:
+        target = _resolved(job, out_text, folders)
+        if job.out and os.path.splitext(target)[1].lower() != f".{job.format.lower()}":
             problems.append((line, f"out {job.out!r} should end with .{job.format}"))
         if target in outs:
             problems.append((line, f"duplicate out {target} (also line {outs[target]})"))

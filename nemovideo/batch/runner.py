@@ -32,6 +32,7 @@ import json
 import os
 import re
 import signal
+import stat
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
@@ -231,6 +232,7 @@ class _Context:
     hook: Callable[[str, str], None]
     shared_lock: asyncio.Lock = attrs.Factory(asyncio.Lock)
     parts: dict[Path, set[str]] = attrs.Factory(dict)
+    folders: set[Path] = attrs.Factory(set)
     stop: NemoError | None = None
 
 
@@ -406,20 +408,19 @@ def _part_of(final: Path, render_id: str) -> Path:
 
 
 async def _download(
-    ctx: _Context, job: BatchJob, render_id: str, sources: list[str], final: Path
+    ctx: _Context, job: BatchJob, sources: list[str], part: Path, final: Path
 ) -> tuple[int, str]:
-    """The first of ``sources`` that works into ``final``'s part (``_part_of``), continuing a
-    part left by a killed run with a Range request, synced; ``(size, sha256)``. The part is
-    renamed into place by ``_place`` once ``done`` is committed."""
-    part = _part_of(final, render_id)
+    """The first of ``sources`` that works into ``part`` (``_part_of``), continuing a part left
+    by a killed run with a Range request, synced; ``(size, sha256)``. The part is renamed to
+    ``final`` by ``_place`` once ``done`` is committed."""
     for number, url in enumerate(sources, 1):
         try:
-            start = _part_length(part)
+            start = _part_length(part, ctx.folders)
             prefix = await asyncio.to_thread(_hash_prefix, part, start) if start else None
             try:
                 return await _fetch(ctx, job, url, part, start, prefix)
             except _Overlong:  # longer than the file: not this render's bytes, start over
-                part.unlink()
+                os.unlink(part)
                 return await _fetch(ctx, job, url, part, 0, None)
         except (TransportError, APIError):
             if number == len(sources):
@@ -549,10 +550,17 @@ def _discard_parts(ctx: _Context, final: Path) -> None:
             (final.parent / name).unlink()
 
 
-def _part_length(part: Path) -> int:
-    """Make the output's directory; the length of a part a killed run left (0: none)."""
-    part.parent.mkdir(parents=True, exist_ok=True)
-    return part.stat().st_size if part.is_file() else 0
+def _part_length(part: Path, made: set[Path]) -> int:
+    """Make the output's directory (once a run: ``made``); the length of a part a killed run
+    left (0: none)."""
+    if part.parent not in made:
+        part.parent.mkdir(parents=True, exist_ok=True)
+        made.add(part.parent)
+    try:
+        found = os.stat(part)
+    except FileNotFoundError:
+        return 0
+    return found.st_size if stat.S_ISREG(found.st_mode) else 0
 
 
 def _hash_prefix(part: Path, length: int | None) -> Any:
@@ -718,7 +726,8 @@ async def _run_job(
         ctx, job, session, render_id, fresh=fresh, draft=draft, render=known
     )
     final = job.output(ctx.out_dir)
-    size, digest = await _download(ctx, job, render_id, sources, final)
+    part = _part_of(final, render_id)
+    size, digest = await _download(ctx, job, sources, part, final)
     ctx.hook("downloaded", job.id)
     committed = journal.submit(
         job.id,
@@ -740,7 +749,7 @@ async def _run_job(
         sha256=digest,
         seconds=time.monotonic() - started,
     )
-    return _Landing(committed, result, _part_of(final, render_id), final)
+    return _Landing(committed, result, part, final)
 
 
 async def _attempt(
