@@ -136,6 +136,15 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def sync_and_close(fd: int) -> None:
+    """``fsync`` then close ``fd`` (in a worker thread: the thread owns the descriptor, so a
+    cancelled caller never closes it under the sync)."""
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BackgroundFlusher:
     """Flush a file that is being streamed to disk while it is written, so the closing fsync is short.
 
@@ -189,7 +198,9 @@ class BackgroundFlusher:
         if running is not None:
             await running
         self._raise_error()
-        await asyncio.to_thread(os.fsync, self._fd)
+        # on a descriptor of the thread's own: the caller may close the file as soon as this
+        # returns or is cancelled, while the thread still syncs
+        await asyncio.to_thread(sync_and_close, os.dup(self._fd))
 
     def _flush(self, fd: int) -> None:
         try:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Union, cast
 import aiohttp
 import attrs
 
+from nemovideo._util.files import BackgroundFlusher, sync_and_close
 from nemovideo.batch.journal import JobRow, Journal
 from nemovideo.batch.manifest import BatchJob, Manifest, load_manifest, manifest_from_jobs
 from nemovideo.batch.shard import parse_shard, shard_jobs
@@ -482,7 +483,9 @@ async def _fetch(
             whole = _WHOLE_RANGE.match(resp.headers.get("Content-Range", ""))
             size = int(whole.group(1)) if whole else -1
             if size == start and prefix is not None:  # killed before its ``done`` landed
-                await asyncio.to_thread(_sync_close, os.open(part, os.O_RDONLY))  # maybe unsynced
+                await asyncio.to_thread(
+                    sync_and_close, os.open(part, os.O_RDONLY)
+                )  # maybe unsynced
                 return start, prefix.hexdigest()
             if 0 <= size < start:
                 raise _Overlong
@@ -506,12 +509,14 @@ async def _fetch(
         try:
             os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
+            flusher = BackgroundFlusher(fd)  # a big render reaches the disk as it arrives
             done = offset
             try:
                 async for chunk in chunks:
                     view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view) :]
+                    flusher.wrote(len(chunk))
                     digest.update(chunk)
                     done += len(chunk)
                     if not hooked and (total is None or done < total):
@@ -519,11 +524,9 @@ async def _fetch(
                         ctx.hook("download-partial", job.id)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise TransportError(f"Download of {name} broke after {done} bytes") from exc
-            closing, fd = fd, -1  # the thread closes it, even if this task is cancelled
-            await asyncio.to_thread(_sync_close, closing)
+            await flusher.sync()
         finally:
-            if fd >= 0:
-                os.close(fd)
+            os.close(fd)
         if total is not None and done != total:
             raise TransportError(f"Download of {name} is incomplete: {done} of {total} bytes")
         return done, digest.hexdigest()
@@ -575,13 +578,6 @@ def _hash_prefix(part: Path, length: int | None) -> Any:
             if left is not None:
                 left -= len(block)
     return digest
-
-
-def _sync_close(fd: int) -> None:
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 async def _render(

@@ -4,7 +4,9 @@ and journals that belong to another manifest."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import pickle
 import sqlite3
 import threading
@@ -351,3 +353,26 @@ async def test_an_output_that_cannot_be_put_in_place_fails_its_job_only(
     assert [r.headers.get("Range") for r in emu.cdn_requests[before:]] == [f"bytes={whole}-"]
     assert sha256_of(out / "a.mp4") == next(r.sha256 for r in again if r.job_id == "a")
     assert parts_in(out) == [] and part.startswith(".a.mp4.render_")
+
+
+async def test_a_render_past_the_flush_step_is_saved_whole_and_leaves_nothing_open(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """A render past the background flush's step (8 MB, as ``RenderJob.download``) goes to disk
+    while it arrives and is synced before its ``done``: the output is whole, its hash is the
+    render's, and neither a part nor an open descriptor is left."""
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(20 << 20))
+    emu.render.template = big
+    manifest = write_manifest(tmp_path, ["a"])
+    async with fast_client(emu, tmp_path / "cfg") as client:
+        (result,) = [r async for r in client.batch(manifest, out_dir=tmp_path / "out")]
+    assert result.status == "done", result
+    assert result.size == big.stat().st_size
+    assert result.sha256 == sha256_of(big) == sha256_of(tmp_path / "out" / "a.mp4")
+    assert parts_in(tmp_path / "out") == []
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+    assert not [path for path in held if path.startswith(str(tmp_path))], held
