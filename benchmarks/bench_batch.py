@@ -14,6 +14,11 @@ thread) the one that bounds the wall time when a core is free. A row shows how m
 batch's wall time no job overlaps: before its first job starts (the manifest check, the
 journal's opening) and after its last job ends (the journal's close).
 
+One more run (not timed against the plain loop) measures where the journal's cost goes: how long
+a job waits for the two records it must see committed before their side effects (``session``
+before the upload, ``sending`` before the chat POST, fsynced), against the job's whole time. On
+a busy event loop each wait is mostly the journal's thread waiting for the GIL, not SQLite.
+
 A last run takes ``--big`` jobs (1,000) through ``client.batch`` alone and reports this process's
 RSS before and after: the journal keeps the state, so memory stays bounded by the concurrency.
 
@@ -25,12 +30,14 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,7 @@ from _bench_util import run_main
 from _common import ROOT, peak_rss_mb
 
 import nemovideo
+from nemovideo.batch.journal import Journal
 from nemovideo.testing import FAST_SETTINGS, sample_images
 
 SERVER = """
@@ -112,6 +120,24 @@ async def _with_batch(
     return took, spent
 
 
+@contextlib.contextmanager
+def _timed_records() -> Iterator[dict[str, list[float]]]:
+    """How long each awaited ``Journal.record`` took, by step, while the block runs."""
+    waits: dict[str, list[float]] = {}
+    record = Journal.record
+
+    async def timed(self: Journal, job_id: str, step: str, *args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        await record(self, job_id, step, *args, **kwargs)
+        waits.setdefault(step, []).append(time.perf_counter() - started)
+
+    Journal.record = timed  # type: ignore[method-assign]
+    try:
+        yield waits
+    finally:
+        Journal.record = record  # type: ignore[method-assign]
+
+
 def _jobs(manifest: Path, out: Path) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     return [json.loads(line) for line in manifest.read_text().splitlines()]
@@ -164,6 +190,10 @@ async def bench(jobs: int, rounds: int, concurrency: int, big: int) -> list[tupl
                 cpu_ratios.append(cpu["plain"][-1] / cpu["batch"][-1])
                 loop_ratios.append(LOOP_CPU["plain"][-1] / LOOP_CPU["batch"][-1])
             edges = list(EDGES)
+            with _timed_records() as waits:
+                batch = client.batch(_manifest(work, jobs, "timed"), concurrency=concurrency,
+                                     out_dir=work / "out-timed")  # fmt: skip
+                seconds = [r.seconds or 0.0 async for r in batch]
             rss_before = peak_rss_mb()
             big_manifest = _manifest(work, big, "big")
             big_time, _ = await _with_batch(client, big_manifest, work / "out-big", concurrency)
@@ -182,6 +212,9 @@ async def bench(jobs: int, rounds: int, concurrency: int, big: int) -> list[tupl
             (f"{jobs} jobs, client.batch: before the first job / after the last",
              f"{med([e[0] for e in edges]) * 1e3:.0f} / {med([e[1] for e in edges]) * 1e3:.0f} ms",
              "", "", ""),
+            (f"{jobs} jobs, a job's wait for its journal: session + sending / the whole job",
+             f"{med(waits['session']) * 1e3:.1f} + {med(waits['sending']) * 1e3:.1f} ms / "
+             f"{med(seconds) * 1e3:.0f} ms", "", "", ""),
             (f"{big} jobs, client.batch", f"{big_time:.1f} s", "", "",
              f"peak RSS {rss_before:.0f} MB -> {rss_after:.0f} MB"),
         ]  # fmt: skip
