@@ -483,9 +483,8 @@ async def _fetch(
             whole = _WHOLE_RANGE.match(resp.headers.get("Content-Range", ""))
             size = int(whole.group(1)) if whole else -1
             if size == start and prefix is not None:  # killed before its ``done`` landed
-                await asyncio.to_thread(
-                    sync_and_close, os.open(part, os.O_RDONLY)
-                )  # maybe unsynced
+                synced = os.open(part, os.O_RDONLY)  # the kill may have come before its sync
+                await asyncio.to_thread(sync_and_close, synced)
                 return start, prefix.hexdigest()
             if 0 <= size < start:
                 raise _Overlong
