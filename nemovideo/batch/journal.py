@@ -82,6 +82,15 @@ _Work = tuple[str, Any]
 """For the journal's thread: ``("write", records)``, ``("call", (future, fn, args))`` or
 ``("checkpoint", None)``, done in the order queued."""
 
+_encode = json.JSONEncoder(default=str).encode
+
+
+def _detail(detail: Mapping[str, Any]) -> str:
+    """A step's details as JSON (a value JSON has no form for as its ``str``), by one encoder
+    for every record: ``json.dumps(..., default=str)`` builds one a call (3.5 us, against 1.9)."""
+    return _encode(detail if isinstance(detail, dict) else dict(detail))
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -382,9 +391,9 @@ class Journal:
             raise JournalError(str(self._failure))
         if "uploads" in fields:
             fields["uploads"] = json.dumps(list(fields["uploads"]))
-        steps = [(step, json.dumps(dict(detail), default=str) if detail else "{}")]
+        steps = [(step, _detail(detail) if detail else "{}")]
         if after is not None:
-            steps.insert(0, (after[0], json.dumps(dict(after[1]), default=str)))
+            steps.insert(0, (after[0], _detail(after[1])))
         synced = durable and self._wal_fd >= 0
         self._pending.append((done, (job_id, steps, fields, durable and not synced), synced))
         if done is not None and eager:  # someone waits: hand it over now, with the lazy ones

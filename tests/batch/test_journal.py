@@ -5,9 +5,11 @@ fails the next record; a closed journal refuses records and leaves no thread beh
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -132,3 +134,19 @@ async def test_a_submitted_record_that_cannot_be_written_fails_its_future(tmp_pa
     with pytest.raises(JournalError, match="Cannot write the journal"):
         await landed  # its waiter hears of it (the runner ends the batch with it)
     await journal.close()
+
+
+async def test_a_step_s_details_are_json_whatever_mapping_and_values_they_come_in(
+    tmp_path: Path,
+) -> None:
+    """Details given as any mapping are stored as JSON: a value JSON has no form for (a path)
+    as its text, an integer of any size and non-ASCII text as they are; none is lost."""
+    journal = await Journal.open(tmp_path / "j.db", "digest", ["a"])
+    detail = MappingProxyType({"path": tmp_path / "a.mp4", "big": 10**400, "name": "vidéo"})
+    await journal.record("a", "done", detail, after=("upload", {"file": Path("x.jpg")}))
+    await journal.close()
+    _, _, steps = read_journal(tmp_path / "j.db")
+    assert [(s["step"], json.loads(s["detail"])) for s in steps] == [
+        ("upload", {"file": "x.jpg"}),
+        ("done", {"path": str(tmp_path / "a.mp4"), "big": 10**400, "name": "vidéo"}),
+    ]
