@@ -60,7 +60,7 @@ from nemovideo.errors import (
     ValidationError,
 )
 from nemovideo.render import new_render_id
-from nemovideo.render._download import prepend, video_head
+from nemovideo.render._download import prepend, video_head, write_all
 
 if TYPE_CHECKING:
     from nemovideo.client import NemoClient
@@ -512,9 +512,7 @@ async def _fetch(
             done = offset
             try:
                 async for chunk in chunks:
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view) :]
+                    write_all(fd, chunk)
                     flusher.wrote(len(chunk))
                     digest.update(chunk)
                     done += len(chunk)

@@ -317,7 +317,7 @@ async def stream_to_file(
             head = await video_head(resp, shown)
             chunks = resp.content.iter_chunked(_CHUNK)
             async for chunk in prepend(head, chunks):
-                _write_all(fd, chunk)
+                write_all(fd, chunk)
                 flusher.wrote(len(chunk))
                 done += len(chunk)
                 if progress is not None:
@@ -388,7 +388,8 @@ def _discard(fd: int, tmp: str) -> None:
         os.unlink(tmp)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may take less than it is given)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
