@@ -35,9 +35,9 @@ the records queued before them. The connection needs no lock: the open uses it b
 thread starts, the thread alone while it runs, and the close after it has ended. A record is
 one statement, an ``INSERT`` into a TEMP view whose trigger logs the step and updates the row
 (``Journal._statement``): SQLite is called once a record, not four times (``BEGIN``,
-``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. The WAL is checkpointed every ``_CHECKPOINT_EVERY`` records and once the last job
-started, on a connection of the thread's own (a passive checkpoint does not hold up commits),
-and at close.
+``INSERT``, ``UPDATE``, ``COMMIT``), and the file's schema is untouched. The WAL is
+checkpointed every ``_CHECKPOINT_EVERY`` records and once the last job started, on a connection
+of the thread's own (a passive checkpoint does not hold up commits), and at close.
 
 Why this is durable: in WAL mode with ``synchronous=NORMAL`` a commit appends its frames to the
 WAL with ``write()`` and does not sync; once ``record`` returns they are in the kernel's page
